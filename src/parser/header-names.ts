@@ -1,0 +1,201 @@
+/**
+ * Known header names, their compact forms (RFC 3261 s7.3.3 and later RFCs)
+ * and a matcher that identifies a name in the header text without making a
+ * string. Unknown names get HeaderId.Other and are compared case-insensitively.
+ */
+export const enum HeaderId {
+  Other = 0,
+  Via,
+  From,
+  To,
+  CallId,
+  CSeq,
+  Contact,
+  MaxForwards,
+  ContentLength,
+  ContentType,
+  Route,
+  RecordRoute,
+  Expires,
+  MinExpires,
+  Require,
+  ProxyRequire,
+  Supported,
+  Unsupported,
+  Allow,
+  Accept,
+  WwwAuthenticate,
+  ProxyAuthenticate,
+  Authorization,
+  ProxyAuthorization,
+  RetryAfter,
+  Warning,
+  Date,
+  Subject,
+  ContentEncoding,
+  Event,
+  AllowEvents,
+  ReferTo,
+  ReferredBy,
+  SessionExpires,
+  UserAgent,
+  Server,
+  AcceptEncoding,
+  AcceptLanguage,
+  Timestamp,
+}
+
+/** Canonical (lower-case) name of each known id, index = id. */
+export const CANONICAL_NAMES: readonly string[] = [
+  '',
+  'via',
+  'from',
+  'to',
+  'call-id',
+  'cseq',
+  'contact',
+  'max-forwards',
+  'content-length',
+  'content-type',
+  'route',
+  'record-route',
+  'expires',
+  'min-expires',
+  'require',
+  'proxy-require',
+  'supported',
+  'unsupported',
+  'allow',
+  'accept',
+  'www-authenticate',
+  'proxy-authenticate',
+  'authorization',
+  'proxy-authorization',
+  'retry-after',
+  'warning',
+  'date',
+  'subject',
+  'content-encoding',
+  'event',
+  'allow-events',
+  'refer-to',
+  'referred-by',
+  'session-expires',
+  'user-agent',
+  'server',
+  'accept-encoding',
+  'accept-language',
+  'timestamp',
+];
+
+/** How each known header is written when we emit it. */
+export const PRETTY_NAMES: readonly string[] = [
+  '',
+  'Via',
+  'From',
+  'To',
+  'Call-ID',
+  'CSeq',
+  'Contact',
+  'Max-Forwards',
+  'Content-Length',
+  'Content-Type',
+  'Route',
+  'Record-Route',
+  'Expires',
+  'Min-Expires',
+  'Require',
+  'Proxy-Require',
+  'Supported',
+  'Unsupported',
+  'Allow',
+  'Accept',
+  'WWW-Authenticate',
+  'Proxy-Authenticate',
+  'Authorization',
+  'Proxy-Authorization',
+  'Retry-After',
+  'Warning',
+  'Date',
+  'Subject',
+  'Content-Encoding',
+  'Event',
+  'Allow-Events',
+  'Refer-To',
+  'Referred-By',
+  'Session-Expires',
+  'User-Agent',
+  'Server',
+  'Accept-Encoding',
+  'Accept-Language',
+  'Timestamp',
+];
+
+/** Compact forms (one letter) -> canonical full name. */
+export const COMPACT_FORMS: Readonly<Record<string, string>> = {
+  v: 'via',
+  f: 'from',
+  t: 'to',
+  i: 'call-id',
+  m: 'contact',
+  l: 'content-length',
+  c: 'content-type',
+  k: 'supported',
+  s: 'subject',
+  e: 'content-encoding',
+  o: 'event',
+  u: 'allow-events',
+  r: 'refer-to',
+  b: 'referred-by',
+  x: 'session-expires',
+  y: 'identity',
+  a: 'accept-contact',
+  j: 'reject-contact',
+  d: 'request-disposition',
+  n: 'identity-info',
+};
+
+const idByName = new Map<string, HeaderId>();
+CANONICAL_NAMES.forEach((name, id) => {
+  if (id !== HeaderId.Other) idByName.set(name, id as HeaderId);
+});
+
+/** Candidates bucketed by (first letter, length) so a match compares few names. */
+const buckets = new Map<number, Array<[string, HeaderId]>>();
+for (const [name, id] of idByName) {
+  const key = name.charCodeAt(0) * 64 + Math.min(name.length, 63);
+  let list = buckets.get(key);
+  if (list === undefined) buckets.set(key, (list = []));
+  list.push([name, id]);
+}
+const compactIds = new Int8Array(128);
+for (const [letter, full] of Object.entries(COMPACT_FORMS)) {
+  compactIds[letter.charCodeAt(0)] = idByName.get(full) ?? HeaderId.Other;
+}
+
+/** Identifies the header name text[start, end) (already trimmed). */
+export function headerIdAt(text: string, start: number, end: number): HeaderId {
+  const length = end - start;
+  const first = text.charCodeAt(start) | 0x20;
+  if (length === 1) return first < 128 ? (compactIds[first]! as HeaderId) : HeaderId.Other;
+  if (length > 63) return HeaderId.Other;
+  const list = buckets.get(first * 64 + length);
+  if (list === undefined) return HeaderId.Other;
+  outer: for (const [name, id] of list) {
+    for (let i = 1; i < length; i++) {
+      if ((text.charCodeAt(start + i) | 0x20) !== name.charCodeAt(i)) continue outer;
+    }
+    return id;
+  }
+  return HeaderId.Other;
+}
+
+/** Canonical lower-case name for any header name (compact forms expanded). */
+export function canonicalName(name: string): string {
+  const lower = name.trim().toLowerCase();
+  return lower.length === 1 ? (COMPACT_FORMS[lower] ?? lower) : lower;
+}
+
+export function headerIdOf(name: string): HeaderId {
+  return idByName.get(canonicalName(name)) ?? HeaderId.Other;
+}

@@ -1,0 +1,58 @@
+/**
+ * WWW-Authenticate / Proxy-Authenticate challenges and Authorization /
+ * Proxy-Authorization credentials (RFC 3261 s20, RFC 7616 s3.3-3.4):
+ * scheme LWS auth-param *(COMMA auth-param). Digest params are returned
+ * unquoted. Leniency: params separated only by whitespace are accepted, as
+ * RFC 3665 s2.1 F3 prints one (missing comma); stale, algorithm and qop
+ * values are compared case-insensitively by the caller.
+ */
+import { SipParseError } from '../errors.ts';
+import { scanQuoted, scanToken, skipWs, unquote } from '../scan.ts';
+import { isToken } from '../chars.ts';
+
+export interface AuthHeader {
+  /** Scheme as written, e.g. "Digest". */
+  scheme: string;
+  /** Params, names lower-cased, values unquoted; empty for non-param schemes. */
+  params: Map<string, string>;
+  /** Everything after the scheme, as written (for unknown schemes). */
+  raw: string;
+}
+
+export function parseAuthHeader(s: string, header: string, maxParams: number): AuthHeader {
+  const end = s.length;
+  let i = skipWs(s, 0, end);
+  const schemeEnd = scanToken(s, i, end);
+  if (schemeEnd === i) throw new SipParseError('authentication scheme expected', { header });
+  const scheme = s.slice(i, schemeEnd);
+  i = skipWs(s, schemeEnd, end);
+  const raw = s.slice(i).trim();
+  const params = new Map<string, string>();
+  while (i < end) {
+    const nameStart = i;
+    i = scanToken(s, i, end);
+    if (i === nameStart) throw new SipParseError(`auth-param name expected at ${JSON.stringify(s.slice(i, i + 20))}`, { header });
+    const name = s.slice(nameStart, i).toLowerCase();
+    i = skipWs(s, i, end);
+    if (s.charCodeAt(i) !== 61) throw new SipParseError(`"=" expected after ${name}`, { header });
+    i = skipWs(s, i + 1, end);
+    const valueStart = i;
+    if (s.charCodeAt(i) === 34) {
+      i = scanQuoted(s, i, end, header);
+    } else {
+      // token68 (RFC 7235) values such as base64 may end in '=' and contain '/'.
+      while (i < end && (isToken(s.charCodeAt(i)) || s.charCodeAt(i) === 47 || s.charCodeAt(i) === 61)) i++;
+      if (i === valueStart) throw new SipParseError(`value expected for ${name}`, { header });
+    }
+    if (params.has(name)) throw new SipParseError(`duplicate auth-param ${name}`, { header });
+    if (params.size >= maxParams) throw new SipParseError(`more than ${maxParams} auth-params`, { header });
+    params.set(name, unquote(s.slice(valueStart, i)));
+    i = skipWs(s, i, end);
+    if (i < end && s.charCodeAt(i) === 44) i = skipWs(s, i + 1, end);
+  }
+  return { scheme, params, raw };
+}
+
+export function isDigest(auth: AuthHeader): boolean {
+  return auth.scheme.toLowerCase() === 'digest';
+}

@@ -1,0 +1,121 @@
+/**
+ * Via (RFC 3261 s20.42, s25.1): sent-protocol LWS sent-by *( SEMI via-params ).
+ * SLASH allows whitespace around it (RFC 4475 s3.1.1.1 folds there).
+ */
+import { SipParseError } from '../errors.ts';
+import { charClass, CLASS_ALPHA, CLASS_DIGIT, isHex } from '../chars.ts';
+import { parseBoundedInt, skipWs, scanToken, splitList } from '../scan.ts';
+import { formatParams, parseParams, type Params } from '../params.ts';
+
+export interface Via {
+  /** Protocol name and version, normally "SIP/2.0". */
+  protocol: string;
+  /** Transport token upper-cased: UDP, TCP, TLS, SCTP, WS, WSS or any extension. */
+  transport: string;
+  /** sent-by host as written (IPv6 in brackets). */
+  host: string;
+  port: number | null;
+  branch: string | null;
+  received: string | null;
+  /** null when absent; true when present without a value (a request asking for it); else the port. */
+  rport: number | true | null;
+  maddr: string | null;
+  ttl: number | null;
+  /** Every param, names lower-cased, values as written. */
+  params: Params;
+}
+
+const HEADER = 'via';
+
+export function parseViaList(value: string, maxValues: number, maxParams: number): Via[] {
+  const bounds = splitList(value, HEADER, maxValues);
+  const vias: Via[] = [];
+  for (let k = 0; k < bounds.length; k += 2) vias.push(parseVia(value, bounds[k]!, bounds[k + 1]!, maxParams));
+  return vias;
+}
+
+function expect(s: string, i: number, end: number, code: number, what: string): number {
+  i = skipWs(s, i, end);
+  if (i >= end || s.charCodeAt(i) !== code) throw new SipParseError(`${what} expected`, { header: HEADER });
+  return skipWs(s, i + 1, end);
+}
+
+function parseVia(s: string, start: number, end: number, maxParams: number): Via {
+  let i = start;
+  const nameEnd = scanToken(s, i, end);
+  if (nameEnd === i) throw new SipParseError('protocol name expected', { header: HEADER });
+  const name = s.slice(i, nameEnd);
+  i = expect(s, nameEnd, end, 47, '"/"');
+  const versionEnd = scanToken(s, i, end);
+  if (versionEnd === i) throw new SipParseError('protocol version expected', { header: HEADER });
+  const version = s.slice(i, versionEnd);
+  i = expect(s, versionEnd, end, 47, '"/"');
+  const transportEnd = scanToken(s, i, end);
+  if (transportEnd === i) throw new SipParseError('transport expected', { header: HEADER });
+  const transport = s.slice(i, transportEnd).toUpperCase();
+  i = transportEnd;
+  const wsStart = i;
+  i = skipWs(s, i, end);
+  if (i === wsStart) throw new SipParseError('whitespace expected before sent-by', { header: HEADER });
+  const hostStart = i;
+  if (s.charCodeAt(i) === 91) {
+    const close = s.indexOf(']', i);
+    if (close < 0 || close >= end) throw new SipParseError('unterminated IPv6 reference', { header: HEADER });
+    for (let j = i + 1; j < close; j++) {
+      const c = s.charCodeAt(j);
+      if (c !== 58 && c !== 46 && !isHex(c)) throw new SipParseError('bad IPv6 reference', { header: HEADER });
+    }
+    i = close + 1;
+  } else {
+    while (i < end) {
+      const c = s.charCodeAt(i);
+      if (!(c < 128 && charClass[c]! & (CLASS_ALPHA | CLASS_DIGIT)) && c !== 45 && c !== 46 && c !== 95) break;
+      i++;
+    }
+    if (i === hostStart) throw new SipParseError('sent-by host expected', { header: HEADER });
+  }
+  const host = s.slice(hostStart, i);
+  let port: number | null = null;
+  const afterHost = skipWs(s, i, end);
+  if (afterHost < end && s.charCodeAt(afterHost) === 58) {
+    const portStart = skipWs(s, afterHost + 1, end);
+    let j = portStart;
+    while (j < end && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) j++;
+    port = parseBoundedInt(s, portStart, j, 65535, HEADER);
+    i = j;
+  }
+  const { params, end: paramsEnd } = parseParams(s, i, end, HEADER, maxParams);
+  if (paramsEnd !== end) throw new SipParseError('unexpected text after Via value', { header: HEADER });
+  return {
+    protocol: `${name}/${version}`,
+    transport,
+    host,
+    port,
+    branch: params.get('branch') ?? null,
+    received: params.get('received') ?? null,
+    rport: rportOf(params),
+    maddr: params.get('maddr') ?? null,
+    ttl: ttlOf(params),
+    params,
+  };
+}
+
+function rportOf(params: Params): number | true | null {
+  if (!params.has('rport')) return null;
+  const value = params.get('rport');
+  if (value === null || value === undefined) return true;
+  return parseBoundedInt(value, 0, value.length, 65535, HEADER);
+}
+
+function ttlOf(params: Params): number | null {
+  const value = params.get('ttl');
+  if (value === null || value === undefined) return null;
+  return parseBoundedInt(value, 0, value.length, 255, HEADER);
+}
+
+/** Serializes one Via value (params in their map order). */
+export function formatVia(via: Via): string {
+  const sentBy = via.port === null ? via.host : `${via.host}:${via.port}`;
+  return `${via.protocol}/${via.transport} ${sentBy}${formatParams(via.params)}`;
+}
+

@@ -1,0 +1,262 @@
+/**
+ * parseMessage: one SIP message from a datagram or from a frame cut by the
+ * stream framer. One scan over the header bytes finds the lines; the header
+ * section is decoded once (offsets stay byte offsets) and only the headers
+ * the transaction layer needs are parsed here.
+ */
+import { SipParseError } from './errors.ts';
+import { isTokenRange } from './chars.ts';
+import { HeaderId, headerIdAt } from './header-names.ts';
+import { resolveLimits, type ParseLimits } from './limits.ts';
+import { FieldSlot, SipMessage, type StartLine } from './message.ts';
+import { decodeOneToOne, decodeUtf8 } from './text.ts';
+import { parseBoundedInt } from './scan.ts';
+import { parseUri } from './uri.ts';
+
+export interface ParseOptions {
+  limits?: Partial<ParseLimits>;
+  /**
+   * 'datagram' (default): a missing Content-Length means the body is the rest
+   * of the datagram (RFC 3261 s18.3). 'stream': the framer already cut the
+   * message, a missing Content-Length means no body.
+   */
+  framing?: 'datagram' | 'stream';
+  /**
+   * Accept a message whose body is shorter than its Content-Length (the body
+   * is then what is present). Only for linting captures that dropped bodies;
+   * on the wire such a datagram is answered 400 (RFC 3261 s18.3).
+   */
+  allowIncompleteBody?: boolean;
+}
+
+const LF = 10;
+const CR = 13;
+const NON_ASCII = /[^\x00-\x7f]/;
+const BARE_CR = /\r(?!\n)/;
+
+/** Parses one message or throws SipParseError (never anything else). */
+export function parseMessage(bytes: Uint8Array, options: ParseOptions = {}): SipMessage {
+  try {
+    return parseUnchecked(bytes, options);
+  } catch (error) {
+    if (error instanceof SipParseError) throw error;
+    // A parser bug must not take the process down: report it as malformed input.
+    throw new SipParseError(`internal parser error: ${(error as Error)?.message ?? String(error)}`, { status: 400 });
+  }
+}
+
+function parseUnchecked(bytes: Uint8Array, options: ParseOptions): SipMessage {
+  const limits = resolveLimits(options.limits);
+  const total = bytes.length;
+  if (total > limits.maxMessageBytes) {
+    throw new SipParseError(`message of ${total} bytes exceeds the ${limits.maxMessageBytes}-byte limit`, { status: 413, offset: limits.maxMessageBytes });
+  }
+  // RFC 3261 s7.5: ignore CRLFs before the start line.
+  let start = 0;
+  while (start < total && (bytes[start] === CR || bytes[start] === LF)) start++;
+  if (start === total) throw new SipParseError('empty message', { offset: start });
+
+  // Find the empty line that ends the header section (CRLFCRLF, or bare LFs).
+  let headerEnd = -1; // offset of the first byte of the empty line
+  let bodyStart = -1;
+  let lf = bytes.indexOf(LF, start);
+  while (lf >= 0) {
+    const next = lf + 1;
+    if (next < total && bytes[next] === LF) {
+      headerEnd = next;
+      bodyStart = next + 1;
+      break;
+    }
+    if (next + 1 < total && bytes[next] === CR && bytes[next + 1] === LF) {
+      headerEnd = next;
+      bodyStart = next + 2;
+      break;
+    }
+    lf = bytes.indexOf(LF, next);
+  }
+  if (headerEnd < 0) {
+    // Leniency: a datagram that ends right after its last header line (RFC
+    // 4475 baddn as archived) is read as if the empty line were there.
+    if (total >= 1 && bytes[total - 1] === LF && options.framing !== 'stream') {
+      headerEnd = total;
+      bodyStart = total;
+    } else {
+      throw new SipParseError('header section does not end with an empty line', { offset: total });
+    }
+  }
+
+  const sectionEnd = headerEnd;
+  let text = decodeOneToOne(bytes, 0, sectionEnd, true);
+  let ascii = !NON_ASCII.test(text);
+  if (!ascii) text = decodeOneToOne(bytes, 0, sectionEnd, false);
+  if (BARE_CR.test(text)) throw new SipParseError('bare CR in header section', { offset: text.search(BARE_CR) });
+
+  // Start line.
+  let lineEnd = text.indexOf('\n', start);
+  const startLineEnd = text.charCodeAt(lineEnd - 1) === CR ? lineEnd - 1 : lineEnd;
+  if (startLineEnd - start > limits.maxStartLineBytes) {
+    throw new SipParseError('start line too long', { status: 414, offset: start });
+  }
+  const startLine = parseStartLine(text, start, startLineEnd, bytes, ascii);
+
+  // Header lines.
+  const index: number[] = [];
+  let contentLength = -1;
+  let pos = lineEnd + 1;
+  while (pos < sectionEnd) {
+    lineEnd = text.indexOf('\n', pos);
+    if (lineEnd < 0 || lineEnd > sectionEnd) lineEnd = sectionEnd;
+    const first = text.charCodeAt(pos);
+    if (first === 32 || first === 9) {
+      // Continuation of the previous header (folding, RFC 3261 s7.3.1).
+      if (index.length === 0) throw new SipParseError('continuation line before any header', { offset: pos });
+      index[index.length - FieldSlot.Size + FieldSlot.ValueEnd] = trimLineEnd(text, pos, lineEnd);
+      index[index.length - FieldSlot.Size + FieldSlot.Folded] = 1;
+      checkFieldLength(index, limits, pos);
+      pos = lineEnd + 1;
+      continue;
+    }
+    const colon = text.indexOf(':', pos);
+    if (colon < 0 || colon >= lineEnd) throw new SipParseError('header line without ":"', { offset: pos });
+    let nameEnd = colon;
+    while (nameEnd > pos && (text.charCodeAt(nameEnd - 1) === 32 || text.charCodeAt(nameEnd - 1) === 9)) nameEnd--;
+    if (!isTokenRange(text, pos, nameEnd)) throw new SipParseError('malformed header name', { offset: pos });
+    let valueStart = colon + 1;
+    while (valueStart < lineEnd && (text.charCodeAt(valueStart) === 32 || text.charCodeAt(valueStart) === 9)) valueStart++;
+    const valueEnd = trimLineEnd(text, valueStart, lineEnd);
+    if (index.length >= limits.maxHeaders * FieldSlot.Size) {
+      throw new SipParseError(`more than ${limits.maxHeaders} header fields`, { offset: pos });
+    }
+    const id = headerIdAt(text, pos, nameEnd);
+    index.push(id, pos, nameEnd, valueStart, valueEnd, 0);
+    checkFieldLength(index, limits, pos);
+    pos = lineEnd + 1;
+  }
+  for (let base = 0; base < index.length; base += FieldSlot.Size) {
+    if (index[base] === HeaderId.ContentLength) {
+      contentLength = readContentLength(text, index[base + FieldSlot.ValueStart]!, index[base + FieldSlot.ValueEnd]!, contentLength, index[base + FieldSlot.NameStart]!);
+    }
+  }
+  let available = total - bodyStart;
+  let bodyLength: number;
+  const missing = contentLength < 0;
+  if (missing) {
+    bodyLength = options.framing === 'stream' ? 0 : available;
+  } else if (contentLength > available) {
+    if (!options.allowIncompleteBody) {
+      throw new SipParseError(`Content-Length ${contentLength} is larger than the ${available} bytes present`, { offset: bodyStart });
+    }
+    bodyLength = available;
+  } else {
+    // Bytes after the declared body are ignored (RFC 4475 s3.1.1.8).
+    bodyLength = contentLength;
+  }
+  available = bodyLength;
+  const message = new SipMessage({
+    start: startLine,
+    text,
+    bytes,
+    ascii,
+    index,
+    body: bytes.subarray(bodyStart, bodyStart + available),
+    contentLength: missing ? bodyLength : contentLength,
+    contentLengthMissing: missing,
+    limits,
+  });
+  message.parseEager();
+  const cseq = message.cseq;
+  // RFC 3261 s8.1.1.5: the CSeq method MUST match the request method (RFC 4475 s3.1.2.17-18).
+  if (startLine.kind === 'request' && cseq !== undefined && cseq.method !== startLine.method) {
+    throw new SipParseError(`CSeq method ${cseq.method} does not match ${startLine.method}`, { header: 'cseq' });
+  }
+  return message;
+}
+
+function trimLineEnd(text: string, start: number, lineEnd: number): number {
+  let end = lineEnd;
+  if (end > start && text.charCodeAt(end - 1) === CR) end--;
+  while (end > start && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
+  return end;
+}
+
+function checkFieldLength(index: number[], limits: ParseLimits, offset: number): void {
+  const base = index.length - FieldSlot.Size;
+  if (index[base + FieldSlot.ValueEnd]! - index[base + FieldSlot.NameStart]! > limits.maxHeaderBytes) {
+    throw new SipParseError(`header field longer than ${limits.maxHeaderBytes} bytes`, { offset });
+  }
+}
+
+/** Content-Length must be one value; repeated headers must agree (RFC 4475 s3.3.9). */
+function readContentLength(text: string, start: number, end: number, previous: number, offset: number): number {
+  let s = start;
+  let e = end;
+  // Folded whitespace inside the value: keep only the digits part.
+  while (s < e && (text.charCodeAt(s) === 32 || text.charCodeAt(s) === 9 || text.charCodeAt(s) === 13 || text.charCodeAt(s) === 10)) s++;
+  while (e > s && (text.charCodeAt(e - 1) === 32 || text.charCodeAt(e - 1) === 9 || text.charCodeAt(e - 1) === 13 || text.charCodeAt(e - 1) === 10)) e--;
+  const value = parseBoundedInt(text, s, e, 0x7fffffff, 'content-length');
+  if (previous >= 0 && previous !== value) {
+    throw new SipParseError(`conflicting Content-Length values ${previous} and ${value}`, { offset, header: 'content-length' });
+  }
+  return value;
+}
+
+function parseStartLine(text: string, start: number, end: number, bytes: Uint8Array, ascii: boolean): StartLine {
+  if (text.startsWith('SIP/', start) || text.startsWith('sip/', start)) return parseStatusLine(text, start, end, bytes, ascii);
+  const sp1 = text.indexOf(' ', start);
+  if (sp1 < 0 || sp1 >= end) throw new SipParseError('malformed start line', { offset: start });
+  if (!isTokenRange(text, start, sp1)) throw new SipParseError('method is not a token', { offset: start });
+  const method = text.slice(start, sp1);
+  const sp2 = text.indexOf(' ', sp1 + 1);
+  if (sp2 < 0 || sp2 >= end) throw new SipParseError('malformed Request-Line', { offset: sp1 });
+  if (sp2 === sp1 + 1) throw new SipParseError('more than one SP in Request-Line', { offset: sp2 });
+  if (text.indexOf(' ', sp2 + 1) >= 0 && text.indexOf(' ', sp2 + 1) < end) {
+    throw new SipParseError('whitespace inside Request-URI or after SIP-Version', { offset: sp2 });
+  }
+  for (let i = sp1 + 1; i < sp2; i++) {
+    if (text.charCodeAt(i) === 9 || text.charCodeAt(i) >= 128) throw new SipParseError('invalid character in Request-URI', { offset: i });
+  }
+  if (text.charCodeAt(sp1 + 1) === 60) throw new SipParseError('Request-URI must not be enclosed in <>', { offset: sp1 + 1 });
+  const version = checkVersion(text, sp2 + 1, end);
+  const uri = parseUri(text.slice(sp1 + 1, sp2), 'request-uri', { allowHeaders: false });
+  return { kind: 'request', method, uri, version };
+}
+
+function parseStatusLine(text: string, start: number, end: number, bytes: Uint8Array, ascii: boolean): StartLine {
+  const sp1 = text.indexOf(' ', start);
+  if (sp1 < 0 || sp1 >= end) throw new SipParseError('malformed Status-Line', { offset: start });
+  const version = checkVersion(text, start, sp1);
+  let codeEnd = sp1 + 1;
+  while (codeEnd < end && text.charCodeAt(codeEnd) !== 32) codeEnd++;
+  if (codeEnd - sp1 - 1 !== 3) throw new SipParseError('status code must have three digits', { offset: sp1 + 1 });
+  const status = parseBoundedInt(text, sp1 + 1, codeEnd, 699, 'status-line');
+  if (status < 100) throw new SipParseError('status code below 100', { offset: sp1 + 1 });
+  // Leniency: a missing SP + Reason-Phrase is read as an empty phrase.
+  const reasonStart = Math.min(codeEnd + 1, end);
+  const reasonPhrase = ascii ? text.slice(reasonStart, end) : decodeUtf8(bytes, reasonStart, end);
+  for (let i = 0; i < reasonPhrase.length; i++) {
+    const c = reasonPhrase.charCodeAt(i);
+    if ((c < 32 && c !== 9) || c === 127) throw new SipParseError('control character in Reason-Phrase', { offset: reasonStart + i });
+  }
+  return { kind: 'response', status, reasonPhrase, version };
+}
+
+/** SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT; only 2.0 is supported (505 otherwise). */
+function checkVersion(text: string, start: number, end: number): string {
+  const version = text.slice(start, end);
+  const slash = version.indexOf('/');
+  const dot = version.indexOf('.');
+  const name = version.slice(0, slash).toUpperCase();
+  const wellFormed =
+    slash === 3 &&
+    name === 'SIP' &&
+    dot > slash + 1 &&
+    dot < version.length - 1 &&
+    /^[0-9]+$/.test(version.slice(slash + 1, dot)) &&
+    /^[0-9]+$/.test(version.slice(dot + 1));
+  if (!wellFormed) throw new SipParseError(`malformed SIP-Version ${JSON.stringify(version.slice(0, 20))}`, { offset: start });
+  if (version.slice(slash + 1) !== '2.0') {
+    throw new SipParseError(`SIP version ${version.slice(slash + 1)} not supported`, { status: 505, offset: start });
+  }
+  return 'SIP/2.0';
+}
+

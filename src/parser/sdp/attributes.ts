@@ -1,0 +1,116 @@
+/** Attribute lookup and the RTP payload attributes a=rtpmap / a=fmtp (RFC 8866 s6.6, s6.15). */
+import type { MediaDescription, SdpAttribute } from './types.ts';
+import { isDigits, splitFields } from './scan.ts';
+
+/** Anything that holds a= lines: a session or a media section. */
+export interface HasAttributes {
+  attributes: SdpAttribute[];
+}
+
+/** The first attribute of that name (names compare exactly), or undefined. */
+export function findAttribute(holder: HasAttributes, name: string): SdpAttribute | undefined {
+  for (const attribute of holder.attributes) if (attribute.name === name) return attribute;
+  return undefined;
+}
+
+/** Every attribute of that name, in order. */
+export function findAttributes(holder: HasAttributes, name: string): SdpAttribute[] {
+  return holder.attributes.filter((attribute) => attribute.name === name);
+}
+
+/** a=rtpmap:<payload type> <encoding name>/<clock rate>[/<encoding parameters>] */
+export interface Rtpmap {
+  payloadType: string;
+  encodingName: string;
+  clockRate: number;
+  /** Channel count for audio; omitted means one channel. */
+  encodingParameters?: string;
+  /** True when no a=rtpmap was given and the RFC 3551 static assignment was used. */
+  isStatic: boolean;
+}
+
+/**
+ * The rtpmap of a payload type: the section's a=rtpmap when there is one
+ * (first wins), else for RTP profiles the static RFC 3551 s6 assignment.
+ * A malformed a=rtpmap reads as absent; this never throws.
+ */
+export function getRtpmap(media: MediaDescription, payloadType: string | number): Rtpmap | undefined {
+  const pt = String(payloadType);
+  for (const attribute of media.attributes) {
+    if (attribute.name !== 'rtpmap' || attribute.value === undefined) continue;
+    const [format, encoding] = splitFields(attribute.value);
+    if (format === pt && encoding !== undefined) return readEncoding(pt, encoding);
+  }
+  if (!media.proto.includes('RTP/')) return undefined;
+  const known = STATIC_PAYLOAD_TYPES[pt];
+  return known === undefined ? undefined : readEncoding(pt, known, true);
+}
+
+function readEncoding(payloadType: string, encoding: string, isStatic = false): Rtpmap | undefined {
+  const [encodingName, clock, encodingParameters, extra] = encoding.split('/');
+  if (!encodingName || extra !== undefined || clock === undefined || clock.length > 10 || !isDigits(clock)) return undefined;
+  const rtpmap: Rtpmap = { payloadType, encodingName, clockRate: Number(clock), isStatic };
+  if (encodingParameters !== undefined && encodingParameters !== '') rtpmap.encodingParameters = encodingParameters;
+  return rtpmap;
+}
+
+/** RFC 3551 s6, Tables 4 and 5: the static payload types still met in practice. */
+const STATIC_PAYLOAD_TYPES: Readonly<Record<string, string>> = Object.freeze({
+  0: 'PCMU/8000',
+  3: 'GSM/8000',
+  4: 'G723/8000',
+  5: 'DVI4/8000',
+  6: 'DVI4/16000',
+  7: 'LPC/8000',
+  8: 'PCMA/8000',
+  9: 'G722/8000',
+  10: 'L16/44100/2',
+  11: 'L16/44100',
+  12: 'QCELP/8000',
+  13: 'CN/8000',
+  14: 'MPA/90000',
+  15: 'G728/8000',
+  16: 'DVI4/11025',
+  17: 'DVI4/22050',
+  18: 'G729/8000',
+  25: 'CelB/90000',
+  26: 'JPEG/90000',
+  28: 'nv/90000',
+  31: 'H261/90000',
+  32: 'MPV/90000',
+  33: 'MP2T/90000',
+  34: 'H263/90000',
+});
+
+/** The raw parameters of a=fmtp:<format> <parameters> for that format (first wins), or undefined. */
+export function getFmtp(media: MediaDescription, format: string | number): string | undefined {
+  const wanted = String(format);
+  for (const attribute of media.attributes) {
+    if (attribute.name !== 'fmtp' || attribute.value === undefined) continue;
+    const value = attribute.value;
+    const space = value.indexOf(' ');
+    const head = space === -1 ? value : value.slice(0, space);
+    if (head === wanted) return space === -1 ? '' : value.slice(space + 1).trim();
+  }
+  return undefined;
+}
+
+/**
+ * Splits `key=value;key2=value2` fmtp parameters (the common RTP convention,
+ * not a rule of SDP itself); a part without '=' (e.g. telephone-event's
+ * "0-15") has value undefined.
+ */
+export function parseFmtpParameters(parameters: string): SdpAttribute[] {
+  const result: SdpAttribute[] = [];
+  for (const part of parameters.split(';')) {
+    const trimmed = part.trim();
+    if (trimmed === '') continue;
+    const equals = trimmed.indexOf('=');
+    result.push(
+      equals === -1
+        ? { name: trimmed, value: undefined }
+        : { name: trimmed.slice(0, equals).trim(), value: trimmed.slice(equals + 1).trim() },
+    );
+  }
+  return result;
+}

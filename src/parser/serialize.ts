@@ -1,0 +1,76 @@
+/**
+ * Message -> bytes. Header fields are written in order with their names as
+ * received and values unfolded; Content-Length is always recomputed from the
+ * body (one header, where the first one was, or appended).
+ */
+import type { SipMessage } from './message.ts';
+import { HeaderId, PRETTY_NAMES } from './header-names.ts';
+import { encodeUtf8 } from './text.ts';
+
+export function serializeMessage(message: SipMessage): Uint8Array {
+  let head = `${message.startLine}\r\n`;
+  let wroteLength = false;
+  const count = message.headerCount;
+  for (let k = 0; k < count; k++) {
+    if (message.idAt(k) === HeaderId.ContentLength) {
+      if (!wroteLength) head += `${PRETTY_NAMES[HeaderId.ContentLength]}: ${message.body.length}\r\n`;
+      wroteLength = true;
+      continue;
+    }
+    head += `${message.nameAt(k)}: ${message.valueAt(k)}\r\n`;
+  }
+  if (!wroteLength) head += `Content-Length: ${message.body.length}\r\n`;
+  head += '\r\n';
+  return joinBytes(encodeUtf8(head), message.body);
+}
+
+export function joinBytes(head: Uint8Array, body: Uint8Array): Uint8Array {
+  if (body.length === 0) return head;
+  const out = new Uint8Array(head.length + body.length);
+  out.set(head, 0);
+  out.set(body, head.length);
+  return out;
+}
+
+export interface MessageParts {
+  /** Request: method + uri; response: status (+ reason). */
+  method?: string;
+  uri?: string;
+  status?: number;
+  reason?: string;
+  headers: Array<[name: string, value: string]>;
+  body?: Uint8Array | string;
+}
+
+/** Writes a message from parts (Content-Length computed); the usual way to build outgoing messages. */
+export function formatMessage(parts: MessageParts): Uint8Array {
+  const body = typeof parts.body === 'string' ? encodeUtf8(parts.body) : (parts.body ?? new Uint8Array(0));
+  let head =
+    parts.method !== undefined
+      ? `${parts.method} ${parts.uri} SIP/2.0\r\n`
+      : `SIP/2.0 ${parts.status} ${parts.reason ?? defaultReason(parts.status ?? 500)}\r\n`;
+  for (const [name, value] of parts.headers) {
+    if (name.toLowerCase() === 'content-length' || name === 'l') continue;
+    head += `${name}: ${value}\r\n`;
+  }
+  head += `Content-Length: ${body.length}\r\n\r\n`;
+  return joinBytes(encodeUtf8(head), body);
+}
+
+const REASONS: Record<number, string> = {
+  100: 'Trying', 180: 'Ringing', 181: 'Call Is Being Forwarded', 182: 'Queued', 183: 'Session Progress',
+  200: 'OK', 202: 'Accepted', 301: 'Moved Permanently', 302: 'Moved Temporarily',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  406: 'Not Acceptable', 407: 'Proxy Authentication Required', 408: 'Request Timeout', 410: 'Gone',
+  413: 'Request Entity Too Large', 414: 'Request-URI Too Long', 415: 'Unsupported Media Type',
+  416: 'Unsupported URI Scheme', 420: 'Bad Extension', 421: 'Extension Required', 423: 'Interval Too Brief',
+  480: 'Temporarily Unavailable', 481: 'Call/Transaction Does Not Exist', 482: 'Loop Detected',
+  483: 'Too Many Hops', 484: 'Address Incomplete', 486: 'Busy Here', 487: 'Request Terminated',
+  488: 'Not Acceptable Here', 491: 'Request Pending', 500: 'Server Internal Error', 501: 'Not Implemented',
+  503: 'Service Unavailable', 504: 'Server Time-out', 505: 'Version Not Supported', 513: 'Message Too Large',
+  600: 'Busy Everywhere', 603: 'Decline', 604: 'Does Not Exist Anywhere', 606: 'Not Acceptable',
+};
+
+export function defaultReason(status: number): string {
+  return REASONS[status] ?? (status < 200 ? 'Progress' : status < 300 ? 'OK' : 'Error');
+}

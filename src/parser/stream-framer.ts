@@ -1,0 +1,181 @@
+/**
+ * Cuts a TCP/TLS byte stream into SIP messages (RFC 3261 s18.3): the header
+ * section ends at the first empty line, the body is Content-Length bytes
+ * (0 when absent). CRLFs between messages are keep-alives (RFC 5626 s4.4.1):
+ * a double CRLF is a ping, a single CRLF a pong. Three outcomes per push:
+ * messages, "need more bytes" (nothing), or an error after which the
+ * connection must be closed (its framing can no longer be trusted).
+ */
+import { SipParseError } from './errors.ts';
+import { resolveLimits, type ParseLimits } from './limits.ts';
+
+export type FrameEvent =
+  | { type: 'message'; bytes: Uint8Array }
+  | { type: 'ping' }
+  | { type: 'pong' }
+  | { type: 'error'; error: SipParseError };
+
+const CR = 13;
+const LF = 10;
+
+export class StreamFramer {
+  readonly #limits: ParseLimits;
+  #buffer = new Uint8Array(0);
+  #start = 0;
+  #end = 0;
+  #failed = false;
+
+  constructor(limits?: Partial<ParseLimits>) {
+    this.#limits = resolveLimits(limits);
+  }
+
+  /** Bytes held while waiting for the rest of a message. */
+  get buffered(): number {
+    return this.#end - this.#start;
+  }
+
+  get failed(): boolean {
+    return this.#failed;
+  }
+
+  push(chunk: Uint8Array): FrameEvent[] {
+    if (this.#failed) return [];
+    this.#append(chunk);
+    const events: FrameEvent[] = [];
+    for (;;) {
+      const event = this.#next();
+      if (event === undefined) break;
+      events.push(event);
+      if (event.type === 'error') {
+        this.#failed = true;
+        this.#buffer = new Uint8Array(0);
+        this.#start = this.#end = 0;
+        break;
+      }
+    }
+    return events;
+  }
+
+  #append(chunk: Uint8Array): void {
+    const pending = this.#end - this.#start;
+    if (this.#end + chunk.length > this.#buffer.length) {
+      const size = Math.max(pending + chunk.length, this.#buffer.length * 2, 4096);
+      const grown = new Uint8Array(size);
+      grown.set(this.#buffer.subarray(this.#start, this.#end), 0);
+      this.#buffer = grown;
+      this.#start = 0;
+      this.#end = pending;
+    }
+    this.#buffer.set(chunk, this.#end);
+    this.#end += chunk.length;
+  }
+
+  #next(): FrameEvent | undefined {
+    const buf = this.#buffer;
+    let i = this.#start;
+    const end = this.#end;
+    if (i >= end) return undefined;
+    if (buf[i] === CR || buf[i] === LF) {
+      if (buf[i] === CR && i + 3 < end && buf[i + 1] === LF && buf[i + 2] === CR && buf[i + 3] === LF) {
+        this.#start = i + 4;
+        return { type: 'ping' };
+      }
+      if (buf[i] === CR && i + 1 < end && buf[i + 1] === LF) {
+        // A CRLF followed by a message, or alone: a pong. A lone CR waits for its LF.
+        if (i + 2 < end && buf[i + 2] === CR && i + 3 >= end) return undefined;
+        this.#start = i + 2;
+        return { type: 'pong' };
+      }
+      if (buf[i] === LF) {
+        this.#start = i + 1;
+        return this.#next();
+      }
+      return undefined;
+    }
+    const headerEnd = findHeaderEnd(buf, i, end);
+    if (headerEnd < 0) {
+      if (end - i > this.#limits.maxMessageBytes) {
+        return { type: 'error', error: new SipParseError('header section exceeds the message size limit', { status: 413 }) };
+      }
+      return undefined;
+    }
+    let contentLength: number;
+    try {
+      contentLength = findContentLength(buf, i, headerEnd);
+    } catch (error) {
+      return { type: 'error', error: error as SipParseError };
+    }
+    const total = headerEnd - i + contentLength;
+    if (total > this.#limits.maxMessageBytes) {
+      return { type: 'error', error: new SipParseError(`message of ${total} bytes exceeds the ${this.#limits.maxMessageBytes}-byte limit`, { status: 413 }) };
+    }
+    if (end - i < total) return undefined;
+    // Copy out so the frame survives buffer reuse.
+    const bytes = buf.slice(i, i + total);
+    this.#start = i + total;
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+    return { type: 'message', bytes };
+  }
+}
+
+/** Offset just past the empty line that ends the header section, or -1. */
+function findHeaderEnd(buf: Uint8Array, start: number, end: number): number {
+  let lf = buf.indexOf(LF, start);
+  while (lf >= 0 && lf < end) {
+    if (lf + 1 < end && buf[lf + 1] === LF) return lf + 2;
+    if (lf + 2 < end && buf[lf + 1] === CR && buf[lf + 2] === LF) return lf + 3;
+    lf = buf.indexOf(LF, lf + 1);
+  }
+  return -1;
+}
+
+const CONTENT_LENGTH = 'content-length';
+
+/** Reads Content-Length (or "l") from the raw header bytes; 0 when absent. */
+function findContentLength(buf: Uint8Array, start: number, end: number): number {
+  let value = -1;
+  let line = buf.indexOf(LF, start) + 1;
+  while (line > 0 && line < end) {
+    const next = buf.indexOf(LF, line);
+    const lineEnd = next < 0 || next > end ? end : next;
+    const nameLength = matchContentLengthName(buf, line, lineEnd);
+    if (nameLength > 0) {
+      const found = readDigits(buf, line + nameLength, lineEnd);
+      if (value >= 0 && value !== found) throw new SipParseError(`conflicting Content-Length values ${value} and ${found}`, { header: CONTENT_LENGTH });
+      value = found;
+    }
+    line = lineEnd + 1;
+  }
+  return value < 0 ? 0 : value;
+}
+
+/** Length of "Content-Length<ws>:" or "l<ws>:" at buf[at], else 0. */
+function matchContentLengthName(buf: Uint8Array, at: number, end: number): number {
+  let i = at;
+  const first = buf[i]! | 0x20;
+  if (first !== 0x63 && first !== 0x6c) return 0;
+  if (first === 0x63) {
+    if (end - at < CONTENT_LENGTH.length) return 0;
+    for (let k = 0; k < CONTENT_LENGTH.length; k++) if ((buf[at + k]! | 0x20) !== CONTENT_LENGTH.charCodeAt(k)) return 0;
+    i = at + CONTENT_LENGTH.length;
+  } else {
+    i = at + 1;
+  }
+  while (i < end && (buf[i] === 32 || buf[i] === 9)) i++;
+  return i < end && buf[i] === 58 ? i + 1 - at : 0;
+}
+
+function readDigits(buf: Uint8Array, i: number, end: number): number {
+  while (i < end && (buf[i] === 32 || buf[i] === 9)) i++;
+  let value = 0;
+  let digits = 0;
+  while (i < end && buf[i]! >= 48 && buf[i]! <= 57) {
+    value = value * 10 + (buf[i]! - 48);
+    if (value > 0x7fffffff) throw new SipParseError('Content-Length out of range', { header: CONTENT_LENGTH });
+    digits++;
+    i++;
+  }
+  while (i < end && (buf[i] === 32 || buf[i] === 9 || buf[i] === CR)) i++;
+  if (digits === 0 || i !== end) throw new SipParseError('malformed Content-Length', { header: CONTENT_LENGTH });
+  return value;
+}

@@ -1,0 +1,316 @@
+/**
+ * URIs (RFC 3261 s19.1, s25.1; RFC 3966 tel). sip/sips URIs are checked
+ * character by character when parsed; their params and headers are split
+ * into maps on first access. Escapes (%HH) are kept as written and decoded
+ * only on demand, in a single pass (RFC 4475 s3.1.1.3).
+ */
+import { SipParseError } from './errors.ts';
+import { charClass, CLASS_ALPHA, CLASS_DIGIT, CLASS_UNRESERVED, isHex } from './chars.ts';
+import { parseBoundedInt } from './scan.ts';
+import type { Params } from './params.ts';
+
+const USER = 1;
+const PASSWORD = 2;
+const PARAM = 4;
+const HEADER = 8;
+const uriChars = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  if (charClass[c]! & CLASS_UNRESERVED) uriChars[c] = USER | PASSWORD | PARAM | HEADER;
+}
+function allow(chars: string, flag: number): void {
+  for (let i = 0; i < chars.length; i++) uriChars[chars.charCodeAt(i)]! |= flag;
+}
+allow('&=+$,;?/', USER);
+allow('&=+$,', PASSWORD);
+allow('[]/:&+$', PARAM);
+allow('[]/?:+$', HEADER);
+
+function checkChars(s: string, start: number, end: number, flag: number, what: string, header: string): void {
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 37) {
+      if (i + 2 >= end + 0 && i + 2 > end - 1 + 1) throw new SipParseError(`bad escape in URI ${what}`, { header });
+      if (!isHex(s.charCodeAt(i + 1)) || !isHex(s.charCodeAt(i + 2)) || i + 2 >= end) {
+        throw new SipParseError(`bad escape in URI ${what}`, { header });
+      }
+      i += 2;
+    } else if (c >= 128 || (uriChars[c]! & flag) === 0) {
+      throw new SipParseError(`invalid character ${JSON.stringify(s[i])} in URI ${what}`, { header });
+    }
+  }
+}
+
+export type UriScheme = 'sip' | 'sips' | 'tel' | string;
+
+/** Every URI exposes scheme/user/host/port; non-SIP URIs have null for the last three. */
+export interface Uri {
+  readonly scheme: UriScheme;
+  readonly user: string | null;
+  readonly host: string | null;
+  readonly port: number | null;
+  readonly params: Params;
+  toString(): string;
+}
+
+export class SipUri implements Uri {
+  readonly scheme: 'sip' | 'sips';
+  readonly user: string | null;
+  readonly password: string | null;
+  readonly host: string;
+  readonly port: number | null;
+  readonly #raw: string;
+  readonly #paramsStart: number;
+  readonly #headersStart: number;
+  #params: Params | undefined;
+  #headers: Map<string, string> | undefined;
+
+  constructor(parts: {
+    scheme: 'sip' | 'sips';
+    user: string | null;
+    password: string | null;
+    host: string;
+    port: number | null;
+    raw: string;
+    paramsStart: number;
+    headersStart: number;
+  }) {
+    this.scheme = parts.scheme;
+    this.user = parts.user;
+    this.password = parts.password;
+    this.host = parts.host;
+    this.port = parts.port;
+    this.#raw = parts.raw;
+    this.#paramsStart = parts.paramsStart;
+    this.#headersStart = parts.headersStart;
+  }
+
+  /** URI parameters, names lower-cased, values as written (escaped). */
+  get params(): Params {
+    if (this.#params === undefined) {
+      this.#params = new Map();
+      const end = this.#headersStart < 0 ? this.#raw.length : this.#headersStart;
+      if (this.#paramsStart >= 0) {
+        for (const part of this.#raw.slice(this.#paramsStart + 1, end).split(';')) {
+          const eq = part.indexOf('=');
+          if (eq < 0) this.#params.set(part.toLowerCase(), null);
+          else this.#params.set(part.slice(0, eq).toLowerCase(), part.slice(eq + 1));
+        }
+      }
+    }
+    return this.#params;
+  }
+
+  /** URI headers (?name=value&...), values as written (escaped). */
+  get headers(): Map<string, string> {
+    if (this.#headers === undefined) {
+      this.#headers = new Map();
+      if (this.#headersStart >= 0) {
+        for (const part of this.#raw.slice(this.#headersStart + 1).split('&')) {
+          const eq = part.indexOf('=');
+          this.#headers.set(eq < 0 ? part : part.slice(0, eq), eq < 0 ? '' : part.slice(eq + 1));
+        }
+      }
+    }
+    return this.#headers;
+  }
+
+  get hasHeaders(): boolean {
+    return this.#headersStart >= 0;
+  }
+
+  /** The user part with %HH escapes decoded (single pass). */
+  get decodedUser(): string | null {
+    return this.user === null ? null : decodeEscapes(this.user);
+  }
+
+  /** host:port as written in a Via sent-by or a target address. */
+  get hostport(): string {
+    return this.port === null ? this.host : `${this.host}:${this.port}`;
+  }
+
+  toString(): string {
+    return this.#raw;
+  }
+
+  toJSON(): string {
+    return this.#raw;
+  }
+}
+
+/** tel: (RFC 3966) and every other absolute URI: kept as written. */
+export class OtherUri implements Uri {
+  readonly scheme: string;
+  readonly user = null;
+  readonly host = null;
+  readonly port = null;
+  /** For tel: the telephone number; otherwise the text after "scheme:". */
+  readonly opaque: string;
+  readonly #raw: string;
+  #params: Params | undefined;
+
+  constructor(scheme: string, raw: string) {
+    this.scheme = scheme;
+    this.#raw = raw;
+    const rest = raw.slice(scheme.length + 1);
+    const semi = scheme === 'tel' ? rest.indexOf(';') : -1;
+    this.opaque = semi < 0 ? rest : rest.slice(0, semi);
+  }
+
+  get params(): Params {
+    if (this.#params === undefined) {
+      this.#params = new Map();
+      if (this.scheme === 'tel') {
+        const parts = this.#raw.slice(4).split(';').slice(1);
+        for (const part of parts) {
+          const eq = part.indexOf('=');
+          this.#params.set((eq < 0 ? part : part.slice(0, eq)).toLowerCase(), eq < 0 ? null : part.slice(eq + 1));
+        }
+      }
+    }
+    return this.#params;
+  }
+
+  toString(): string {
+    return this.#raw;
+  }
+
+  toJSON(): string {
+    return this.#raw;
+  }
+}
+
+export interface UriOptions {
+  /** The Request-URI may not carry ?headers (RFC 3261 s19.1.1 table). */
+  allowHeaders?: boolean;
+}
+
+/** Parses a whole URI string (no surrounding whitespace or <>). */
+export function parseUri(raw: string, header = 'uri', options: UriOptions = {}): Uri {
+  const colon = schemeEnd(raw, header);
+  const scheme = raw.slice(0, colon).toLowerCase();
+  if (scheme === 'sip' || scheme === 'sips') return parseSipUri(raw, scheme, colon + 1, header, options);
+  for (let i = colon + 1; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c <= 32 || c === 34 || c === 60 || c === 62 || c === 127) {
+      throw new SipParseError(`invalid character in ${scheme} URI`, { header });
+    }
+  }
+  if (scheme === 'tel') {
+    if (colon + 1 >= raw.length) throw new SipParseError('empty tel URI', { header });
+    checkChars(raw, colon + 1, raw.length, PARAM | USER, 'number', header);
+  }
+  return new OtherUri(scheme, raw);
+}
+
+function schemeEnd(raw: string, header: string): number {
+  const first = raw.charCodeAt(0);
+  if (!(first < 128 && charClass[first]! & CLASS_ALPHA)) throw new SipParseError('URI must start with a scheme', { header });
+  for (let i = 1; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 58) return i;
+    if (!(c < 128 && charClass[c]! & (CLASS_ALPHA | CLASS_DIGIT)) && c !== 43 && c !== 45 && c !== 46) break;
+  }
+  throw new SipParseError('URI has no scheme', { header });
+}
+
+function parseSipUri(raw: string, scheme: 'sip' | 'sips', start: number, header: string, options: UriOptions): SipUri {
+  const end = raw.length;
+  let user: string | null = null;
+  let password: string | null = null;
+  // '@' can only appear unescaped as the end of userinfo (user, password,
+  // params and headers all forbid it), so the first one is the delimiter.
+  const at = raw.indexOf('@', start);
+  let hostStart = start;
+  if (at >= 0) {
+    const passColon = raw.indexOf(':', start);
+    const userEnd = passColon >= 0 && passColon < at ? passColon : at;
+    if (userEnd === start) throw new SipParseError('empty user part in URI', { header });
+    checkChars(raw, start, userEnd, USER, 'user', header);
+    user = raw.slice(start, userEnd);
+    if (userEnd < at) {
+      checkChars(raw, userEnd + 1, at, PASSWORD, 'password', header);
+      password = raw.slice(userEnd + 1, at);
+    }
+    hostStart = at + 1;
+  }
+  let i = hostStart;
+  if (raw.charCodeAt(i) === 91) {
+    const close = raw.indexOf(']', i);
+    if (close < 0) throw new SipParseError('unterminated IPv6 reference', { header });
+    let colons = 0;
+    for (let j = i + 1; j < close; j++) {
+      const c = raw.charCodeAt(j);
+      if (c === 58) colons++;
+      else if (!isHex(c) && c !== 46) throw new SipParseError('bad IPv6 reference', { header });
+    }
+    if (colons < 2) throw new SipParseError('bad IPv6 reference', { header });
+    i = close + 1;
+  } else {
+    while (i < end) {
+      const c = raw.charCodeAt(i);
+      if (!(c < 128 && charClass[c]! & (CLASS_ALPHA | CLASS_DIGIT)) && c !== 45 && c !== 46 && c !== 95) break;
+      i++;
+    }
+    if (i === hostStart) throw new SipParseError('empty host in URI', { header });
+  }
+  const host = raw.slice(hostStart, i);
+  let port: number | null = null;
+  if (i < end && raw.charCodeAt(i) === 58) {
+    let j = i + 1;
+    while (j < end && raw.charCodeAt(j) >= 48 && raw.charCodeAt(j) <= 57) j++;
+    port = parseBoundedInt(raw, i + 1, j, 65535, header);
+    i = j;
+  }
+  let paramsStart = -1;
+  let headersStart = -1;
+  if (i < end && raw.charCodeAt(i) === 59) {
+    paramsStart = i;
+    let j = i + 1;
+    while (j < end && raw.charCodeAt(j) !== 63) j++;
+    checkParams(raw, i + 1, j, header);
+    i = j;
+  }
+  if (i < end && raw.charCodeAt(i) === 63) {
+    if (options.allowHeaders === false) throw new SipParseError('headers are not allowed in this URI', { header });
+    headersStart = i;
+    checkChars(raw, i + 1, end, HEADER | 16, 'headers', header);
+    i = end;
+  }
+  if (i !== end) throw new SipParseError(`invalid character ${JSON.stringify(raw[i])} in URI`, { header });
+  return new SipUri({ scheme, user, password, host, port, raw, paramsStart, headersStart });
+}
+
+allow('=&', 16);
+
+function checkParams(raw: string, start: number, end: number, header: string): void {
+  let partStart = start;
+  for (let i = start; i <= end; i++) {
+    if (i === end || raw.charCodeAt(i) === 59) {
+      if (i === partStart) throw new SipParseError('empty URI parameter', { header });
+      const eq = raw.indexOf('=', partStart);
+      const nameEnd = eq >= 0 && eq < i ? eq : i;
+      if (nameEnd === partStart) throw new SipParseError('empty URI parameter name', { header });
+      checkChars(raw, partStart, nameEnd, PARAM, 'parameter', header);
+      if (nameEnd < i) checkChars(raw, nameEnd + 1, i, PARAM, 'parameter', header);
+      partStart = i + 1;
+    }
+  }
+}
+
+/** Decodes %HH escapes in one pass: "%2541" gives "%41", never "A". */
+export function decodeEscapes(s: string): string {
+  if (s.indexOf('%') < 0) return s;
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 37 && i + 2 < s.length + 0 && isHex(s.charCodeAt(i + 1)) && isHex(s.charCodeAt(i + 2))) {
+      bytes.push(parseInt(s.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else if (c < 0x80) {
+      bytes.push(c);
+    } else {
+      for (const b of new TextEncoder().encode(s[i]!)) bytes.push(b);
+    }
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));
+}
