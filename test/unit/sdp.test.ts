@@ -539,6 +539,21 @@ test('error offsets point at the bad line, in bytes for byte input', () => {
   assert.is(fromBytes.reason, fromString.reason);
 });
 
+test('byte offsets count 4 bytes for a character outside the BMP', () => {
+  const text = sdp('v=0', 'o=- 1 1 IN IP4 h', 's=call 📞 now', 't=0 0', 'x');
+  const error = expectParseError(() => parseSdp(encoder.encode(text)), 400, 'line not of the form');
+  assert.is(error.offset, encoder.encode(text).length - 3);
+});
+
+test('a throwing Uint8Array subclass still yields SipParseError (defensive wrap)', () => {
+  class Hostile extends Uint8Array {
+    override indexOf(): number {
+      throw new TypeError('boom');
+    }
+  }
+  expectParseError(() => parseSdp(new Hostile(4)), 400, 'boom');
+});
+
 test('rejects an input that is neither bytes nor a string', () => {
   for (const bad of [undefined, null, 42, {}, [118, 61, 48]]) {
     expectParseError(() => parseSdp(bad as unknown as string), 400, 'Uint8Array or a string');

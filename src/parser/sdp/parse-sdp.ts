@@ -8,9 +8,9 @@ import { SipParseError } from '../errors.ts';
 import type { MediaDescription, SdpLimits, SdpOrigin, SdpTiming, SessionDescription } from './types.ts';
 import { DEFAULT_SDP_LIMITS } from './types.ts';
 import { decodeBody, utf8Length } from './decode-body.ts';
-import { splitLines, quote, type SdpLine } from './split-lines.ts';
+import { splitLines, type SdpLine } from './split-lines.ts';
 import { readAttribute, readBandwidth, readConnection, readMediaLine, readOrigin, readTiming } from './read-fields.ts';
-import { sdpError } from './sdp-error.ts';
+import { quote, sdpError } from './sdp-error.ts';
 
 /** Types that may appear only before the first m= line. */
 const SESSION_ONLY = 'vosuepztr';

@@ -4,9 +4,8 @@
  * cannot carry its meaning.
  */
 import type { MediaDescription, SdpAttribute, SdpBandwidth, SdpConnection, SdpOrigin, SdpTiming } from './types.ts';
-import { sdpError } from './sdp-error.ts';
+import { quote, sdpError } from './sdp-error.ts';
 import { isDigits, isSdpToken, readDecimal, splitFields } from './scan.ts';
-import { quote } from './split-lines.ts';
 
 const MAX_PORT = 65535;
 const MAX_TTL = 255;

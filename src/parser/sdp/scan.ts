@@ -15,7 +15,7 @@ export function splitFields(value: string): string[] {
   return fields;
 }
 
-/** The value of a string of 1..maxDigits decimal digits when it is <= max, else undefined. */
+/** The value of a string of 1 to 16 decimal digits when it is <= max, else undefined. */
 export function readDecimal(s: string, max: number): number | undefined {
   if (s.length === 0 || s.length > 16) return undefined;
   let n = 0;

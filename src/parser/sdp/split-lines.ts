@@ -1,4 +1,4 @@
-import { sdpError } from './sdp-error.ts';
+import { quote, sdpError } from './sdp-error.ts';
 
 /** One `<type>=<value>` line: `offset` is where the line starts in the text. */
 export interface SdpLine {
@@ -43,10 +43,4 @@ function readLine(text: string, start: number, end: number): SdpLine {
     throw sdpError(`line not of the form <letter>=<value>: ${quote(text.slice(start, end))}`, start);
   }
   return { type: text[start]!, value: text.slice(start + 2, end), offset: start };
-}
-
-/** A short printable copy of bad input for error reasons. */
-export function quote(s: string): string {
-  const short = s.length > 40 ? `${s.slice(0, 40)}...` : s;
-  return JSON.stringify(short);
 }

@@ -1,0 +1,75 @@
+/** Builds the linter's per-file verdict (the JSON contract of DESIGN.md). */
+import { parseMessage, SipParseError, type SipMessage } from '../parser/index.ts';
+import { checkRequest } from '../dialog/uas-checks.ts';
+
+export interface LintReport {
+  file: string;
+  verdict: 'accept' | 'reject';
+  status?: number;
+  reason?: string;
+  kind: 'request' | 'response';
+  method?: string;
+  statusCode?: number;
+  requestUri?: { scheme: string; user: string | null; host: string | null; port: number | null };
+  callId?: string | null;
+  cseq?: { seq: number; method: string } | null;
+  via?: Array<{ transport: string; host: string; port: number | null; branch: string | null; received: string | null; rport: number | true | null }>;
+  contentLength?: number;
+  bodyLength?: number;
+  uasAnswer: number | null;
+  uasReason?: string;
+}
+
+const STATUS_LINE_PREFIX = /^[\r\n]*SIP\//i;
+
+export function lintMessage(file: string, bytes: Uint8Array): LintReport {
+  let message: SipMessage;
+  try {
+    message = parseMessage(bytes);
+  } catch (error) {
+    if (!(error instanceof SipParseError)) throw error;
+    const head = new TextDecoder('latin1').decode(bytes.subarray(0, 16));
+    const kind = STATUS_LINE_PREFIX.test(head) ? 'response' : 'request';
+    // A request that cannot be parsed is answered with the error's status; a response is dropped.
+    return { file, verdict: 'reject', status: error.status, reason: error.message, kind, uasAnswer: kind === 'request' ? error.status : null };
+  }
+  const report: LintReport = { file, verdict: 'accept', kind: message.kind, uasAnswer: null };
+  if (message.kind === 'request') {
+    report.method = message.method!;
+    const uri = message.uri!;
+    report.requestUri = { scheme: uri.scheme, user: uri.user, host: uri.host, port: uri.port };
+  } else {
+    report.statusCode = message.status!;
+  }
+  report.callId = message.callId ?? null;
+  report.cseq = message.cseq ?? null;
+  report.via = message.via.map((via) => ({
+    transport: via.transport,
+    host: via.host,
+    port: via.port,
+    branch: via.branch,
+    received: via.received,
+    rport: via.rport,
+  }));
+  report.contentLength = message.contentLength;
+  report.bodyLength = message.body.length;
+  const answer = checkRequest(message);
+  if (answer !== null) {
+    report.uasAnswer = answer.status;
+    report.uasReason = answer.reason;
+  }
+  return report;
+}
+
+export function formatLintLine(report: LintReport): string {
+  if (report.verdict === 'reject') return `REJECT ${report.file}: ${report.status} ${report.reason}`;
+  const what = report.kind === 'request' ? `${report.method} ${uriText(report)}` : `${report.statusCode} response`;
+  const uas = report.uasAnswer === null ? 'handed to the application' : `UAS answers ${report.uasAnswer} (${report.uasReason})`;
+  return `ACCEPT ${report.file}: ${what}; ${uas}`;
+}
+
+function uriText(report: LintReport): string {
+  const uri = report.requestUri!;
+  const user = uri.user === null ? '' : `${uri.user}@`;
+  return uri.host === null ? `${uri.scheme}:...` : `${uri.scheme}:${user}${uri.host}${uri.port === null ? '' : `:${uri.port}`}`;
+}
