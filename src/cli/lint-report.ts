@@ -1,5 +1,5 @@
 /** Builds the linter's per-file verdict (the JSON contract of DESIGN.md). */
-import { parseMessage, SipParseError, type SipMessage } from '../parser/index.ts';
+import { parseMessage, SipParseError, validateMessage, type SipMessage } from '../parser/index.ts';
 import { checkRequest } from '../dialog/uas-checks.ts';
 
 export interface LintReport {
@@ -26,6 +26,8 @@ export function lintMessage(file: string, bytes: Uint8Array): LintReport {
   let message: SipMessage;
   try {
     message = parseMessage(bytes);
+    // The verdict covers every header the stack can parse, not only the eager ones.
+    validateMessage(message);
   } catch (error) {
     if (!(error instanceof SipParseError)) throw error;
     const head = new TextDecoder('latin1').decode(bytes.subarray(0, 16));

@@ -4,7 +4,7 @@
  * Returns null when the request goes on to the application.
  */
 import type { SipMessage } from '../parser/index.ts';
-import { SipParseError } from '../parser/index.ts';
+import { SipParseError, validateMessage } from '../parser/index.ts';
 
 export interface UasPolicy {
   /** Methods this UAS implements (405 for other known methods). */
@@ -66,6 +66,7 @@ export function checkRequest(request: SipMessage, policy: UasPolicy = ENDPOINT_P
 function checkUnchecked(request: SipMessage, policy: UasPolicy): UasAnswer | null {
   if (request.kind !== 'request') return null;
   const method = request.method!;
+  validateMessage(request, 'uas');
   if (request.via.length === 0) return answer(400, 'Missing Via');
   for (const name of MANDATORY_SINGLE) {
     const count = request.count(name);

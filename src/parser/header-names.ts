@@ -161,12 +161,13 @@ CANONICAL_NAMES.forEach((name, id) => {
 });
 
 /** Candidates bucketed by (first letter, length) so a match compares few names. */
-const buckets = new Map<number, Array<[string, HeaderId]>>();
+const BUCKET_LENGTHS = 32;
+const bucketNames: Array<string[] | undefined> = new Array(32 * BUCKET_LENGTHS).fill(undefined);
+const bucketIds: Array<HeaderId[] | undefined> = new Array(32 * BUCKET_LENGTHS).fill(undefined);
 for (const [name, id] of idByName) {
-  const key = name.charCodeAt(0) * 64 + Math.min(name.length, 63);
-  let list = buckets.get(key);
-  if (list === undefined) buckets.set(key, (list = []));
-  list.push([name, id]);
+  const key = (name.charCodeAt(0) & 31) * BUCKET_LENGTHS + name.length;
+  (bucketNames[key] ??= []).push(name);
+  (bucketIds[key] ??= []).push(id);
 }
 const compactIds = new Int8Array(128);
 for (const [letter, full] of Object.entries(COMPACT_FORMS)) {
@@ -178,14 +179,16 @@ export function headerIdAt(text: string, start: number, end: number): HeaderId {
   const length = end - start;
   const first = text.charCodeAt(start) | 0x20;
   if (length === 1) return first < 128 ? (compactIds[first]! as HeaderId) : HeaderId.Other;
-  if (length > 63) return HeaderId.Other;
-  const list = buckets.get(first * 64 + length);
-  if (list === undefined) return HeaderId.Other;
-  outer: for (const [name, id] of list) {
+  if (length >= BUCKET_LENGTHS || first < 0x61 || first > 0x7a) return HeaderId.Other;
+  const key = (first & 31) * BUCKET_LENGTHS + length;
+  const names = bucketNames[key];
+  if (names === undefined) return HeaderId.Other;
+  outer: for (let n = 0; n < names.length; n++) {
+    const name = names[n]!;
     for (let i = 1; i < length; i++) {
       if ((text.charCodeAt(start + i) | 0x20) !== name.charCodeAt(i)) continue outer;
     }
-    return id;
+    return bucketIds[key]![n]!;
   }
   return HeaderId.Other;
 }

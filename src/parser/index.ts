@@ -2,6 +2,7 @@
 export { SipParseError } from './errors.ts';
 export { parseMessage, type ParseOptions } from './parse-message.ts';
 export { SipMessage, type HeaderField } from './message.ts';
+export { validateMessage, type ValidationScope } from './validate.ts';
 export { serializeMessage, formatMessage, defaultReason, type MessageParts } from './serialize.ts';
 export { StreamFramer, type FrameEvent } from './stream-framer.ts';
 export { DEFAULT_LIMITS, type ParseLimits } from './limits.ts';

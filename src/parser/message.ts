@@ -11,7 +11,7 @@ import { DEFAULT_LIMITS, type ParseLimits } from './limits.ts';
 import { decodeUtf8, hasNonAscii } from './text.ts';
 import { splitList } from './scan.ts';
 import type { Uri } from './uri.ts';
-import { parseViaList, type Via } from './headers/via.ts';
+import { parseTopVia, parseViaList, type Via } from './headers/via.ts';
 import { parseContactList, parseNameAddr, parseNameAddrList, type ContactValue, type NameAddr } from './headers/name-addr.ts';
 import { parseCSeq, type CSeq } from './headers/cseq.ts';
 import { parseDeltaSeconds, parseMaxForwards } from './headers/scalars.ts';
@@ -77,6 +77,7 @@ export class SipMessage {
 
   // Eagerly parsed by parseMessage; computed on demand for built messages.
   #via: Via[] | undefined;
+  #topVia: Via | null | undefined;
   #from: NameAddr | null | undefined;
   #to: NameAddr | null | undefined;
   #callId: string | null | undefined;
@@ -236,72 +237,53 @@ export class SipMessage {
     return result;
   }
 
-  /** @internal Runs the eager parses; throws SipParseError on the first bad header. */
+  /**
+   * @internal The eager parses of DESIGN.md: the top Via, From, To, Call-ID,
+   * CSeq, Max-Forwards and Content-Type (first of each). Throws SipParseError.
+   * Every other header, and any repeat of these, is parsed on access or by
+   * validateMessage().
+   */
   parseEager(): void {
     const limits = this.limits;
-    const vias: Via[] = [];
-    const contacts: ContactValue[] = [];
-    let from: NameAddr | null = null;
-    let to: NameAddr | null = null;
-    let callId: string | null = null;
-    let cseq: CSeq | null = null;
-    let maxForwards: number | null = null;
-    let contentType: MediaType | null = null;
-    for (let k = 0; k < this.headerCount; k++) {
-      const id = this.idAt(k);
-      switch (id) {
+    const count = this.headerCount;
+    this.#from = this.#to = this.#callId = this.#cseq = this.#maxForwards = this.#contentType = null;
+    for (let k = 0; k < count; k++) {
+      switch (this.idAt(k)) {
         case HeaderId.Via:
-          for (const via of parseViaList(this.valueAt(k), limits.maxListValues, limits.maxParams)) vias.push(via);
-          if (vias.length > limits.maxListValues) throw new SipParseError('too many Via values', { header: 'via' });
+          if (this.#topVia === undefined) this.#topVia = parseTopVia(this.valueAt(k), limits.maxListValues, limits.maxParams);
           break;
-        case HeaderId.From: {
-          const value = parseNameAddr(this.valueAt(k), 'from', limits.maxParams);
-          if (from === null) from = value;
+        case HeaderId.From:
+          if (this.#from === null) this.#from = parseNameAddr(this.valueAt(k), 'from', limits.maxParams);
           break;
-        }
-        case HeaderId.To: {
-          const value = parseNameAddr(this.valueAt(k), 'to', limits.maxParams);
-          if (to === null) to = value;
+        case HeaderId.To:
+          if (this.#to === null) this.#to = parseNameAddr(this.valueAt(k), 'to', limits.maxParams);
           break;
-        }
-        case HeaderId.CallId: {
-          const value = checkCallId(this.valueAt(k));
-          if (callId === null) callId = value;
+        case HeaderId.CallId:
+          if (this.#callId === null) this.#callId = checkCallId(this.valueAt(k));
           break;
-        }
-        case HeaderId.CSeq: {
-          const value = parseCSeq(this.valueAt(k));
-          if (cseq === null) cseq = value;
+        case HeaderId.CSeq:
+          if (this.#cseq === null) this.#cseq = parseCSeq(this.valueAt(k));
           break;
-        }
-        case HeaderId.MaxForwards: {
-          const value = parseMaxForwards(this.valueAt(k));
-          if (maxForwards === null) maxForwards = value;
+        case HeaderId.MaxForwards:
+          if (this.#maxForwards === null) this.#maxForwards = parseMaxForwards(this.valueAt(k));
           break;
-        }
-        case HeaderId.ContentType: {
-          const value = parseMediaType(this.valueAt(k), 'content-type', limits.maxParams);
-          if (contentType === null) contentType = value;
-          break;
-        }
-        case HeaderId.Contact:
-          for (const contact of parseContactList(this.valueAt(k), limits.maxListValues, limits.maxParams)) contacts.push(contact);
-          break;
-        case HeaderId.Date:
-          parseSipDate(this.valueAt(k));
+        case HeaderId.ContentType:
+          if (this.#contentType === null) this.#contentType = parseMediaType(this.valueAt(k), 'content-type', limits.maxParams);
           break;
         default:
           break;
       }
     }
-    this.#via = vias;
-    this.#from = from;
-    this.#to = to;
-    this.#callId = callId;
-    this.#cseq = cseq;
-    this.#maxForwards = maxForwards;
-    this.#contentType = contentType;
-    this.#contact = contacts;
+    if (this.#topVia === undefined) this.#topVia = null;
+  }
+
+  /** The first Via value (the one transaction matching uses), parsed eagerly. */
+  get topVia(): Via | undefined {
+    if (this.#topVia === undefined) {
+      const value = this.#first(HeaderId.Via);
+      this.#topVia = value === null ? null : parseTopVia(value, this.limits.maxListValues, this.limits.maxParams);
+    }
+    return this.#topVia ?? undefined;
   }
 
   get via(): Via[] {

@@ -74,6 +74,9 @@ export class StreamFramer {
     const buf = this.#buffer;
     let i = this.#start;
     const end = this.#end;
+    // Stray LFs between messages carry no meaning; drop them.
+    while (i < end && buf[i] === LF) i++;
+    this.#start = i;
     if (i >= end) return undefined;
     if (buf[i] === CR || buf[i] === LF) {
       if (buf[i] === CR && i + 3 < end && buf[i + 1] === LF && buf[i + 2] === CR && buf[i + 3] === LF) {
@@ -85,10 +88,6 @@ export class StreamFramer {
         if (i + 2 < end && buf[i + 2] === CR && i + 3 >= end) return undefined;
         this.#start = i + 2;
         return { type: 'pong' };
-      }
-      if (buf[i] === LF) {
-        this.#start = i + 1;
-        return this.#next();
       }
       return undefined;
     }

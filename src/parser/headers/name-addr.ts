@@ -9,17 +9,47 @@
 import { SipParseError } from '../errors.ts';
 import { isToken } from '../chars.ts';
 import { scanQuoted, skipWs, splitList, trimEnd, unquote } from '../scan.ts';
-import { formatParams, parseParams, type Params } from '../params.ts';
+import { formatParams, nameEquals, paramsMap, scanParams, scratch, scratchValue, type Params } from '../params.ts';
 import { parseUri, type Uri } from '../uri.ts';
 
 export interface NameAddr {
   /** Display name without quotes or escapes; null when absent. */
-  displayName: string | null;
-  uri: Uri;
+  readonly displayName: string | null;
+  readonly uri: Uri;
   /** Header params (tag, expires, q, ...), names lower-cased, values as written. */
-  params: Params;
+  readonly params: Params;
   /** The tag param, for From/To. */
-  tag: string | null;
+  readonly tag: string | null;
+}
+
+/**
+ * A parsed value: structure and tag checked in one pass; the URI is parsed
+ * (and checked) on first access, the params Map built on demand.
+ */
+class ParsedNameAddr implements NameAddr {
+  tag: string | null = null;
+  #params: Params | undefined;
+  #uri: Uri | undefined;
+
+  constructor(
+    readonly displayName: string | null,
+    private readonly uriText: string,
+    private readonly header: string,
+    private readonly paramText: string,
+    private readonly maxParams: number,
+  ) {}
+
+  get uri(): Uri {
+    return (this.#uri ??= parseUri(this.uriText, this.header));
+  }
+
+  get params(): Params {
+    return (this.#params ??= paramsMap(this.paramText, 0, this.paramText.length, this.maxParams));
+  }
+
+  toJSON(): object {
+    return { displayName: this.displayName, uri: this.uri.toString(), params: Object.fromEntries(this.params), tag: this.tag };
+  }
 }
 
 /** A Contact value: a binding, or the "*" of a REGISTER that removes all. */
@@ -75,10 +105,13 @@ export function parseNameAddr(s: string, header: string, maxParams: number, star
     const c = s.charCodeAt(j);
     if (c === 32 || c === 9 || c === 60 || c === 34) throw new SipParseError('whitespace or delimiter inside URI', { header });
   }
-  const uri = parseUri(s.slice(uriStart, uriEnd), header);
-  const parsed = parseParams(s, i, end, header, maxParams);
-  if (parsed.end !== end) throw new SipParseError('unexpected text after value', { header });
-  return { displayName, uri, params: parsed.params, tag: parsed.params.get('tag') ?? null };
+  const paramsEnd = scanParams(s, i, end, header, maxParams);
+  if (paramsEnd !== end) throw new SipParseError('unexpected text after value', { header });
+  const value = new ParsedNameAddr(displayName, s.slice(uriStart, uriEnd), header, scratch.count === 0 ? '' : s.slice(i, end), maxParams);
+  for (let k = 0; k < scratch.count; k++) {
+    if (nameEquals(s, scratch.bounds[k * 4]!, scratch.bounds[k * 4 + 1]!, 'tag')) value.tag = scratchValue(s, k);
+  }
+  return value;
 }
 
 /** Contact, Route, Record-Route: comma-separated lists of name-addr values. */

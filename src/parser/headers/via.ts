@@ -5,24 +5,52 @@
 import { SipParseError } from '../errors.ts';
 import { charClass, CLASS_ALPHA, CLASS_DIGIT, isHex } from '../chars.ts';
 import { parseBoundedInt, skipWs, scanToken, splitList } from '../scan.ts';
-import { formatParams, parseParams, type Params } from '../params.ts';
+import { formatParams, nameEquals, paramsMap, scanParams, scratch, scratchValue, type Params } from '../params.ts';
 
 export interface Via {
   /** Protocol name and version, normally "SIP/2.0". */
-  protocol: string;
+  readonly protocol: string;
   /** Transport token upper-cased: UDP, TCP, TLS, SCTP, WS, WSS or any extension. */
-  transport: string;
+  readonly transport: string;
   /** sent-by host as written (IPv6 in brackets). */
-  host: string;
-  port: number | null;
-  branch: string | null;
-  received: string | null;
+  readonly host: string;
+  readonly port: number | null;
+  readonly branch: string | null;
+  readonly received: string | null;
   /** null when absent; true when present without a value (a request asking for it); else the port. */
-  rport: number | true | null;
-  maddr: string | null;
-  ttl: number | null;
+  readonly rport: number | true | null;
+  readonly maddr: string | null;
+  readonly ttl: number | null;
   /** Every param, names lower-cased, values as written. */
-  params: Params;
+  readonly params: Params;
+}
+
+/** A parsed Via value: the fields above read in one pass; the params Map built on demand. */
+class ParsedVia implements Via {
+  branch: string | null = null;
+  received: string | null = null;
+  rport: number | true | null = null;
+  maddr: string | null = null;
+  ttl: number | null = null;
+  #params: Params | undefined;
+
+  constructor(
+    readonly protocol: string,
+    readonly transport: string,
+    readonly host: string,
+    readonly port: number | null,
+    private readonly paramText: string,
+    private readonly maxParams: number,
+  ) {}
+
+  get params(): Params {
+    return (this.#params ??= paramsMap(this.paramText, 0, this.paramText.length, this.maxParams));
+  }
+
+  toJSON(): object {
+    const { protocol, transport, host, port, branch, received, rport, maddr, ttl } = this;
+    return { protocol, transport, host, port, branch, received, rport, maddr, ttl, params: Object.fromEntries(this.params) };
+  }
 }
 
 const HEADER = 'via';
@@ -32,6 +60,12 @@ export function parseViaList(value: string, maxValues: number, maxParams: number
   const vias: Via[] = [];
   for (let k = 0; k < bounds.length; k += 2) vias.push(parseVia(value, bounds[k]!, bounds[k + 1]!, maxParams));
   return vias;
+}
+
+/** Only the first value of a Via header field (the rest are parsed on demand). */
+export function parseTopVia(value: string, maxValues: number, maxParams: number): Via {
+  const bounds = splitList(value, HEADER, maxValues);
+  return parseVia(value, bounds[0]!, bounds[1]!, maxParams);
 }
 
 function expect(s: string, i: number, end: number, code: number, what: string): number {
@@ -84,33 +118,43 @@ function parseVia(s: string, start: number, end: number, maxParams: number): Via
     port = parseBoundedInt(s, portStart, j, 65535, HEADER);
     i = j;
   }
-  const { params, end: paramsEnd } = parseParams(s, i, end, HEADER, maxParams);
+  const paramsEnd = scanParams(s, i, end, HEADER, maxParams);
   if (paramsEnd !== end) throw new SipParseError('unexpected text after Via value', { header: HEADER });
-  return {
-    protocol: `${name}/${version}`,
-    transport,
-    host,
-    port,
-    branch: params.get('branch') ?? null,
-    received: params.get('received') ?? null,
-    rport: rportOf(params),
-    maddr: params.get('maddr') ?? null,
-    ttl: ttlOf(params),
-    params,
-  };
+  const via = new ParsedVia(protocolOf(name, version), transport, host, port, scratch.count === 0 ? '' : s.slice(i, end), maxParams);
+  for (let k = 0; k < scratch.count; k++) {
+    const nameStart = scratch.bounds[k * 4]!;
+    const nameEnd = scratch.bounds[k * 4 + 1]!;
+    switch (nameEnd - nameStart) {
+      case 6:
+        if (nameEquals(s, nameStart, nameEnd, 'branch')) via.branch = scratchValue(s, k);
+        break;
+      case 8:
+        if (nameEquals(s, nameStart, nameEnd, 'received')) via.received = scratchValue(s, k);
+        break;
+      case 5:
+        if (nameEquals(s, nameStart, nameEnd, 'rport')) via.rport = rportOf(scratchValue(s, k));
+        else if (nameEquals(s, nameStart, nameEnd, 'maddr')) via.maddr = scratchValue(s, k);
+        break;
+      case 3:
+        if (nameEquals(s, nameStart, nameEnd, 'ttl')) via.ttl = ttlOf(scratchValue(s, k));
+        break;
+      default:
+        break;
+    }
+  }
+  return via;
 }
 
-function rportOf(params: Params): number | true | null {
-  if (!params.has('rport')) return null;
-  const value = params.get('rport');
-  if (value === null || value === undefined) return true;
-  return parseBoundedInt(value, 0, value.length, 65535, HEADER);
+function protocolOf(name: string, version: string): string {
+  return name === 'SIP' && version === '2.0' ? 'SIP/2.0' : `${name}/${version}`;
 }
 
-function ttlOf(params: Params): number | null {
-  const value = params.get('ttl');
-  if (value === null || value === undefined) return null;
-  return parseBoundedInt(value, 0, value.length, 255, HEADER);
+function rportOf(value: string | null): number | true {
+  return value === null ? true : parseBoundedInt(value, 0, value.length, 65535, HEADER);
+}
+
+function ttlOf(value: string | null): number | null {
+  return value === null ? null : parseBoundedInt(value, 0, value.length, 255, HEADER);
 }
 
 /** Serializes one Via value (params in their map order). */
