@@ -184,11 +184,14 @@ export function headerIdAt(text: string, start: number, end: number): HeaderId {
   const names = bucketNames[key];
   if (names === undefined) return HeaderId.Other;
   outer: for (let n = 0; n < names.length; n++) {
+    const id = bucketIds[key]![n]!;
+    // Most senders write the usual spelling: one native comparison.
+    if (text.startsWith(PRETTY_NAMES[id]!, start)) return id;
     const name = names[n]!;
     for (let i = 1; i < length; i++) {
       if ((text.charCodeAt(start + i) | 0x20) !== name.charCodeAt(i)) continue outer;
     }
-    return bucketIds[key]![n]!;
+    return id;
   }
   return HeaderId.Other;
 }

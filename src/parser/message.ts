@@ -259,7 +259,8 @@ export class SipMessage {
           if (this.#to === null) this.#to = parseNameAddr(this.valueAt(k), 'to', limits.maxParams);
           break;
         case HeaderId.CallId:
-          if (this.#callId === null) this.#callId = checkCallId(this.valueAt(k));
+          // Characters are checked by validateMessage; matching needs only the text.
+          if (this.#callId === null) this.#callId = nonEmpty(this.valueAt(k), 'call-id');
           break;
         case HeaderId.CSeq:
           if (this.#cseq === null) this.#cseq = parseCSeq(this.valueAt(k));
@@ -448,6 +449,11 @@ export class SipMessage {
       ? `${this.method} ${this.uri!.toString()} ${this.version}`
       : `${this.version} ${this.status} ${this.reasonPhrase ?? ''}`;
   }
+}
+
+function nonEmpty(value: string, header: string): string {
+  if (value.length === 0) throw new SipParseError('empty value', { header });
+  return value;
 }
 
 export { PRETTY_NAMES, DEFAULT_LIMITS };

@@ -65,12 +65,14 @@ function parseUnchecked(bytes: Uint8Array, options: ParseOptions): SipMessage {
   // UTF-8 decoding is one char per byte exactly when the window is ASCII.
   let ascii = text.length === windowEnd;
   if (!ascii) text = decodeOneToOne(bytes, 0, windowEnd, false);
-  let found = findEmptyLine(text, start);
+  // A message whose start line ends in a bare LF is read as LF-only.
+  const bareLf = text.charCodeAt(text.indexOf('\n', start) - 1) !== CR;
+  let found = findEmptyLine(text, start, bareLf);
   if (found < 0 && windowEnd < total) {
     windowEnd = total;
     text = decodeOneToOne(bytes, 0, windowEnd, false);
     ascii = false;
-    found = findEmptyLine(text, start);
+    found = findEmptyLine(text, start, bareLf);
   }
   let headerEnd: number; // offset of the first byte of the empty line
   let bodyStart: number;
@@ -99,7 +101,7 @@ function parseUnchecked(bytes: Uint8Array, options: ParseOptions): SipMessage {
   const startLine = parseStartLine(text, start, startLineEnd, bytes, ascii);
 
   // Header lines.
-  const index: number[] = [];
+  const index: number[] = new Array(32);
   let used = 0;
   const maxIndex = limits.maxHeaders * FieldSlot.Size;
   const maxHeaderBytes = limits.maxHeaderBytes;
@@ -185,12 +187,10 @@ function parseUnchecked(bytes: Uint8Array, options: ParseOptions): SipMessage {
   return message;
 }
 
-/** Offset of the empty line (after an LF: CRLF or a bare LF), or -1. */
-function findEmptyLine(text: string, from: number): number {
-  const crlf = text.indexOf('\n\r\n', from);
-  const lflf = text.indexOf('\n\n', from);
-  if (crlf < 0) return lflf < 0 ? -1 : lflf + 1;
-  return lflf >= 0 && lflf < crlf ? lflf + 1 : crlf + 1;
+/** Offset of the empty line (CRLF after an LF, or LF after LF in LF-only messages), or -1. */
+function findEmptyLine(text: string, from: number, bareLf: boolean): number {
+  const found = bareLf ? text.indexOf('\n\n', from) : text.indexOf('\n\r\n', from);
+  return found < 0 ? -1 : found + 1;
 }
 
 function trimLineEnd(text: string, start: number, lineEnd: number): number {
@@ -263,6 +263,7 @@ function parseStatusLine(text: string, start: number, end: number, bytes: Uint8A
 
 /** SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT; only 2.0 is supported (505 otherwise). */
 function checkVersion(text: string, start: number, end: number): string {
+  if (end - start === 7 && text.startsWith('SIP/2.0', start)) return 'SIP/2.0';
   const version = text.slice(start, end);
   const slash = version.indexOf('/');
   const dot = version.indexOf('.');

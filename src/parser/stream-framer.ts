@@ -89,6 +89,7 @@ export class StreamFramer {
         this.#start = i + 2;
         return { type: 'pong' };
       }
+      if (i + 1 < end) return { type: 'error', error: new SipParseError('bare CR between messages') };
       return undefined;
     }
     const headerEnd = findHeaderEnd(buf, i, end);

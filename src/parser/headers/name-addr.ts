@@ -100,11 +100,8 @@ export function parseNameAddr(s: string, header: string, maxParams: number, star
     }
     uriEnd = i;
   }
+  // The URI's own characters are checked when it is parsed (on first access).
   if (uriEnd === uriStart) throw new SipParseError('empty URI', { header });
-  for (let j = uriStart; j < uriEnd; j++) {
-    const c = s.charCodeAt(j);
-    if (c === 32 || c === 9 || c === 60 || c === 34) throw new SipParseError('whitespace or delimiter inside URI', { header });
-  }
   const paramsEnd = scanParams(s, i, end, header, maxParams);
   if (paramsEnd !== end) throw new SipParseError('unexpected text after value', { header });
   const value = new ParsedNameAddr(displayName, s.slice(uriStart, uriEnd), header, scratch.count === 0 ? '' : s.slice(i, end), maxParams);

@@ -32,6 +32,8 @@ class ParsedVia implements Via {
   rport: number | true | null = null;
   maddr: string | null = null;
   ttl: number | null = null;
+  /** @internal Where parsing stopped in the header value (a ',' before further values). */
+  stop = 0;
   #params: Params | undefined;
 
   constructor(
@@ -48,7 +50,7 @@ class ParsedVia implements Via {
   }
 
   toJSON(): object {
-    const { protocol, transport, host, port, branch, received, rport, maddr, ttl } = this;
+    const { protocol, transport, host, port, branch, received, rport, maddr, ttl } = this as Via;
     return { protocol, transport, host, port, branch, received, rport, maddr, ttl, params: Object.fromEntries(this.params) };
   }
 }
@@ -64,8 +66,11 @@ export function parseViaList(value: string, maxValues: number, maxParams: number
 
 /** Only the first value of a Via header field (the rest are parsed on demand). */
 export function parseTopVia(value: string, maxValues: number, maxParams: number): Via {
-  const bounds = splitList(value, HEADER, maxValues);
-  return parseVia(value, bounds[0]!, bounds[1]!, maxParams);
+  const end = value.length;
+  // The top value ends at the first comma outside quotes; parseVia stops there.
+  const via = parseVia(value, 0, end, maxParams, true);
+  if (via.stop < end) splitList(value, HEADER, maxValues); // the rest must at least split cleanly
+  return via;
 }
 
 function expect(s: string, i: number, end: number, code: number, what: string): number {
@@ -74,19 +79,20 @@ function expect(s: string, i: number, end: number, code: number, what: string): 
   return skipWs(s, i + 1, end);
 }
 
-function parseVia(s: string, start: number, end: number, maxParams: number): Via {
+function parseVia(s: string, start: number, end: number, maxParams: number, first = false): ParsedVia {
   let i = start;
   const nameEnd = scanToken(s, i, end);
   if (nameEnd === i) throw new SipParseError('protocol name expected', { header: HEADER });
-  const name = s.slice(i, nameEnd);
+  const nameStart = i;
   i = expect(s, nameEnd, end, 47, '"/"');
+  const versionStart = i;
   const versionEnd = scanToken(s, i, end);
   if (versionEnd === i) throw new SipParseError('protocol version expected', { header: HEADER });
-  const version = s.slice(i, versionEnd);
+  const protocol = protocolOf(s, nameStart, nameEnd, versionStart, versionEnd);
   i = expect(s, versionEnd, end, 47, '"/"');
   const transportEnd = scanToken(s, i, end);
   if (transportEnd === i) throw new SipParseError('transport expected', { header: HEADER });
-  const transport = s.slice(i, transportEnd).toUpperCase();
+  const transport = transportOf(s, i, transportEnd);
   i = transportEnd;
   const wsStart = i;
   i = skipWs(s, i, end);
@@ -119,8 +125,11 @@ function parseVia(s: string, start: number, end: number, maxParams: number): Via
     i = j;
   }
   const paramsEnd = scanParams(s, i, end, HEADER, maxParams);
-  if (paramsEnd !== end) throw new SipParseError('unexpected text after Via value', { header: HEADER });
-  const via = new ParsedVia(protocolOf(name, version), transport, host, port, scratch.count === 0 ? '' : s.slice(i, end), maxParams);
+  if (paramsEnd !== end && !(first && s.charCodeAt(paramsEnd) === 44)) {
+    throw new SipParseError('unexpected text after Via value', { header: HEADER });
+  }
+  const via = new ParsedVia(protocol, transport, host, port, scratch.count === 0 ? '' : s.slice(i, paramsEnd), maxParams);
+  via.stop = paramsEnd;
   for (let k = 0; k < scratch.count; k++) {
     const nameStart = scratch.bounds[k * 4]!;
     const nameEnd = scratch.bounds[k * 4 + 1]!;
@@ -145,8 +154,21 @@ function parseVia(s: string, start: number, end: number, maxParams: number): Via
   return via;
 }
 
-function protocolOf(name: string, version: string): string {
-  return name === 'SIP' && version === '2.0' ? 'SIP/2.0' : `${name}/${version}`;
+function protocolOf(s: string, nameStart: number, nameEnd: number, versionStart: number, versionEnd: number): string {
+  if (nameEnd - nameStart === 3 && versionEnd - versionStart === 3 && s.startsWith('SIP', nameStart) && s.startsWith('2.0', versionStart)) {
+    return 'SIP/2.0';
+  }
+  return `${s.slice(nameStart, nameEnd)}/${s.slice(versionStart, versionEnd)}`;
+}
+
+const KNOWN_TRANSPORTS = ['UDP', 'TCP', 'TLS', 'SCTP', 'WS', 'WSS'];
+
+/** Upper-cased transport; the common ones without allocating. */
+function transportOf(s: string, start: number, end: number): string {
+  for (const known of KNOWN_TRANSPORTS) {
+    if (known.length === end - start && s.startsWith(known, start)) return known;
+  }
+  return s.slice(start, end).toUpperCase();
 }
 
 function rportOf(value: string | null): number | true {
