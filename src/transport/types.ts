@@ -1,0 +1,66 @@
+/**
+ * The contract between the transport layer (node sockets, in this folder)
+ * and the core layers above it. Types only: the core imports this file, so it
+ * must never import a node: module.
+ */
+import type { SipMessage } from '../parser/index.ts';
+
+export type TransportKind = 'udp' | 'tcp' | 'tls';
+
+/** One side of a SIP hop: transport, IP address (IPv6 without brackets) and port. */
+export interface Endpoint {
+  readonly transport: TransportKind;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** A message handed up by the transport, already parsed and checked (RFC 3261 s18.3). */
+export interface Received {
+  readonly message: SipMessage;
+  /** Where it came from (for responses to requests: received/rport). */
+  readonly source: Endpoint;
+  /** The local socket it arrived on. */
+  readonly local: Endpoint;
+  /** Connection it arrived on (TCP/TLS), so responses and requests back reuse it. */
+  readonly flowId: string | undefined;
+}
+
+export type TransportErrorCode =
+  | 'ECONNREFUSED' // TCP refused or ICMP port unreachable on UDP
+  | 'ECONNRESET'
+  | 'ETIMEDOUT' // connect timeout or keep-alive pong timeout
+  | 'ETLS' // handshake or certificate failure
+  | 'ECLOSED' // transport closed
+  | 'ELIMIT' // connection cap reached
+  | 'EUNREACHABLE' // no route / address error
+  | 'ETOOBIG'; // message too large for the chosen transport
+
+export class TransportError extends Error {
+  override readonly name = 'TransportError';
+  constructor(
+    readonly code: TransportErrorCode,
+    readonly target: Endpoint,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface SendOptions {
+  /** Reuse this connection (TCP/TLS flow of a received request). */
+  readonly flowId?: string;
+  /** Called at most once, as soon as the transport knows the send failed. */
+  readonly onError?: (error: TransportError) => void;
+}
+
+/** What the core layers use. Implemented by SipTransportLayer over node sockets, and by fakes in tests. */
+export interface Transport {
+  /** Sends one message; failures come back through options.onError, never as a throw. */
+  send(bytes: Uint8Array, target: Endpoint, options?: SendOptions): void;
+  /** True for TCP/TLS: no retransmissions, timers D/I/J/K are zero. */
+  isReliable(transport: TransportKind): boolean;
+  /** Local address to put in Via sent-by and Contact for that transport. */
+  localEndpoint(transport: TransportKind): Endpoint;
+  /** The upper layer's handler for every received message. */
+  onReceive: ((received: Received) => void) | undefined;
+}
