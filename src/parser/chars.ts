@@ -15,7 +15,8 @@ export const CLASS_HOST = 64;
 /** word (Call-ID) characters of RFC 3261 s25.1. */
 export const CLASS_WORD = 128;
 
-export const charClass = new Uint8Array(128);
+// 256 entries so a byte indexes it directly; codes >= 128 have no class.
+export const charClass = new Uint8Array(256);
 
 function mark(chars: string, flag: number): void {
   for (let i = 0; i < chars.length; i++) charClass[chars.charCodeAt(i)]! |= flag;
@@ -29,7 +30,7 @@ mark(lower + upper, CLASS_ALPHA | CLASS_TOKEN | CLASS_UNRESERVED | CLASS_HOST | 
 mark('abcdefABCDEF', CLASS_HEX);
 mark("-.!%*_+`'~", CLASS_TOKEN);
 mark("-_.!~*'()", CLASS_UNRESERVED);
-mark('-.', CLASS_HOST);
+mark('-._', CLASS_HOST); // '_' is not in RFC 3261 hostnames but real hosts use it
 mark('-.!%*_+`\'~()<>:\\"/[]?{}', CLASS_WORD);
 mark(' \t', CLASS_WS);
 

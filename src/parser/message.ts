@@ -1,29 +1,28 @@
 /**
- * A SIP message. Parsed messages keep the decoded header text and an index
- * of offsets; header values become strings on access, and headers without a
- * typed accessor are never parsed. Typed accessors parse on first use and
- * cache; the headers the transaction layer needs were already parsed (and so
- * validated) by parseMessage.
+ * A SIP message. Parsed messages keep the header bytes, their one-char-per-
+ * byte text and an index of offsets; header values become strings on access
+ * and headers without a typed accessor are never parsed. Typed accessors
+ * parse on first use and cache; the headers the transaction layer needs were
+ * already parsed (and so checked) by parseMessage.
  */
 import { SipParseError } from './errors.ts';
-import { CANONICAL_NAMES, HeaderId, PRETTY_NAMES, canonicalName, headerIdOf } from './header-names.ts';
-import { DEFAULT_LIMITS, type ParseLimits } from './limits.ts';
-import { decodeUtf8, hasNonAscii } from './text.ts';
+import { CANONICAL_NAMES, HeaderId, canonicalName, headerIdOf } from './header-names.ts';
+import type { ParseLimits } from './limits.ts';
 import { splitList } from './scan.ts';
+import { str, unfold, type Src } from './src.ts';
 import type { Uri } from './uri.ts';
 import { parseTopVia, parseViaList, type Via } from './headers/via.ts';
-import { parseContactList, parseNameAddr, parseNameAddrList, type ContactValue, type NameAddr } from './headers/name-addr.ts';
-import { parseCSeq, type CSeq } from './headers/cseq.ts';
-import { parseDeltaSeconds, parseMaxForwards } from './headers/scalars.ts';
-import { parseMediaType, parseMediaTypeList, type MediaType } from './headers/media-type.ts';
+import { parseContactList, parseNameAddrAt, parseNameAddrList, type ContactValue, type NameAddr } from './headers/name-addr.ts';
+import { parseCSeqAt, type CSeq } from './headers/cseq.ts';
+import { MAX_DELTA_SECONDS, parseNumberAt } from './headers/scalars.ts';
+import { parseMediaTypeAt, parseMediaTypeList, type MediaType } from './headers/media-type.ts';
 import { parseTokenList } from './headers/token-list.ts';
-import { parseAuthHeader, type AuthHeader } from './headers/auth.ts';
-import { parseRetryAfter, type RetryAfter } from './headers/retry-after.ts';
-import { parseWarningList, type Warning } from './headers/warning.ts';
+import { parseAuthHeaderAt, type AuthHeader } from './headers/auth.ts';
+import { parseRetryAfterAt, type RetryAfter } from './headers/retry-after.ts';
+import { parseWarningListAt, type Warning } from './headers/warning.ts';
 import { parseSipDate } from './headers/date.ts';
-import { checkCallId } from './headers/call-id.ts';
 
-/** Offsets of one header field in the decoded header text. */
+/** Offsets of one header field in the header text (6 numbers per field). */
 export const enum FieldSlot {
   Id = 0,
   NameStart,
@@ -52,7 +51,14 @@ export interface StartLine {
   version: string;
 }
 
-const UNFOLD = /\r?\n[ \t]+/g;
+/** A header value to parse: a range of a Src. */
+interface Range {
+  src: Src;
+  start: number;
+  end: number;
+}
+
+type RangeParser<T> = (src: Src, start: number, end: number) => T;
 
 export class SipMessage {
   readonly kind: 'request' | 'response';
@@ -61,7 +67,7 @@ export class SipMessage {
   readonly status: number | undefined;
   readonly reasonPhrase: string | undefined;
   readonly version: string;
-  /** The body bytes (a view into the input for parsed messages). */
+  /** The body bytes (a view into the input). */
   readonly body: Uint8Array;
   /** Content-Length as declared, or the body length when absent. */
   readonly contentLength: number;
@@ -69,31 +75,27 @@ export class SipMessage {
   readonly contentLengthMissing: boolean;
   readonly limits: ParseLimits;
 
-  readonly #text: string;
-  readonly #bytes: Uint8Array | undefined;
-  readonly #ascii: boolean;
+  readonly #src: Src;
   readonly #index: number[];
+  readonly #count: number;
   #fields: HeaderField[] | undefined;
 
-  // Eagerly parsed by parseMessage; computed on demand for built messages.
-  #via: Via[] | undefined;
-  #topVia: Via | null | undefined;
-  #from: NameAddr | null | undefined;
-  #to: NameAddr | null | undefined;
-  #callId: string | null | undefined;
-  #cseq: CSeq | null | undefined;
-  #maxForwards: number | null | undefined;
-  #contentType: MediaType | null | undefined;
-  #contact: ContactValue[] | undefined;
+  // Eagerly parsed by parseMessage (first of each); null = header absent.
+  #topVia: Via | null = null;
+  #from: NameAddr | null = null;
+  #to: NameAddr | null = null;
+  #callId: string | null = null;
+  #cseq: CSeq | null = null;
+  #maxForwards: number | null = null;
+  #contentType: MediaType | null = null;
   #lazy: Map<string, unknown> | undefined;
 
-  /** @internal Use parseMessage() or buildMessage(). */
+  /** @internal Use parseMessage(). */
   constructor(init: {
     start: StartLine;
-    text: string;
-    bytes: Uint8Array | undefined;
-    ascii: boolean;
+    src: Src;
     index: number[];
+    count: number;
     body: Uint8Array;
     contentLength: number;
     contentLengthMissing: boolean;
@@ -105,10 +107,9 @@ export class SipMessage {
     this.status = init.start.status;
     this.reasonPhrase = init.start.reasonPhrase;
     this.version = init.start.version;
-    this.#text = init.text;
-    this.#bytes = init.bytes;
-    this.#ascii = init.ascii;
+    this.#src = init.src;
     this.#index = init.index;
+    this.#count = init.count;
     this.body = init.body;
     this.contentLength = init.contentLength;
     this.contentLengthMissing = init.contentLengthMissing;
@@ -120,32 +121,17 @@ export class SipMessage {
   }
 
   get headerCount(): number {
-    return this.#index.length / FieldSlot.Size;
-  }
-
-  /** @internal Value string of field k (unfolded, UTF-8 decoded where needed). */
-  valueAt(k: number): string {
-    const base = k * FieldSlot.Size;
-    const start = this.#index[base + FieldSlot.ValueStart]!;
-    const end = this.#index[base + FieldSlot.ValueEnd]!;
-    let value: string;
-    if (!this.#ascii && this.#bytes !== undefined && hasNonAscii(this.#text, start, end)) {
-      value = decodeUtf8(this.#bytes, start, end);
-    } else {
-      value = this.#text.slice(start, end);
-    }
-    return this.#index[base + FieldSlot.Folded] === 0 ? value : value.replace(UNFOLD, ' ');
+    return this.#count;
   }
 
   /** @internal */
   idAt(k: number): HeaderId {
-    return this.#index[k * FieldSlot.Size]! as HeaderId;
+    return this.#index[k * 6]! as HeaderId;
   }
 
   /** @internal Name of field k as written. */
   nameAt(k: number): string {
-    const base = k * FieldSlot.Size;
-    return this.#text.slice(this.#index[base + FieldSlot.NameStart]!, this.#index[base + FieldSlot.NameEnd]!);
+    return this.#src.t.slice(this.#index[k * 6 + 1]!, this.#index[k * 6 + 2]!);
   }
 
   canonicalNameAt(k: number): string {
@@ -153,11 +139,35 @@ export class SipMessage {
     return id === HeaderId.Other ? canonicalName(this.nameAt(k)) : CANONICAL_NAMES[id]!;
   }
 
+  /** @internal The value of field k as a parsable range (an unfolded copy when it was folded). */
+  rangeAt(k: number): Range {
+    const start = this.#index[k * 6 + 3]!;
+    const end = this.#index[k * 6 + 4]!;
+    if (this.#index[k * 6 + 5] === 0) return { src: this.#src, start, end };
+    const src = unfold(this.#src, start, end);
+    return { src, start: 0, end: src.b.length };
+  }
+
+  /** @internal Value string of field k (unfolded, UTF-8 decoded where needed). */
+  valueAt(k: number): string {
+    const start = this.#index[k * 6 + 3]!;
+    const end = this.#index[k * 6 + 4]!;
+    if (this.#index[k * 6 + 5] === 0) return str(this.#src, start, end);
+    const src = unfold(this.#src, start, end);
+    return str(src, 0, src.b.length);
+  }
+
+  #parseAt<T>(k: number, parse: RangeParser<T>): T {
+    if (this.#index[k * 6 + 5] === 0) return parse(this.#src, this.#index[k * 6 + 3]!, this.#index[k * 6 + 4]!);
+    const range = this.rangeAt(k);
+    return parse(range.src, range.start, range.end);
+  }
+
   /** Every header field in order. */
   get headers(): HeaderField[] {
     if (this.#fields === undefined) {
       const fields: HeaderField[] = [];
-      for (let k = 0; k < this.headerCount; k++) {
+      for (let k = 0; k < this.#count; k++) {
         fields.push({ name: this.nameAt(k), canonical: this.canonicalNameAt(k), value: this.valueAt(k) });
       }
       this.#fields = fields;
@@ -169,7 +179,7 @@ export class SipMessage {
     const id = headerIdOf(name);
     const found: number[] = [];
     const canonical = id === HeaderId.Other ? canonicalName(name) : '';
-    for (let k = 0; k < this.headerCount; k++) {
+    for (let k = 0; k < this.#count; k++) {
       if (this.idAt(k) !== id) continue;
       if (id === HeaderId.Other && canonicalName(this.nameAt(k)) !== canonical) continue;
       found.push(k);
@@ -179,17 +189,17 @@ export class SipMessage {
 
   #indexesOfId(id: HeaderId): number[] {
     const found: number[] = [];
-    for (let k = 0; k < this.headerCount; k++) if (this.idAt(k) === id) found.push(k);
+    for (let k = 0; k < this.#count; k++) if (this.idAt(k) === id) found.push(k);
     return found;
+  }
+
+  #firstIndex(id: HeaderId): number {
+    for (let k = 0; k < this.#count; k++) if (this.idAt(k) === id) return k;
+    return -1;
   }
 
   /** Raw value of the first header of that name (compact forms and any case accepted). */
   header(name: string): string | undefined {
-    const id = headerIdOf(name);
-    if (id !== HeaderId.Other) {
-      for (let k = 0; k < this.headerCount; k++) if (this.idAt(k) === id) return this.valueAt(k);
-      return undefined;
-    }
     const found = this.#indexesOf(name);
     return found.length === 0 ? undefined : this.valueAt(found[0]!);
   }
@@ -202,9 +212,11 @@ export class SipMessage {
   /** Values of a list header, split on commas (outside quotes and <>) across all its fields. */
   headerValues(name: string): string[] {
     const values: string[] = [];
-    for (const value of this.headerFields(name)) {
-      const bounds = splitList(value, canonicalName(name), this.limits.maxListValues);
-      for (let k = 0; k < bounds.length; k += 2) values.push(value.slice(bounds[k], bounds[k + 1]));
+    const header = canonicalName(name);
+    for (const k of this.#indexesOf(name)) {
+      const { src, start, end } = this.rangeAt(k);
+      const bounds = splitList(src, start, end, header, this.limits.maxListValues);
+      for (let n = 0; n < bounds.length; n += 2) values.push(str(src, bounds[n]!, bounds[n + 1]!));
     }
     return values;
   }
@@ -215,12 +227,7 @@ export class SipMessage {
   }
 
   has(name: string): boolean {
-    return this.header(name) !== undefined;
-  }
-
-  #first(id: HeaderId): string | null {
-    for (let k = 0; k < this.headerCount; k++) if (this.idAt(k) === id) return this.valueAt(k);
-    return null;
+    return this.#indexesOf(name).length > 0;
   }
 
   #lazyValue<T>(key: string, compute: () => T): T {
@@ -231,10 +238,15 @@ export class SipMessage {
     return value;
   }
 
-  #allOf<T>(id: HeaderId, parse: (value: string) => T[]): T[] {
+  #allOf<T>(id: HeaderId, parse: RangeParser<T[]>): T[] {
     const result: T[] = [];
-    for (const k of this.#indexesOfId(id)) for (const item of parse(this.valueAt(k))) result.push(item);
+    for (const k of this.#indexesOfId(id)) for (const item of this.#parseAt(k, parse)) result.push(item);
     return result;
+  }
+
+  #firstOf<T>(id: HeaderId, parse: RangeParser<T>): T | undefined {
+    const k = this.#firstIndex(id);
+    return k < 0 ? undefined : this.#parseAt(k, parse);
   }
 
   /**
@@ -245,117 +257,111 @@ export class SipMessage {
    */
   parseEager(): void {
     const limits = this.limits;
-    const count = this.headerCount;
-    this.#from = this.#to = this.#callId = this.#cseq = this.#maxForwards = this.#contentType = null;
-    for (let k = 0; k < count; k++) {
-      switch (this.idAt(k)) {
+    const index = this.#index;
+    const src = this.#src;
+    for (let k = 0; k < this.#count; k++) {
+      const base = k * 6;
+      const id = index[base]!;
+      if (id > HeaderId.ContentType || id === HeaderId.Other || id === HeaderId.Contact || id === HeaderId.ContentLength) continue;
+      let rs = src;
+      let start = index[base + 3]!;
+      let end = index[base + 4]!;
+      if (index[base + 5] !== 0) {
+        const range = this.rangeAt(k);
+        rs = range.src;
+        start = range.start;
+        end = range.end;
+      }
+      switch (id) {
         case HeaderId.Via:
-          if (this.#topVia === undefined) this.#topVia = parseTopVia(this.valueAt(k), limits.maxListValues, limits.maxParams);
+          this.#topVia ??= parseTopVia(rs, start, end, limits.maxListValues, limits.maxParams);
           break;
         case HeaderId.From:
-          if (this.#from === null) this.#from = parseNameAddr(this.valueAt(k), 'from', limits.maxParams);
+          this.#from ??= parseNameAddrAt(rs, start, end, 'from', limits.maxParams);
           break;
         case HeaderId.To:
-          if (this.#to === null) this.#to = parseNameAddr(this.valueAt(k), 'to', limits.maxParams);
+          this.#to ??= parseNameAddrAt(rs, start, end, 'to', limits.maxParams);
           break;
         case HeaderId.CallId:
           // Characters are checked by validateMessage; matching needs only the text.
-          if (this.#callId === null) this.#callId = nonEmpty(this.valueAt(k), 'call-id');
+          if (start === end) throw new SipParseError('empty value', { header: 'call-id' });
+          this.#callId ??= str(rs, start, end);
           break;
         case HeaderId.CSeq:
-          if (this.#cseq === null) this.#cseq = parseCSeq(this.valueAt(k));
+          this.#cseq ??= parseCSeqAt(rs, start, end);
           break;
         case HeaderId.MaxForwards:
-          if (this.#maxForwards === null) this.#maxForwards = parseMaxForwards(this.valueAt(k));
+          this.#maxForwards ??= parseNumberAt(rs, start, end, 255, 'max-forwards');
           break;
         case HeaderId.ContentType:
-          if (this.#contentType === null) this.#contentType = parseMediaType(this.valueAt(k), 'content-type', limits.maxParams);
+          this.#contentType ??= parseMediaTypeAt(rs, start, end, 'content-type', limits.maxParams);
           break;
         default:
           break;
       }
     }
-    if (this.#topVia === undefined) this.#topVia = null;
   }
 
-  /** The first Via value (the one transaction matching uses), parsed eagerly. */
+  /** The first Via value (the one transaction matching uses). */
   get topVia(): Via | undefined {
-    if (this.#topVia === undefined) {
-      const value = this.#first(HeaderId.Via);
-      this.#topVia = value === null ? null : parseTopVia(value, this.limits.maxListValues, this.limits.maxParams);
-    }
     return this.#topVia ?? undefined;
   }
 
+  /** Every Via value, top first. */
   get via(): Via[] {
-    return (this.#via ??= this.#allOf(HeaderId.Via, (v) => parseViaList(v, this.limits.maxListValues, this.limits.maxParams)));
+    return this.#lazyValue('via', () =>
+      this.#allOf(HeaderId.Via, (src, start, end) => parseViaList(src, start, end, this.limits.maxListValues, this.limits.maxParams)),
+    );
   }
 
   get from(): NameAddr | undefined {
-    if (this.#from === undefined) {
-      const value = this.#first(HeaderId.From);
-      this.#from = value === null ? null : parseNameAddr(value, 'from', this.limits.maxParams);
-    }
     return this.#from ?? undefined;
   }
 
   get to(): NameAddr | undefined {
-    if (this.#to === undefined) {
-      const value = this.#first(HeaderId.To);
-      this.#to = value === null ? null : parseNameAddr(value, 'to', this.limits.maxParams);
-    }
     return this.#to ?? undefined;
   }
 
   get callId(): string | undefined {
-    if (this.#callId === undefined) {
-      const value = this.#first(HeaderId.CallId);
-      this.#callId = value === null ? null : checkCallId(value);
-    }
     return this.#callId ?? undefined;
   }
 
   get cseq(): CSeq | undefined {
-    if (this.#cseq === undefined) {
-      const value = this.#first(HeaderId.CSeq);
-      this.#cseq = value === null ? null : parseCSeq(value);
-    }
     return this.#cseq ?? undefined;
   }
 
   get maxForwards(): number | undefined {
-    if (this.#maxForwards === undefined) {
-      const value = this.#first(HeaderId.MaxForwards);
-      this.#maxForwards = value === null ? null : parseMaxForwards(value);
-    }
     return this.#maxForwards ?? undefined;
   }
 
   get contentType(): MediaType | undefined {
-    if (this.#contentType === undefined) {
-      const value = this.#first(HeaderId.ContentType);
-      this.#contentType = value === null ? null : parseMediaType(value, 'content-type', this.limits.maxParams);
-    }
     return this.#contentType ?? undefined;
   }
 
   get contact(): ContactValue[] {
-    return (this.#contact ??= this.#allOf(HeaderId.Contact, (v) => parseContactList(v, this.limits.maxListValues, this.limits.maxParams)));
+    return this.#lazyValue('contact', () =>
+      this.#allOf(HeaderId.Contact, (src, start, end) => parseContactList(src, start, end, this.limits.maxListValues, this.limits.maxParams)),
+    );
+  }
+
+  #nameAddrs(id: HeaderId): NameAddr[] {
+    const name = CANONICAL_NAMES[id]!;
+    return this.#lazyValue(name, () =>
+      this.#allOf(id, (src, start, end) => parseNameAddrList(src, start, end, name, this.limits.maxListValues, this.limits.maxParams)),
+    );
   }
 
   get route(): NameAddr[] {
-    return this.#lazyValue('route', () => this.#allOf(HeaderId.Route, (v) => parseNameAddrList(v, 'route', this.limits.maxListValues, this.limits.maxParams)));
+    return this.#nameAddrs(HeaderId.Route);
   }
 
   get recordRoute(): NameAddr[] {
-    return this.#lazyValue('record-route', () =>
-      this.#allOf(HeaderId.RecordRoute, (v) => parseNameAddrList(v, 'record-route', this.limits.maxListValues, this.limits.maxParams)),
-    );
+    return this.#nameAddrs(HeaderId.RecordRoute);
   }
 
   #tokens(id: HeaderId): string[] {
     const name = CANONICAL_NAMES[id]!;
-    return this.#lazyValue(name, () => this.#allOf(id, (v) => parseTokenList(v, name, this.limits.maxListValues)));
+    return this.#lazyValue(name, () => this.#allOf(id, (src, start, end) => parseTokenList(src, start, end, name, this.limits.maxListValues)));
   }
 
   get require(): string[] {
@@ -381,15 +387,19 @@ export class SipMessage {
   /** Accept media ranges, or undefined when there is no Accept header. */
   get accept(): MediaType[] | undefined {
     return this.#lazyValue('accept', () =>
-      this.#indexesOfId(HeaderId.Accept).length === 0
+      this.#firstIndex(HeaderId.Accept) < 0
         ? undefined
-        : this.#allOf(HeaderId.Accept, (v) => parseMediaTypeList(v, 'accept', this.limits.maxListValues, this.limits.maxParams)),
+        : this.#allOf(HeaderId.Accept, (src, start, end) =>
+            parseMediaTypeList(src, start, end, 'accept', this.limits.maxListValues, this.limits.maxParams),
+          ),
     );
   }
 
   #auth(id: HeaderId): AuthHeader[] {
     const name = CANONICAL_NAMES[id]!;
-    return this.#lazyValue(name, () => this.#indexesOfId(id).map((k) => parseAuthHeader(this.valueAt(k), name, this.limits.maxParams)));
+    return this.#lazyValue(name, () =>
+      this.#indexesOfId(id).map((k) => this.#parseAt(k, (src, start, end) => parseAuthHeaderAt(src, start, end, name, this.limits.maxParams))),
+    );
   }
 
   get wwwAuthenticate(): AuthHeader[] {
@@ -410,10 +420,7 @@ export class SipMessage {
 
   #delta(id: HeaderId): number | undefined {
     const name = CANONICAL_NAMES[id]!;
-    return this.#lazyValue(name, () => {
-      const value = this.#first(id);
-      return value === null ? undefined : parseDeltaSeconds(value, name);
-    });
+    return this.#lazyValue(name, () => this.#firstOf(id, (src, start, end) => parseNumberAt(src, start, end, MAX_DELTA_SECONDS, name)));
   }
 
   get expires(): number | undefined {
@@ -425,22 +432,20 @@ export class SipMessage {
   }
 
   get retryAfter(): RetryAfter | undefined {
-    return this.#lazyValue('retry-after', () => {
-      const value = this.#first(HeaderId.RetryAfter);
-      return value === null ? undefined : parseRetryAfter(value, this.limits.maxParams);
-    });
+    return this.#lazyValue('retry-after', () =>
+      this.#firstOf(HeaderId.RetryAfter, (src, start, end) => parseRetryAfterAt(src, start, end, this.limits.maxParams)),
+    );
   }
 
   get warning(): Warning[] {
-    return this.#lazyValue('warning', () => this.#allOf(HeaderId.Warning, (v) => parseWarningList(v, this.limits.maxListValues)));
+    return this.#lazyValue('warning', () =>
+      this.#allOf(HeaderId.Warning, (src, start, end) => parseWarningListAt(src, start, end, this.limits.maxListValues)),
+    );
   }
 
   /** Date header as ms since the epoch. */
   get date(): number | undefined {
-    return this.#lazyValue('date', () => {
-      const value = this.#first(HeaderId.Date);
-      return value === null ? undefined : parseSipDate(value);
-    });
+    return this.#lazyValue('date', () => this.#firstOf(HeaderId.Date, (src, start, end) => parseSipDate(str(src, start, end))));
   }
 
   /** The start line as text (no CRLF). */
@@ -450,10 +455,3 @@ export class SipMessage {
       : `${this.version} ${this.status} ${this.reasonPhrase ?? ''}`;
   }
 }
-
-function nonEmpty(value: string, header: string): string {
-  if (value.length === 0) throw new SipParseError('empty value', { header });
-  return value;
-}
-
-export { PRETTY_NAMES, DEFAULT_LIMITS };

@@ -5,13 +5,14 @@
  * the transaction layer needs are parsed here.
  */
 import { SipParseError } from './errors.ts';
-import { isTokenRange } from './chars.ts';
 import { HeaderId, headerIdAt } from './header-names.ts';
 import { resolveLimits, type ParseLimits } from './limits.ts';
 import { FieldSlot, SipMessage, type StartLine } from './message.ts';
-import { decodeOneToOne, decodeUtf8 } from './text.ts';
-import { parseBoundedInt } from './scan.ts';
-import { parseUri } from './uri.ts';
+import { decodeOneToOne } from './text.ts';
+import { str, type Src } from './src.ts';
+import { methodAt } from './headers/cseq.ts';
+import { isTokenAt, parseBoundedInt } from './scan.ts';
+import { parseUriAt } from './uri.ts';
 
 export interface ParseOptions {
   limits?: Partial<ParseLimits>;
@@ -98,7 +99,8 @@ function parseUnchecked(bytes: Uint8Array, options: ParseOptions): SipMessage {
   if (startLineEnd - start > limits.maxStartLineBytes) {
     throw new SipParseError('start line too long', { status: 414, offset: start });
   }
-  const startLine = parseStartLine(text, start, startLineEnd, bytes, ascii);
+  const src: Src = { b: bytes, t: text, ascii };
+  const startLine = parseStartLine(src, start, startLineEnd);
 
   // Header lines.
   const index: number[] = new Array(32);
@@ -115,11 +117,11 @@ function parseUnchecked(bytes: Uint8Array, options: ParseOptions): SipMessage {
     // A CR anywhere but just before the LF is a bare CR.
     if (nextCr < pos) nextCr = text.indexOf('\r', pos);
     if (nextCr >= 0 && nextCr < lineEnd - 1) throw new SipParseError('bare CR in header section', { offset: nextCr });
-    const first = text.charCodeAt(pos);
+    const first = bytes[pos];
     if (first === 32 || first === 9) {
       // Continuation of the previous header (folding, RFC 3261 s7.3.1).
       if (used === 0) throw new SipParseError('continuation line before any header', { offset: pos });
-      index[used - 2] = trimLineEnd(text, pos, lineEnd); // FieldSlot.ValueEnd of the last field
+      index[used - 2] = trimLineEnd(bytes, pos, lineEnd); // FieldSlot.ValueEnd of the last field
       index[used - 1] = 1; // FieldSlot.Folded
       checkFieldLength(index, used, limits, pos);
       pos = lineEnd + 1;
@@ -128,13 +130,13 @@ function parseUnchecked(bytes: Uint8Array, options: ParseOptions): SipMessage {
     const colon = text.indexOf(':', pos);
     if (colon < 0 || colon >= lineEnd) throw new SipParseError('header line without ":"', { offset: pos });
     let nameEnd = colon;
-    while (nameEnd > pos && (text.charCodeAt(nameEnd - 1) === 32 || text.charCodeAt(nameEnd - 1) === 9)) nameEnd--;
+    while (nameEnd > pos && (bytes[nameEnd - 1] === 32 || bytes[nameEnd - 1] === 9)) nameEnd--;
     const id = headerIdAt(text, pos, nameEnd);
     // A known id already matched the name char by char.
-    if (id === HeaderId.Other && !isTokenRange(text, pos, nameEnd)) throw new SipParseError('malformed header name', { offset: pos });
+    if (id === HeaderId.Other && !isTokenAt(src, pos, nameEnd)) throw new SipParseError('malformed header name', { offset: pos });
     let valueStart = colon + 1;
-    while (valueStart < lineEnd && (text.charCodeAt(valueStart) === 32 || text.charCodeAt(valueStart) === 9)) valueStart++;
-    const valueEnd = trimLineEnd(text, valueStart, lineEnd);
+    while (valueStart < lineEnd && (bytes[valueStart] === 32 || bytes[valueStart] === 9)) valueStart++;
+    const valueEnd = trimLineEnd(bytes, valueStart, lineEnd);
     if (used >= maxIndex) throw new SipParseError(`more than ${limits.maxHeaders} header fields`, { offset: pos });
     // Same order as FieldSlot.
     index[used] = id;
@@ -147,9 +149,9 @@ function parseUnchecked(bytes: Uint8Array, options: ParseOptions): SipMessage {
     if (valueEnd - pos > maxHeaderBytes) checkFieldLength(index, used, limits, pos);
     pos = lineEnd + 1;
   }
-  for (let base = 0; base < index.length; base += FieldSlot.Size) {
+  for (let base = 0; base < used; base += FieldSlot.Size) {
     if (index[base] === HeaderId.ContentLength) {
-      contentLength = readContentLength(text, index[base + FieldSlot.ValueStart]!, index[base + FieldSlot.ValueEnd]!, contentLength, index[base + FieldSlot.NameStart]!);
+      contentLength = readContentLength(src, index[base + FieldSlot.ValueStart]!, index[base + FieldSlot.ValueEnd]!, contentLength, index[base + FieldSlot.NameStart]!);
     }
   }
   let available = total - bodyStart;
@@ -169,10 +171,9 @@ function parseUnchecked(bytes: Uint8Array, options: ParseOptions): SipMessage {
   available = bodyLength;
   const message = new SipMessage({
     start: startLine,
-    text,
-    bytes,
-    ascii,
+    src,
     index,
+    count: used / FieldSlot.Size,
     body: bytes.subarray(bodyStart, bodyStart + available),
     contentLength: missing ? bodyLength : contentLength,
     contentLengthMissing: missing,
@@ -193,10 +194,10 @@ function findEmptyLine(text: string, from: number, bareLf: boolean): number {
   return found < 0 ? -1 : found + 1;
 }
 
-function trimLineEnd(text: string, start: number, lineEnd: number): number {
+function trimLineEnd(bytes: Uint8Array, start: number, lineEnd: number): number {
   let end = lineEnd;
-  if (end > start && text.charCodeAt(end - 1) === CR) end--;
-  while (end > start && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
+  if (end > start && bytes[end - 1] === CR) end--;
+  while (end > start && (bytes[end - 1] === 32 || bytes[end - 1] === 9)) end--;
   return end;
 }
 
@@ -208,57 +209,55 @@ function checkFieldLength(index: number[], used: number, limits: ParseLimits, of
 }
 
 /** Content-Length must be one value; repeated headers must agree (RFC 4475 s3.3.9). */
-function readContentLength(text: string, start: number, end: number, previous: number, offset: number): number {
+function readContentLength(src: Src, start: number, end: number, previous: number, offset: number): number {
+  const b = src.b;
   let s = start;
   let e = end;
-  // Folded whitespace inside the value: keep only the digits part.
-  while (s < e && (text.charCodeAt(s) === 32 || text.charCodeAt(s) === 9 || text.charCodeAt(s) === 13 || text.charCodeAt(s) === 10)) s++;
-  while (e > s && (text.charCodeAt(e - 1) === 32 || text.charCodeAt(e - 1) === 9 || text.charCodeAt(e - 1) === 13 || text.charCodeAt(e - 1) === 10)) e--;
-  const value = parseBoundedInt(text, s, e, 0x7fffffff, 'content-length');
+  // Folded whitespace around the value: keep only the digits part.
+  while (s < e && (b[s] === 32 || b[s] === 9 || b[s] === 13 || b[s] === 10)) s++;
+  while (e > s && (b[e - 1] === 32 || b[e - 1] === 9 || b[e - 1] === 13 || b[e - 1] === 10)) e--;
+  const value = parseBoundedInt(src, s, e, 0x7fffffff, 'content-length');
   if (previous >= 0 && previous !== value) {
     throw new SipParseError(`conflicting Content-Length values ${previous} and ${value}`, { offset, header: 'content-length' });
   }
   return value;
 }
 
-function parseStartLine(text: string, start: number, end: number, bytes: Uint8Array, ascii: boolean): StartLine {
-  if (text.startsWith('SIP/', start) || text.startsWith('sip/', start)) return parseStatusLine(text, start, end, bytes, ascii);
+function parseStartLine(src: Src, start: number, end: number): StartLine {
+  const text = src.t;
+  if (text.startsWith('SIP/', start) || text.startsWith('sip/', start)) return parseStatusLine(src, start, end);
   const sp1 = text.indexOf(' ', start);
   if (sp1 < 0 || sp1 >= end) throw new SipParseError('malformed start line', { offset: start });
-  if (!isTokenRange(text, start, sp1)) throw new SipParseError('method is not a token', { offset: start });
-  const method = text.slice(start, sp1);
+  if (!isTokenAt(src, start, sp1)) throw new SipParseError('method is not a token', { offset: start });
+  const method = methodAt(src, start, sp1);
   const sp2 = text.indexOf(' ', sp1 + 1);
   if (sp2 < 0 || sp2 >= end) throw new SipParseError('malformed Request-Line', { offset: sp1 });
   if (sp2 === sp1 + 1) throw new SipParseError('more than one SP in Request-Line', { offset: sp2 });
-  if (text.indexOf(' ', sp2 + 1) >= 0 && text.indexOf(' ', sp2 + 1) < end) {
-    throw new SipParseError('whitespace inside Request-URI or after SIP-Version', { offset: sp2 });
-  }
-  for (let i = sp1 + 1; i < sp2; i++) {
-    if (text.charCodeAt(i) === 9 || text.charCodeAt(i) >= 128) throw new SipParseError('invalid character in Request-URI', { offset: i });
-  }
-  if (text.charCodeAt(sp1 + 1) === 60) throw new SipParseError('Request-URI must not be enclosed in <>', { offset: sp1 + 1 });
+  const sp3 = text.indexOf(' ', sp2 + 1);
+  if (sp3 >= 0 && sp3 < end) throw new SipParseError('whitespace inside Request-URI or after SIP-Version', { offset: sp2 });
+  if (src.b[sp1 + 1] === 60) throw new SipParseError('Request-URI must not be enclosed in <>', { offset: sp1 + 1 });
   const version = checkVersion(text, sp2 + 1, end);
-  const uri = parseUri(text.slice(sp1 + 1, sp2), 'request-uri', { allowHeaders: false });
+  const uri = parseUriAt(src, sp1 + 1, sp2, 'request-uri', { allowHeaders: false });
   return { kind: 'request', method, uri, version };
 }
 
-function parseStatusLine(text: string, start: number, end: number, bytes: Uint8Array, ascii: boolean): StartLine {
+function parseStatusLine(src: Src, start: number, end: number): StartLine {
+  const text = src.t;
   const sp1 = text.indexOf(' ', start);
   if (sp1 < 0 || sp1 >= end) throw new SipParseError('malformed Status-Line', { offset: start });
   const version = checkVersion(text, start, sp1);
   let codeEnd = sp1 + 1;
-  while (codeEnd < end && text.charCodeAt(codeEnd) !== 32) codeEnd++;
+  while (codeEnd < end && src.b[codeEnd] !== 32) codeEnd++;
   if (codeEnd - sp1 - 1 !== 3) throw new SipParseError('status code must have three digits', { offset: sp1 + 1 });
-  const status = parseBoundedInt(text, sp1 + 1, codeEnd, 699, 'status-line');
+  const status = parseBoundedInt(src, sp1 + 1, codeEnd, 699, 'status-line');
   if (status < 100) throw new SipParseError('status code below 100', { offset: sp1 + 1 });
   // Leniency: a missing SP + Reason-Phrase is read as an empty phrase.
   const reasonStart = Math.min(codeEnd + 1, end);
-  const reasonPhrase = ascii ? text.slice(reasonStart, end) : decodeUtf8(bytes, reasonStart, end);
-  for (let i = 0; i < reasonPhrase.length; i++) {
-    const c = reasonPhrase.charCodeAt(i);
-    if ((c < 32 && c !== 9) || c === 127) throw new SipParseError('control character in Reason-Phrase', { offset: reasonStart + i });
+  for (let i = reasonStart; i < end; i++) {
+    const c = src.b[i]!;
+    if ((c < 32 && c !== 9) || c === 127) throw new SipParseError('control character in Reason-Phrase', { offset: i });
   }
-  return { kind: 'response', status, reasonPhrase, version };
+  return { kind: 'response', status, reasonPhrase: str(src, reasonStart, end), version };
 }
 
 /** SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT; only 2.0 is supported (505 otherwise). */

@@ -1,48 +1,98 @@
-/** Small scanning helpers over a header value string (folding already undone). */
+/** Scanning helpers over a Src range (folding already undone). */
 import { SipParseError } from './errors.ts';
-import { isToken } from './chars.ts';
+import { charClass, CLASS_TOKEN } from './chars.ts';
+import type { Src } from './src.ts';
 
-export function skipWs(s: string, i: number, end: number): number {
-  while (i < end) {
-    const c = s.charCodeAt(i);
-    if (c !== 32 && c !== 9) break;
-    i++;
-  }
+export function skipWs(src: Src, i: number, end: number): number {
+  const b = src.b;
+  while (i < end && (b[i] === 32 || b[i] === 9)) i++;
   return i;
 }
 
-export function trimEnd(s: string, start: number, end: number): number {
-  while (end > start) {
-    const c = s.charCodeAt(end - 1);
-    if (c !== 32 && c !== 9) break;
-    end--;
-  }
+export function trimEnd(src: Src, start: number, end: number): number {
+  const b = src.b;
+  while (end > start && (b[end - 1] === 32 || b[end - 1] === 9)) end--;
   return end;
 }
 
-export function scanToken(s: string, i: number, end: number): number {
-  while (i < end && isToken(s.charCodeAt(i))) i++;
+export function scanToken(src: Src, i: number, end: number): number {
+  const b = src.b;
+  while (i < end && (charClass[b[i]!]! & CLASS_TOKEN) !== 0) i++;
   return i;
 }
 
+export function isTokenAt(src: Src, start: number, end: number): boolean {
+  return start < end && scanToken(src, start, end) === end;
+}
+
 /**
- * s[i] is the opening quote; returns the index after the closing quote.
+ * src[i] is the opening quote; returns the index after the closing quote.
  * quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F) (RFC 3261 s25.1).
  */
-export function scanQuoted(s: string, i: number, end: number, header: string): number {
+export function scanQuoted(src: Src, i: number, end: number, header: string): number {
+  const b = src.b;
   for (i++; i < end; i++) {
-    const c = s.charCodeAt(i);
+    const c = b[i]!;
     if (c === 34) return i + 1;
     if (c === 92) {
       i++;
       if (i >= end) break;
-      const next = s.charCodeAt(i);
+      const next = b[i]!;
       if (next === 10 || next === 13 || next > 0x7f) throw new SipParseError('bad quoted-pair', { header });
     } else if (c === 10 || c === 13 || c === 0) {
       throw new SipParseError('control character in quoted string', { header });
     }
   }
   throw new SipParseError('unterminated quoted string', { header });
+}
+
+/** Parses an unsigned decimal of at most `max`; leading zeros allowed. */
+export function parseBoundedInt(src: Src, start: number, end: number, max: number, header: string): number {
+  if (start >= end) throw new SipParseError('number expected', { header });
+  const b = src.b;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const c = b[i]!;
+    if (c < 48 || c > 57) throw new SipParseError(`not a number: ${src.t.slice(start, Math.min(end, start + 40))}`, { header });
+    value = value * 10 + (c - 48);
+    if (value > max) throw new SipParseError(`number out of range (max ${max})`, { header });
+  }
+  return value;
+}
+
+export function scanDigits(src: Src, i: number, end: number): number {
+  const b = src.b;
+  while (i < end && b[i]! >= 48 && b[i]! <= 57) i++;
+  return i;
+}
+
+/**
+ * Splits a list value on commas outside quotes and <>, returning trimmed
+ * [start, end) pairs. Empty elements are an error: "a, ,b".
+ */
+export function splitList(src: Src, start: number, end: number, header: string, maxValues: number): number[] {
+  const b = src.b;
+  const bounds: number[] = [];
+  let from = start;
+  let angle = false;
+  for (let i = start; i <= end; i++) {
+    const c = i < end ? b[i]! : 44;
+    if (c === 34 && i < end) {
+      i = scanQuoted(src, i, end, header) - 1;
+    } else if (c === 60) {
+      angle = true;
+    } else if (c === 62) {
+      angle = false;
+    } else if (c === 44 && (!angle || i === end)) {
+      const a = skipWs(src, from, i);
+      const z = trimEnd(src, a, i);
+      if (a === z) throw new SipParseError('empty list element', { header });
+      bounds.push(a, z);
+      if (bounds.length > maxValues * 2) throw new SipParseError(`more than ${maxValues} values`, { header });
+      from = i + 1;
+    }
+  }
+  return bounds;
 }
 
 /** Removes the quotes and quoted-pair escapes of a quoted-string (or returns s unchanged). */
@@ -54,46 +104,4 @@ export function unquote(s: string): string {
 
 export function quote(s: string): string {
   return `"${s.replace(/(["\\])/g, '\\$1')}"`;
-}
-
-/** Parses an unsigned decimal of at most `max`; leading zeros allowed. */
-export function parseBoundedInt(s: string, start: number, end: number, max: number, header: string): number {
-  if (start >= end) throw new SipParseError('number expected', { header });
-  let value = 0;
-  for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) throw new SipParseError(`not a number: ${s.slice(start, end).slice(0, 40)}`, { header });
-    value = value * 10 + (c - 48);
-    if (value > max) throw new SipParseError(`number out of range (max ${max})`, { header });
-  }
-  return value;
-}
-
-/**
- * Splits a list header value on commas outside quotes and <>, returning
- * [start, end) pairs (trimmed). Empty elements are an error: "a, ,b".
- */
-export function splitList(s: string, header: string, maxValues: number): number[] {
-  const bounds: number[] = [];
-  const end = s.length;
-  let start = 0;
-  let angle = false;
-  for (let i = 0; i <= end; i++) {
-    const c = i < end ? s.charCodeAt(i) : 44;
-    if (c === 34 && i < end) {
-      i = scanQuoted(s, i, end, header) - 1;
-    } else if (c === 60) {
-      angle = true;
-    } else if (c === 62) {
-      angle = false;
-    } else if (c === 44 && (!angle || i === end)) {
-      const a = skipWs(s, start, i);
-      const b = trimEnd(s, a, i);
-      if (a === b) throw new SipParseError('empty list element', { header });
-      bounds.push(a, b);
-      if (bounds.length > maxValues * 2) throw new SipParseError(`more than ${maxValues} values`, { header, status: 400 });
-      start = i + 1;
-    }
-  }
-  return bounds;
 }

@@ -5,15 +5,16 @@
  * only on demand, in a single pass (RFC 4475 s3.1.1.3).
  */
 import { SipParseError } from './errors.ts';
-import { charClass, CLASS_ALPHA, CLASS_DIGIT, CLASS_UNRESERVED, isHex } from './chars.ts';
-import { parseBoundedInt } from './scan.ts';
+import { charClass, CLASS_ALPHA, CLASS_DIGIT, CLASS_HOST, CLASS_UNRESERVED, isHex } from './chars.ts';
+import { parseBoundedInt, scanDigits } from './scan.ts';
+import { srcOf, str, type Src } from './src.ts';
 import type { Params } from './params.ts';
 
 const USER = 1;
 const PASSWORD = 2;
 const PARAM = 4;
 const HEADER = 8;
-const uriChars = new Uint8Array(128);
+const uriChars = new Uint8Array(256);
 for (let c = 0; c < 128; c++) {
   if (charClass[c]! & CLASS_UNRESERVED) uriChars[c] = USER | PASSWORD | PARAM | HEADER;
 }
@@ -25,17 +26,15 @@ allow('&=+$,', PASSWORD);
 allow('[]/:&+$', PARAM);
 allow('[]/?:+$', HEADER);
 
-function checkChars(s: string, start: number, end: number, flag: number, what: string, header: string): void {
+function checkChars(src: Src, start: number, end: number, flag: number, what: string, header: string): void {
+  const b = src.b;
   for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i);
+    const c = b[i]!;
     if (c === 37) {
-      if (i + 2 >= end + 0 && i + 2 > end - 1 + 1) throw new SipParseError(`bad escape in URI ${what}`, { header });
-      if (!isHex(s.charCodeAt(i + 1)) || !isHex(s.charCodeAt(i + 2)) || i + 2 >= end) {
-        throw new SipParseError(`bad escape in URI ${what}`, { header });
-      }
+      if (i + 2 >= end || !isHex(b[i + 1]!) || !isHex(b[i + 2]!)) throw new SipParseError(`bad escape in URI ${what}`, { header });
       i += 2;
-    } else if (c >= 128 || (uriChars[c]! & flag) === 0) {
-      throw new SipParseError(`invalid character ${JSON.stringify(s[i])} in URI ${what}`, { header });
+    } else if ((uriChars[c]! & flag) === 0) {
+      throw new SipParseError(`invalid character ${JSON.stringify(src.t[i])} in URI ${what}`, { header });
     }
   }
 }
@@ -186,113 +185,152 @@ export interface UriOptions {
 
 /** Parses a whole URI string (no surrounding whitespace or <>). */
 export function parseUri(raw: string, header = 'uri', options: UriOptions = {}): Uri {
-  const colon = schemeEnd(raw, header);
-  const scheme = raw.slice(0, colon).toLowerCase();
-  if (scheme === 'sip' || scheme === 'sips') return parseSipUri(raw, scheme, colon + 1, header, options);
-  for (let i = colon + 1; i < raw.length; i++) {
-    const c = raw.charCodeAt(i);
+  return parseUriAt(srcOf(raw), 0, raw.length, header, options);
+}
+
+/** Parses the URI in src[start, end). */
+export function parseUriAt(src: Src, start: number, end: number, header: string, options: UriOptions = {}): Uri {
+  const colon = schemeEnd(src, start, end, header);
+  const b = src.b;
+  const raw = str(src, start, end);
+  // Common schemes compared in place: no lower-casing allocation.
+  let scheme: string;
+  if (colon - start === 3 && (b[start]! | 0x20) === 0x73 && (b[start + 1]! | 0x20) === 0x69 && (b[start + 2]! | 0x20) === 0x70) {
+    scheme = 'sip';
+  } else {
+    scheme = src.t.slice(start, colon).toLowerCase();
+  }
+  if (scheme === 'sip' || scheme === 'sips') return parseSipUri(src, raw, scheme, start, colon + 1, end, header, options);
+  for (let i = colon + 1; i < end; i++) {
+    const c = b[i]!;
     if (c <= 32 || c === 34 || c === 60 || c === 62 || c === 127) {
       throw new SipParseError(`invalid character in ${scheme} URI`, { header });
     }
   }
   if (scheme === 'tel') {
-    if (colon + 1 >= raw.length) throw new SipParseError('empty tel URI', { header });
-    checkChars(raw, colon + 1, raw.length, PARAM | USER, 'number', header);
+    if (colon + 1 >= end) throw new SipParseError('empty tel URI', { header });
+    checkChars(src, colon + 1, end, PARAM | USER, 'number', header);
   }
   return new OtherUri(scheme, raw);
 }
 
-function schemeEnd(raw: string, header: string): number {
-  const first = raw.charCodeAt(0);
-  if (!(first < 128 && charClass[first]! & CLASS_ALPHA)) throw new SipParseError('URI must start with a scheme', { header });
-  for (let i = 1; i < raw.length; i++) {
-    const c = raw.charCodeAt(i);
+function schemeEnd(src: Src, start: number, end: number, header: string): number {
+  const b = src.b;
+  if (start >= end || !(charClass[b[start]!]! & CLASS_ALPHA)) throw new SipParseError('URI must start with a scheme', { header });
+  for (let i = start + 1; i < end; i++) {
+    const c = b[i]!;
     if (c === 58) return i;
-    if (!(c < 128 && charClass[c]! & (CLASS_ALPHA | CLASS_DIGIT)) && c !== 43 && c !== 45 && c !== 46) break;
+    if (!(charClass[c]! & (CLASS_ALPHA | CLASS_DIGIT)) && c !== 43 && c !== 45 && c !== 46) break;
   }
   throw new SipParseError('URI has no scheme', { header });
 }
 
-function parseSipUri(raw: string, scheme: 'sip' | 'sips', start: number, header: string, options: UriOptions): SipUri {
-  const end = raw.length;
+function parseSipUri(
+  src: Src,
+  raw: string,
+  scheme: 'sip' | 'sips',
+  uriStart: number,
+  start: number,
+  end: number,
+  header: string,
+  options: UriOptions,
+): SipUri {
+  const b = src.b;
   let user: string | null = null;
   let password: string | null = null;
   // '@' can only appear unescaped as the end of userinfo (user, password,
   // params and headers all forbid it), so the first one is the delimiter.
-  const at = raw.indexOf('@', start);
+  let at = -1;
+  for (let i = start; i < end; i++) {
+    if (b[i] === 64) {
+      at = i;
+      break;
+    }
+  }
   let hostStart = start;
   if (at >= 0) {
-    const passColon = raw.indexOf(':', start);
-    const userEnd = passColon >= 0 && passColon < at ? passColon : at;
+    let userEnd = at;
+    for (let i = start; i < at; i++) {
+      if (b[i] === 58) {
+        userEnd = i;
+        break;
+      }
+    }
     if (userEnd === start) throw new SipParseError('empty user part in URI', { header });
-    checkChars(raw, start, userEnd, USER, 'user', header);
-    user = raw.slice(start, userEnd);
+    checkChars(src, start, userEnd, USER, 'user', header);
+    user = str(src, start, userEnd);
     if (userEnd < at) {
-      checkChars(raw, userEnd + 1, at, PASSWORD, 'password', header);
-      password = raw.slice(userEnd + 1, at);
+      checkChars(src, userEnd + 1, at, PASSWORD, 'password', header);
+      password = str(src, userEnd + 1, at);
     }
     hostStart = at + 1;
   }
   let i = hostStart;
-  if (raw.charCodeAt(i) === 91) {
-    const close = raw.indexOf(']', i);
+  if (i < end && b[i] === 91) {
+    let close = -1;
+    for (let j = i + 1; j < end; j++) {
+      if (b[j] === 93) {
+        close = j;
+        break;
+      }
+    }
     if (close < 0) throw new SipParseError('unterminated IPv6 reference', { header });
     let colons = 0;
     for (let j = i + 1; j < close; j++) {
-      const c = raw.charCodeAt(j);
+      const c = b[j]!;
       if (c === 58) colons++;
       else if (!isHex(c) && c !== 46) throw new SipParseError('bad IPv6 reference', { header });
     }
     if (colons < 2) throw new SipParseError('bad IPv6 reference', { header });
     i = close + 1;
   } else {
-    while (i < end) {
-      const c = raw.charCodeAt(i);
-      if (!(c < 128 && charClass[c]! & (CLASS_ALPHA | CLASS_DIGIT)) && c !== 45 && c !== 46 && c !== 95) break;
-      i++;
-    }
+    while (i < end && (charClass[b[i]!]! & CLASS_HOST) !== 0) i++;
     if (i === hostStart) throw new SipParseError('empty host in URI', { header });
   }
-  const host = raw.slice(hostStart, i);
+  const host = src.t.slice(hostStart, i);
   let port: number | null = null;
-  if (i < end && raw.charCodeAt(i) === 58) {
-    let j = i + 1;
-    while (j < end && raw.charCodeAt(j) >= 48 && raw.charCodeAt(j) <= 57) j++;
-    port = parseBoundedInt(raw, i + 1, j, 65535, header);
-    i = j;
+  if (i < end && b[i] === 58) {
+    const digitsEnd = scanDigits(src, i + 1, end);
+    port = parseBoundedInt(src, i + 1, digitsEnd, 65535, header);
+    i = digitsEnd;
   }
   let paramsStart = -1;
   let headersStart = -1;
-  if (i < end && raw.charCodeAt(i) === 59) {
-    paramsStart = i;
+  if (i < end && b[i] === 59) {
+    paramsStart = i - uriStart;
     let j = i + 1;
-    while (j < end && raw.charCodeAt(j) !== 63) j++;
-    checkParams(raw, i + 1, j, header);
+    while (j < end && b[j] !== 63) j++;
+    checkParams(src, i + 1, j, header);
     i = j;
   }
-  if (i < end && raw.charCodeAt(i) === 63) {
+  if (i < end && b[i] === 63) {
     if (options.allowHeaders === false) throw new SipParseError('headers are not allowed in this URI', { header });
-    headersStart = i;
-    checkChars(raw, i + 1, end, HEADER | 16, 'headers', header);
+    headersStart = i - uriStart;
+    checkChars(src, i + 1, end, HEADER | 16, 'headers', header);
     i = end;
   }
-  if (i !== end) throw new SipParseError(`invalid character ${JSON.stringify(raw[i])} in URI`, { header });
+  if (i !== end) throw new SipParseError(`invalid character ${JSON.stringify(src.t[i])} in URI`, { header });
   return new SipUri({ scheme, user, password, host, port, raw, paramsStart, headersStart });
 }
 
 allow('=&', 16);
 
-function checkParams(raw: string, start: number, end: number, header: string): void {
+function checkParams(src: Src, start: number, end: number, header: string): void {
+  const b = src.b;
   let partStart = start;
+  let eq = -1;
   for (let i = start; i <= end; i++) {
-    if (i === end || raw.charCodeAt(i) === 59) {
+    const c = i < end ? b[i]! : 59;
+    if (c === 61 && eq < 0) {
+      eq = i;
+    } else if (c === 59) {
       if (i === partStart) throw new SipParseError('empty URI parameter', { header });
-      const eq = raw.indexOf('=', partStart);
-      const nameEnd = eq >= 0 && eq < i ? eq : i;
+      const nameEnd = eq >= 0 ? eq : i;
       if (nameEnd === partStart) throw new SipParseError('empty URI parameter name', { header });
-      checkChars(raw, partStart, nameEnd, PARAM, 'parameter', header);
-      if (nameEnd < i) checkChars(raw, nameEnd + 1, i, PARAM, 'parameter', header);
+      checkChars(src, partStart, nameEnd, PARAM, 'parameter', header);
+      if (nameEnd < i) checkChars(src, nameEnd + 1, i, PARAM, 'parameter', header);
       partStart = i + 1;
+      eq = -1;
     }
   }
 }

@@ -6,41 +6,44 @@
  */
 import { HeaderId } from './header-names.ts';
 import type { SipMessage } from './message.ts';
-import { parseNameAddr, isWildcard } from './headers/name-addr.ts';
-import { parseCSeq } from './headers/cseq.ts';
-import { parseMaxForwards } from './headers/scalars.ts';
-import { parseMediaType } from './headers/media-type.ts';
-import { checkCallId } from './headers/call-id.ts';
+import { parseNameAddrAt, isWildcard } from './headers/name-addr.ts';
+import { parseCSeqAt } from './headers/cseq.ts';
+import { parseNumberAt } from './headers/scalars.ts';
+import { parseMediaTypeAt } from './headers/media-type.ts';
+import { checkCallIdAt } from './headers/call-id.ts';
 
 /** Which headers to check: 'all' (linting) or 'uas' (what a UAS acts on). */
 export type ValidationScope = 'all' | 'uas';
 
 export function validateMessage(message: SipMessage, scope: ValidationScope = 'all'): void {
   const limits = message.limits;
+  // Repeats of the eagerly parsed headers (parseMessage checked only the first).
   for (let k = 0; k < message.headerCount; k++) {
-    const value = (): string => message.valueAt(k);
-    switch (message.idAt(k)) {
+    const id = message.idAt(k);
+    if (id === HeaderId.Other) continue;
+    const { src, start, end } = message.rangeAt(k);
+    switch (id) {
       case HeaderId.From:
       case HeaderId.To:
-        parseNameAddr(value(), message.canonicalNameAt(k), limits.maxParams).uri;
+        void parseNameAddrAt(src, start, end, message.canonicalNameAt(k), limits.maxParams).uri;
         break;
       case HeaderId.CallId:
-        checkCallId(value());
+        checkCallIdAt(src, start, end);
         break;
       case HeaderId.CSeq:
-        parseCSeq(value());
+        parseCSeqAt(src, start, end);
         break;
       case HeaderId.MaxForwards:
-        parseMaxForwards(value());
+        parseNumberAt(src, start, end, 255, 'max-forwards');
         break;
       case HeaderId.ContentType:
-        parseMediaType(value(), 'content-type', limits.maxParams);
+        parseMediaTypeAt(src, start, end, 'content-type', limits.maxParams);
         break;
       default:
         break;
     }
   }
-  message.via.forEach((via) => via.params);
+  for (const via of message.via) void via.params;
   for (const contact of message.contact) if (!isWildcard(contact)) void contact.uri;
   for (const route of message.route) void route.uri;
   for (const route of message.recordRoute) void route.uri;

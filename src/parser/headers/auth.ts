@@ -9,6 +9,7 @@
 import { SipParseError } from '../errors.ts';
 import { scanQuoted, scanToken, skipWs, unquote } from '../scan.ts';
 import { isToken } from '../chars.ts';
+import { srcOf, str, type Src } from '../src.ts';
 
 export interface AuthHeader {
   /** Scheme as written, e.g. "Digest". */
@@ -19,36 +20,41 @@ export interface AuthHeader {
   raw: string;
 }
 
-export function parseAuthHeader(s: string, header: string, maxParams: number): AuthHeader {
-  const end = s.length;
-  let i = skipWs(s, 0, end);
-  const schemeEnd = scanToken(s, i, end);
+/** An auth header value given as a string (tests, tools). */
+export function parseAuthHeader(value: string, header: string, maxParams = 64): AuthHeader {
+  return parseAuthHeaderAt(srcOf(value), 0, value.length, header, maxParams);
+}
+
+export function parseAuthHeaderAt(src: Src, start: number, end: number, header: string, maxParams: number): AuthHeader {
+  const s = src.b;
+  let i = skipWs(src, start, end);
+  const schemeEnd = scanToken(src, i, end);
   if (schemeEnd === i) throw new SipParseError('authentication scheme expected', { header });
-  const scheme = s.slice(i, schemeEnd);
-  i = skipWs(s, schemeEnd, end);
-  const raw = s.slice(i).trim();
+  const scheme = src.t.slice(i, schemeEnd);
+  i = skipWs(src, schemeEnd, end);
+  const raw = str(src, i, end).trim();
   const params = new Map<string, string>();
   while (i < end) {
     const nameStart = i;
-    i = scanToken(s, i, end);
-    if (i === nameStart) throw new SipParseError(`auth-param name expected at ${JSON.stringify(s.slice(i, i + 20))}`, { header });
-    const name = s.slice(nameStart, i).toLowerCase();
-    i = skipWs(s, i, end);
-    if (s.charCodeAt(i) !== 61) throw new SipParseError(`"=" expected after ${name}`, { header });
-    i = skipWs(s, i + 1, end);
+    i = scanToken(src, i, end);
+    if (i === nameStart) throw new SipParseError(`auth-param name expected at ${JSON.stringify(src.t.slice(i, i + 20))}`, { header });
+    const name = src.t.slice(nameStart, i).toLowerCase();
+    i = skipWs(src, i, end);
+    if (i >= end || s[i] !== 61) throw new SipParseError(`"=" expected after ${name}`, { header });
+    i = skipWs(src, i + 1, end);
     const valueStart = i;
-    if (s.charCodeAt(i) === 34) {
-      i = scanQuoted(s, i, end, header);
+    if (i < end && s[i] === 34) {
+      i = scanQuoted(src, i, end, header);
     } else {
       // token68 (RFC 7235) values such as base64 may end in '=' and contain '/'.
-      while (i < end && (isToken(s.charCodeAt(i)) || s.charCodeAt(i) === 47 || s.charCodeAt(i) === 61)) i++;
+      while (i < end && (isToken(s[i]!) || s[i] === 47 || s[i] === 61)) i++;
       if (i === valueStart) throw new SipParseError(`value expected for ${name}`, { header });
     }
     if (params.has(name)) throw new SipParseError(`duplicate auth-param ${name}`, { header });
     if (params.size >= maxParams) throw new SipParseError(`more than ${maxParams} auth-params`, { header });
-    params.set(name, unquote(s.slice(valueStart, i)));
-    i = skipWs(s, i, end);
-    if (i < end && s.charCodeAt(i) === 44) i = skipWs(s, i + 1, end);
+    params.set(name, unquote(str(src, valueStart, i)));
+    i = skipWs(src, i, end);
+    if (i < end && s[i] === 44) i = skipWs(src, i + 1, end);
   }
   return { scheme, params, raw };
 }

@@ -1,8 +1,7 @@
-/** CSeq (RFC 3261 s20.16): 1*DIGIT LWS Method, the number below 2^31 in RFC
- * 3261 s8.1.1.5 for new requests but accepted up to 2^32-1 as s20.16 says. */
+/** CSeq (RFC 3261 s20.16): 1*DIGIT LWS Method; the number below 2^32. */
 import { SipParseError } from '../errors.ts';
-import { isTokenRange } from '../chars.ts';
-import { parseBoundedInt, skipWs } from '../scan.ts';
+import { isTokenAt, parseBoundedInt, scanDigits, skipWs, trimEnd } from '../scan.ts';
+import { srcOf, type Src } from '../src.ts';
 
 export interface CSeq {
   seq: number;
@@ -10,17 +9,27 @@ export interface CSeq {
 }
 
 const HEADER = 'cseq';
+const METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'INFO', 'UPDATE', 'PRACK', 'NOTIFY', 'SUBSCRIBE', 'REFER', 'MESSAGE', 'PUBLISH'];
 
-export function parseCSeq(s: string): CSeq {
-  const end = s.length;
-  let i = skipWs(s, 0, end);
-  const numberStart = i;
-  while (i < end && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
-  const seq = parseBoundedInt(s, numberStart, i, 0xffffffff, HEADER);
-  const methodStart = skipWs(s, i, end);
-  if (methodStart === i) throw new SipParseError('whitespace expected after sequence number', { header: HEADER });
-  let methodEnd = end;
-  while (methodEnd > methodStart && (s.charCodeAt(methodEnd - 1) === 32 || s.charCodeAt(methodEnd - 1) === 9)) methodEnd--;
-  if (!isTokenRange(s, methodStart, methodEnd)) throw new SipParseError('method token expected', { header: HEADER });
-  return { seq, method: s.slice(methodStart, methodEnd) };
+export function parseCSeqAt(src: Src, start: number, end: number): CSeq {
+  const numberStart = skipWs(src, start, end);
+  const numberEnd = scanDigits(src, numberStart, end);
+  const seq = parseBoundedInt(src, numberStart, numberEnd, 0xffffffff, HEADER);
+  const methodStart = skipWs(src, numberEnd, end);
+  if (methodStart === numberEnd) throw new SipParseError('whitespace expected after sequence number', { header: HEADER });
+  const methodEnd = trimEnd(src, methodStart, end);
+  if (!isTokenAt(src, methodStart, methodEnd)) throw new SipParseError('method token expected', { header: HEADER });
+  return { seq, method: methodAt(src, methodStart, methodEnd) };
+}
+
+/** The method string; the standard ones are shared constants (no allocation, cheap comparisons). */
+export function methodAt(src: Src, start: number, end: number): string {
+  for (const method of METHODS) {
+    if (method.length === end - start && src.t.startsWith(method, start)) return method;
+  }
+  return src.t.slice(start, end);
+}
+
+export function parseCSeq(value: string): CSeq {
+  return parseCSeqAt(srcOf(value), 0, value.length);
 }

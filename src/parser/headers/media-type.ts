@@ -1,37 +1,77 @@
 /** Content-Type / Accept media types (RFC 3261 s20.15, s20.1): type "/" subtype *(SEMI m-parameter). */
 import { SipParseError } from '../errors.ts';
-import { scanToken, skipWs, splitList } from '../scan.ts';
-import { parseParams, type Params } from '../params.ts';
+import { scanToken, skipWs, splitList, trimEnd } from '../scan.ts';
+import { paramsMap, scanParams, type Params } from '../params.ts';
+import type { Src } from '../src.ts';
 
 export interface MediaType {
-  type: string;
-  subtype: string;
+  readonly type: string;
+  readonly subtype: string;
   /** "type/subtype", lower-cased. */
-  essence: string;
-  params: Params;
+  readonly essence: string;
+  readonly params: Params;
 }
 
-export function parseMediaType(s: string, header: string, maxParams: number, start = 0, end = s.length): MediaType {
-  let i = skipWs(s, start, end);
-  const typeEnd = scanToken(s, i, end);
+class ParsedMediaType implements MediaType {
+  #params: Params | undefined;
+
+  constructor(
+    readonly essence: string,
+    readonly slash: number,
+    private readonly src: Src,
+    private readonly paramsStart: number,
+    private readonly paramsEnd: number,
+    private readonly maxParams: number,
+  ) {}
+
+  get type(): string {
+    return this.essence.slice(0, this.slash);
+  }
+
+  get subtype(): string {
+    return this.essence.slice(this.slash + 1);
+  }
+
+  get params(): Params {
+    return (this.#params ??= paramsMap(this.src, this.paramsStart, this.paramsEnd, this.maxParams));
+  }
+
+  toJSON(): object {
+    return { type: this.type, subtype: this.subtype, essence: this.essence, params: Object.fromEntries(this.params) };
+  }
+}
+
+const COMMON = ['application/sdp', 'text/plain', 'message/sipfrag', 'application/dtmf-relay', 'multipart/mixed'];
+
+export function parseMediaTypeAt(src: Src, start: number, end: number, header: string, maxParams: number): MediaType {
+  const b = src.b;
+  let i = skipWs(src, start, end);
+  const typeStart = i;
+  const typeEnd = scanToken(src, i, end);
   if (typeEnd === i) throw new SipParseError('media type expected', { header });
-  const type = s.slice(i, typeEnd).toLowerCase();
-  i = skipWs(s, typeEnd, end);
-  if (s.charCodeAt(i) !== 47) throw new SipParseError('"/" expected in media type', { header });
-  i = skipWs(s, i + 1, end);
-  const subtypeEnd = scanToken(s, i, end);
+  i = skipWs(src, typeEnd, end);
+  if (i >= end || b[i] !== 47) throw new SipParseError('"/" expected in media type', { header });
+  i = skipWs(src, i + 1, end);
+  const subtypeStart = i;
+  const subtypeEnd = scanToken(src, i, end);
   if (subtypeEnd === i) throw new SipParseError('media subtype expected', { header });
-  const subtype = s.slice(i, subtypeEnd).toLowerCase();
-  const parsed = parseParams(s, subtypeEnd, end, header, maxParams);
-  if (parsed.end !== end) throw new SipParseError('unexpected text after media type', { header });
-  return { type, subtype, essence: `${type}/${subtype}`, params: parsed.params };
+  const paramsEnd = scanParams(src, subtypeEnd, end, header, maxParams);
+  if (paramsEnd !== end) throw new SipParseError('unexpected text after media type', { header });
+  let essence: string | undefined;
+  if (typeEnd === subtypeStart - 1) {
+    for (const common of COMMON) {
+      if (common.length === subtypeEnd - typeStart && src.t.startsWith(common, typeStart)) essence = common;
+    }
+  }
+  essence ??= `${src.t.slice(typeStart, typeEnd)}/${src.t.slice(subtypeStart, subtypeEnd)}`.toLowerCase();
+  return new ParsedMediaType(essence, typeEnd - typeStart, src, subtypeEnd, paramsEnd, maxParams);
 }
 
 /** Accept: a possibly empty list of media ranges (an empty Accept means "no body"). */
-export function parseMediaTypeList(s: string, header: string, maxValues: number, maxParams: number): MediaType[] {
-  if (s.trim() === '') return [];
-  const bounds = splitList(s, header, maxValues);
+export function parseMediaTypeList(src: Src, start: number, end: number, header: string, maxValues: number, maxParams: number): MediaType[] {
+  if (trimEnd(src, skipWs(src, start, end), end) === skipWs(src, start, end)) return [];
+  const bounds = splitList(src, start, end, header, maxValues);
   const list: MediaType[] = [];
-  for (let k = 0; k < bounds.length; k += 2) list.push(parseMediaType(s, header, maxParams, bounds[k]!, bounds[k + 1]!));
+  for (let k = 0; k < bounds.length; k += 2) list.push(parseMediaTypeAt(src, bounds[k]!, bounds[k + 1]!, header, maxParams));
   return list;
 }

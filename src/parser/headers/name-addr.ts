@@ -7,10 +7,11 @@
  * (RFC 4475 s3.3.12), and '?' or ',' inside the URI is an error.
  */
 import { SipParseError } from '../errors.ts';
-import { isToken } from '../chars.ts';
+import { charClass, CLASS_TOKEN } from '../chars.ts';
 import { scanQuoted, skipWs, splitList, trimEnd, unquote } from '../scan.ts';
-import { formatParams, nameEquals, paramsMap, scanParams, scratch, scratchValue, type Params } from '../params.ts';
-import { parseUri, type Uri } from '../uri.ts';
+import { formatParams, paramNameIs, paramsMap, scanParams, scratch, scratchValue, type Params } from '../params.ts';
+import { parseUriAt, type Uri } from '../uri.ts';
+import { srcOf, str, type Src } from '../src.ts';
 
 export interface NameAddr {
   /** Display name without quotes or escapes; null when absent. */
@@ -21,6 +22,9 @@ export interface NameAddr {
   /** The tag param, for From/To. */
   readonly tag: string | null;
 }
+
+/** A Contact value: a binding, or the "*" of a REGISTER that removes all. */
+export type ContactValue = NameAddr | { wildcard: true };
 
 /**
  * A parsed value: structure and tag checked in one pass; the URI is parsed
@@ -33,18 +37,21 @@ class ParsedNameAddr implements NameAddr {
 
   constructor(
     readonly displayName: string | null,
-    private readonly uriText: string,
+    private readonly src: Src,
+    private readonly uriStart: number,
+    private readonly uriEnd: number,
+    private readonly paramsStart: number,
+    private readonly paramsEnd: number,
     private readonly header: string,
-    private readonly paramText: string,
     private readonly maxParams: number,
   ) {}
 
   get uri(): Uri {
-    return (this.#uri ??= parseUri(this.uriText, this.header));
+    return (this.#uri ??= parseUriAt(this.src, this.uriStart, this.uriEnd, this.header));
   }
 
   get params(): Params {
-    return (this.#params ??= paramsMap(this.paramText, 0, this.paramText.length, this.maxParams));
+    return (this.#params ??= paramsMap(this.src, this.paramsStart, this.paramsEnd, this.maxParams));
   }
 
   toJSON(): object {
@@ -52,48 +59,43 @@ class ParsedNameAddr implements NameAddr {
   }
 }
 
-/** A Contact value: a binding, or the "*" of a REGISTER that removes all. */
-export type ContactValue = NameAddr | { wildcard: true };
-
-export function parseNameAddr(s: string, header: string, maxParams: number, start = 0, end = s.length): NameAddr {
-  let i = skipWs(s, start, end);
+export function parseNameAddrAt(src: Src, start: number, end: number, header: string, maxParams: number): NameAddr {
+  const b = src.b;
+  let i = skipWs(src, start, end);
   let displayName: string | null = null;
-  let uriStart: number;
-  let uriEnd: number;
   let bracketed = false;
-  if (s.charCodeAt(i) === 34) {
-    const close = scanQuoted(s, i, end, header);
-    displayName = unquote(s.slice(i, close));
-    i = skipWs(s, close, end);
-    if (s.charCodeAt(i) !== 60) throw new SipParseError('"<" expected after display name', { header });
+  if (i < end && b[i] === 34) {
+    const close = scanQuoted(src, i, end, header);
+    displayName = unquote(str(src, i, close));
+    i = skipWs(src, close, end);
+    if (i >= end || b[i] !== 60) throw new SipParseError('"<" expected after display name', { header });
     bracketed = true;
-  } else if (s.charCodeAt(i) !== 60) {
+  } else if (i < end && b[i] !== 60) {
     // Either *(token LWS) "<" or an addr-spec; a token run followed by "<" is a display name.
     let j = i;
-    while (j < end) {
-      const c = s.charCodeAt(j);
-      // UTF-8 letters are accepted unquoted: phones send them, and nothing is ambiguous.
-      if (!isToken(c) && c !== 32 && c !== 9 && c < 128) break;
-      j++;
-    }
-    if (j < end && s.charCodeAt(j) === 60) {
-      const nameEnd = trimEnd(s, i, j);
-      if (nameEnd > i) displayName = s.slice(i, nameEnd);
+    // UTF-8 letters are accepted unquoted: phones send them, and nothing is ambiguous.
+    while (j < end && ((charClass[b[j]!]! & CLASS_TOKEN) !== 0 || b[j] === 32 || b[j] === 9 || b[j]! >= 0x80)) j++;
+    if (j < end && b[j] === 60) {
+      const nameEnd = trimEnd(src, i, j);
+      if (nameEnd > i) displayName = str(src, i, nameEnd);
       i = j;
       bracketed = true;
     }
   } else {
     bracketed = true;
   }
+  let uriStart: number;
+  let uriEnd: number;
   if (bracketed) {
     uriStart = i + 1;
-    uriEnd = s.indexOf('>', uriStart);
-    if (uriEnd < 0 || uriEnd >= end) throw new SipParseError('">" expected', { header });
+    uriEnd = uriStart;
+    while (uriEnd < end && b[uriEnd] !== 62) uriEnd++;
+    if (uriEnd >= end) throw new SipParseError('">" expected', { header });
     i = uriEnd + 1;
   } else {
     uriStart = i;
     while (i < end) {
-      const c = s.charCodeAt(i);
+      const c = b[i]!;
       if (c === 59 || c === 44 || c === 32 || c === 9) break;
       if (c === 63) throw new SipParseError('a URI with headers must be enclosed in <>', { header });
       i++;
@@ -102,27 +104,30 @@ export function parseNameAddr(s: string, header: string, maxParams: number, star
   }
   // The URI's own characters are checked when it is parsed (on first access).
   if (uriEnd === uriStart) throw new SipParseError('empty URI', { header });
-  const paramsEnd = scanParams(s, i, end, header, maxParams);
+  const paramsEnd = scanParams(src, i, end, header, maxParams);
   if (paramsEnd !== end) throw new SipParseError('unexpected text after value', { header });
-  const value = new ParsedNameAddr(displayName, s.slice(uriStart, uriEnd), header, scratch.count === 0 ? '' : s.slice(i, end), maxParams);
-  for (let k = 0; k < scratch.count; k++) {
-    if (nameEquals(s, scratch.bounds[k * 4]!, scratch.bounds[k * 4 + 1]!, 'tag')) value.tag = scratchValue(s, k);
-  }
+  const value = new ParsedNameAddr(displayName, src, uriStart, uriEnd, i, paramsEnd, header, maxParams);
+  for (let k = 0; k < scratch.count; k++) if (paramNameIs(src, k, 'tag')) value.tag = scratchValue(src, k);
   return value;
 }
 
+/** A name-addr value given as a string (tests, tools). */
+export function parseNameAddr(value: string, header: string, maxParams = 64): NameAddr {
+  return parseNameAddrAt(srcOf(value), 0, value.length, header, maxParams);
+}
+
 /** Contact, Route, Record-Route: comma-separated lists of name-addr values. */
-export function parseNameAddrList(s: string, header: string, maxValues: number, maxParams: number): NameAddr[] {
-  const bounds = splitList(s, header, maxValues);
+export function parseNameAddrList(src: Src, start: number, end: number, header: string, maxValues: number, maxParams: number): NameAddr[] {
+  const bounds = splitList(src, start, end, header, maxValues);
   const list: NameAddr[] = [];
-  for (let k = 0; k < bounds.length; k += 2) list.push(parseNameAddr(s, header, maxParams, bounds[k]!, bounds[k + 1]!));
+  for (let k = 0; k < bounds.length; k += 2) list.push(parseNameAddrAt(src, bounds[k]!, bounds[k + 1]!, header, maxParams));
   return list;
 }
 
-export function parseContactList(s: string, maxValues: number, maxParams: number): ContactValue[] {
-  const trimmed = s.trim();
-  if (trimmed === '*') return [{ wildcard: true }];
-  return parseNameAddrList(s, 'contact', maxValues, maxParams);
+export function parseContactList(src: Src, start: number, end: number, maxValues: number, maxParams: number): ContactValue[] {
+  const a = skipWs(src, start, end);
+  if (trimEnd(src, a, end) === a + 1 && src.b[a] === 42) return [{ wildcard: true }];
+  return parseNameAddrList(src, start, end, 'contact', maxValues, maxParams);
 }
 
 export function isWildcard(value: ContactValue): value is { wildcard: true } {

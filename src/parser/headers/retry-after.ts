@@ -1,7 +1,8 @@
 /** Retry-After (RFC 3261 s20.33): delta-seconds [ comment ] *( SEMI retry-param ). */
 import { SipParseError } from '../errors.ts';
-import { parseBoundedInt, skipWs } from '../scan.ts';
-import { parseParams, type Params } from '../params.ts';
+import { parseBoundedInt, scanDigits, skipWs } from '../scan.ts';
+import { paramsMap, scanParams, type Params } from '../params.ts';
+import { srcOf, str, type Src } from '../src.ts';
 import { MAX_DELTA_SECONDS } from './scalars.ts';
 
 export interface RetryAfter {
@@ -13,30 +14,34 @@ export interface RetryAfter {
 
 const HEADER = 'retry-after';
 
-export function parseRetryAfter(s: string, maxParams: number): RetryAfter {
-  const end = s.length;
-  let i = skipWs(s, 0, end);
-  const start = i;
-  while (i < end && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
-  const seconds = parseBoundedInt(s, start, i, MAX_DELTA_SECONDS, HEADER);
-  i = skipWs(s, i, end);
+export function parseRetryAfterAt(src: Src, start: number, end: number, maxParams: number): RetryAfter {
+  const s = src.b;
+  let i = skipWs(src, start, end);
+  const digitsEnd = scanDigits(src, i, end);
+  const seconds = parseBoundedInt(src, i, digitsEnd, MAX_DELTA_SECONDS, HEADER);
+  i = skipWs(src, digitsEnd, end);
   let comment: string | null = null;
-  if (s.charCodeAt(i) === 40) {
+  if (i < end && s[i] === 40) {
     let depth = 0;
     const open = i;
     for (; i < end; i++) {
-      const c = s.charCodeAt(i);
+      const c = s[i]!;
       if (c === 92) i++;
       else if (c === 40) depth++;
       else if (c === 41 && --depth === 0) break;
     }
     if (depth !== 0) throw new SipParseError('unterminated comment', { header: HEADER });
-    comment = s.slice(open + 1, i);
+    comment = str(src, open + 1, i);
     i++;
   }
-  const parsed = parseParams(s, i, end, HEADER, maxParams);
-  if (parsed.end !== end) throw new SipParseError('unexpected text', { header: HEADER });
-  const durationText = parsed.params.get('duration');
-  const duration = durationText ? parseBoundedInt(durationText, 0, durationText.length, MAX_DELTA_SECONDS, HEADER) : null;
-  return { seconds, comment, duration, params: parsed.params };
+  const paramsEnd = scanParams(src, i, end, HEADER, maxParams);
+  if (paramsEnd !== end) throw new SipParseError('unexpected text', { header: HEADER });
+  const params = paramsMap(src, i, paramsEnd, maxParams);
+  const durationText = params.get('duration');
+  const duration = durationText ? parseBoundedInt(srcOf(durationText), 0, durationText.length, MAX_DELTA_SECONDS, HEADER) : null;
+  return { seconds, comment, duration, params };
+}
+
+export function parseRetryAfter(value: string, maxParams = 64): RetryAfter {
+  return parseRetryAfterAt(srcOf(value), 0, value.length, maxParams);
 }

@@ -3,9 +3,10 @@
  * SLASH allows whitespace around it (RFC 4475 s3.1.1.1 folds there).
  */
 import { SipParseError } from '../errors.ts';
-import { charClass, CLASS_ALPHA, CLASS_DIGIT, isHex } from '../chars.ts';
-import { parseBoundedInt, skipWs, scanToken, splitList } from '../scan.ts';
-import { formatParams, nameEquals, paramsMap, scanParams, scratch, scratchValue, type Params } from '../params.ts';
+import { charClass, CLASS_HOST, isHex } from '../chars.ts';
+import { parseBoundedInt, scanDigits, skipWs, scanToken, splitList } from '../scan.ts';
+import { formatParams, paramNameIs, paramsMap, scanParams, scratch, scratchValue, type Params } from '../params.ts';
+import { srcOf, type Src } from '../src.ts';
 
 export interface Via {
   /** Protocol name and version, normally "SIP/2.0". */
@@ -32,8 +33,6 @@ class ParsedVia implements Via {
   rport: number | true | null = null;
   maddr: string | null = null;
   ttl: number | null = null;
-  /** @internal Where parsing stopped in the header value (a ',' before further values). */
-  stop = 0;
   #params: Params | undefined;
 
   constructor(
@@ -41,12 +40,14 @@ class ParsedVia implements Via {
     readonly transport: string,
     readonly host: string,
     readonly port: number | null,
-    private readonly paramText: string,
+    private readonly src: Src,
+    private readonly paramsStart: number,
+    private readonly paramsEnd: number,
     private readonly maxParams: number,
   ) {}
 
   get params(): Params {
-    return (this.#params ??= paramsMap(this.paramText, 0, this.paramText.length, this.maxParams));
+    return (this.#params ??= paramsMap(this.src, this.paramsStart, this.paramsEnd, this.maxParams));
   }
 
   toJSON(): object {
@@ -57,126 +58,120 @@ class ParsedVia implements Via {
 
 const HEADER = 'via';
 
-export function parseViaList(value: string, maxValues: number, maxParams: number): Via[] {
-  const bounds = splitList(value, HEADER, maxValues);
+/** Every value of a Via header field. */
+export function parseViaList(src: Src, start: number, end: number, maxValues: number, maxParams: number): Via[] {
+  const bounds = splitList(src, start, end, HEADER, maxValues);
   const vias: Via[] = [];
-  for (let k = 0; k < bounds.length; k += 2) vias.push(parseVia(value, bounds[k]!, bounds[k + 1]!, maxParams));
+  for (let k = 0; k < bounds.length; k += 2) vias.push(parseVia(src, bounds[k]!, bounds[k + 1]!, maxParams, false).via);
   return vias;
 }
 
 /** Only the first value of a Via header field (the rest are parsed on demand). */
-export function parseTopVia(value: string, maxValues: number, maxParams: number): Via {
-  const end = value.length;
-  // The top value ends at the first comma outside quotes; parseVia stops there.
-  const via = parseVia(value, 0, end, maxParams, true);
-  if (via.stop < end) splitList(value, HEADER, maxValues); // the rest must at least split cleanly
+export function parseTopVia(src: Src, start: number, end: number, maxValues: number, maxParams: number): Via {
+  // The top value ends at the first comma after its params; parseVia stops there.
+  const { via, stop } = parseVia(src, start, end, maxParams, true);
+  if (stop < end) splitList(src, start, end, HEADER, maxValues); // the rest must at least split cleanly
   return via;
 }
 
-function expect(s: string, i: number, end: number, code: number, what: string): number {
-  i = skipWs(s, i, end);
-  if (i >= end || s.charCodeAt(i) !== code) throw new SipParseError(`${what} expected`, { header: HEADER });
-  return skipWs(s, i + 1, end);
+/** A Via value given as a string (tests, tools). */
+export function parseViaString(value: string, maxParams = 64): Via {
+  return parseVia(srcOf(value), 0, value.length, maxParams, false).via;
 }
 
-function parseVia(s: string, start: number, end: number, maxParams: number, first = false): ParsedVia {
+function expectSlash(src: Src, i: number, end: number): number {
+  i = skipWs(src, i, end);
+  if (i >= end || src.b[i] !== 47) throw new SipParseError('"/" expected', { header: HEADER });
+  return skipWs(src, i + 1, end);
+}
+
+function parseVia(src: Src, start: number, end: number, maxParams: number, first: boolean): { via: ParsedVia; stop: number } {
+  const b = src.b;
   let i = start;
-  const nameEnd = scanToken(s, i, end);
+  const nameEnd = scanToken(src, i, end);
   if (nameEnd === i) throw new SipParseError('protocol name expected', { header: HEADER });
   const nameStart = i;
-  i = expect(s, nameEnd, end, 47, '"/"');
+  i = expectSlash(src, nameEnd, end);
   const versionStart = i;
-  const versionEnd = scanToken(s, i, end);
+  const versionEnd = scanToken(src, i, end);
   if (versionEnd === i) throw new SipParseError('protocol version expected', { header: HEADER });
-  const protocol = protocolOf(s, nameStart, nameEnd, versionStart, versionEnd);
-  i = expect(s, versionEnd, end, 47, '"/"');
-  const transportEnd = scanToken(s, i, end);
+  const protocol = protocolOf(src, nameStart, nameEnd, versionStart, versionEnd);
+  i = expectSlash(src, versionEnd, end);
+  const transportEnd = scanToken(src, i, end);
   if (transportEnd === i) throw new SipParseError('transport expected', { header: HEADER });
-  const transport = transportOf(s, i, transportEnd);
-  i = transportEnd;
-  const wsStart = i;
-  i = skipWs(s, i, end);
-  if (i === wsStart) throw new SipParseError('whitespace expected before sent-by', { header: HEADER });
+  const transport = transportOf(src, i, transportEnd);
+  i = skipWs(src, transportEnd, end);
+  if (i === transportEnd) throw new SipParseError('whitespace expected before sent-by', { header: HEADER });
   const hostStart = i;
-  if (s.charCodeAt(i) === 91) {
-    const close = s.indexOf(']', i);
-    if (close < 0 || close >= end) throw new SipParseError('unterminated IPv6 reference', { header: HEADER });
-    for (let j = i + 1; j < close; j++) {
-      const c = s.charCodeAt(j);
-      if (c !== 58 && c !== 46 && !isHex(c)) throw new SipParseError('bad IPv6 reference', { header: HEADER });
-    }
-    i = close + 1;
+  if (i < end && b[i] === 91) {
+    i++;
+    while (i < end && (b[i] === 58 || b[i] === 46 || isHex(b[i]!))) i++;
+    if (i >= end || b[i] !== 93) throw new SipParseError('bad IPv6 reference', { header: HEADER });
+    i++;
   } else {
-    while (i < end) {
-      const c = s.charCodeAt(i);
-      if (!(c < 128 && charClass[c]! & (CLASS_ALPHA | CLASS_DIGIT)) && c !== 45 && c !== 46 && c !== 95) break;
-      i++;
-    }
+    while (i < end && (charClass[b[i]!]! & CLASS_HOST) !== 0) i++;
     if (i === hostStart) throw new SipParseError('sent-by host expected', { header: HEADER });
   }
-  const host = s.slice(hostStart, i);
+  const host = src.t.slice(hostStart, i);
   let port: number | null = null;
-  const afterHost = skipWs(s, i, end);
-  if (afterHost < end && s.charCodeAt(afterHost) === 58) {
-    const portStart = skipWs(s, afterHost + 1, end);
-    let j = portStart;
-    while (j < end && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) j++;
-    port = parseBoundedInt(s, portStart, j, 65535, HEADER);
-    i = j;
+  const afterHost = skipWs(src, i, end);
+  if (afterHost < end && b[afterHost] === 58) {
+    const portStart = skipWs(src, afterHost + 1, end);
+    const portEnd = scanDigits(src, portStart, end);
+    port = parseBoundedInt(src, portStart, portEnd, 65535, HEADER);
+    i = portEnd;
   }
-  const paramsEnd = scanParams(s, i, end, HEADER, maxParams);
-  if (paramsEnd !== end && !(first && s.charCodeAt(paramsEnd) === 44)) {
+  const paramsEnd = scanParams(src, i, end, HEADER, maxParams);
+  if (paramsEnd !== end && !(first && b[paramsEnd] === 44)) {
     throw new SipParseError('unexpected text after Via value', { header: HEADER });
   }
-  const via = new ParsedVia(protocol, transport, host, port, scratch.count === 0 ? '' : s.slice(i, paramsEnd), maxParams);
-  via.stop = paramsEnd;
+  const via = new ParsedVia(protocol, transport, host, port, src, i, paramsEnd, maxParams);
   for (let k = 0; k < scratch.count; k++) {
-    const nameStart = scratch.bounds[k * 4]!;
-    const nameEnd = scratch.bounds[k * 4 + 1]!;
-    switch (nameEnd - nameStart) {
+    switch (scratch.bounds[k * 4 + 1]! - scratch.bounds[k * 4]!) {
       case 6:
-        if (nameEquals(s, nameStart, nameEnd, 'branch')) via.branch = scratchValue(s, k);
+        if (paramNameIs(src, k, 'branch')) via.branch = scratchValue(src, k);
         break;
       case 8:
-        if (nameEquals(s, nameStart, nameEnd, 'received')) via.received = scratchValue(s, k);
+        if (paramNameIs(src, k, 'received')) via.received = scratchValue(src, k);
         break;
       case 5:
-        if (nameEquals(s, nameStart, nameEnd, 'rport')) via.rport = rportOf(scratchValue(s, k));
-        else if (nameEquals(s, nameStart, nameEnd, 'maddr')) via.maddr = scratchValue(s, k);
+        if (paramNameIs(src, k, 'rport')) via.rport = numberOrFlag(scratchValue(src, k), 65535);
+        else if (paramNameIs(src, k, 'maddr')) via.maddr = scratchValue(src, k);
         break;
       case 3:
-        if (nameEquals(s, nameStart, nameEnd, 'ttl')) via.ttl = ttlOf(scratchValue(s, k));
+        if (paramNameIs(src, k, 'ttl')) via.ttl = numberOrNull(scratchValue(src, k), 255);
         break;
       default:
         break;
     }
   }
-  return via;
+  return { via, stop: paramsEnd };
 }
 
-function protocolOf(s: string, nameStart: number, nameEnd: number, versionStart: number, versionEnd: number): string {
-  if (nameEnd - nameStart === 3 && versionEnd - versionStart === 3 && s.startsWith('SIP', nameStart) && s.startsWith('2.0', versionStart)) {
+function protocolOf(src: Src, nameStart: number, nameEnd: number, versionStart: number, versionEnd: number): string {
+  const t = src.t;
+  if (nameEnd - nameStart === 3 && versionEnd - versionStart === 3 && t.startsWith('SIP', nameStart) && t.startsWith('2.0', versionStart)) {
     return 'SIP/2.0';
   }
-  return `${s.slice(nameStart, nameEnd)}/${s.slice(versionStart, versionEnd)}`;
+  return `${t.slice(nameStart, nameEnd)}/${t.slice(versionStart, versionEnd)}`;
 }
 
 const KNOWN_TRANSPORTS = ['UDP', 'TCP', 'TLS', 'SCTP', 'WS', 'WSS'];
 
 /** Upper-cased transport; the common ones without allocating. */
-function transportOf(s: string, start: number, end: number): string {
+function transportOf(src: Src, start: number, end: number): string {
   for (const known of KNOWN_TRANSPORTS) {
-    if (known.length === end - start && s.startsWith(known, start)) return known;
+    if (known.length === end - start && src.t.startsWith(known, start)) return known;
   }
-  return s.slice(start, end).toUpperCase();
+  return src.t.slice(start, end).toUpperCase();
 }
 
-function rportOf(value: string | null): number | true {
-  return value === null ? true : parseBoundedInt(value, 0, value.length, 65535, HEADER);
+function numberOrFlag(value: string | null, max: number): number | true {
+  return value === null ? true : parseBoundedInt(srcOf(value), 0, value.length, max, HEADER);
 }
 
-function ttlOf(value: string | null): number | null {
-  return value === null ? null : parseBoundedInt(value, 0, value.length, 255, HEADER);
+function numberOrNull(value: string | null, max: number): number | null {
+  return value === null ? null : parseBoundedInt(srcOf(value), 0, value.length, max, HEADER);
 }
 
 /** Serializes one Via value (params in their map order). */
@@ -184,4 +179,3 @@ export function formatVia(via: Via): string {
   const sentBy = via.port === null ? via.host : `${via.host}:${via.port}`;
   return `${via.protocol}/${via.transport} ${sentBy}${formatParams(via.params)}`;
 }
-

@@ -1,0 +1,64 @@
+/**
+ * A stretch of header text held two ways: the bytes, which the scanners read
+ * (typed-array reads are several times faster than charCodeAt on sliced
+ * strings), and a one-char-per-byte string, which slices cheaply into the
+ * strings callers get. Ranges with bytes >= 0x80 are decoded as UTF-8.
+ */
+import { decodeUtf8 } from './text.ts';
+
+export interface Src {
+  /** The bytes; offsets into them equal offsets into `t`. */
+  readonly b: Uint8Array;
+  /** One UTF-16 unit per byte (Latin-1 style). */
+  readonly t: string;
+  /** True when no byte is >= 0x80: slices of `t` are the final strings. */
+  readonly ascii: boolean;
+}
+
+const latin1 = new TextDecoder('latin1');
+const encoder = new TextEncoder();
+
+/** A Src over a JS string (public entry points that take strings). */
+export function srcOf(value: string): Src {
+  let ascii = true;
+  for (let i = 0; i < value.length; i++) {
+    if (value.charCodeAt(i) >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) {
+    const b = new Uint8Array(value.length);
+    for (let i = 0; i < value.length; i++) b[i] = value.charCodeAt(i);
+    return { b, t: value, ascii };
+  }
+  const b = encoder.encode(value);
+  return { b, t: latin1.decode(b), ascii };
+}
+
+/** The string for src[start, end), UTF-8 decoded where it holds non-ASCII bytes. */
+export function str(src: Src, start: number, end: number): string {
+  if (!src.ascii) {
+    const b = src.b;
+    for (let i = start; i < end; i++) if (b[i]! >= 0x80) return decodeUtf8(b, start, end);
+  }
+  return src.t.slice(start, end);
+}
+
+/** A Src for an unfolded copy of src[start, end): each CRLF/LF + whitespace run becomes one SP. */
+export function unfold(src: Src, start: number, end: number): Src {
+  const b = src.b;
+  const out = new Uint8Array(end - start);
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = b[i]!;
+    if (c === 13 || c === 10) {
+      while (i + 1 < end && (b[i + 1] === 13 || b[i + 1] === 10 || b[i + 1] === 32 || b[i + 1] === 9)) i++;
+      out[n++] = 32;
+    } else {
+      out[n++] = c;
+    }
+  }
+  const bytes = out.subarray(0, n);
+  return { b: bytes, t: latin1.decode(bytes), ascii: src.ascii };
+}
