@@ -8,8 +8,8 @@
 import { SipParseError } from './errors.ts';
 import { CANONICAL_NAMES, HeaderId, canonicalName, headerIdOf } from './header-names.ts';
 import type { ParseLimits } from './limits.ts';
-import { splitList } from './scan.ts';
-import { str, unfold, type Src } from './src.ts';
+import { skipWs, splitList, trimEnd } from './scan.ts';
+import { str, type Src } from './src.ts';
 import type { Uri } from './uri.ts';
 import { parseTopVia, parseViaList, type Via } from './headers/via.ts';
 import { parseContactList, parseNameAddrAt, parseNameAddrList, type ContactValue, type NameAddr } from './headers/name-addr.ts';
@@ -59,6 +59,8 @@ interface Range {
 }
 
 type RangeParser<T> = (src: Src, start: number, end: number) => T;
+
+const UNFOLD = /[ \t]*\r?\n[ \t]+/g;
 
 export class SipMessage {
   readonly kind: 'request' | 'response';
@@ -139,28 +141,19 @@ export class SipMessage {
     return id === HeaderId.Other ? canonicalName(this.nameAt(k)) : CANONICAL_NAMES[id]!;
   }
 
-  /** @internal The value of field k as a parsable range (an unfolded copy when it was folded). */
+  /** @internal The value of field k as a parsable range (folds included: the scanners treat them as whitespace). */
   rangeAt(k: number): Range {
-    const start = this.#index[k * 6 + 3]!;
-    const end = this.#index[k * 6 + 4]!;
-    if (this.#index[k * 6 + 5] === 0) return { src: this.#src, start, end };
-    const src = unfold(this.#src, start, end);
-    return { src, start: 0, end: src.b.length };
+    return { src: this.#src, start: this.#index[k * 6 + 3]!, end: this.#index[k * 6 + 4]! };
   }
 
   /** @internal Value string of field k (unfolded, UTF-8 decoded where needed). */
   valueAt(k: number): string {
-    const start = this.#index[k * 6 + 3]!;
-    const end = this.#index[k * 6 + 4]!;
-    if (this.#index[k * 6 + 5] === 0) return str(this.#src, start, end);
-    const src = unfold(this.#src, start, end);
-    return str(src, 0, src.b.length);
+    const value = str(this.#src, this.#index[k * 6 + 3]!, this.#index[k * 6 + 4]!);
+    return this.#index[k * 6 + 5] === 0 ? value : value.replace(UNFOLD, ' ').trimStart();
   }
 
   #parseAt<T>(k: number, parse: RangeParser<T>): T {
-    if (this.#index[k * 6 + 5] === 0) return parse(this.#src, this.#index[k * 6 + 3]!, this.#index[k * 6 + 4]!);
-    const range = this.rangeAt(k);
-    return parse(range.src, range.start, range.end);
+    return parse(this.#src, this.#index[k * 6 + 3]!, this.#index[k * 6 + 4]!);
   }
 
   /** Every header field in order. */
@@ -263,15 +256,9 @@ export class SipMessage {
       const base = k * 6;
       const id = index[base]!;
       if (id > HeaderId.ContentType || id === HeaderId.Other || id === HeaderId.Contact || id === HeaderId.ContentLength) continue;
-      let rs = src;
+      const rs = src;
       let start = index[base + 3]!;
       let end = index[base + 4]!;
-      if (index[base + 5] !== 0) {
-        const range = this.rangeAt(k);
-        rs = range.src;
-        start = range.start;
-        end = range.end;
-      }
       switch (id) {
         case HeaderId.Via:
           this.#topVia ??= parseTopVia(rs, start, end, limits.maxListValues, limits.maxParams);
@@ -284,6 +271,9 @@ export class SipMessage {
           break;
         case HeaderId.CallId:
           // Characters are checked by validateMessage; matching needs only the text.
+          // A folded value may start on a continuation line.
+          start = skipWs(rs, start, end);
+          end = trimEnd(rs, start, end);
           if (start === end) throw new SipParseError('empty value', { header: 'call-id' });
           this.#callId ??= str(rs, start, end);
           break;

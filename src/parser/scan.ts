@@ -1,17 +1,27 @@
-/** Scanning helpers over a Src range (folding already undone). */
+/**
+ * Scanning helpers over a Src range. A header value range may hold folds
+ * (CRLF + whitespace, RFC 3261 s7.3.1); the line scanner guarantees every
+ * CR/LF inside a value is part of one, so whitespace skipping treats CR and
+ * LF as whitespace and parsers never need an unfolded copy.
+ */
 import { SipParseError } from './errors.ts';
 import { charClass, CLASS_TOKEN } from './chars.ts';
 import type { Src } from './src.ts';
 
+/** SP, HTAB, CR, LF: linear whitespace inside a value range. */
+function isLws(c: number): boolean {
+  return c === 32 || c === 9 || c === 13 || c === 10;
+}
+
 export function skipWs(src: Src, i: number, end: number): number {
   const b = src.b;
-  while (i < end && (b[i] === 32 || b[i] === 9)) i++;
+  while (i < end && isLws(b[i]!)) i++;
   return i;
 }
 
 export function trimEnd(src: Src, start: number, end: number): number {
   const b = src.b;
-  while (end > start && (b[end - 1] === 32 || b[end - 1] === 9)) end--;
+  while (end > start && isLws(b[end - 1]!)) end--;
   return end;
 }
 
@@ -39,7 +49,10 @@ export function scanQuoted(src: Src, i: number, end: number, header: string): nu
       if (i >= end) break;
       const next = b[i]!;
       if (next === 10 || next === 13 || next > 0x7f) throw new SipParseError('bad quoted-pair', { header });
-    } else if (c === 10 || c === 13 || c === 0) {
+    } else if (c === 13 || c === 10) {
+      // A fold inside the quotes is LWS (qdtext = LWS / ...); a value range holds no other CR/LF.
+      continue;
+    } else if (c === 0) {
       throw new SipParseError('control character in quoted string', { header });
     }
   }
@@ -97,6 +110,7 @@ export function splitList(src: Src, start: number, end: number, header: string, 
 
 /** Removes the quotes and quoted-pair escapes of a quoted-string (or returns s unchanged). */
 export function unquote(s: string): string {
+  if (s.indexOf('\n') >= 0) s = s.replace(/[ \t]*\r?\n[ \t]+/g, ' ');
   if (s.length < 2 || s.charCodeAt(0) !== 34 || s.charCodeAt(s.length - 1) !== 34) return s;
   const inner = s.slice(1, -1);
   return inner.indexOf('\\') < 0 ? inner : inner.replace(/\\([\s\S])/g, '$1');

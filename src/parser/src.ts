@@ -44,21 +44,3 @@ export function str(src: Src, start: number, end: number): string {
   }
   return src.t.slice(start, end);
 }
-
-/** A Src for an unfolded copy of src[start, end): each CRLF/LF + whitespace run becomes one SP. */
-export function unfold(src: Src, start: number, end: number): Src {
-  const b = src.b;
-  const out = new Uint8Array(end - start);
-  let n = 0;
-  for (let i = start; i < end; i++) {
-    const c = b[i]!;
-    if (c === 13 || c === 10) {
-      while (i + 1 < end && (b[i + 1] === 13 || b[i + 1] === 10 || b[i + 1] === 32 || b[i + 1] === 9)) i++;
-      out[n++] = 32;
-    } else {
-      out[n++] = c;
-    }
-  }
-  const bytes = out.subarray(0, n);
-  return { b: bytes, t: latin1.decode(bytes), ascii: src.ascii };
-}

@@ -74,10 +74,10 @@ export function parseNameAddrAt(src: Src, start: number, end: number, header: st
     // Either *(token LWS) "<" or an addr-spec; a token run followed by "<" is a display name.
     let j = i;
     // UTF-8 letters are accepted unquoted: phones send them, and nothing is ambiguous.
-    while (j < end && ((charClass[b[j]!]! & CLASS_TOKEN) !== 0 || b[j] === 32 || b[j] === 9 || b[j]! >= 0x80)) j++;
+    while (j < end && ((charClass[b[j]!]! & CLASS_TOKEN) !== 0 || b[j] === 32 || b[j] === 9 || b[j] === 13 || b[j] === 10 || b[j]! >= 0x80)) j++;
     if (j < end && b[j] === 60) {
       const nameEnd = trimEnd(src, i, j);
-      if (nameEnd > i) displayName = str(src, i, nameEnd);
+      if (nameEnd > i) displayName = str(src, i, nameEnd).replace(/[ \t]*\r?\n[ \t]+/g, ' ');
       i = j;
       bracketed = true;
     }
