@@ -174,24 +174,22 @@ for (const [letter, full] of Object.entries(COMPACT_FORMS)) {
   compactIds[letter.charCodeAt(0)] = idByName.get(full) ?? HeaderId.Other;
 }
 
-/** Identifies the header name text[start, end) (already trimmed). */
-export function headerIdAt(text: string, start: number, end: number): HeaderId {
+/** Identifies the header name b[start, end) (already trimmed, token chars). */
+export function headerIdAt(b: Uint8Array, start: number, end: number): HeaderId {
   const length = end - start;
-  const first = text.charCodeAt(start) | 0x20;
+  const first = b[start]! | 0x20;
   if (length === 1) return first < 128 ? (compactIds[first]! as HeaderId) : HeaderId.Other;
   if (length >= BUCKET_LENGTHS || first < 0x61 || first > 0x7a) return HeaderId.Other;
   const key = (first & 31) * BUCKET_LENGTHS + length;
   const names = bucketNames[key];
   if (names === undefined) return HeaderId.Other;
   outer: for (let n = 0; n < names.length; n++) {
-    const id = bucketIds[key]![n]!;
-    // Most senders write the usual spelling: one native comparison.
-    if (text.startsWith(PRETTY_NAMES[id]!, start)) return id;
     const name = names[n]!;
+    // Token chars only: | 0x20 lower-cases letters and leaves '-' and digits alone.
     for (let i = 1; i < length; i++) {
-      if ((text.charCodeAt(start + i) | 0x20) !== name.charCodeAt(i)) continue outer;
+      if ((b[start + i]! | 0x20) !== name.charCodeAt(i)) continue outer;
     }
-    return id;
+    return bucketIds[key]![n]!;
   }
   return HeaderId.Other;
 }

@@ -12,6 +12,7 @@ import { decodeOneToOne } from './text.ts';
 import { str, type Src } from './src.ts';
 import { methodAt } from './headers/cseq.ts';
 import { isTokenAt, parseBoundedInt } from './scan.ts';
+import { charClass, CLASS_TOKEN } from './chars.ts';
 import { parseUriAt } from './uri.ts';
 
 export interface ParseOptions {
@@ -127,13 +128,16 @@ function parseUnchecked(bytes: Uint8Array, options: ParseOptions): SipMessage {
       pos = lineEnd + 1;
       continue;
     }
-    const colon = text.indexOf(':', pos);
-    if (colon < 0 || colon >= lineEnd) throw new SipParseError('header line without ":"', { offset: pos });
-    let nameEnd = colon;
-    while (nameEnd > pos && (bytes[nameEnd - 1] === 32 || bytes[nameEnd - 1] === 9)) nameEnd--;
-    const id = headerIdAt(text, pos, nameEnd);
-    // A known id already matched the name char by char.
-    if (id === HeaderId.Other && !isTokenAt(src, pos, nameEnd)) throw new SipParseError('malformed header name', { offset: pos });
+    // The name, checked against the token table as it is read, then HCOLON.
+    let nameEnd = pos;
+    while (nameEnd < lineEnd && (charClass[bytes[nameEnd]!]! & CLASS_TOKEN) !== 0) nameEnd++;
+    let colon = nameEnd;
+    while (colon < lineEnd && (bytes[colon] === 32 || bytes[colon] === 9)) colon++;
+    if (colon >= lineEnd || bytes[colon] !== 58) {
+      throw new SipParseError(colon < lineEnd ? 'malformed header name' : 'header line without ":"', { offset: pos });
+    }
+    if (nameEnd === pos) throw new SipParseError('empty header name', { offset: pos });
+    const id = headerIdAt(bytes, pos, nameEnd);
     let valueStart = colon + 1;
     while (valueStart < lineEnd && (bytes[valueStart] === 32 || bytes[valueStart] === 9)) valueStart++;
     const valueEnd = trimLineEnd(bytes, valueStart, lineEnd);

@@ -31,6 +31,24 @@ export function scanToken(src: Src, i: number, end: number): number {
   return i;
 }
 
+/** True when src[start, end) equals `lower` ignoring ASCII case (`lower`: lower-case letters, digits, punctuation). */
+export function equalsLower(b: Uint8Array, start: number, end: number, lower: string): boolean {
+  if (end - start !== lower.length) return false;
+  for (let k = 0; k < lower.length; k++) {
+    const c = b[start + k]!;
+    // Lower-case ASCII letters only; other bytes must match exactly.
+    if ((c >= 65 && c <= 90 ? c | 0x20 : c) !== lower.charCodeAt(k)) return false;
+  }
+  return true;
+}
+
+/** True when src[start, end) equals `exact` byte for byte (ASCII). */
+export function equalsExact(b: Uint8Array, start: number, end: number, exact: string): boolean {
+  if (end - start !== exact.length) return false;
+  for (let k = 0; k < exact.length; k++) if (b[start + k] !== exact.charCodeAt(k)) return false;
+  return true;
+}
+
 export function isTokenAt(src: Src, start: number, end: number): boolean {
   return start < end && scanToken(src, start, end) === end;
 }

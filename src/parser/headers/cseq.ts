@@ -1,6 +1,6 @@
 /** CSeq (RFC 3261 s20.16): 1*DIGIT LWS Method; the number below 2^32. */
 import { SipParseError } from '../errors.ts';
-import { isTokenAt, parseBoundedInt, scanDigits, skipWs, trimEnd } from '../scan.ts';
+import { equalsExact, isTokenAt, parseBoundedInt, scanDigits, skipWs, trimEnd } from '../scan.ts';
 import { srcOf, type Src } from '../src.ts';
 
 export interface CSeq {
@@ -25,7 +25,7 @@ export function parseCSeqAt(src: Src, start: number, end: number): CSeq {
 /** The method string; the standard ones are shared constants (no allocation, cheap comparisons). */
 export function methodAt(src: Src, start: number, end: number): string {
   for (const method of METHODS) {
-    if (method.length === end - start && src.t.startsWith(method, start)) return method;
+    if (equalsExact(src.b, start, end, method)) return method;
   }
   return src.t.slice(start, end);
 }

@@ -1,6 +1,6 @@
 /** Content-Type / Accept media types (RFC 3261 s20.15, s20.1): type "/" subtype *(SEMI m-parameter). */
 import { SipParseError } from '../errors.ts';
-import { scanToken, skipWs, splitList, trimEnd } from '../scan.ts';
+import { equalsLower, scanToken, skipWs, splitList, trimEnd } from '../scan.ts';
 import { paramsMap, scanParams, type Params } from '../params.ts';
 import type { Src } from '../src.ts';
 
@@ -60,7 +60,7 @@ export function parseMediaTypeAt(src: Src, start: number, end: number, header: s
   let essence: string | undefined;
   if (typeEnd === subtypeStart - 1) {
     for (const common of COMMON) {
-      if (common.length === subtypeEnd - typeStart && src.t.startsWith(common, typeStart)) essence = common;
+      if (equalsLower(src.b, typeStart, subtypeEnd, common)) essence = common;
     }
   }
   essence ??= `${src.t.slice(typeStart, typeEnd)}/${src.t.slice(subtypeStart, subtypeEnd)}`.toLowerCase();

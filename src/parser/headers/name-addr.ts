@@ -73,11 +73,17 @@ export function parseNameAddrAt(src: Src, start: number, end: number, header: st
   } else if (i < end && b[i] !== 60) {
     // Either *(token LWS) "<" or an addr-spec; a token run followed by "<" is a display name.
     let j = i;
+    let folded = false;
     // UTF-8 letters are accepted unquoted: phones send them, and nothing is ambiguous.
-    while (j < end && ((charClass[b[j]!]! & CLASS_TOKEN) !== 0 || b[j] === 32 || b[j] === 9 || b[j] === 13 || b[j] === 10 || b[j]! >= 0x80)) j++;
+    for (; j < end; j++) {
+      const c = b[j]!;
+      if ((charClass[c]! & CLASS_TOKEN) !== 0 || c === 32 || c === 9 || c >= 0x80) continue;
+      if (c === 13 || c === 10) folded = true;
+      else break;
+    }
     if (j < end && b[j] === 60) {
       const nameEnd = trimEnd(src, i, j);
-      if (nameEnd > i) displayName = str(src, i, nameEnd).replace(/[ \t]*\r?\n[ \t]+/g, ' ');
+      if (nameEnd > i) displayName = folded ? str(src, i, nameEnd).replace(/[ \t]*\r?\n[ \t]+/g, ' ') : str(src, i, nameEnd);
       i = j;
       bracketed = true;
     }

@@ -4,7 +4,7 @@
  */
 import { SipParseError } from '../errors.ts';
 import { charClass, CLASS_HOST, isHex } from '../chars.ts';
-import { parseBoundedInt, scanDigits, skipWs, scanToken, splitList } from '../scan.ts';
+import { equalsExact, parseBoundedInt, scanDigits, skipWs, scanToken, splitList } from '../scan.ts';
 import { formatParams, paramNameIs, paramsMap, scanParams, scratch, scratchValue, type Params } from '../params.ts';
 import { srcOf, type Src } from '../src.ts';
 
@@ -150,9 +150,7 @@ function parseVia(src: Src, start: number, end: number, maxParams: number, first
 
 function protocolOf(src: Src, nameStart: number, nameEnd: number, versionStart: number, versionEnd: number): string {
   const t = src.t;
-  if (nameEnd - nameStart === 3 && versionEnd - versionStart === 3 && t.startsWith('SIP', nameStart) && t.startsWith('2.0', versionStart)) {
-    return 'SIP/2.0';
-  }
+  if (equalsExact(src.b, nameStart, nameEnd, 'SIP') && equalsExact(src.b, versionStart, versionEnd, '2.0')) return 'SIP/2.0';
   return `${t.slice(nameStart, nameEnd)}/${t.slice(versionStart, versionEnd)}`;
 }
 
@@ -161,7 +159,7 @@ const KNOWN_TRANSPORTS = ['UDP', 'TCP', 'TLS', 'SCTP', 'WS', 'WSS'];
 /** Upper-cased transport; the common ones without allocating. */
 function transportOf(src: Src, start: number, end: number): string {
   for (const known of KNOWN_TRANSPORTS) {
-    if (known.length === end - start && src.t.startsWith(known, start)) return known;
+    if (equalsExact(src.b, start, end, known)) return known;
   }
   return src.t.slice(start, end).toUpperCase();
 }
