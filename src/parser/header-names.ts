@@ -162,11 +162,11 @@ CANONICAL_NAMES.forEach((name, id) => {
 
 /** Candidates bucketed by (first letter, length) so a match compares few names. */
 const BUCKET_LENGTHS = 32;
-const bucketNames: Array<string[] | undefined> = new Array(32 * BUCKET_LENGTHS).fill(undefined);
+const bucketNames: Array<Uint8Array[] | undefined> = new Array(32 * BUCKET_LENGTHS).fill(undefined);
 const bucketIds: Array<HeaderId[] | undefined> = new Array(32 * BUCKET_LENGTHS).fill(undefined);
 for (const [name, id] of idByName) {
   const key = (name.charCodeAt(0) & 31) * BUCKET_LENGTHS + name.length;
-  (bucketNames[key] ??= []).push(name);
+  (bucketNames[key] ??= []).push(new Uint8Array([...name].map((ch) => ch.charCodeAt(0))));
   (bucketIds[key] ??= []).push(id);
 }
 const compactIds = new Int8Array(128);
@@ -187,7 +187,7 @@ export function headerIdAt(b: Uint8Array, start: number, end: number): HeaderId 
     const name = names[n]!;
     // Token chars only: | 0x20 lower-cases letters and leaves '-' and digits alone.
     for (let i = 1; i < length; i++) {
-      if ((b[start + i]! | 0x20) !== name.charCodeAt(i)) continue outer;
+      if ((b[start + i]! | 0x20) !== name[i]) continue outer;
     }
     return bucketIds[key]![n]!;
   }

@@ -12,8 +12,11 @@ import { decodeOneToOne } from './text.ts';
 import { str, type Src } from './src.ts';
 import { methodAt } from './headers/cseq.ts';
 import { isTokenAt, parseBoundedInt } from './scan.ts';
-import { charClass, CLASS_TOKEN } from './chars.ts';
+import { charClass as sharedCharClass, CLASS_TOKEN as SHARED_CLASS_TOKEN } from './chars.ts';
 import { parseUriAt } from './uri.ts';
+// Module-local aliases: V8 reads a local const faster than an imported binding in hot loops.
+const charClass = sharedCharClass;
+const CLASS_TOKEN = SHARED_CLASS_TOKEN;
 
 export interface ParseOptions {
   limits?: Partial<ParseLimits>;

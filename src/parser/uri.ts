@@ -5,10 +5,16 @@
  * only on demand, in a single pass (RFC 4475 s3.1.1.3).
  */
 import { SipParseError } from './errors.ts';
-import { charClass, CLASS_ALPHA, CLASS_DIGIT, CLASS_HOST, CLASS_UNRESERVED, isHex } from './chars.ts';
+import { charClass as sharedCharClass, CLASS_ALPHA as SHARED_CLASS_ALPHA, CLASS_DIGIT as SHARED_CLASS_DIGIT, CLASS_HOST as SHARED_CLASS_HOST, CLASS_UNRESERVED as SHARED_CLASS_UNRESERVED, isHex } from './chars.ts';
 import { parseBoundedInt, scanDigits } from './scan.ts';
 import { srcOf, str, type Src } from './src.ts';
 import type { Params } from './params.ts';
+// Module-local aliases: V8 reads a local const faster than an imported binding in hot loops.
+const charClass = sharedCharClass;
+const CLASS_ALPHA = SHARED_CLASS_ALPHA;
+const CLASS_DIGIT = SHARED_CLASS_DIGIT;
+const CLASS_HOST = SHARED_CLASS_HOST;
+const CLASS_UNRESERVED = SHARED_CLASS_UNRESERVED;
 
 const USER = 1;
 const PASSWORD = 2;

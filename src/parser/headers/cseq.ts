@@ -1,6 +1,6 @@
 /** CSeq (RFC 3261 s20.16): 1*DIGIT LWS Method; the number below 2^32. */
 import { SipParseError } from '../errors.ts';
-import { equalsExact, isTokenAt, parseBoundedInt, scanDigits, skipWs, trimEnd } from '../scan.ts';
+import { asciiBytes, equalsExact, isTokenAt, parseBoundedInt, scanDigits, skipWs, trimEnd } from '../scan.ts';
 import { srcOf, type Src } from '../src.ts';
 
 export interface CSeq {
@@ -10,6 +10,7 @@ export interface CSeq {
 
 const HEADER = 'cseq';
 const METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'INFO', 'UPDATE', 'PRACK', 'NOTIFY', 'SUBSCRIBE', 'REFER', 'MESSAGE', 'PUBLISH'];
+const METHOD_BYTES = METHODS.map(asciiBytes);
 
 export function parseCSeqAt(src: Src, start: number, end: number): CSeq {
   const numberStart = skipWs(src, start, end);
@@ -24,8 +25,8 @@ export function parseCSeqAt(src: Src, start: number, end: number): CSeq {
 
 /** The method string; the standard ones are shared constants (no allocation, cheap comparisons). */
 export function methodAt(src: Src, start: number, end: number): string {
-  for (const method of METHODS) {
-    if (equalsExact(src.b, start, end, method)) return method;
+  for (let m = 0; m < METHODS.length; m++) {
+    if (equalsExact(src.b, start, end, METHOD_BYTES[m]!)) return METHODS[m]!;
   }
   return src.t.slice(start, end);
 }

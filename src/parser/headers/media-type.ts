@@ -1,6 +1,6 @@
 /** Content-Type / Accept media types (RFC 3261 s20.15, s20.1): type "/" subtype *(SEMI m-parameter). */
 import { SipParseError } from '../errors.ts';
-import { equalsLower, scanToken, skipWs, splitList, trimEnd } from '../scan.ts';
+import { asciiBytes, equalsLower, scanToken, skipWs, splitList, trimEnd } from '../scan.ts';
 import { paramsMap, scanParams, type Params } from '../params.ts';
 import type { Src } from '../src.ts';
 
@@ -42,6 +42,7 @@ class ParsedMediaType implements MediaType {
 }
 
 const COMMON = ['application/sdp', 'text/plain', 'message/sipfrag', 'application/dtmf-relay', 'multipart/mixed'];
+const COMMON_BYTES = COMMON.map(asciiBytes);
 
 export function parseMediaTypeAt(src: Src, start: number, end: number, header: string, maxParams: number): MediaType {
   const b = src.b;
@@ -59,8 +60,8 @@ export function parseMediaTypeAt(src: Src, start: number, end: number, header: s
   if (paramsEnd !== end) throw new SipParseError('unexpected text after media type', { header });
   let essence: string | undefined;
   if (typeEnd === subtypeStart - 1) {
-    for (const common of COMMON) {
-      if (equalsLower(src.b, typeStart, subtypeEnd, common)) essence = common;
+    for (let n = 0; n < COMMON.length; n++) {
+      if (equalsLower(src.b, typeStart, subtypeEnd, COMMON_BYTES[n]!)) essence = COMMON[n]!;
     }
   }
   essence ??= `${src.t.slice(typeStart, typeEnd)}/${src.t.slice(subtypeStart, subtypeEnd)}`.toLowerCase();

@@ -3,10 +3,13 @@
  * SLASH allows whitespace around it (RFC 4475 s3.1.1.1 folds there).
  */
 import { SipParseError } from '../errors.ts';
-import { charClass, CLASS_HOST, isHex } from '../chars.ts';
-import { equalsExact, parseBoundedInt, scanDigits, skipWs, scanToken, splitList } from '../scan.ts';
+import { charClass as sharedCharClass, CLASS_HOST as SHARED_CLASS_HOST, isHex } from '../chars.ts';
+import { asciiBytes, equalsExact, parseBoundedInt, scanDigits, skipWs, scanToken, splitList } from '../scan.ts';
 import { formatParams, paramNameIs, paramsMap, scanParams, scratch, scratchValue, type Params } from '../params.ts';
 import { srcOf, type Src } from '../src.ts';
+// Module-local aliases: V8 reads a local const faster than an imported binding in hot loops.
+const charClass = sharedCharClass;
+const CLASS_HOST = SHARED_CLASS_HOST;
 
 export interface Via {
   /** Protocol name and version, normally "SIP/2.0". */
@@ -57,6 +60,11 @@ class ParsedVia implements Via {
 }
 
 const HEADER = 'via';
+const BRANCH = asciiBytes('branch');
+const RECEIVED = asciiBytes('received');
+const RPORT = asciiBytes('rport');
+const MADDR = asciiBytes('maddr');
+const TTL = asciiBytes('ttl');
 
 /** Every value of a Via header field. */
 export function parseViaList(src: Src, start: number, end: number, maxValues: number, maxParams: number): Via[] {
@@ -129,17 +137,17 @@ function parseVia(src: Src, start: number, end: number, maxParams: number, first
   for (let k = 0; k < scratch.count; k++) {
     switch (scratch.bounds[k * 4 + 1]! - scratch.bounds[k * 4]!) {
       case 6:
-        if (paramNameIs(src, k, 'branch')) via.branch = scratchValue(src, k);
+        if (paramNameIs(src, k, BRANCH)) via.branch = scratchValue(src, k);
         break;
       case 8:
-        if (paramNameIs(src, k, 'received')) via.received = scratchValue(src, k);
+        if (paramNameIs(src, k, RECEIVED)) via.received = scratchValue(src, k);
         break;
       case 5:
-        if (paramNameIs(src, k, 'rport')) via.rport = numberOrFlag(scratchValue(src, k), 65535);
-        else if (paramNameIs(src, k, 'maddr')) via.maddr = scratchValue(src, k);
+        if (paramNameIs(src, k, RPORT)) via.rport = numberOrFlag(scratchValue(src, k), 65535);
+        else if (paramNameIs(src, k, MADDR)) via.maddr = scratchValue(src, k);
         break;
       case 3:
-        if (paramNameIs(src, k, 'ttl')) via.ttl = numberOrNull(scratchValue(src, k), 255);
+        if (paramNameIs(src, k, TTL)) via.ttl = numberOrNull(scratchValue(src, k), 255);
         break;
       default:
         break;
@@ -150,16 +158,19 @@ function parseVia(src: Src, start: number, end: number, maxParams: number, first
 
 function protocolOf(src: Src, nameStart: number, nameEnd: number, versionStart: number, versionEnd: number): string {
   const t = src.t;
-  if (equalsExact(src.b, nameStart, nameEnd, 'SIP') && equalsExact(src.b, versionStart, versionEnd, '2.0')) return 'SIP/2.0';
+  if (equalsExact(src.b, nameStart, nameEnd, SIP) && equalsExact(src.b, versionStart, versionEnd, VERSION_2_0)) return 'SIP/2.0';
   return `${t.slice(nameStart, nameEnd)}/${t.slice(versionStart, versionEnd)}`;
 }
 
+const SIP = asciiBytes('SIP');
+const VERSION_2_0 = asciiBytes('2.0');
 const KNOWN_TRANSPORTS = ['UDP', 'TCP', 'TLS', 'SCTP', 'WS', 'WSS'];
+const TRANSPORT_BYTES = KNOWN_TRANSPORTS.map(asciiBytes);
 
 /** Upper-cased transport; the common ones without allocating. */
 function transportOf(src: Src, start: number, end: number): string {
-  for (const known of KNOWN_TRANSPORTS) {
-    if (equalsExact(src.b, start, end, known)) return known;
+  for (let n = 0; n < KNOWN_TRANSPORTS.length; n++) {
+    if (equalsExact(src.b, start, end, TRANSPORT_BYTES[n]!)) return KNOWN_TRANSPORTS[n]!;
   }
   return src.t.slice(start, end).toUpperCase();
 }
