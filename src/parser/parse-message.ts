@@ -38,6 +38,8 @@ const LF = 10;
 /** Bytes decoded at first to find the end of the headers; most messages fit. */
 const HEADER_WINDOW = 2048;
 const NON_ASCII = /[^\x00-\x7f]/;
+/** Reused by every parse (parsing is synchronous); each message gets a right-sized copy. */
+const indexScratch: number[] = [];
 const CR = 13;
 
 /** Parses one message or throws SipParseError (never anything else). */
@@ -62,62 +64,64 @@ function parseUnchecked(bytes: Uint8Array, options: ParseOptions): SipMessage {
   while (start < total && (bytes[start] === CR || bytes[start] === LF)) start++;
   if (start === total) throw new SipParseError('empty message', { offset: start });
 
-  // Decode a window of the datagram once and find the empty line in it with
-  // the engine's string search (TypedArray.indexOf per line costs ~10x more).
-  // The body is never read from this text: it stays a view of the bytes.
+  // Decode a window of the datagram once: the header scan searches it with
+  // the engine's string search (TypedArray.indexOf per line costs ~10x more)
+  // and slices it into strings. The body is never read from this text: it
+  // stays a view of the bytes. A header section longer than the window gets
+  // the whole datagram decoded.
   let windowEnd = Math.min(total, HEADER_WINDOW);
   let text = decodeOneToOne(bytes, 0, windowEnd, true);
   // UTF-8 decoding is one char per byte exactly when the window is ASCII.
   let ascii = text.length === windowEnd;
   if (!ascii) text = decodeOneToOne(bytes, 0, windowEnd, false);
-  // A message whose start line ends in a bare LF is read as LF-only.
-  const bareLf = text.charCodeAt(text.indexOf('\n', start) - 1) !== CR;
-  let found = findEmptyLine(text, start, bareLf);
-  if (found < 0 && windowEnd < total) {
+
+  let lineEnd = text.indexOf('\n', start);
+  if (lineEnd < 0 && windowEnd < total) {
     windowEnd = total;
     text = decodeOneToOne(bytes, 0, windowEnd, false);
     ascii = false;
-    found = findEmptyLine(text, start, bareLf);
+    lineEnd = text.indexOf('\n', start);
   }
-  let headerEnd: number; // offset of the first byte of the empty line
-  let bodyStart: number;
-  if (found >= 0) {
-    headerEnd = found;
-    bodyStart = text.charCodeAt(found) === LF ? found + 1 : found + 2;
-  } else if (total >= 1 && bytes[total - 1] === LF && options.framing !== 'stream') {
-    // Leniency: a datagram that ends right after its last header line (RFC
-    // 4475 baddn as archived) is read as if the empty line were there.
-    headerEnd = total;
-    bodyStart = total;
-  } else {
-    throw new SipParseError('header section does not end with an empty line', { offset: total });
-  }
-  const sectionEnd = headerEnd;
-  // Latin-1 keeps one char per byte; when the headers hold UTF-8, values
-  // with non-ASCII chars are decoded again from the bytes when read.
-  if (!ascii) ascii = !NON_ASCII.test(text.slice(0, sectionEnd));
-
-  // Start line.
-  let lineEnd = text.indexOf('\n', start);
-  const startLineEnd = text.charCodeAt(lineEnd - 1) === CR ? lineEnd - 1 : lineEnd;
+  if (lineEnd < 0) throw new SipParseError('no line end after the start line', { offset: start });
+  const startLineEnd = bytes[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
   if (startLineEnd - start > limits.maxStartLineBytes) {
     throw new SipParseError('start line too long', { status: 414, offset: start });
   }
-  const src: Src = { b: bytes, t: text, ascii };
-  const startLine = parseStartLine(src, start, startLineEnd);
+  if (text.lastIndexOf('\r', startLineEnd - 1) >= start) throw new SipParseError('bare CR in start line', { offset: start });
 
-  // Header lines.
-  const index: number[] = new Array(32);
+  // Header lines, up to the empty line. Offsets go to a reused scratch array
+  // and are copied out once, at their final size.
+  const index = indexScratch;
   let used = 0;
   const maxIndex = limits.maxHeaders * FieldSlot.Size;
   const maxHeaderBytes = limits.maxHeaderBytes;
   let contentLength = -1;
+  let headerEnd = -1; // offset of the first byte of the empty line
+  let bodyStart = -1;
   let pos = lineEnd + 1;
-  let nextCr = text.indexOf('\r', start);
-  if (nextCr >= 0 && nextCr < startLineEnd) throw new SipParseError('bare CR in start line', { offset: nextCr });
-  while (pos < sectionEnd) {
+  let nextCr = -1;
+  for (;;) {
     lineEnd = text.indexOf('\n', pos);
-    if (lineEnd < 0 || lineEnd > sectionEnd) lineEnd = sectionEnd;
+    if (lineEnd < 0 && windowEnd < total) {
+      windowEnd = total;
+      text = decodeOneToOne(bytes, 0, windowEnd, false);
+      ascii = false;
+      lineEnd = text.indexOf('\n', pos);
+    }
+    if (lineEnd < 0) {
+      // Leniency: a datagram that ends right after its last header line (RFC
+      // 4475 baddn as archived) is read as if the empty line were there.
+      if (pos === total && options.framing !== 'stream') {
+        headerEnd = bodyStart = total;
+        break;
+      }
+      throw new SipParseError('header section does not end with an empty line', { offset: total });
+    }
+    if (lineEnd === pos || (lineEnd === pos + 1 && bytes[pos] === CR)) {
+      headerEnd = pos;
+      bodyStart = lineEnd + 1;
+      break;
+    }
     // A CR anywhere but just before the LF is a bare CR.
     if (nextCr < pos) nextCr = text.indexOf('\r', pos);
     if (nextCr >= 0 && nextCr < lineEnd - 1) throw new SipParseError('bare CR in header section', { offset: nextCr });
@@ -140,13 +144,12 @@ function parseUnchecked(bytes: Uint8Array, options: ParseOptions): SipMessage {
       throw new SipParseError(colon < lineEnd ? 'malformed header name' : 'header line without ":"', { offset: pos });
     }
     if (nameEnd === pos) throw new SipParseError('empty header name', { offset: pos });
-    const id = headerIdAt(bytes, pos, nameEnd);
     let valueStart = colon + 1;
     while (valueStart < lineEnd && (bytes[valueStart] === 32 || bytes[valueStart] === 9)) valueStart++;
     const valueEnd = trimLineEnd(bytes, valueStart, lineEnd);
     if (used >= maxIndex) throw new SipParseError(`more than ${limits.maxHeaders} header fields`, { offset: pos });
     // Same order as FieldSlot.
-    index[used] = id;
+    index[used] = headerIdAt(bytes, pos, nameEnd);
     index[used + 1] = pos;
     index[used + 2] = nameEnd;
     index[used + 3] = valueStart;
@@ -156,6 +159,12 @@ function parseUnchecked(bytes: Uint8Array, options: ParseOptions): SipMessage {
     if (valueEnd - pos > maxHeaderBytes) checkFieldLength(index, used, limits, pos);
     pos = lineEnd + 1;
   }
+  // Latin-1 keeps one char per byte; when the headers hold UTF-8, values
+  // with non-ASCII chars are decoded again from the bytes when read.
+  if (!ascii) ascii = !NON_ASCII.test(text.slice(0, headerEnd));
+  const src: Src = { b: bytes, t: text, ascii };
+  const startLine = parseStartLine(src, start, startLineEnd);
+
   for (let base = 0; base < used; base += FieldSlot.Size) {
     if (index[base] === HeaderId.ContentLength) {
       contentLength = readContentLength(src, index[base + FieldSlot.ValueStart]!, index[base + FieldSlot.ValueEnd]!, contentLength, index[base + FieldSlot.NameStart]!);
@@ -179,7 +188,7 @@ function parseUnchecked(bytes: Uint8Array, options: ParseOptions): SipMessage {
   const message = new SipMessage({
     start: startLine,
     src,
-    index,
+    index: index.slice(0, used),
     count: used / FieldSlot.Size,
     body: bytes.subarray(bodyStart, bodyStart + available),
     contentLength: missing ? bodyLength : contentLength,
@@ -193,12 +202,6 @@ function parseUnchecked(bytes: Uint8Array, options: ParseOptions): SipMessage {
     throw new SipParseError(`CSeq method ${cseq.method} does not match ${startLine.method}`, { header: 'cseq' });
   }
   return message;
-}
-
-/** Offset of the empty line (CRLF after an LF, or LF after LF in LF-only messages), or -1. */
-function findEmptyLine(text: string, from: number, bareLf: boolean): number {
-  const found = bareLf ? text.indexOf('\n\n', from) : text.indexOf('\n\r\n', from);
-  return found < 0 ? -1 : found + 1;
 }
 
 function trimLineEnd(bytes: Uint8Array, start: number, lineEnd: number): number {
