@@ -11,7 +11,7 @@ import { FieldSlot, SipMessage, type StartLine } from './message.ts';
 import { decodeOneToOne } from './text.ts';
 import { str, type Src } from './src.ts';
 import { methodAt } from './headers/cseq.ts';
-import { isTokenAt, parseBoundedInt } from './scan.ts';
+import { asciiBytes, equalsExact, isTokenAt, parseBoundedInt } from './scan.ts';
 import { charClass as sharedCharClass, CLASS_TOKEN as SHARED_CLASS_TOKEN } from './chars.ts';
 import { parseUriAt } from './uri.ts';
 // Module-local aliases: V8 reads a local const faster than an imported binding in hot loops.
@@ -87,7 +87,8 @@ function parseUnchecked(bytes: Uint8Array, options: ParseOptions): SipMessage {
   if (startLineEnd - start > limits.maxStartLineBytes) {
     throw new SipParseError('start line too long', { status: 414, offset: start });
   }
-  if (text.lastIndexOf('\r', startLineEnd - 1) >= start) throw new SipParseError('bare CR in start line', { offset: start });
+  let nextCr = text.indexOf('\r', start);
+  if (nextCr >= 0 && nextCr < startLineEnd) throw new SipParseError('bare CR in start line', { offset: nextCr });
 
   // Header lines, up to the empty line. Offsets go to a reused scratch array
   // and are copied out once, at their final size.
@@ -99,7 +100,6 @@ function parseUnchecked(bytes: Uint8Array, options: ParseOptions): SipMessage {
   let headerEnd = -1; // offset of the first byte of the empty line
   let bodyStart = -1;
   let pos = lineEnd + 1;
-  let nextCr = -1;
   for (;;) {
     lineEnd = text.indexOf('\n', pos);
     if (lineEnd < 0 && windowEnd < total) {
@@ -190,7 +190,8 @@ function parseUnchecked(bytes: Uint8Array, options: ParseOptions): SipMessage {
     src,
     index: index.slice(0, used),
     count: used / FieldSlot.Size,
-    body: bytes.subarray(bodyStart, bodyStart + available),
+    // A plain view even when the input is a Buffer (whose subarray is slower and Node-only).
+    body: new Uint8Array(bytes.buffer, bytes.byteOffset + bodyStart, available),
     contentLength: missing ? bodyLength : contentLength,
     contentLengthMissing: missing,
     limits,
@@ -246,7 +247,7 @@ function parseStartLine(src: Src, start: number, end: number): StartLine {
   const sp3 = text.indexOf(' ', sp2 + 1);
   if (sp3 >= 0 && sp3 < end) throw new SipParseError('whitespace inside Request-URI or after SIP-Version', { offset: sp2 });
   if (src.b[sp1 + 1] === 60) throw new SipParseError('Request-URI must not be enclosed in <>', { offset: sp1 + 1 });
-  const version = checkVersion(text, sp2 + 1, end);
+  const version = checkVersion(src, sp2 + 1, end);
   const uri = parseUriAt(src, sp1 + 1, sp2, 'request-uri', { allowHeaders: false });
   return { kind: 'request', method, uri, version };
 }
@@ -255,7 +256,7 @@ function parseStatusLine(src: Src, start: number, end: number): StartLine {
   const text = src.t;
   const sp1 = text.indexOf(' ', start);
   if (sp1 < 0 || sp1 >= end) throw new SipParseError('malformed Status-Line', { offset: start });
-  const version = checkVersion(text, start, sp1);
+  const version = checkVersion(src, start, sp1);
   let codeEnd = sp1 + 1;
   while (codeEnd < end && src.b[codeEnd] !== 32) codeEnd++;
   if (codeEnd - sp1 - 1 !== 3) throw new SipParseError('status code must have three digits', { offset: sp1 + 1 });
@@ -271,8 +272,11 @@ function parseStatusLine(src: Src, start: number, end: number): StartLine {
 }
 
 /** SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT; only 2.0 is supported (505 otherwise). */
-function checkVersion(text: string, start: number, end: number): string {
-  if (end - start === 7 && text.startsWith('SIP/2.0', start)) return 'SIP/2.0';
+const SIP_2_0 = asciiBytes('SIP/2.0');
+
+function checkVersion(src: Src, start: number, end: number): string {
+  const text = src.t;
+  if (equalsExact(src.b, start, end, SIP_2_0)) return 'SIP/2.0';
   const version = text.slice(start, end);
   const slash = version.indexOf('/');
   const dot = version.indexOf('.');
