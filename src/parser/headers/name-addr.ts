@@ -99,9 +99,9 @@ export function parseNameAddrAt(src: Src, start: number, end: number, header: st
   let uriEnd: number;
   if (bracketed) {
     uriStart = i + 1;
-    uriEnd = uriStart;
-    while (uriEnd < end && b[uriEnd] !== 62) uriEnd++;
-    if (uriEnd >= end) throw new SipParseError('">" expected', { header });
+    // Native search: the URI is the longest run in the value.
+    uriEnd = src.t.indexOf('>', uriStart);
+    if (uriEnd < 0 || uriEnd >= end) throw new SipParseError('">" expected', { header });
     i = uriEnd + 1;
   } else {
     uriStart = i;
