@@ -1,0 +1,168 @@
+/**
+ * Non-INVITE client transaction: RFC 3261 s17.1.2 (Figure 6).
+ *
+ *   trying --1xx--> proceeding --1xx--> proceeding
+ *   trying/proceeding --200-699--> completed --Timer K--> terminated
+ *   trying --Timer E--> trying (request resent, E = min(2E, T2))
+ *   proceeding --Timer E--> proceeding (request resent, E = T2)
+ *   trying/proceeding --Timer F (408) or transport error (503)--> terminated
+ */
+import type { SipMessage } from '../parser/index.ts';
+import type { Endpoint, TransportError } from '../transport/types.ts';
+import type { OutgoingRequest } from './client-invite.ts';
+import type { ClientNonInviteEvent, ClientNonInviteTimer, TimerEvent } from './events.ts';
+import { StateMachine, type MachineTables } from './machine.ts';
+import { localResponse } from './responses.ts';
+import { backoff } from './timers.ts';
+import type { ClientOutcome, ClientTransactionUser, TransactionContext } from './user.ts';
+
+export type ClientNonInviteState = 'trying' | 'proceeding' | 'completed' | 'terminated';
+
+const TABLES: MachineTables<ClientNonInviteState, ClientNonInviteTimer> = {
+  name: 'client-non-invite',
+  initial: 'trying',
+  terminal: 'terminated',
+  moves: {
+    trying: ['proceeding', 'completed', 'terminated'],
+    proceeding: ['completed', 'terminated'],
+    completed: ['terminated'],
+    terminated: [],
+  },
+  // E and F run on from Trying into Proceeding.
+  timers: {
+    trying: ['E', 'F'],
+    proceeding: ['E', 'F'],
+    completed: ['K'],
+    terminated: [],
+  },
+};
+
+export class ClientNonInviteTransaction extends StateMachine<ClientNonInviteState, ClientNonInviteEvent, ClientNonInviteTimer> {
+  readonly kind = 'client-non-invite' as const;
+  readonly request: SipMessage;
+  readonly target: Endpoint;
+  readonly #outgoing: OutgoingRequest;
+  readonly #context: TransactionContext;
+  readonly #user: ClientTransactionUser;
+  /** Retransmissions so far: in Trying, Timer E's next interval is min(T1 * 2^n, T2). */
+  #retransmissions = 0;
+  #reported = false;
+  #started = false;
+
+  constructor(context: TransactionContext, outgoing: OutgoingRequest, user: ClientTransactionUser) {
+    super(context.clock, TABLES);
+    this.#context = context;
+    this.#outgoing = outgoing;
+    this.#user = user;
+    this.request = outgoing.message;
+    this.target = outgoing.target;
+  }
+
+  get branch(): string {
+    return this.request.topVia!.branch!;
+  }
+
+  protected step(event: ClientNonInviteEvent | TimerEvent<ClientNonInviteTimer>): void {
+    switch (event.type) {
+      case 'start':
+        return this.#onStart();
+      case 'response':
+        return this.#onResponse(event.message);
+      case 'transportError':
+        return this.#onTransportError(event.error);
+      case 'terminate':
+        if (this.state !== 'terminated') this.transition('terminated');
+        return;
+      case 'timer':
+        switch (event.name) {
+          case 'E':
+            return this.#onTimerE();
+          case 'F':
+            return this.#onTimerF();
+          case 'K':
+            return this.#onTimerK();
+        }
+    }
+  }
+
+  protected onTerminated(): void {
+    this.#context.onTerminated(this);
+  }
+
+  #enter(state: ClientNonInviteState): void {
+    this.transition(state);
+    // s17.1.2.2: "Once the client transaction enters the "Completed" state,
+    // it MUST set Timer K to fire in T4 seconds for unreliable transports,
+    // and zero seconds for reliable transports."
+    if (state === 'completed') this.startTimer('K', this.#context.timers.K);
+  }
+
+  #send(bytes: Uint8Array): void {
+    const { target, flowId } = this.#outgoing;
+    this.#context.transport.send(bytes, target, { flowId, onError: (error) => this.handle({ type: 'transportError', error }) });
+  }
+
+  #report(outcome: ClientOutcome): void {
+    if (this.#reported) return;
+    this.#reported = true;
+    this.#user.onFinal(outcome);
+  }
+
+  /** "Request from TU / send request": Trying, Timer E (unreliable only) and Timer F. */
+  #onStart(): void {
+    if (this.#started || this.state !== 'trying') return;
+    this.#started = true;
+    this.#send(this.#outgoing.bytes);
+    const timers = this.#context.timers;
+    if (timers.E !== null) this.startTimer('E', timers.E);
+    this.startTimer('F', timers.F);
+  }
+
+  #onTimerE(): void {
+    if (this.state !== 'trying' && this.state !== 'proceeding') return;
+    this.#retransmissions++;
+    this.#send(this.#outgoing.bytes);
+    const { T1, T2 } = this.#context.timers;
+    // s17.1.2.2: "If Timer E fires while in the "Proceeding" state, the
+    // request MUST be passed to the transport layer for retransmission, and
+    // Timer E MUST be reset with a value of T2 seconds."
+    this.startTimer('E', this.state === 'proceeding' ? T2 : backoff(T1, this.#retransmissions, T2));
+  }
+
+  /** s17.1.2.2: "If Timer F fires while the client transaction is still in the "Trying" state, the client transaction SHOULD inform the TU about the timeout" (likewise in Proceeding). */
+  #onTimerF(): void {
+    if (this.state !== 'trying' && this.state !== 'proceeding') return;
+    this.#enter('terminated');
+    this.#report({ cause: 'timeout', status: 408, response: localResponse(this.request, 408) });
+  }
+
+  #onTimerK(): void {
+    if (this.state === 'completed') this.#enter('terminated');
+  }
+
+  #onResponse(response: SipMessage): void {
+    const status = response.status;
+    if (status === undefined || status < 100 || status > 699) return;
+    if (this.state !== 'trying' && this.state !== 'proceeding') {
+      // Completed: "any retransmissions of the final response ... are
+      // absorbed"; Terminated: nothing.
+      return;
+    }
+    if (status < 200) {
+      if (this.state === 'trying') this.#enter('proceeding');
+      this.#user.onProvisional?.(response);
+      return;
+    }
+    this.#enter('completed');
+    this.#report({ cause: 'response', status, response });
+  }
+
+  #onTransportError(error: TransportError): void {
+    if (this.state !== 'trying' && this.state !== 'proceeding') return;
+    // s17.1.4: "The client transaction SHOULD inform the TU that a transport
+    // failure has occurred, and the client transaction SHOULD transition
+    // directly to the "Terminated" state."
+    this.#enter('terminated');
+    this.#report({ cause: 'transportError', status: 503, response: localResponse(this.request, 503), error });
+  }
+}

@@ -1,0 +1,32 @@
+/** The transaction layer (RFC 3261 s17 with RFC 6026): what the dialog and registration layers use. */
+export { type Clock, type TimerHandle, SystemClock, FakeClock } from './clock.ts';
+export {
+  TransactionLayer,
+  type ClientTransaction,
+  type Transaction,
+  type TransactionLayerOptions,
+  type SendRequestOptions,
+  type TransactionStats,
+} from './transaction-layer.ts';
+export { ClientInviteTransaction, type ClientInviteState, type OutgoingRequest } from './client-invite.ts';
+export { ClientNonInviteTransaction, type ClientNonInviteState } from './client-non-invite.ts';
+export { ServerInviteTransaction, type ServerInviteState } from './server-invite.ts';
+export { ServerNonInviteTransaction, type ServerNonInviteState } from './server-non-invite.ts';
+export type {
+  ClientOutcome,
+  ClientTransactionUser,
+  ServerTransactionUser,
+  ServerTransaction,
+  IncomingRequest,
+  TransactionUser,
+  TransactionKind,
+  TransactionContext,
+} from './user.ts';
+export type * from './events.ts';
+export { DEFAULT_TIMER_SETTINGS, resolveTimerSettings, timerValues, backoff, type TimerSettings, type TimerValues } from './timers.ts';
+export { MAGIC_COOKIE, hasMagicCookie, clientKey, responseKey, serverKey, serverMatches, transactionMethod, type ServerKey } from './matching.ts';
+export { responseParts, localResponse, type ResponseOptions } from './responses.ts';
+export { ackForNon2xx } from './ack.ts';
+export { cancelParts } from './cancel.ts';
+export { responseRoute, type ResponseRoute } from './response-target.ts';
+export { IllegalTransitionError } from './machine.ts';

@@ -1,0 +1,137 @@
+/**
+ * What the four transaction machines share: events handled one at a time to
+ * completion (an event raised while one is being handled, such as a transport
+ * error reported from inside send(), waits its turn), one guarded transition()
+ * that rejects moves its table does not list, and timers that belong to
+ * states: leaving a state clears every timer the next state does not keep,
+ * and a Terminated machine holds none. All time goes through the Clock.
+ */
+import type { Clock, TimerHandle } from './clock.ts';
+import type { TimerEvent } from './events.ts';
+
+/** A move that the machine's table forbids: a bug in the machine, never a network condition. */
+export class IllegalTransitionError extends Error {
+  override readonly name = 'IllegalTransitionError';
+  constructor(
+    readonly machine: string,
+    readonly from: string,
+    readonly to: string,
+  ) {
+    super(`${machine}: illegal transition ${from} -> ${to}`);
+  }
+}
+
+export interface MachineTables<State extends string, Timer extends string> {
+  /** Short name for errors: 'client-invite', ... */
+  readonly name: string;
+  readonly initial: State;
+  /** Terminated: entering it calls onTerminated(). */
+  readonly terminal: State;
+  /** For each state, the states it may move to. */
+  readonly moves: { readonly [S in State]: readonly State[] };
+  /** For each state, the timers that may run in it. */
+  readonly timers: { readonly [S in State]: readonly Timer[] };
+}
+
+export abstract class StateMachine<State extends string, Event extends { readonly type: string }, Timer extends string> {
+  #state: State;
+  readonly #tables: MachineTables<State, Timer>;
+  readonly #clock: Clock;
+  readonly #running = new Map<Timer, TimerHandle>();
+  readonly #queue: Array<Event | TimerEvent<Timer>> = [];
+  #busy = false;
+
+  constructor(clock: Clock, tables: MachineTables<State, Timer>) {
+    this.#clock = clock;
+    this.#tables = tables;
+    this.#state = tables.initial;
+  }
+
+  get state(): State {
+    return this.#state;
+  }
+
+  /** Timers this machine holds right now (zero once Terminated). */
+  get liveTimers(): number {
+    return this.#running.size;
+  }
+
+  /** True while a timer of that name is scheduled. */
+  hasTimer(name: Timer): boolean {
+    return this.#running.has(name);
+  }
+
+  /**
+   * Feeds one event. Events are handled one at a time, to completion: one
+   * raised while another is being handled is queued behind it. An exception
+   * from the TU does not stop the queue; the first one is rethrown at the end.
+   */
+  handle(event: Event | TimerEvent<Timer>): void {
+    this.#queue.push(event);
+    if (this.#busy) return;
+    this.#busy = true;
+    let failure: { error: unknown } | undefined;
+    try {
+      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
+        try {
+          this.step(next);
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    } finally {
+      this.#busy = false;
+    }
+    if (failure !== undefined) throw failure.error;
+  }
+
+  /** The machine's reaction to one event; ignores events its state does not take. */
+  protected abstract step(event: Event | TimerEvent<Timer>): void;
+
+  /** Called once the machine has entered Terminated and dropped its timers. */
+  protected abstract onTerminated(): void;
+
+  /** Moves to another state: checked against the table; clears the timers the new state does not keep. */
+  protected transition(to: State): void {
+    const from = this.#state;
+    if (!this.#tables.moves[from].includes(to)) throw new IllegalTransitionError(this.#tables.name, from, to);
+    this.#state = to;
+    const keep = this.#tables.timers[to];
+    for (const [name, handle] of this.#running) {
+      if (!keep.includes(name)) {
+        this.#clock.clearTimer(handle);
+        this.#running.delete(name);
+      }
+    }
+    if (to === this.#tables.terminal) this.onTerminated();
+  }
+
+  /**
+   * Starts (or restarts) a timer of the current state. A zero-length timer
+   * fires at once: its event is queued behind the one being handled, and the
+   * Clock is not involved.
+   */
+  protected startTimer(name: Timer, ms: number): void {
+    if (!this.#tables.timers[this.#state].includes(name)) {
+      throw new Error(`${this.#tables.name}: timer ${name} does not run in state ${this.#state}`);
+    }
+    this.stopTimer(name);
+    if (ms <= 0) {
+      this.#queue.push({ type: 'timer', name });
+      return;
+    }
+    const handle = this.#clock.setTimer(ms, () => {
+      if (this.#running.get(name) !== handle) return;
+      this.#running.delete(name);
+      this.handle({ type: 'timer', name });
+    });
+    this.#running.set(name, handle);
+  }
+
+  protected stopTimer(name: Timer): void {
+    const handle = this.#running.get(name);
+    if (handle === undefined) return;
+    this.#clock.clearTimer(handle);
+    this.#running.delete(name);
+  }
+}

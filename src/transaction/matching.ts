@@ -1,0 +1,95 @@
+/**
+ * Transaction matching: RFC 3261 s17.1.3 (responses to client transactions)
+ * and s17.2.3 (requests to server transactions), with the RFC 2543 fallback
+ * for requests whose branch lacks the magic cookie. Pure functions over
+ * parsed messages; the layer keeps the maps.
+ */
+import { formatVia, type SipMessage } from '../parser/index.ts';
+
+/** s8.1.1.7: "The branch ID inserted by an element compliant with this specification MUST always begin with the characters "z9hG4bK"." */
+export const MAGIC_COOKIE = 'z9hG4bK';
+
+export function hasMagicCookie(branch: string | null | undefined): branch is string {
+  return typeof branch === 'string' && branch.startsWith(MAGIC_COOKIE) && branch.length > MAGIC_COOKIE.length;
+}
+
+/**
+ * s17.1.3: a response matches a client transaction when the branch of its top
+ * Via equals the request's, and "the method parameter in the CSeq header
+ * field matches the method of the request that created the transaction. The
+ * method is needed since a CANCEL request constitutes a different
+ * transaction, but shares the same value of the branch parameter."
+ */
+export function clientKey(branch: string, method: string): string {
+  return `${branch}\u0000${method}`;
+}
+
+/** The client key a response carries, or undefined when it has no branch or CSeq. */
+export function responseKey(response: SipMessage): string | undefined {
+  const branch = response.topVia?.branch;
+  const method = response.cseq?.method;
+  if (branch == null || branch === '' || method === undefined) return undefined;
+  return clientKey(branch, method);
+}
+
+/** The method of the server transaction a request belongs to: an ACK belongs to its INVITE. */
+export function transactionMethod(request: SipMessage): string {
+  return request.method === 'ACK' ? 'INVITE' : request.method!;
+}
+
+export interface ServerKey {
+  readonly key: string;
+  /** True when built by the RFC 2543 rules (no magic cookie): the To tag must be checked too. */
+  readonly rfc2543: boolean;
+  /** The request's To tag, for that check. */
+  readonly toTag: string | null;
+}
+
+/**
+ * s17.2.3 key of a request, for the server transaction of `method` (the
+ * request's own, INVITE for an ACK, INVITE when looking up what a CANCEL
+ * cancels). Undefined when the request lacks what matching needs.
+ *
+ * With the magic cookie: "the branch parameter in the request is equal to the
+ * one in the top Via header field of the request that created the
+ * transaction", the sent-by values are equal, and the methods match (ACK
+ * matching INVITE).
+ *
+ * Without it (RFC 2543): Request-URI, From tag, Call-ID, CSeq number and
+ * method, and top Via; the To tag is compared by serverMatches().
+ */
+export function serverKey(request: SipMessage, method: string = transactionMethod(request)): ServerKey | undefined {
+  const via = request.topVia;
+  if (via === undefined) return undefined;
+  const toTag = request.to?.tag ?? null;
+  if (hasMagicCookie(via.branch)) {
+    const sentBy = `${via.host.toLowerCase()}:${via.port ?? ''}`;
+    return { key: `1\u0000${via.branch}\u0000${sentBy}\u0000${method}`, rfc2543: false, toTag };
+  }
+  const uri = request.uri;
+  const cseq = request.cseq;
+  const callId = request.callId;
+  const from = request.from;
+  if (uri === undefined || cseq === undefined || callId === undefined || from === undefined) return undefined;
+  const key = ['2', uri.toString(), from.tag ?? '', callId, String(cseq.seq), method, formatVia(via)].join('\u0000');
+  return { key, rfc2543: true, toTag };
+}
+
+/** What serverMatches() needs of a server transaction. */
+export interface MatchableServerTransaction {
+  readonly request: SipMessage;
+  readonly responseToTag: string | null;
+}
+
+/**
+ * The To-tag half of RFC 2543 matching (s17.2.3): an ACK "matches a
+ * transaction if ... the To tag of the ACK matches the To tag of the response
+ * sent by the server transaction"; any other request (a CANCEL looking for its
+ * INVITE included) must carry the To tag of the request that created it.
+ * Cookie keys need no further check.
+ */
+export function serverMatches(request: SipMessage, key: ServerKey, transaction: MatchableServerTransaction): boolean {
+  if (!key.rfc2543) return true;
+  const expected = request.method === 'ACK' ? transaction.responseToTag : (transaction.request.to?.tag ?? null);
+  return key.toTag === expected;
+}

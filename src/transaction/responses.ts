@@ -1,0 +1,79 @@
+/**
+ * Responses built by the transaction layer from the request they answer
+ * (RFC 3261 s8.2.6.2): the 100 Trying of an INVITE server transaction, the
+ * 408/503 a client transaction reports to its TU in place of a response that
+ * never came (s8.1.3.1), and the same helper for TUs building their answers.
+ */
+import { DEFAULT_LIMITS, formatMessage, parseMessage, parseNameAddr, type MessageParts, type SipMessage } from '../parser/index.ts';
+import type { TuResponseEvent } from './events.ts';
+
+export interface ResponseOptions {
+  /** Reason phrase; the default one for the status otherwise. */
+  readonly reason?: string;
+  /** Added to To when the request's To has no tag. */
+  readonly toTag?: string;
+  /** Headers after Via, From, To, Call-ID and CSeq. */
+  readonly headers?: ReadonlyArray<readonly [name: string, value: string]>;
+  readonly body?: Uint8Array | string;
+}
+
+/**
+ * s8.2.6.2: Via (every value, in order), From, To, Call-ID and CSeq copied
+ * from the request; a To tag added when asked and the request had none.
+ */
+export function responseParts(request: SipMessage, status: number, options: ResponseOptions = {}): MessageParts {
+  const headers: Array<[string, string]> = [];
+  for (const via of request.headerFields('Via')) headers.push(['Via', via]);
+  const from = request.header('From');
+  if (from !== undefined) headers.push(['From', from]);
+  let to = request.header('To');
+  if (to !== undefined) {
+    if (options.toTag !== undefined && request.to?.tag == null) to = `${to};tag=${options.toTag}`;
+    headers.push(['To', to]);
+  }
+  const callId = request.header('Call-ID');
+  if (callId !== undefined) headers.push(['Call-ID', callId]);
+  const cseq = request.header('CSeq');
+  if (cseq !== undefined) headers.push(['CSeq', cseq]);
+  // s8.2.6.1: "When a 100 (Trying) response is generated, any Timestamp
+  // header field present in the request MUST be copied into this 100
+  // (Trying) response."
+  if (status === 100) {
+    const timestamp = request.header('Timestamp');
+    if (timestamp !== undefined) headers.push(['Timestamp', timestamp]);
+  }
+  for (const [name, value] of options.headers ?? []) headers.push([name, value]);
+  const parts: MessageParts = { status, headers };
+  if (options.reason !== undefined) parts.reason = options.reason;
+  if (options.body !== undefined) parts.body = options.body;
+  return parts;
+}
+
+/**
+ * The response a client transaction reports when none came: 408 after Timer
+ * B/F, 503 after a transport error. s8.1.3.1: "a transport failure ... MUST
+ * be treated as if a 503 (Service Unavailable) status code had been
+ * received", and a timeout as a 408 (Request Timeout).
+ */
+export function localResponse(request: SipMessage, status: 408 | 503): SipMessage {
+  return parseMessage(formatMessage(responseParts(request, status)));
+}
+
+/** A TU's response checked and made bytes, as a server transaction takes it. Throws RangeError on a bad status. */
+export function tuResponse(parts: MessageParts): TuResponseEvent {
+  const status = parts.status;
+  if (status === undefined || !Number.isInteger(status) || status < 100 || status > 699) {
+    throw new RangeError(`a response needs a status from 100 to 699, got ${String(status)}`);
+  }
+  if (parts.method !== undefined) throw new RangeError('a response has no method');
+  let toTag: string | null = null;
+  const to = parts.headers.find(([name]) => name.toLowerCase() === 'to' || name === 't');
+  if (to !== undefined) {
+    try {
+      toTag = parseNameAddr(to[1], 'to', DEFAULT_LIMITS.maxParams).tag;
+    } catch {
+      toTag = null;
+    }
+  }
+  return { type: 'tuResponse', status, bytes: formatMessage(parts), toTag };
+}

@@ -1,0 +1,258 @@
+/**
+ * The transaction layer (RFC 3261 s17): creates client transactions for the
+ * TU's requests, matches what the transport receives to live transactions
+ * (s17.1.3, s17.2.3), creates server transactions for new requests and hands
+ * them to the TU, and forgets every transaction the moment it terminates.
+ * stats() counts what is alive, so tests can prove that nothing leaks.
+ */
+import { formatMessage, parseMessage, type MessageParts, type SipMessage } from '../parser/index.ts';
+import type { Endpoint, Received, SendOptions, Transport } from '../transport/types.ts';
+import type { Clock } from './clock.ts';
+import { ClientInviteTransaction, type OutgoingRequest } from './client-invite.ts';
+import { ClientNonInviteTransaction } from './client-non-invite.ts';
+import { clientKey, hasMagicCookie, MAGIC_COOKIE, responseKey, serverKey, serverMatches } from './matching.ts';
+import { responseRoute } from './response-target.ts';
+import { ServerInviteTransaction } from './server-invite.ts';
+import { ServerNonInviteTransaction } from './server-non-invite.ts';
+import { resolveTimerSettings, timerValues, type TimerSettings } from './timers.ts';
+import type { ClientTransactionUser, ServerTransaction, TransactionContext, TransactionUser } from './user.ts';
+
+export type ClientTransaction = ClientInviteTransaction | ClientNonInviteTransaction;
+export type Transaction = ClientTransaction | ServerTransaction;
+
+export interface TransactionLayerOptions {
+  readonly transport: Transport;
+  readonly clock: Clock;
+  /** Receives new requests, ACKs for 2xx and stray responses. */
+  readonly user: TransactionUser;
+  /** Uniform in [0, 1), for branch values; crypto.getRandomValues by default. */
+  readonly random?: () => number;
+  /** T1, T2, T4 and the 100 Trying delay; RFC 3261 defaults otherwise. */
+  readonly timers?: Partial<TimerSettings>;
+  /** Put `rport` (RFC 3581) in the Via of every request this layer adds a Via to; default true. */
+  readonly rport?: boolean;
+}
+
+export interface SendRequestOptions {
+  /** Send over this connection (TCP/TLS flow of a received request). */
+  readonly flowId?: string;
+}
+
+/** Live transactions by kind, and the timers they hold. */
+export interface TransactionStats {
+  readonly clientInvite: number;
+  readonly clientNonInvite: number;
+  readonly serverInvite: number;
+  readonly serverNonInvite: number;
+  readonly transactions: number;
+  readonly timers: number;
+}
+
+const BRANCH_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+export class TransactionLayer {
+  readonly #transport: Transport;
+  readonly #clock: Clock;
+  readonly #user: TransactionUser;
+  readonly #random: () => number;
+  readonly #settings: TimerSettings;
+  readonly #rport: boolean;
+  readonly #contexts = new Map<boolean, TransactionContext>();
+  readonly #clients = new Map<string, ClientTransaction>();
+  /** Server transactions by key; RFC 2543 keys leave out the To tag, so a key may hold several. */
+  readonly #servers = new Map<string, ServerTransaction[]>();
+  /** Every live transaction, with the key it is matched by. */
+  readonly #live = new Map<Transaction, string>();
+  #branches = 0;
+  #closed = false;
+
+  constructor(options: TransactionLayerOptions) {
+    this.#transport = options.transport;
+    this.#clock = options.clock;
+    this.#user = options.user;
+    this.#random = options.random ?? defaultRandom;
+    this.#settings = resolveTimerSettings(options.timers);
+    this.#rport = options.rport ?? true;
+  }
+
+  /**
+   * Starts a client transaction for a request (s17.1): INVITE or any other
+   * method but ACK. A Via with a new branch is put on top unless the parts
+   * carry a Via already (a CANCEL carries its INVITE's). The TU hears of it
+   * through `user`; a transport error raised inside send() reaches it before
+   * this returns. Throws on a request the layer cannot send (ACK, no branch,
+   * unparsable parts, branch in use, layer closed).
+   */
+  sendRequest(parts: MessageParts, target: Endpoint, user: ClientTransactionUser, options: SendRequestOptions = {}): ClientTransaction {
+    if (this.#closed) throw new Error('transaction layer is closed');
+    const method = parts.method;
+    if (method === undefined) throw new TypeError('sendRequest needs a request (parts.method)');
+    if (method === 'ACK') throw new TypeError('an ACK is not a transaction: use sendStateless (the ACK for a 300-699 is sent by its INVITE transaction)');
+    const { bytes, message } = this.#prepare(parts, target);
+    const branch = message.topVia?.branch;
+    if (!hasMagicCookie(branch)) throw new TypeError(`a client transaction needs a branch starting with ${MAGIC_COOKIE}`);
+    if (message.cseq?.method !== method) throw new TypeError(`CSeq method ${String(message.cseq?.method)} differs from ${method}`);
+    const key = clientKey(branch, method);
+    if (this.#clients.has(key)) throw new Error(`a ${method} client transaction with branch ${branch} is already live`);
+    const outgoing: OutgoingRequest = { message, bytes, target, flowId: options.flowId };
+    const context = this.#context(target.transport);
+    const transaction =
+      method === 'INVITE'
+        ? new ClientInviteTransaction(context, outgoing, user)
+        : new ClientNonInviteTransaction(context, outgoing, user);
+    this.#clients.set(key, transaction);
+    this.#live.set(transaction, key);
+    transaction.handle({ type: 'start' });
+    return transaction;
+  }
+
+  /**
+   * Sends a request outside any transaction: the ACK for a 2xx (s13.2.2.4),
+   * which the dialog layer resends itself. A Via with a new branch is added
+   * unless the parts carry one. Returns the message as sent.
+   */
+  sendStateless(parts: MessageParts, target: Endpoint, options: SendOptions = {}): SipMessage {
+    const prepared = this.#prepare(parts, target);
+    this.#transport.send(prepared.bytes, target, options);
+    return prepared.message;
+  }
+
+  /** Everything the transport receives (`transport.onReceive = layer.receive`). */
+  readonly receive = (received: Received): void => {
+    if (this.#closed) return;
+    const message = received.message;
+    if (message.kind === 'response') {
+      const key = responseKey(message);
+      const transaction = key === undefined ? undefined : this.#clients.get(key);
+      if (transaction !== undefined) transaction.handle({ type: 'response', message });
+      else this.#user.onStrayResponse?.(message, received);
+      return;
+    }
+    const method = message.method;
+    if (method === undefined || message.topVia === undefined || message.cseq === undefined) return;
+    if (method === 'ACK') {
+      const transaction = this.#findServer(message, 'INVITE');
+      if (transaction?.kind === 'server-invite') transaction.handle({ type: 'ack', message, received });
+      else this.#user.onAck?.(message, received);
+      return;
+    }
+    const existing = this.#findServer(message, method);
+    if (existing !== undefined) {
+      existing.handle({ type: 'request', message });
+      return;
+    }
+    this.#serve(message, received, method);
+  };
+
+  /** RFC 3261 s9.2: the INVITE server transaction a CANCEL cancels ("assuming that the request method is anything but CANCEL or ACK"). */
+  findCancelled(cancel: SipMessage): ServerInviteTransaction | undefined {
+    const transaction = this.#findServer(cancel, 'INVITE');
+    return transaction?.kind === 'server-invite' ? transaction : undefined;
+  }
+
+  /** A new branch: the magic cookie, random characters and a counter, so no two are equal. */
+  newBranch(): string {
+    let id = '';
+    for (let k = 0; k < 10; k++) {
+      id += BRANCH_ALPHABET[Math.floor(this.#random() * BRANCH_ALPHABET.length) % BRANCH_ALPHABET.length];
+    }
+    return `${MAGIC_COOKIE}${id}.${(this.#branches++).toString(36)}`;
+  }
+
+  stats(): TransactionStats {
+    let clientInvite = 0;
+    let clientNonInvite = 0;
+    let serverInvite = 0;
+    let serverNonInvite = 0;
+    let timers = 0;
+    for (const transaction of this.#live.keys()) {
+      timers += transaction.liveTimers;
+      if (transaction.kind === 'client-invite') clientInvite++;
+      else if (transaction.kind === 'client-non-invite') clientNonInvite++;
+      else if (transaction.kind === 'server-invite') serverInvite++;
+      else serverNonInvite++;
+    }
+    return { clientInvite, clientNonInvite, serverInvite, serverNonInvite, transactions: this.#live.size, timers };
+  }
+
+  /** Ends every transaction at once (no TU is told) and drops what arrives later. */
+  close(): void {
+    this.#closed = true;
+    for (const transaction of [...this.#live.keys()]) transaction.handle({ type: 'terminate' });
+  }
+
+  #serve(request: SipMessage, received: Received, method: string): void {
+    const key = serverKey(request, method);
+    if (key === undefined || request.callId === undefined || request.from === undefined || request.to === undefined) return;
+    const context = this.#context(received.source.transport);
+    const route = responseRoute(received);
+    const transaction =
+      method === 'INVITE' ? new ServerInviteTransaction(context, received, route) : new ServerNonInviteTransaction(context, received, route);
+    const bucket = this.#servers.get(key.key);
+    if (bucket === undefined) this.#servers.set(key.key, [transaction]);
+    else bucket.push(transaction);
+    this.#live.set(transaction, key.key);
+    transaction.handle({ type: 'start' });
+    const cancelled = method === 'CANCEL' ? this.findCancelled(request) : undefined;
+    this.#user.onRequest({ request, received, transaction, cancelled });
+  }
+
+  #findServer(request: SipMessage, method: string): ServerTransaction | undefined {
+    const key = serverKey(request, method);
+    if (key === undefined) return undefined;
+    return this.#servers.get(key.key)?.find((transaction) => serverMatches(request, key, transaction));
+  }
+
+  #forget(transaction: Transaction): void {
+    const key = this.#live.get(transaction);
+    if (key === undefined) return;
+    this.#live.delete(transaction);
+    if (transaction.kind === 'client-invite' || transaction.kind === 'client-non-invite') {
+      this.#clients.delete(key);
+      return;
+    }
+    const bucket = this.#servers.get(key)!;
+    bucket.splice(bucket.indexOf(transaction), 1);
+    if (bucket.length === 0) this.#servers.delete(key);
+  }
+
+  #context(kind: Endpoint['transport']): TransactionContext {
+    const reliable = this.#transport.isReliable(kind);
+    let context = this.#contexts.get(reliable);
+    if (context === undefined) {
+      context = {
+        clock: this.#clock,
+        transport: this.#transport,
+        timers: timerValues(this.#settings, reliable),
+        onTerminated: (transaction) => this.#forget(transaction as Transaction),
+        passAck: (ack, received) => this.#user.onAck?.(ack, received),
+      };
+      this.#contexts.set(reliable, context);
+    }
+    return context;
+  }
+
+  /** The request as bytes and parsed, with our Via on top when the parts have none. */
+  #prepare(parts: MessageParts, target: Endpoint): { bytes: Uint8Array; message: SipMessage } {
+    const hasVia = parts.headers.some(([name]) => name.toLowerCase() === 'via' || name === 'v');
+    const headers = hasVia ? parts.headers : [['Via', this.#via(target, this.newBranch())] as [string, string], ...parts.headers];
+    const bytes = formatMessage({ ...parts, headers });
+    return { bytes, message: parseMessage(bytes) };
+  }
+
+  #via(target: Endpoint, branch: string): string {
+    const local = this.#transport.localEndpoint(target.transport);
+    const host = local.host.includes(':') ? `[${local.host}]` : local.host;
+    return `SIP/2.0/${target.transport.toUpperCase()} ${host}:${local.port};branch=${branch}${this.#rport ? ';rport' : ''}`;
+  }
+}
+
+function defaultRandom(): number {
+  const crypto = (globalThis as { crypto?: { getRandomValues?: (array: Uint32Array) => Uint32Array } }).crypto;
+  if (crypto?.getRandomValues !== undefined) {
+    const word = new Uint32Array(1);
+    crypto.getRandomValues(word);
+    return word[0]! / 2 ** 32;
+  }
+  return Math.random();
+}
