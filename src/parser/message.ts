@@ -8,7 +8,7 @@
 import { SipParseError } from './errors.ts';
 import { CANONICAL_NAMES, HeaderId, canonicalName, headerIdOf } from './header-names.ts';
 import type { ParseLimits } from './limits.ts';
-import { skipWs, splitList, trimEnd } from './scan.ts';
+import { splitList, unfoldText } from './scan.ts';
 import { str, type Src } from './src.ts';
 import type { Uri } from './uri.ts';
 import { parseTopVia, parseViaList, type Via } from './headers/via.ts';
@@ -60,7 +60,6 @@ interface Range {
 
 type RangeParser<T> = (src: Src, start: number, end: number) => T;
 
-const UNFOLD = /[ \t]*\r?\n[ \t]+/g;
 
 export class SipMessage {
   readonly kind: 'request' | 'response';
@@ -149,7 +148,7 @@ export class SipMessage {
   /** @internal Value string of field k (unfolded, UTF-8 decoded where needed). */
   valueAt(k: number): string {
     const value = str(this.#src, this.#index[k * 6 + 3]!, this.#index[k * 6 + 4]!);
-    return this.#index[k * 6 + 5] === 0 ? value : value.replace(UNFOLD, ' ').trimStart();
+    return this.#index[k * 6 + 5] === 0 ? value : unfoldText(value).trimStart();
   }
 
   #parseAt<T>(k: number, parse: RangeParser<T>): T {
@@ -271,11 +270,12 @@ export class SipMessage {
           break;
         case HeaderId.CallId:
           // Characters are checked by validateMessage; matching needs only the text.
-          // A folded value may start on a continuation line.
-          start = skipWs(rs, start, end);
-          end = trimEnd(rs, start, end);
-          if (start === end) throw new SipParseError('empty value', { header: 'call-id' });
-          this.#callId ??= str(rs, start, end);
+          // Characters are checked by validateMessage; a folded value is unfolded like any other.
+          if (this.#callId === null) {
+            const value = index[base + 5] === 0 ? str(rs, start, end) : this.valueAt(k);
+            if (value.length === 0) throw new SipParseError('empty value', { header: 'call-id' });
+            this.#callId = value;
+          }
           break;
         case HeaderId.CSeq:
           this.#cseq ??= parseCSeqAt(rs, start, end);

@@ -129,8 +129,12 @@ function parseUnchecked(bytes: Uint8Array, options: ParseOptions): SipMessage {
     if (first === 32 || first === 9) {
       // Continuation of the previous header (folding, RFC 3261 s7.3.1).
       if (used === 0) throw new SipParseError('continuation line before any header', { offset: pos });
-      index[used - 2] = trimLineEnd(bytes, pos, lineEnd); // FieldSlot.ValueEnd of the last field
-      index[used - 1] = 1; // FieldSlot.Folded
+      const contentEnd = trimLineEnd(bytes, pos, lineEnd);
+      // A blank continuation line adds nothing (it must not pull the CRLF into the value).
+      if (contentEnd > pos) {
+        index[used - 2] = contentEnd; // FieldSlot.ValueEnd of the last field
+        index[used - 1] = 1; // FieldSlot.Folded
+      }
       checkFieldLength(index, used, limits, pos);
       pos = lineEnd + 1;
       continue;

@@ -135,9 +135,31 @@ export function splitList(src: Src, start: number, end: number, header: string, 
   return bounds;
 }
 
+/**
+ * Replaces each fold (blanks, CRLF or LF, blanks) with one SP. A linear scan:
+ * the equivalent regular expression backtracks quadratically on long blank runs.
+ */
+export function unfoldText(s: string): string {
+  if (s.indexOf('\n') < 0 && s.indexOf('\r') < 0) return s;
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 13 && c !== 10) continue;
+    let cut = i;
+    while (cut > from && (s.charCodeAt(cut - 1) === 32 || s.charCodeAt(cut - 1) === 9)) cut--;
+    let next = i + 1;
+    while (next < s.length && (s.charCodeAt(next) === 32 || s.charCodeAt(next) === 9 || s.charCodeAt(next) === 13 || s.charCodeAt(next) === 10)) next++;
+    out += `${s.slice(from, cut)} `;
+    from = next;
+    i = next - 1;
+  }
+  return out + s.slice(from);
+}
+
 /** Removes the quotes and quoted-pair escapes of a quoted-string (or returns s unchanged). */
 export function unquote(s: string): string {
-  if (s.indexOf('\n') >= 0) s = s.replace(/[ \t]*\r?\n[ \t]+/g, ' ');
+  s = unfoldText(s);
   if (s.length < 2 || s.charCodeAt(0) !== 34 || s.charCodeAt(s.length - 1) !== 34) return s;
   const inner = s.slice(1, -1);
   return inner.indexOf('\\') < 0 ? inner : inner.replace(/\\([\s\S])/g, '$1');

@@ -24,6 +24,10 @@ export class StreamFramer {
   #start = 0;
   #end = 0;
   #failed = false;
+  /** Bytes of the pending message already searched for the header end (no quadratic rescans). */
+  #searched = 0;
+  /** Size of the pending message once its header section is known, else -1. */
+  #pendingTotal = -1;
 
   constructor(limits?: Partial<ParseLimits>) {
     this.#limits = resolveLimits(limits);
@@ -92,8 +96,14 @@ export class StreamFramer {
       if (i + 1 < end) return { type: 'error', error: new SipParseError('bare CR between messages') };
       return undefined;
     }
-    const headerEnd = findHeaderEnd(buf, i, end);
+    if (this.#pendingTotal >= 0) {
+      if (end - i < this.#pendingTotal) return undefined;
+      return this.#take(i, this.#pendingTotal);
+    }
+    // Resume the search a few bytes back: the empty line may straddle two chunks.
+    const headerEnd = findHeaderEnd(buf, i + Math.max(0, this.#searched - 3), end);
     if (headerEnd < 0) {
+      this.#searched = end - i;
       if (end - i > this.#limits.maxMessageBytes) {
         return { type: 'error', error: new SipParseError('header section exceeds the message size limit', { status: 413 }) };
       }
@@ -109,10 +119,19 @@ export class StreamFramer {
     if (total > this.#limits.maxMessageBytes) {
       return { type: 'error', error: new SipParseError(`message of ${total} bytes exceeds the ${this.#limits.maxMessageBytes}-byte limit`, { status: 413 }) };
     }
-    if (end - i < total) return undefined;
+    if (end - i < total) {
+      this.#pendingTotal = total;
+      return undefined;
+    }
+    return this.#take(i, total);
+  }
+
+  #take(i: number, total: number): FrameEvent {
     // Copy out so the frame survives buffer reuse.
-    const bytes = buf.slice(i, i + total);
+    const bytes = this.#buffer.slice(i, i + total);
     this.#start = i + total;
+    this.#searched = 0;
+    this.#pendingTotal = -1;
     if (this.#start === this.#end) this.#start = this.#end = 0;
     return { type: 'message', bytes };
   }

@@ -3,7 +3,8 @@
  * that string offsets equal byte offsets; ranges holding bytes >= 0x80 are
  * decoded again from the bytes as UTF-8 when a caller asks for them.
  */
-const utf8 = new TextDecoder('utf-8');
+// ignoreBOM keeps a leading U+FEFF in a value instead of silently dropping it.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 // WHATWG "latin1" is windows-1252: still one UTF-16 unit per byte, which is all we need.
 const latin1 = new TextDecoder('latin1');
 

@@ -8,7 +8,7 @@
  */
 import { SipParseError } from '../errors.ts';
 import { charClass as sharedCharClass, CLASS_TOKEN as SHARED_CLASS_TOKEN } from '../chars.ts';
-import { asciiBytes, scanQuoted, skipWs, splitList, trimEnd, unquote } from '../scan.ts';
+import { asciiBytes, scanQuoted, skipWs, splitList, trimEnd, unfoldText, unquote } from '../scan.ts';
 import { formatParams, paramNameIs, paramsMap, scanParams, scratch, scratchValue, type Params } from '../params.ts';
 import { parseUriAt, type Uri } from '../uri.ts';
 import { srcOf, str, type Src } from '../src.ts';
@@ -88,7 +88,7 @@ export function parseNameAddrAt(src: Src, start: number, end: number, header: st
     }
     if (j < end && b[j] === 60) {
       const nameEnd = trimEnd(src, i, j);
-      if (nameEnd > i) displayName = folded ? str(src, i, nameEnd).replace(/[ \t]*\r?\n[ \t]+/g, ' ') : str(src, i, nameEnd);
+      if (nameEnd > i) displayName = folded ? unfoldText(str(src, i, nameEnd)) : str(src, i, nameEnd);
       i = j;
       bracketed = true;
     }
