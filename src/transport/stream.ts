@@ -1,0 +1,258 @@
+/**
+ * One TCP or TLS connection (a "flow", RFC 5626): the stream framer on the
+ * read side, a queue while connecting, write-buffer cap, idle timeout,
+ * RFC 5626 s4.4.1 keep-alive (answer CRLFCRLF pings with a CRLF pong; on
+ * outgoing flows optionally ping and declare the flow dead when no pong comes
+ * back), and the senders to tell when the flow fails.
+ *
+ * Life: connecting -> open -> closed (outgoing), open -> closed (incoming).
+ * Every socket event handler is guarded: nothing throws out of it.
+ */
+import type { Socket } from 'node:net';
+import { StreamFramer, type SipParseError } from '../parser/index.ts';
+import { fromNodeError, transportError } from './errors.ts';
+import type { KeepAliveOptions, TransportDiagnostic } from './options.ts';
+import { callSafely, PendingSenders, type ErrorCallback } from './pending-senders.ts';
+import type { Endpoint, TransportError } from './types.ts';
+
+export interface ConnectionSettings {
+  readonly maxBufferedBytes: number;
+  readonly maxWriteBufferBytes: number;
+  readonly connectTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly keepAlive: KeepAliveOptions;
+  readonly pendingSenderMs: number;
+  readonly maxPendingSenders: number;
+  readonly random: () => number;
+}
+
+export interface ConnectionEvents {
+  message(connection: StreamConnection, bytes: Uint8Array): void;
+  /** Called once; `error` is undefined for a close by us without error (idle, layer close). */
+  closed(connection: StreamConnection, error: TransportError | undefined): void;
+  diagnostic(diagnostic: TransportDiagnostic): void;
+  callbackError(error: unknown): void;
+}
+
+export type ConnectionState = 'connecting' | 'open' | 'closed';
+
+const PING = new Uint8Array([13, 10, 13, 10]);
+const PONG = new Uint8Array([13, 10]);
+
+export class StreamConnection {
+  state: ConnectionState;
+  /** Our side of the connection, known once connected. */
+  local: Endpoint | undefined;
+  readonly #socket: Socket;
+  readonly #framer: StreamFramer;
+  readonly #pending: PendingSenders;
+  readonly #settings: ConnectionSettings;
+  readonly #events: ConnectionEvents;
+  #queue: Array<{ bytes: Uint8Array; onError: ErrorCallback | undefined }> = [];
+  #queuedBytes = 0;
+  #connectTimer: ReturnType<typeof setTimeout> | undefined;
+  #pingTimer: ReturnType<typeof setTimeout> | undefined;
+  #pongTimer: ReturnType<typeof setTimeout> | undefined;
+  #error: TransportError | undefined;
+  #closedByUs = false;
+  #quiet = false;
+  #resolveClosed: () => void = () => {};
+  /** Settles once the socket has closed and everything was reported. */
+  readonly closed: Promise<void> = new Promise((resolve) => {
+    this.#resolveClosed = resolve;
+  });
+
+  constructor(
+    socket: Socket,
+    readonly flowId: string,
+    readonly transport: 'tcp' | 'tls',
+    readonly direction: 'incoming' | 'outgoing',
+    readonly remote: Endpoint,
+    settings: ConnectionSettings,
+    events: ConnectionEvents,
+    /** Event that means "ready to write" for an outgoing socket; undefined when already open. */
+    openEvent: 'connect' | 'secureConnect' | undefined,
+  ) {
+    this.#socket = socket;
+    this.#settings = settings;
+    this.#events = events;
+    this.#framer = new StreamFramer({ maxMessageBytes: settings.maxBufferedBytes });
+    this.#pending = new PendingSenders(settings.pendingSenderMs, settings.maxPendingSenders, () => performance.now(), (e) => events.callbackError(e));
+    socket.on('data', (chunk: Buffer) => this.#guard(() => this.#onData(chunk)));
+    socket.on('error', (error: Error) => this.#guard(() => this.#onError(error)));
+    socket.on('end', () => this.#guard(() => this.#onEnd()));
+    socket.on('close', () => this.#guard(() => this.#onClose()));
+    socket.on('timeout', () => this.#guard(() => this.close()));
+    if (settings.idleTimeoutMs > 0) socket.setTimeout(settings.idleTimeoutMs);
+    socket.setNoDelay(true);
+    if (openEvent === undefined) {
+      this.state = 'open';
+      this.#onOpen();
+    } else {
+      this.state = 'connecting';
+      socket.once(openEvent, () => this.#guard(() => this.#onOpen()));
+      this.#connectTimer = setTimeout(() => {
+        this.#guard(() => this.fail(transportError('ETIMEDOUT', remote, `no connection within ${settings.connectTimeoutMs} ms`)));
+      }, settings.connectTimeoutMs);
+    }
+  }
+
+  /** Bytes held: read buffer, unsent writes, queue while connecting. */
+  get bufferedBytes(): number {
+    return this.#framer.buffered + (this.state === 'closed' ? 0 : this.#socket.writableLength) + this.#queuedBytes;
+  }
+
+  get pendingSenders(): number {
+    return this.#pending.size;
+  }
+
+  /** Sends bytes on this flow; failures reach onError (now, asynchronously, or when the flow dies). */
+  write(bytes: Uint8Array, onError: ErrorCallback | undefined): void {
+    if (this.state === 'closed') {
+      this.#failLater(onError, transportError('ECLOSED', this.remote, 'connection closed'));
+      return;
+    }
+    const buffered = this.state === 'connecting' ? this.#queuedBytes : this.#socket.writableLength;
+    if (buffered + bytes.length > this.#settings.maxWriteBufferBytes) {
+      this.#failLater(onError, transportError('ELIMIT', this.remote, `more than ${this.#settings.maxWriteBufferBytes} bytes waiting to be written`));
+      return;
+    }
+    if (this.state === 'connecting') {
+      this.#queue.push({ bytes, onError });
+      this.#queuedBytes += bytes.length;
+      return;
+    }
+    this.#pending.add(onError);
+    this.#socket.write(bytes);
+  }
+
+  /** Sends one RFC 5626 CRLFCRLF ping now and waits pongTimeoutMs for the pong. */
+  ping(): void {
+    if (this.state !== 'open' || this.#pongTimer !== undefined) return;
+    this.#socket.write(PING);
+    this.#pongTimer = setTimeout(() => {
+      this.#guard(() => this.fail(transportError('ETIMEDOUT', this.remote, `no keep-alive pong within ${this.#settings.keepAlive.pongTimeoutMs} ms`)));
+    }, this.#settings.keepAlive.pongTimeoutMs);
+    this.#pongTimer.unref?.();
+  }
+
+  /** Closes with an error reported to every recent sender and to the layer. */
+  fail(error: TransportError): void {
+    if (this.state === 'closed') return;
+    this.#error = error;
+    this.#closedByUs = true;
+    this.#socket.destroy();
+  }
+
+  /** Closes quietly (idle, layer close): queued sends hear ECLOSED, recent senders nothing. */
+  close(): void {
+    if (this.state === 'closed') return;
+    this.#closedByUs = true;
+    this.#quiet = true;
+    this.#socket.destroy();
+  }
+
+  #onOpen(): void {
+    if (this.state === 'closed') return;
+    clearTimeout(this.#connectTimer);
+    this.#connectTimer = undefined;
+    this.state = 'open';
+    const address = this.#socket.localAddress;
+    const port = this.#socket.localPort;
+    if (address !== undefined && port !== undefined) this.local = { transport: this.transport, host: address, port };
+    const queue = this.#queue;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    for (const { bytes, onError } of queue) {
+      this.#pending.add(onError);
+      this.#socket.write(bytes);
+    }
+    if (this.direction === 'outgoing' && this.#settings.keepAlive.intervalMs > 0) this.#schedulePing();
+  }
+
+  #schedulePing(): void {
+    // RFC 5626 s4.4.1: each interval chosen between 80 % and 100 % of the period.
+    const delay = this.#settings.keepAlive.intervalMs * (0.8 + 0.2 * this.#settings.random());
+    this.#pingTimer = setTimeout(() => this.#guard(() => this.ping()), delay);
+    this.#pingTimer.unref?.();
+  }
+
+  #onData(chunk: Buffer): void {
+    const events = this.#framer.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    for (const event of events) {
+      if (this.state === 'closed') return;
+      switch (event.type) {
+        case 'message':
+          this.#events.message(this, event.bytes);
+          break;
+        case 'ping':
+          this.#socket.write(PONG);
+          break;
+        case 'pong':
+          if (this.#pongTimer !== undefined) {
+            clearTimeout(this.#pongTimer);
+            this.#pongTimer = undefined;
+            if (this.direction === 'outgoing' && this.#settings.keepAlive.intervalMs > 0) this.#schedulePing();
+          }
+          break;
+        case 'error':
+          this.#onFramingError(event.error);
+          return;
+      }
+    }
+  }
+
+  #onFramingError(error: SipParseError): void {
+    // The framing can no longer be trusted: the connection must go.
+    this.#events.diagnostic({ type: 'framing-error', flowId: this.flowId, source: this.remote, status: error.status, reason: error.reason });
+    this.fail(transportError(error.status === 413 ? 'ELIMIT' : 'ECONNRESET', this.remote, `framing error from peer: ${error.reason}`));
+  }
+
+  #onError(error: Error): void {
+    if (this.#error !== undefined) return;
+    const phase = this.state === 'connecting' ? (this.transport === 'tls' ? 'handshake' : 'connect') : 'open';
+    this.#error = fromNodeError(error, this.remote, phase);
+  }
+
+  #onEnd(): void {
+    if (!this.#closedByUs && this.#error === undefined) {
+      this.#error = transportError('ECONNRESET', this.remote, 'connection closed by peer');
+    }
+  }
+
+  #onClose(): void {
+    if (this.state === 'closed') return;
+    const wasConnecting = this.state === 'connecting';
+    this.state = 'closed';
+    clearTimeout(this.#connectTimer);
+    clearTimeout(this.#pingTimer);
+    clearTimeout(this.#pongTimer);
+    this.#connectTimer = this.#pingTimer = this.#pongTimer = undefined;
+    let error = this.#error;
+    if (error === undefined && !this.#quiet) {
+      error = transportError(wasConnecting && this.transport === 'tls' ? 'ETLS' : 'ECONNRESET', this.remote, 'connection closed by peer');
+    }
+    const queueError = error ?? transportError('ECLOSED', this.remote, 'connection closed before the message was sent');
+    const queue = this.#queue;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    for (const { onError } of queue) if (onError !== undefined) callSafely(onError, queueError, (e) => this.#events.callbackError(e));
+    if (error !== undefined && !this.#quiet) this.#pending.fail(error);
+    else this.#pending.clear();
+    this.#resolveClosed();
+    this.#events.closed(this, this.#quiet ? undefined : error);
+  }
+
+  #failLater(onError: ErrorCallback | undefined, error: TransportError): void {
+    if (onError === undefined) return;
+    queueMicrotask(() => callSafely(onError, error, (e) => this.#events.callbackError(e)));
+  }
+
+  #guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.#events.callbackError(error);
+    }
+  }
+}

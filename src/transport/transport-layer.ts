@@ -1,0 +1,373 @@
+/**
+ * SipTransportLayer: the Transport of types.ts over node sockets (UDP, TCP,
+ * TLS; IPv4 and IPv6). It binds the configured listeners, hands every
+ * received message up parsed (RFC 3261 s18.3, s18.1.2), answers malformed
+ * requests statelessly, and reports transport errors to the sender that
+ * caused them, at once.
+ *
+ * Inbound: bytes -> trace -> parseMessage -> (malformed request: stateless
+ * 400/505/413 back; malformed response: dropped) -> no top Via: dropped ->
+ * response whose sent-by is not ours: dropped (s18.1.2) -> onReceive.
+ *
+ * Outbound: send(bytes, target, {flowId, onError}) picks the UDP socket of the
+ * target's address family, or a TCP/TLS flow (the given flowId, else a
+ * connection to that address and port, else a new one). Errors reach onError
+ * and never throw: ECONNREFUSED (TCP refused, ICMP port unreachable),
+ * ECONNRESET, ETIMEDOUT (connect timeout, keep-alive pong timeout), ETLS,
+ * ECLOSED, ELIMIT, EUNREACHABLE, ETOOBIG.
+ *
+ * RFC 3261 s18.1.1 (requests over 1300 bytes bound for UDP) is decided by the
+ * caller with planRequest() + rewriteTopVia() before it creates the
+ * transaction; send() reports ETOOBIG instead of switching silently (see
+ * size-policy.ts). Responses go to responseTarget() with the Via fields of
+ * responseViaFields() (RFC 3261 s18.2.2, RFC 3581).
+ */
+import { randomBytes } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
+import { parseMessage, SipParseError, type ParseLimits } from '../parser/index.ts';
+import { defaultPort, familyOf, isIP, isWildcard, normalizeHost } from './addresses.ts';
+import { ConnectionPool, type PoolStats } from './connection-pool.ts';
+import { transportError } from './errors.ts';
+import { resolveOptions, type FlowInfo, type ResolvedOptions, type TraceHook, type TransportDiagnostic, type TransportLayerOptions } from './options.ts';
+import { callSafely, type ErrorCallback } from './pending-senders.ts';
+import { responseTarget, responseViaFields } from './response-target.ts';
+import { decideRequestTransport, MAX_UDP_PAYLOAD, type TransportDecision } from './size-policy.ts';
+import { statelessReply } from './stateless-reply.ts';
+import type { StreamConnection } from './stream.ts';
+import { UdpTransport, type UdpListener } from './udp.ts';
+import type { Endpoint, Received, SendOptions, Transport, TransportError, TransportKind } from './types.ts';
+
+/** A bound listener as the layer sees it. */
+export interface ListenerInfo {
+  readonly transport: TransportKind;
+  /** Bound address (may be a wildcard). */
+  readonly host: string;
+  readonly port: number;
+  /** Address put in Via sent-by and Contact. */
+  readonly advertisedHost: string;
+  readonly family: 4 | 6;
+}
+
+export interface TransportStats extends PoolStats {
+  /** UDP sockets open: listeners + connected per-target sockets. */
+  readonly udpSockets: number;
+  readonly udpPeers: number;
+  readonly closed: boolean;
+}
+
+const RESPONSE_PREFIX = [83, 73, 80, 47, 50, 46, 48, 32]; // "SIP/2.0 "
+
+function isResponseBytes(bytes: Uint8Array): boolean {
+  let i = 0;
+  while (i < bytes.length && (bytes[i] === 13 || bytes[i] === 10)) i++;
+  for (let k = 0; k < RESPONSE_PREFIX.length; k++) if (bytes[i + k] !== RESPONSE_PREFIX[k]) return false;
+  return true;
+}
+
+function isLoopback(host: string): boolean {
+  const h = normalizeHost(host);
+  return h.startsWith('127.') || h === '::1';
+}
+
+export class SipTransportLayer implements Transport {
+  onReceive: ((received: Received) => void) | undefined;
+  /** Raw trace of every SIP message in and out (keep-alives excluded). */
+  onTrace: TraceHook | undefined;
+  onDiagnostic: ((diagnostic: TransportDiagnostic) => void) | undefined;
+  onFlowClosed: ((flow: FlowInfo, error: TransportError | undefined) => void) | undefined;
+
+  readonly #options: ResolvedOptions;
+  readonly #limits: Partial<ParseLimits> | undefined;
+  readonly #udp: UdpTransport;
+  readonly #pool: ConnectionPool;
+  readonly #listeners: ListenerInfo[] = [];
+  readonly #udpByListener = new Map<ListenerInfo, UdpListener>();
+  readonly #ourHosts = new Set<string>();
+  readonly #ourPorts = new Set<number>();
+  #closing: Promise<void> | undefined;
+
+  private constructor(options: TransportLayerOptions) {
+    this.#options = resolveOptions(options);
+    this.#limits = options.limits;
+    this.onTrace = options.onTrace;
+    this.onDiagnostic = options.onDiagnostic;
+    this.onFlowClosed = options.onFlowClosed;
+    for (const alias of options.sentByAliases ?? []) this.#ourHosts.add(normalizeHost(alias));
+    const o = this.#options;
+    this.#udp = new UdpTransport(o, {
+      datagram: (bytes, source, listener) => this.#inbound(bytes, source, listener.local, undefined, listener),
+      diagnostic: (d) => this.#diagnostic(d),
+      callbackError: (error) => this.#diagnostic({ type: 'handler-error', error }),
+    });
+    this.#pool = new ConnectionPool(
+      { ...o, random: options.random ?? Math.random },
+      options.tls,
+      {
+        message: (connection, bytes) => this.#inbound(bytes, connection.remote, connection.local ?? this.#fallbackLocal(connection.transport), connection, undefined),
+        diagnostic: (d) => this.#diagnostic(d),
+        callbackError: (error) => this.#diagnostic({ type: 'handler-error', error }),
+        flowClosed: (flow, error) => {
+          try {
+            this.onFlowClosed?.(flow, error);
+          } catch (thrown) {
+            this.#diagnostic({ type: 'handler-error', error: thrown });
+          }
+        },
+        localAddressFor: (target) => this.#pickListener(target.transport, target.host, true)?.host,
+      },
+    );
+  }
+
+  /** Binds every configured listener; on any failure closes what was bound and rejects. */
+  static async create(options: TransportLayerOptions): Promise<SipTransportLayer> {
+    const layer = new SipTransportLayer(options);
+    try {
+      for (const listener of options.listeners) await layer.#listen(listener);
+    } catch (error) {
+      await layer.close();
+      throw error;
+    }
+    return layer;
+  }
+
+  get listeners(): readonly ListenerInfo[] {
+    return this.#listeners;
+  }
+
+  isReliable(transport: TransportKind): boolean {
+    return transport !== 'udp';
+  }
+
+  /** The first listener of that transport, as Via sent-by / Contact. Throws when none is configured. */
+  localEndpoint(transport: TransportKind): Endpoint {
+    const listener = this.#listeners.find((l) => l.transport === transport);
+    if (listener === undefined) throw new Error(`no ${transport} listener configured`);
+    return { transport, host: listener.advertisedHost, port: listener.port };
+  }
+
+  /** The listener a message to `target` leaves from (same transport, address family, loopback or not). */
+  localEndpointFor(target: Endpoint): Endpoint {
+    const listener = this.#pickListener(target.transport, target.host, false);
+    if (listener === undefined) return this.localEndpoint(target.transport);
+    return { transport: target.transport, host: listener.advertisedHost, port: listener.port };
+  }
+
+  send(bytes: Uint8Array, target: Endpoint, options: SendOptions = {}): void {
+    const onError = options.onError;
+    const to: Endpoint = { transport: target.transport, host: normalizeHost(target.host), port: target.port };
+    if (this.#closing !== undefined) return this.#failLater(onError, transportError('ECLOSED', to, 'transport closed'));
+    // Targets are addresses (name resolution belongs above, RFC 3263).
+    if (!isIP(to.host) || !Number.isInteger(to.port) || to.port < 1 || to.port > 65535) {
+      return this.#failLater(onError, transportError('EUNREACHABLE', to, 'target must be an IP address and a port in 1..65535'));
+    }
+    try {
+      if (to.transport === 'udp') this.#sendUdp(bytes, to, onError);
+      else this.#pool.send(bytes, to, options.flowId, onError, (connection) => this.#trace('out', connection.local ?? this.#fallbackLocal(connection.transport), connection.remote, bytes));
+    } catch (error) {
+      // Nothing throws out of send(): a bug here still reaches the sender.
+      this.#failLater(onError, transportError('EUNREACHABLE', to, (error as Error)?.message ?? String(error)));
+    }
+  }
+
+  /** RFC 3261 s18.1.1 for a request of `byteLength` bytes (fallback only when a TCP listener exists). */
+  planRequest(byteLength: number, target: Endpoint): TransportDecision {
+    return decideRequestTransport(byteLength, target, {
+      udpMaxBytes: this.#options.udpMaxBytes,
+      allowTcpFallback: this.#options.allowTcpFallback && this.#listeners.some((l) => l.transport === 'tcp'),
+    });
+  }
+
+  /** Where the response to a received request goes (RFC 3261 s18.2.2, RFC 3581); send it with flowId = received.flowId. */
+  responseTarget(received: Received): Endpoint {
+    return responseTarget(received);
+  }
+
+  /** The request's Via fields for the response, the top one with received/rport (RFC 3581 s4). */
+  responseViaFields(received: Received): string[] {
+    return responseViaFields(received);
+  }
+
+  /** Names the certificate a TLS target must present (SNI + verification); undefined: the layer default or the IP. */
+  setTlsServerName(target: Endpoint, servername: string | undefined): void {
+    this.#pool.setServerName(target, servername);
+  }
+
+  /** Sends an RFC 5626 CRLFCRLF ping on a TCP/TLS flow now; a missing pong kills the flow (ETIMEDOUT). */
+  ping(flowId: string): boolean {
+    return this.#pool.ping(flowId);
+  }
+
+  stats(): TransportStats {
+    const udp = this.#udp.stats();
+    const pool = this.#pool.stats();
+    return {
+      ...pool,
+      pendingSenders: pool.pendingSenders + udp.pendingSenders,
+      listening: pool.listening + this.#udp.listeners.length,
+      udpSockets: udp.sockets,
+      udpPeers: udp.peers,
+      closed: this.#closing !== undefined,
+    };
+  }
+
+  /** Frees every socket and timer; resolves when all are closed. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await Promise.all([this.#udp.close(), this.#pool.close()]);
+      // 'close' events come before libuv releases the handles (its close
+      // phase follows the check phase): after two check phases they are gone.
+      for (let turn = 0; turn < 2; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
+    })();
+    return this.#closing;
+  }
+
+  async #listen(options: TransportLayerOptions['listeners'][number]): Promise<void> {
+    const host = normalizeHost(options.host);
+    const family = familyOf(host);
+    let port: number;
+    let udpListener: UdpListener | undefined;
+    const bind = async (wanted: number): Promise<number> => {
+      if (options.transport !== 'udp') return this.#pool.listen(options.transport, host, wanted);
+      udpListener = await this.#udp.listen(host, wanted);
+      return udpListener.local.port;
+    };
+    // UDP and TCP on one address share a port number when the system picks
+    // it, as SIP servers expect (RFC 3263 gives one port per host).
+    const sibling = (options.port ?? 0) === 0 && options.transport !== 'tls'
+      ? this.#listeners.find((l) => l.host === host && l.transport !== 'tls' && l.transport !== options.transport)
+      : undefined;
+    if (sibling !== undefined) {
+      try {
+        port = await bind(sibling.port);
+      } catch {
+        port = await bind(0);
+      }
+    } else {
+      port = await bind(options.port ?? 0);
+    }
+    const advertisedHost = normalizeHost(options.advertisedHost ?? (isWildcard(host) ? interfaceAddress(family) : host));
+    const info: ListenerInfo = { transport: options.transport, host, port, advertisedHost, family };
+    this.#listeners.push(info);
+    if (udpListener !== undefined) this.#udpByListener.set(info, udpListener);
+    this.#ourPorts.add(port);
+    this.#ourHosts.add(advertisedHost);
+    if (isWildcard(host)) for (const address of allInterfaceAddresses()) this.#ourHosts.add(address);
+    else this.#ourHosts.add(host);
+  }
+
+  #sendUdp(bytes: Uint8Array, target: Endpoint, onError: ErrorCallback | undefined): void {
+    const info = this.#pickListener('udp', target.host, true);
+    const listener = info === undefined ? undefined : this.#udpByListener.get(info);
+    if (listener === undefined) return this.#failLater(onError, transportError('EUNREACHABLE', target, `no UDP listener for IPv${familyOf(target.host)}`));
+    const request = !isResponseBytes(bytes);
+    if (bytes.length > MAX_UDP_PAYLOAD) return this.#failLater(onError, transportError('ETOOBIG', target, `${bytes.length} bytes do not fit a datagram`));
+    if (request && this.planRequest(bytes.length, target).action === 'tcp') {
+      return this.#failLater(onError, transportError('ETOOBIG', target, `request of ${bytes.length} bytes exceeds udpMaxBytes ${this.#options.udpMaxBytes}: send it over TCP (RFC 3261 s18.1.1)`));
+    }
+    this.#trace('out', listener.local, target, bytes);
+    this.#udp.send(listener, bytes, target, onError, request);
+  }
+
+  /** Listener for a transport and destination: same family, loopback matching loopback, else the first of that family. */
+  #pickListener(transport: TransportKind, host: string, sameTransportOnly: boolean): ListenerInfo | undefined {
+    const family = familyOf(host);
+    const loop = isLoopback(host);
+    const pick = (list: ListenerInfo[]): ListenerInfo | undefined => {
+      const ofFamily = list.filter((l) => l.family === family);
+      return ofFamily.find((l) => isWildcard(l.host) || isLoopback(l.host) === loop) ?? ofFamily[0];
+    };
+    const same = pick(this.#listeners.filter((l) => l.transport === transport));
+    if (same !== undefined || sameTransportOnly) return same;
+    return pick(this.#listeners);
+  }
+
+  #fallbackLocal(transport: TransportKind): Endpoint {
+    const listener = this.#listeners.find((l) => l.transport === transport);
+    return { transport, host: listener?.host ?? '', port: listener?.port ?? 0 };
+  }
+
+  #inbound(bytes: Uint8Array, source: Endpoint, local: Endpoint, connection: StreamConnection | undefined, udp: UdpListener | undefined): void {
+    try {
+      this.#trace('in', source, local, bytes);
+      let message;
+      try {
+        message = parseMessage(bytes, { framing: connection === undefined ? 'datagram' : 'stream', ...(this.#limits !== undefined ? { limits: this.#limits } : {}) });
+      } catch (error) {
+        this.#malformed(bytes, source, local, connection, udp, error);
+        return;
+      }
+      const top = message.topVia;
+      if (top === undefined) {
+        this.#diagnostic({ type: 'dropped', source, why: 'no-via' });
+        return;
+      }
+      if (message.kind === 'response' && this.#options.checkResponseSentBy && !this.#isOurSentBy(top.host, top.port, top.transport)) {
+        // RFC 3261 s18.1.2: a response whose sent-by we would not insert is discarded.
+        this.#diagnostic({ type: 'dropped', source, why: 'sent-by-mismatch' });
+        return;
+      }
+      this.onReceive?.({ message, source, local, flowId: connection?.flowId });
+    } catch (error) {
+      // Nothing throws out of a socket handler, the upper layer's bugs included.
+      this.#diagnostic({ type: 'handler-error', error });
+    }
+  }
+
+  #malformed(bytes: Uint8Array, source: Endpoint, local: Endpoint, connection: StreamConnection | undefined, udp: UdpListener | undefined, error: unknown): void {
+    const status = error instanceof SipParseError ? error.status : 400;
+    const reason = error instanceof SipParseError ? error.reason : String(error);
+    const decision = statelessReply(bytes, source, status, randomBytes(6).toString('hex'));
+    if (decision.action === 'drop') {
+      this.#diagnostic({ type: 'malformed', source, status, reason, action: 'dropped', why: decision.why });
+      return;
+    }
+    const { bytes: reply, target } = decision.reply;
+    this.#trace('out', local, connection?.remote ?? target, reply);
+    if (connection !== undefined) connection.write(reply, undefined);
+    else if (udp !== undefined) this.#udp.send(udp, reply, target, undefined, false);
+    this.#diagnostic({ type: 'malformed', source, status, reason, action: 'replied' });
+  }
+
+  #isOurSentBy(host: string, port: number | null, viaTransport: string): boolean {
+    const transport: TransportKind = viaTransport === 'TLS' ? 'tls' : viaTransport === 'TCP' ? 'tcp' : 'udp';
+    return this.#ourHosts.has(normalizeHost(host)) && this.#ourPorts.has(port ?? defaultPort(transport));
+  }
+
+  #trace(direction: 'in' | 'out', source: Endpoint, destination: Endpoint, bytes: Uint8Array): void {
+    if (this.onTrace === undefined) return;
+    try {
+      this.onTrace(direction, direction === 'in' ? source.transport : destination.transport, source, destination, bytes);
+    } catch (error) {
+      this.#diagnostic({ type: 'handler-error', error });
+    }
+  }
+
+  #diagnostic(diagnostic: TransportDiagnostic): void {
+    try {
+      this.onDiagnostic?.(diagnostic);
+    } catch {
+      // A diagnostics hook that throws is ignored.
+    }
+  }
+
+  #failLater(onError: ErrorCallback | undefined, error: TransportError): void {
+    if (onError === undefined) return;
+    queueMicrotask(() => callSafely(onError, error, (e) => this.#diagnostic({ type: 'handler-error', error: e })));
+  }
+}
+
+/** First non-internal address of a family, else the loopback address. */
+function interfaceAddress(family: 4 | 6): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const address of list ?? []) {
+      if (!address.internal && (address.family === 'IPv4' ? 4 : 6) === family && !address.address.startsWith('fe80')) return address.address;
+    }
+  }
+  return family === 4 ? '127.0.0.1' : '::1';
+}
+
+function allInterfaceAddresses(): string[] {
+  const out: string[] = [];
+  for (const list of Object.values(networkInterfaces())) for (const address of list ?? []) out.push(normalizeHost(address.address));
+  return out;
+}
