@@ -7,7 +7,7 @@
  */
 import { SipParseError } from './errors.ts';
 import { charClass as sharedCharClass, CLASS_TOKEN as SHARED_CLASS_TOKEN } from './chars.ts';
-import { equalsLower, scanQuoted, skipWs, scanToken } from './scan.ts';
+import { equalsLower, scanQuoted, skipWs, scanToken, unfoldText } from './scan.ts';
 import { srcOf, str, type Src } from './src.ts';
 // Module-local aliases: V8 reads a local const faster than an imported binding in hot loops.
 const charClass = sharedCharClass;
@@ -76,7 +76,10 @@ export function paramNameIs(src: Src, k: number, lower: Uint8Array): boolean {
 /** Value of scratch param k: null when it has none. */
 export function scratchValue(src: Src, k: number): string | null {
   const start = scratch.bounds[k * 4 + 2]!;
-  return start < 0 ? null : str(src, start, scratch.bounds[k * 4 + 3]!);
+  if (start < 0) return null;
+  const value = str(src, start, scratch.bounds[k * 4 + 3]!);
+  // Only a quoted value can hold a fold; give it unfolded like every other value.
+  return src.b[start] === 34 ? unfoldText(value) : value;
 }
 
 /** Builds the Map of already validated params in src[start, end). */
@@ -94,8 +97,8 @@ export function paramsMap(src: Src, start: number, end: number, maxParams: numbe
 /** Params of a string such as ";lr;transport=tcp" (validated), as a Map. */
 export function parseParamString(text: string, header: string, maxParams = 64): Params {
   const src = srcOf(text);
-  const stop = scanParams(src, 0, text.length, header, maxParams);
-  if (stop !== text.length) throw new SipParseError('unexpected text after parameters', { header });
+  const stop = scanParams(src, 0, src.b.length, header, maxParams);
+  if (stop !== src.b.length) throw new SipParseError('unexpected text after parameters', { header });
   return paramsMap(src, 0, stop, maxParams);
 }
 

@@ -50,7 +50,8 @@ export function formatMessage(parts: MessageParts): Uint8Array {
       ? `${parts.method} ${parts.uri} SIP/2.0\r\n`
       : `SIP/2.0 ${parts.status} ${parts.reason ?? defaultReason(parts.status ?? 500)}\r\n`;
   for (const [name, value] of parts.headers) {
-    if (name.toLowerCase() === 'content-length' || name === 'l') continue;
+    const lower = name.toLowerCase();
+    if (lower === 'content-length' || lower === 'l') continue;
     head += `${name}: ${value}\r\n`;
   }
   head += `Content-Length: ${body.length}\r\n\r\n`;

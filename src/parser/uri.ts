@@ -191,7 +191,8 @@ export interface UriOptions {
 
 /** Parses a whole URI string (no surrounding whitespace or <>). */
 export function parseUri(raw: string, header = 'uri', options: UriOptions = {}): Uri {
-  return parseUriAt(srcOf(raw), 0, raw.length, header, options);
+  const src = srcOf(raw);
+  return parseUriAt(src, 0, src.b.length, header, options);
 }
 
 /** Parses the URI in src[start, end). */

@@ -7,7 +7,7 @@
  * values are compared case-insensitively by the caller.
  */
 import { SipParseError } from '../errors.ts';
-import { scanQuoted, scanToken, skipWs, unquote } from '../scan.ts';
+import { scanQuoted, scanToken, skipWs, unfoldText, unquote } from '../scan.ts';
 import { isToken } from '../chars.ts';
 import { srcOf, str, type Src } from '../src.ts';
 
@@ -22,7 +22,8 @@ export interface AuthHeader {
 
 /** An auth header value given as a string (tests, tools). */
 export function parseAuthHeader(value: string, header: string, maxParams = 64): AuthHeader {
-  return parseAuthHeaderAt(srcOf(value), 0, value.length, header, maxParams);
+  const src = srcOf(value);
+  return parseAuthHeaderAt(src, 0, src.b.length, header, maxParams);
 }
 
 export function parseAuthHeaderAt(src: Src, start: number, end: number, header: string, maxParams: number): AuthHeader {
@@ -32,7 +33,7 @@ export function parseAuthHeaderAt(src: Src, start: number, end: number, header: 
   if (schemeEnd === i) throw new SipParseError('authentication scheme expected', { header });
   const scheme = src.t.slice(i, schemeEnd);
   i = skipWs(src, schemeEnd, end);
-  const raw = str(src, i, end).trim();
+  const raw = unfoldText(str(src, i, end)).trim();
   const params = new Map<string, string>();
   while (i < end) {
     const nameStart = i;

@@ -32,5 +32,6 @@ export function methodAt(src: Src, start: number, end: number): string {
 }
 
 export function parseCSeq(value: string): CSeq {
-  return parseCSeqAt(srcOf(value), 0, value.length);
+  const src = srcOf(value);
+  return parseCSeqAt(src, 0, src.b.length);
 }

@@ -86,6 +86,10 @@ export function parseNameAddrAt(src: Src, start: number, end: number, header: st
       if (c === 13 || c === 10) folded = true;
       else break;
     }
+    if (j < end && b[j] !== 60 && b[j] !== 58 && src.t.indexOf('<', j) >= 0 && src.t.indexOf('<', j) < end) {
+      // Not an addr-spec (whose scheme ends at ':'): a display name with a ',' or '"' inside.
+      throw new SipParseError('a display name with non-token characters must be quoted', { header });
+    }
     if (j < end && b[j] === 60) {
       const nameEnd = trimEnd(src, i, j);
       if (nameEnd > i) displayName = folded ? unfoldText(str(src, i, nameEnd)) : str(src, i, nameEnd);
@@ -102,6 +106,10 @@ export function parseNameAddrAt(src: Src, start: number, end: number, header: st
     // Native search: the URI is the longest run in the value.
     uriEnd = src.t.indexOf('>', uriStart);
     if (uriEnd < 0 || uriEnd >= end) throw new SipParseError('">" expected', { header });
+    // RFC 4475 s3.1.2.14: no whitespace between the brackets and the URI.
+    if (uriEnd > uriStart && (isBlank(b[uriStart]!) || isBlank(b[uriEnd - 1]!))) {
+      throw new SipParseError('whitespace inside <>', { header });
+    }
     i = uriEnd + 1;
   } else {
     uriStart = i;
@@ -124,7 +132,8 @@ export function parseNameAddrAt(src: Src, start: number, end: number, header: st
 
 /** A name-addr value given as a string (tests, tools). */
 export function parseNameAddr(value: string, header: string, maxParams = 64): NameAddr {
-  return parseNameAddrAt(srcOf(value), 0, value.length, header, maxParams);
+  const src = srcOf(value);
+  return parseNameAddrAt(src, 0, src.b.length, header, maxParams);
 }
 
 /** Contact, Route, Record-Route: comma-separated lists of name-addr values. */
@@ -149,6 +158,10 @@ export function isWildcard(value: ContactValue): value is { wildcard: true } {
 export function formatNameAddr(value: NameAddr): string {
   const display = value.displayName === null ? '' : `${quoteDisplayName(value.displayName)} `;
   return `${display}<${value.uri.toString()}>${formatParams(value.params)}`;
+}
+
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9 || c === 13 || c === 10;
 }
 
 function quoteDisplayName(name: string): string {

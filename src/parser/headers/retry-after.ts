@@ -1,6 +1,6 @@
 /** Retry-After (RFC 3261 s20.33): delta-seconds [ comment ] *( SEMI retry-param ). */
 import { SipParseError } from '../errors.ts';
-import { parseBoundedInt, scanDigits, skipWs } from '../scan.ts';
+import { parseBoundedInt, scanDigits, skipWs, unfoldText } from '../scan.ts';
 import { paramsMap, scanParams, type Params } from '../params.ts';
 import { srcOf, str, type Src } from '../src.ts';
 import { MAX_DELTA_SECONDS } from './scalars.ts';
@@ -31,7 +31,7 @@ export function parseRetryAfterAt(src: Src, start: number, end: number, maxParam
       else if (c === 41 && --depth === 0) break;
     }
     if (depth !== 0) throw new SipParseError('unterminated comment', { header: HEADER });
-    comment = str(src, open + 1, i);
+    comment = unfoldText(str(src, open + 1, i));
     i++;
   }
   const paramsEnd = scanParams(src, i, end, HEADER, maxParams);
@@ -43,5 +43,6 @@ export function parseRetryAfterAt(src: Src, start: number, end: number, maxParam
 }
 
 export function parseRetryAfter(value: string, maxParams = 64): RetryAfter {
-  return parseRetryAfterAt(srcOf(value), 0, value.length, maxParams);
+  const src = srcOf(value);
+  return parseRetryAfterAt(src, 0, src.b.length, maxParams);
 }

@@ -84,7 +84,8 @@ export function parseTopVia(src: Src, start: number, end: number, maxValues: num
 
 /** A Via value given as a string (tests, tools). */
 export function parseViaString(value: string, maxParams = 64): Via {
-  return parseVia(srcOf(value), 0, value.length, maxParams, false).via;
+  const src = srcOf(value);
+  return parseVia(src, 0, src.b.length, maxParams, false).via;
 }
 
 function expectSlash(src: Src, i: number, end: number): number {

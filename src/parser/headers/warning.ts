@@ -32,5 +32,6 @@ export function parseWarningListAt(src: Src, start: number, end: number, maxValu
 }
 
 export function parseWarningList(value: string, maxValues = 128): Warning[] {
-  return parseWarningListAt(srcOf(value), 0, value.length, maxValues);
+  const src = srcOf(value);
+  return parseWarningListAt(src, 0, src.b.length, maxValues);
 }

@@ -1,0 +1,241 @@
+/**
+ * A lab SIP site: an in-process registrar with digest authentication, built
+ * on this stack's own transport and transaction layers, on a loopback
+ * address. It can be taken down (refusing: its sockets close, so senders get
+ * ICMP port unreachable / TCP reset; or silent: it keeps its sockets and stops
+ * answering, so senders time out) and brought back on the same ports.
+ * A lab tool for tests and the QuickStart, not a product registrar: the real
+ * thing in interop tests is Kamailio.
+ */
+import { randomBytes } from 'node:crypto';
+import type { SipMessage } from '../parser/index.ts';
+import { isWildcard } from '../parser/index.ts';
+import { SipTransportLayer } from '../transport/index.ts';
+import type { Endpoint, TransportKind } from '../transport/types.ts';
+import { SystemClock, TransactionLayer, responseParts, type IncomingRequest } from '../transaction/index.ts';
+import { computeDigest, parseDigestAlgorithm, type DigestAlgorithm } from '../registrar-client/digest/index.ts';
+
+export interface LabSiteOptions {
+  readonly name: string;
+  /** A loopback address: 127.0.0.0/8 or ::1. */
+  readonly host: string;
+  /** 0 picks a free port (the same number for UDP and TCP). */
+  readonly port?: number;
+  readonly transports?: readonly TransportKind[];
+  /** user -> password. */
+  readonly users: Readonly<Record<string, string>>;
+  readonly realm?: string;
+  readonly algorithm?: DigestAlgorithm;
+  /** Shortest registration accepted (423 below it). */
+  readonly minExpires?: number;
+  readonly defaultExpires?: number;
+}
+
+export interface LabBinding {
+  readonly aor: string;
+  readonly contact: string;
+  readonly expiresAt: number;
+  readonly callId: string;
+}
+
+export type LabSiteState = 'up' | 'refusing' | 'silent' | 'closed';
+
+const NONCE_LIFETIME_MS = 300_000;
+
+export class LabSite {
+  readonly options: LabSiteOptions;
+  #state: LabSiteState = 'closed';
+  #transport: SipTransportLayer | undefined;
+  #layer: TransactionLayer | undefined;
+  #port: number;
+  readonly #nonces = new Map<string, number>();
+  readonly #bindings = new Map<string, Map<string, LabBinding>>();
+  /** Requests answered, by method (for tests and the QuickStart narration). */
+  readonly counts = new Map<string, number>();
+
+  private constructor(options: LabSiteOptions) {
+    this.options = options;
+    this.#port = options.port ?? 0;
+  }
+
+  static async start(options: LabSiteOptions): Promise<LabSite> {
+    if (!isLoopback(options.host)) throw new Error(`lab site ${options.name}: ${options.host} is not a loopback address`);
+    const site = new LabSite(options);
+    await site.#open();
+    return site;
+  }
+
+  get state(): LabSiteState {
+    return this.#state;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  get realm(): string {
+    return this.options.realm ?? this.options.host;
+  }
+
+  endpoint(transport: TransportKind = 'udp'): Endpoint {
+    return { transport, host: this.options.host, port: this.#port };
+  }
+
+  /** Live bindings (expired ones are dropped). */
+  bindings(aor?: string): LabBinding[] {
+    const now = Date.now();
+    const out: LabBinding[] = [];
+    for (const [key, contacts] of this.#bindings) {
+      if (aor !== undefined && key !== aor) continue;
+      for (const [contact, binding] of contacts) {
+        if (binding.expiresAt <= now) contacts.delete(contact);
+        else out.push(binding);
+      }
+    }
+    return out;
+  }
+
+  /** Takes the site down: 'refuse' closes its sockets, 'silent' keeps them and stops answering. */
+  async stop(mode: 'refuse' | 'silent' = 'refuse'): Promise<void> {
+    if (mode === 'silent') {
+      if (this.#state === 'up') this.#state = 'silent';
+      return;
+    }
+    await this.#close();
+    this.#state = 'refusing';
+  }
+
+  /** Brings the site back on the same ports (its bindings survive, as a restarted registrar's database would). */
+  async restart(): Promise<void> {
+    if (this.#state === 'silent') {
+      this.#state = 'up';
+      return;
+    }
+    if (this.#state !== 'up') await this.#open();
+  }
+
+  async close(): Promise<void> {
+    await this.#close();
+    this.#state = 'closed';
+  }
+
+  async #open(): Promise<void> {
+    const transports = this.options.transports ?? ['udp', 'tcp'];
+    const transport = await SipTransportLayer.create({
+      listeners: transports.map((kind) => ({ transport: kind, host: this.options.host, port: this.#port })),
+    });
+    this.#port = transport.localEndpoint(transports[0]!).port;
+    const layer = new TransactionLayer({ transport, clock: new SystemClock(), user: { onRequest: (incoming) => this.#onRequest(incoming) } });
+    transport.onReceive = (received) => {
+      if (this.#state === 'up') layer.receive(received);
+    };
+    this.#transport = transport;
+    this.#layer = layer;
+    this.#state = 'up';
+  }
+
+  async #close(): Promise<void> {
+    this.#layer?.close();
+    await this.#transport?.close();
+    this.#layer = undefined;
+    this.#transport = undefined;
+  }
+
+  #onRequest({ request, transaction }: IncomingRequest): void {
+    const method = request.method ?? '';
+    this.counts.set(method, (this.counts.get(method) ?? 0) + 1);
+    const respond = (status: number, headers: Array<[string, string]> = [], reason?: string): void => {
+      transaction.respond(responseParts(request, status, { toTag: status > 100 ? randomToken() : undefined, headers, reason }));
+    };
+    try {
+      if (method === 'REGISTER') this.#register(request, respond);
+      else if (method === 'OPTIONS') respond(200, [['Allow', 'REGISTER, OPTIONS']]);
+      else respond(405, [['Allow', 'REGISTER, OPTIONS']]);
+    } catch {
+      respond(400);
+    }
+  }
+
+  #register(request: SipMessage, respond: (status: number, headers?: Array<[string, string]>, reason?: string) => void): void {
+    const to = request.to;
+    const user = to?.uri.user ?? null;
+    if (to === undefined || user === null || !(user in this.options.users)) {
+      respond(404);
+      return;
+    }
+    const auth = this.#checkAuth(request, user);
+    if (auth !== 'ok') {
+      respond(401, [['WWW-Authenticate', this.#challenge(auth === 'stale')]]);
+      return;
+    }
+    const aor = `sip:${user}@${to.uri.host}`;
+    const minExpires = this.options.minExpires ?? 60;
+    const requested = request.expires ?? this.options.defaultExpires ?? 3600;
+    const contacts = this.#bindings.get(aor) ?? new Map<string, LabBinding>();
+    this.#bindings.set(aor, contacts);
+    for (const contact of request.contact) {
+      if (isWildcard(contact)) {
+        if (requested === 0) contacts.clear();
+        continue;
+      }
+      const param = contact.params.get('expires');
+      const expires = param != null && /^[0-9]+$/.test(param) ? Number(param) : requested;
+      const uri = contact.uri.toString();
+      if (expires === 0) {
+        contacts.delete(uri);
+        continue;
+      }
+      if (expires < minExpires) {
+        respond(423, [['Min-Expires', String(minExpires)]]);
+        return;
+      }
+      contacts.set(uri, { aor, contact: uri, expiresAt: Date.now() + expires * 1000, callId: request.callId ?? '' });
+    }
+    const now = Date.now();
+    const headers: Array<[string, string]> = [];
+    for (const binding of this.bindings(aor)) {
+      headers.push(['Contact', `<${binding.contact}>;expires=${Math.max(0, Math.round((binding.expiresAt - now) / 1000))}`]);
+    }
+    respond(200, headers);
+  }
+
+  #challenge(stale: boolean): string {
+    const nonce = randomBytes(16).toString('hex');
+    this.#nonces.set(nonce, Date.now());
+    const algorithm = this.options.algorithm ?? 'MD5';
+    return `Digest realm="${this.realm}", nonce="${nonce}", qop="auth", algorithm=${algorithm}${stale ? ', stale=true' : ''}`;
+  }
+
+  /** 'ok', 'missing' (no or wrong credentials: challenge) or 'stale' (right password, old nonce). */
+  #checkAuth(request: SipMessage, user: string): 'ok' | 'missing' | 'stale' {
+    const credentials = request.authorization.find((header) => header.scheme.toLowerCase() === 'digest');
+    if (credentials === undefined) return 'missing';
+    const params = credentials.params;
+    const algorithm = parseDigestAlgorithm(params.get('algorithm') ?? 'MD5');
+    const nonce = params.get('nonce');
+    if (algorithm === undefined || nonce === undefined || params.get('username') !== user) return 'missing';
+    const qop = params.get('qop');
+    const digest = computeDigest({
+      algorithm,
+      username: user,
+      realm: params.get('realm') ?? '',
+      password: this.options.users[user]!,
+      method: 'REGISTER',
+      uri: params.get('uri') ?? '',
+      nonce,
+      ...(qop === 'auth' ? { qop: 'auth' as const, cnonce: params.get('cnonce') ?? '', nc: params.get('nc') ?? '' } : {}),
+    });
+    if (digest.response !== params.get('response')) return 'missing';
+    const issued = this.#nonces.get(nonce);
+    if (issued === undefined || Date.now() - issued > NONCE_LIFETIME_MS) return 'stale';
+    return 'ok';
+  }
+}
+
+function isLoopback(host: string): boolean {
+  return host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+function randomToken(): string {
+  return randomBytes(6).toString('hex');
+}

@@ -1,0 +1,615 @@
+// Robustness of the parser against hostile and broken input.
+//
+// Covers: (a) a bounded, seeded mutation fuzz run (test/fuzz) over the RFC
+// 4475 / RFC 3665 corpus: no exception but SipParseError from parseMessage,
+// the typed getters, validateMessage, serializeMessage + reparse, StreamFramer
+// or parseSdp, and no case slower than the hang threshold; (b) regression
+// inputs that crashed or hung other SIP stacks, each asserting a clean parse
+// with the right fields or a SipParseError with its status, through the
+// datagram parser and through StreamFramer; (c) an audit of the regular
+// expressions in src/parser.
+// Does not cover: speed (bench/), semantic verdicts above the parser
+// (test/conformance), SDP offer/answer.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { SipParseError, StreamFramer, parseMessage, serializeMessage, validateMessage, type SipMessage } from '../../src/parser/index.ts';
+import { parseSdp } from '../../src/parser/sdp/index.ts';
+import { crashCount, runCampaign } from '../fuzz/campaign.ts';
+import { fuzzOne, MESSAGE_GETTERS, type Finding } from '../fuzz/fuzz-one.ts';
+import { isOpen, KNOWN_FINDINGS, knownFindingOf } from '../fuzz/known-findings.ts';
+import { Rng } from '../fuzz/mutate.ts';
+
+const enc = new TextEncoder();
+/** A regression input that takes this long is hung, whatever the machine (not a speed check). */
+const HANG_GUARD_MS = 2000;
+
+// ------------------------------------------------------------ (a) bounded fuzz run
+
+test('fuzz: 30,000 seeded cases, no crash and no hang', () => {
+  const stats = runCampaign({ seed: 0x5eed, end: 30_000 });
+  const unexpected: string[] = [];
+  const tolerated = new Set<string>();
+  for (const [signature, count] of Object.entries(stats.bySignature)) {
+    const report = stats.reports.find((r) => r.signature === signature)!;
+    const known = knownFindingOf(report);
+    if (known !== undefined) {
+      tolerated.add(known.id);
+      continue;
+    }
+    unexpected.push(
+      `${count} case(s): [${report.kind}] ${report.message.split('\n')[0]}\n` +
+        `    reproduce: npm run fuzz -- --seed ${report.seed} --case ${report.iteration}\n${report.stack.split('\n').slice(0, 4).join('\n')}`,
+    );
+  }
+  for (const id of tolerated) console.warn(`  parser-robustness: known finding ${id} still reproduces (test/fuzz/FINDINGS.md)`);
+  for (const known of KNOWN_FINDINGS) {
+    if (!tolerated.has(known.id)) console.warn(`  parser-robustness: known finding ${known.id} no longer seen: remove it from test/fuzz/known-findings.ts`);
+  }
+  assert.is(stats.cases, 30_000);
+  assert.ok(stats.accepted > 3000, `only ${stats.accepted} cases parsed: the corpus or the mutators broke`);
+  assert.equal(unexpected, [], `fuzz findings (crashes ${crashCount(stats)}, hangs ${stats.byKind.hang}):\n${unexpected.join('\n')}`);
+});
+
+test('fuzz: every getter in the contract is one the fuzzer touches', () => {
+  const contract = ['via', 'from', 'to', 'callId', 'cseq', 'contact', 'route', 'recordRoute', 'require', 'supported', 'allow', 'accept',
+    'wwwAuthenticate', 'authorization', 'expires', 'retryAfter', 'warning', 'date', 'headers'];
+  for (const name of contract) assert.ok(MESSAGE_GETTERS.includes(name), `SipMessage.${name} is not a getter any more`);
+});
+
+// ------------------------------------------------------------ (b) regression inputs
+
+const CORE = 'Max-Forwards: 70\r\nCall-ID: a84b4c76e66710@pc33.example.com\r\nCSeq: 314159 OPTIONS\r\n';
+
+/** An OPTIONS request; `replace` edits the default header lines, `extra` adds lines before Content-Length. */
+function request(options: { extra?: string; replace?: Array<[string | RegExp, string]>; body?: string | Uint8Array; contentLength?: string } = {}): Uint8Array {
+  const body = typeof options.body === 'string' ? enc.encode(options.body) : (options.body ?? new Uint8Array(0));
+  let head =
+    'OPTIONS sip:bob@biloxi.example.com SIP/2.0\r\n' +
+    'Via: SIP/2.0/UDP pc33.example.com;branch=z9hG4bK776asdhds\r\n' +
+    'From: Alice <sip:alice@example.com>;tag=1928301774\r\n' +
+    'To: Bob <sip:bob@biloxi.example.com>\r\n' +
+    CORE +
+    (options.extra ?? '');
+  for (const [from, to] of options.replace ?? []) head = head.replace(from, to);
+  head += `Content-Length: ${options.contentLength ?? body.length}\r\n\r\n`;
+  const out = new Uint8Array(head.length + body.length);
+  out.set(enc.encode(head), 0);
+  out.set(body, head.length);
+  return out;
+}
+
+function headerLines(count: number, line: string): string {
+  return line.repeat(count);
+}
+
+/** A regression test for a finding: skipped while the finding is listed as open in test/fuzz/known-findings.ts. */
+function regression(id: string, name: string, fn: () => void): void {
+  if (isOpen(id)) test.skip(`${id} (open, see test/fuzz/FINDINGS.md): ${name}`, fn);
+  else test(`${id}: ${name}`, fn);
+}
+
+/** The fastest of three runs, in ms: a complexity guard that one GC pause cannot trip. */
+function fastestOf3(fn: () => void): number {
+  let best = Infinity;
+  for (let k = 0; k < 3; k++) {
+    const t0 = performance.now();
+    fn();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
+
+type Outcome = { message: SipMessage } | { error: SipParseError };
+
+/** parseMessage that lets only SipParseError out, and no hang. */
+function parse(bytes: Uint8Array): Outcome {
+  const t0 = performance.now();
+  try {
+    return { message: parseMessage(bytes) };
+  } catch (error) {
+    assert.instance(error, SipParseError, `not a SipParseError: ${(error as Error)?.stack}`);
+    return { error: error as SipParseError };
+  } finally {
+    assert.ok(performance.now() - t0 < HANG_GUARD_MS, 'parseMessage hung');
+  }
+}
+
+function accepted(bytes: Uint8Array): SipMessage {
+  const outcome = parse(bytes);
+  if ('error' in outcome) assert.unreachable(`rejected: ${outcome.error.message}`);
+  return (outcome as { message: SipMessage }).message;
+}
+
+function rejected(bytes: Uint8Array, status = 400): SipParseError {
+  const outcome = parse(bytes);
+  if ('message' in outcome) assert.unreachable('parsed, a SipParseError was expected');
+  const error = (outcome as { error: SipParseError }).error;
+  assert.is(error.status, status, error.message);
+  return error;
+}
+
+/**
+ * The whole fuzz harness on one input (getters, validateMessage, serialize +
+ * reparse, framer in random chunks and a byte at a time): no finding, no hang.
+ */
+function survives(bytes: Uint8Array): void {
+  for (const seed of [1, 2]) {
+    const drip = isOpen('F4') && bytes.length > 4096 ? 'never' : 'random';
+    const result = fuzzOne(bytes, new Rng(seed), { probeFramer: true, budgetMs: HANG_GUARD_MS, drip });
+    const findings = result.findings.filter((f: Finding) => knownFindingOf(f) === undefined);
+    assert.equal(findings.map((f) => `[${f.kind}] ${f.stage}: ${f.message}`), []);
+    assert.ok(result.ms < HANG_GUARD_MS, `took ${result.ms.toFixed(0)} ms`);
+  }
+}
+
+/** StreamFramer must never throw: the input split in chunks of every size from 1 byte, then whole. */
+function frame(bytes: Uint8Array, chunk: number): { frames: Uint8Array[]; errors: SipParseError[] } {
+  const framer = new StreamFramer();
+  const frames: Uint8Array[] = [];
+  const errors: SipParseError[] = [];
+  const t0 = performance.now();
+  for (let at = 0; at < bytes.length; at += chunk) {
+    for (const event of framer.push(bytes.subarray(at, at + chunk))) {
+      if (event.type === 'message') frames.push(event.bytes);
+      if (event.type === 'error') errors.push(event.error);
+    }
+  }
+  assert.ok(performance.now() - t0 < HANG_GUARD_MS, `framer hung on chunks of ${chunk}`);
+  for (const error of errors) assert.instance(error, SipParseError);
+  return { frames, errors };
+}
+
+/** Through the framer in several chunkings: the same frames, or the given error status. */
+function framesTo(bytes: Uint8Array, expected: { frames: number } | { status: number }): void {
+  // While F4 (quadratic rescan) is open, big inputs are not dripped here: the F4 test covers that.
+  const chunks = isOpen('F4') && bytes.length > 4096 ? [1460, bytes.length] : [1, 7, 1460, bytes.length];
+  for (const chunk of chunks) {
+    const { frames, errors } = frame(bytes, chunk);
+    if ('status' in expected) {
+      assert.is(errors.length, 1, `chunks of ${chunk}: ${errors.length} errors, ${frames.length} frames`);
+      assert.is(errors[0]!.status, expected.status, errors[0]!.message);
+    } else {
+      assert.is(errors.length, 0, `chunks of ${chunk}: ${errors.map((e) => e.message).join('; ')}`);
+      assert.is(frames.length, expected.frames, `chunks of ${chunk}`);
+      // A framed message parses or is rejected cleanly.
+      for (const f of frames) {
+        try {
+          parseMessage(f, { framing: 'stream' });
+        } catch (error) {
+          assert.instance(error, SipParseError);
+        }
+      }
+    }
+  }
+}
+
+test('regression: a request with no Via, no To and no From parses (the verdict is above the parser)', () => {
+  const bytes = enc.encode(`OPTIONS sip:bob@biloxi.example.com SIP/2.0\r\n${CORE}Content-Length: 0\r\n\r\n`);
+  const message = accepted(bytes);
+  assert.equal(message.via, []);
+  assert.is(message.from, undefined);
+  assert.is(message.to, undefined);
+  assert.is(message.header('via'), undefined);
+  assert.is(message.callId, 'a84b4c76e66710@pc33.example.com');
+  assert.equal({ seq: message.cseq?.seq, method: message.cseq?.method }, { seq: 314159, method: 'OPTIONS' });
+  survives(bytes);
+  framesTo(bytes, { frames: 1 });
+});
+
+test('regression: CSeq: abc is a 400', () => {
+  const bytes = request({ replace: [['CSeq: 314159 OPTIONS', 'CSeq: abc']] });
+  const error = rejected(bytes);
+  assert.is(error.header, 'cseq');
+  survives(bytes);
+  framesTo(bytes, { frames: 1 });
+});
+
+test('regression: a second To with a malformed tag: the first To is used, validation says 400', () => {
+  for (const bad of ['<sip:bob@biloxi.example.com>;tag=', '<sip:bob@biloxi.example.com>;tag="unterminated', 'sip:x;tag=a;tag']) {
+    const bytes = request({ extra: `To: ${bad}\r\n` });
+    const outcome = parse(bytes);
+    if ('message' in outcome) {
+      // Single-value headers repeated are a semantic error (RFC 4475 s3.3.x multi01): the UAS check rejects them.
+      assert.is(outcome.message.to?.uri.toString(), 'sip:bob@biloxi.example.com');
+      assert.is(outcome.message.to?.tag, null);
+      assert.is(outcome.message.headerFields('to').length, 2);
+      try {
+        validateMessage(outcome.message);
+        if (!bad.endsWith(';tag')) assert.unreachable(`validateMessage accepted To: ${bad}`);
+      } catch (error) {
+        assert.instance(error, SipParseError);
+        assert.is((error as SipParseError).status, 400);
+      }
+    } else {
+      assert.is(outcome.error.status, 400);
+    }
+    survives(bytes);
+    framesTo(bytes, { frames: 1 });
+  }
+});
+
+test('regression: "Via   : ..." (blanks before the colon, legal per HCOLON) parses', () => {
+  const bytes = request({ replace: [['Via: SIP/2.0/UDP pc33.example.com;branch=z9hG4bK776asdhds', 'Via   : SIP/2.0/UDP h;branch=z9hG4bK1']] });
+  const message = accepted(bytes);
+  assert.is(message.via.length, 1);
+  assert.is(message.via[0]!.host, 'h');
+  assert.is(message.via[0]!.transport, 'UDP');
+  assert.is(message.via[0]!.branch, 'z9hG4bK1');
+  assert.is(message.header('Via'), 'SIP/2.0/UDP h;branch=z9hG4bK1');
+  assert.is(message.headers[0]!.name, 'Via');
+  survives(bytes);
+  framesTo(bytes, { frames: 1 });
+});
+
+const SDP_HEAD = 'v=0\r\no=alice 2890844526 2890844526 IN IP4 192.0.2.1\r\ns= \r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n';
+
+test('regression: SDP with a NUL in an attribute, or m= port 4294967296, is a 400', () => {
+  const bodies = [
+    `${SDP_HEAD}m=audio 49170 RTP/AVP 0\r\na=rtpmap:0 PC\u0000MU/8000\r\n`,
+    `${SDP_HEAD}m=audio 4294967296 RTP/AVP 0\r\n`,
+    `${SDP_HEAD}m=audio 49170/4294967296 RTP/AVP 0\r\n`,
+  ];
+  for (const body of bodies) {
+    assert.throws(() => parseSdp(enc.encode(body)), (error: unknown) => error instanceof SipParseError && error.status === 400);
+    assert.throws(() => parseSdp(body), (error: unknown) => error instanceof SipParseError && error.status === 400);
+    // The SIP parser does not look into bodies: the message itself parses.
+    const bytes = request({ extra: 'Content-Type: application/sdp\r\n', body });
+    assert.equal(accepted(bytes).body, enc.encode(body));
+    survives(bytes);
+    framesTo(bytes, { frames: 1 });
+  }
+});
+
+test('regression: a malformed multipart body is opaque bytes: the message parses, body intact', () => {
+  const body = new Uint8Array([...enc.encode('--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b\r\nContent-Type: app'), 0, 0xff, 0x0d, 0x0a, 0x0d, ...enc.encode('\r\n--')]);
+  const bytes = request({ extra: 'Content-Type: multipart/mixed;boundary=b\r\n', body });
+  const message = accepted(bytes);
+  assert.equal(message.body, body);
+  assert.is(message.contentType?.essence, 'multipart/mixed');
+  survives(bytes);
+  framesTo(bytes, { frames: 1 });
+});
+
+test('regression: 600-byte header values parse intact', () => {
+  const long = 'x'.repeat(600);
+  const callId = `${'c'.repeat(590)}@host.example`;
+  const bytes = request({ extra: `Subject: ${long}\r\n`, replace: [['a84b4c76e66710@pc33.example.com', callId]] });
+  const message = accepted(bytes);
+  assert.is(message.header('subject'), long);
+  assert.is(message.header('s'), long);
+  assert.is(message.callId, callId);
+  survives(bytes);
+  framesTo(bytes, { frames: 1 });
+});
+
+test('regression: 10,000 header fields are a 400 (over the header limit), not a hang', () => {
+  const bytes = request({ extra: headerLines(10_000, 'a: b\r\n') });
+  assert.ok(bytes.length < 65535);
+  const error = rejected(bytes, 400);
+  assert.match(error.message, /header fields/);
+  survives(bytes);
+  framesTo(bytes, { frames: 1 });
+});
+
+test('regression: a 70,000-byte message is a 413, in a datagram and on a stream', () => {
+  const body = 'a'.repeat(70_000 - request().length - 3);
+  const bytes = request({ body });
+  assert.ok(bytes.length >= 70_000);
+  rejected(bytes, 413);
+  framesTo(bytes, { status: 413 });
+  // The same size in a header section that never ends.
+  const endless = enc.encode(`OPTIONS sip:b@h SIP/2.0\r\nSubject: ${'a'.repeat(70_000)}`);
+  framesTo(endless, { status: 413 });
+  survives(bytes);
+});
+
+test('regression: Content-Length 99999999999999999999 is a 400, in a datagram and on a stream', () => {
+  const bytes = request({ contentLength: '99999999999999999999' });
+  const error = rejected(bytes, 400);
+  assert.is(error.header, 'content-length');
+  framesTo(bytes, { status: 400 });
+  for (const value of ['4294967296', '-1', '1e3', '0x10', '']) {
+    const other = request({ contentLength: value });
+    rejected(other, 400);
+    framesTo(other, { status: 400 });
+  }
+  survives(bytes);
+});
+
+test('regression: 100 nested quotes, 5,000 semicolons, 5,000 commas: a clean outcome, no hang', () => {
+  const quotes = '\\"'.repeat(100);
+  const semis = ';'.repeat(5000);
+  const commas = ','.repeat(5000);
+  const inputs: Array<[string, Uint8Array]> = [
+    ['escaped quotes in a display name', request({ replace: [['From: Alice', `From: "${quotes}"`]] })],
+    ['100 bare quotes in From', request({ replace: [['From: Alice', `From: ${'"'.repeat(100)}`]] })],
+    ['101 quotes in Subject', request({ extra: `Subject: ${'"'.repeat(101)}\r\n` })],
+    ['nested comments in Retry-After', request({ extra: `Retry-After: 5 ${'('.repeat(100)}${')'.repeat(100)}\r\n` })],
+    ['semicolons in Via', request({ replace: [['branch=z9hG4bK776asdhds', `branch=z9hG4bK776asdhds${semis}`]] })],
+    ['semicolons in From', request({ replace: [['tag=1928301774', `tag=1928301774${semis}`]] })],
+    ['semicolons in the Request-URI', request({ replace: [['sip:bob@biloxi.example.com SIP/2.0', `sip:bob@biloxi.example.com${semis} SIP/2.0`]] })],
+    ['semicolons in Contact', request({ extra: `Contact: <sip:a@h${semis}>${semis}\r\n` })],
+    ['commas in Via', request({ replace: [['branch=z9hG4bK776asdhds', `branch=z9hG4bK776asdhds${commas}`]] })],
+    ['commas in To', request({ replace: [['To: Bob <sip:bob@biloxi.example.com>', `To: Bob <sip:bob@biloxi.example.com>${commas}`]] })],
+    ['commas in Route', request({ extra: `Route: ${commas}\r\n` })],
+    ['commas in Supported', request({ extra: `Supported: ${commas}\r\n` })],
+    ['commas in Accept', request({ extra: `Accept: ${commas}\r\n` })],
+    ['commas in Authorization', request({ extra: `Authorization: Digest ${commas}\r\n` })],
+    ['semicolons and commas in Warning', request({ extra: `Warning: 399 h "${semis}", ${commas}\r\n` })],
+  ];
+  for (const [label, bytes] of inputs) {
+    const outcome = parse(bytes);
+    if ('error' in outcome) assert.is(outcome.error.status, 400, `${label}: ${outcome.error.message}`);
+    try {
+      survives(bytes);
+      framesTo(bytes, { frames: 1 });
+    } catch (error) {
+      throw new Error(`${label}: ${(error as Error).message}`);
+    }
+  }
+});
+
+test('regression: the same inputs as junk on a stream: error events, never an exception', () => {
+  // Keep-alive floods and junk before a message: the framer skips or fails, it never throws.
+  const lf = new Uint8Array(70_000).fill(10);
+  const crlf = enc.encode('\r\n'.repeat(35_000));
+  const cr = new Uint8Array(70_000).fill(13);
+  for (const bytes of [lf, crlf, cr, enc.encode('\r'.repeat(5) + 'OPTIONS'), enc.encode(`\r\n\r\n${'x'.repeat(70_000)}`)]) {
+    for (const chunk of [1, 1460, bytes.length]) {
+      const framer = new StreamFramer();
+      for (let at = 0; at < bytes.length; at += chunk) framer.push(bytes.subarray(at, at + chunk));
+      assert.ok(framer.failed || framer.buffered <= 65535, `framer holds ${framer.buffered} bytes`);
+    }
+  }
+});
+
+// ------------------------------------------------------------ findings of the fuzzer (test/fuzz/FINDINGS.md)
+
+regression('F1', 'a flood of LFs on a stream is skipped without recursion', () => {
+  for (const chunk of [1, 70_000]) {
+    const framer = new StreamFramer();
+    const bytes = new Uint8Array(70_000).fill(10);
+    for (let at = 0; at < bytes.length; at += chunk) framer.push(bytes.subarray(at, at + chunk));
+    assert.ok(framer.buffered <= 65535);
+  }
+  const after = enc.encode(`${'\n'.repeat(50_000)}OPTIONS sip:b@h SIP/2.0\r\nContent-Length: 0\r\n\r\n`);
+  const events = new StreamFramer().push(after);
+  assert.equal(events.filter((e) => e.type === 'message').length, 1);
+});
+
+regression('F2', 'a CR not followed by LF before a message fails the stream instead of stalling it', () => {
+  const framer = new StreamFramer();
+  framer.push(enc.encode('\rINVITE'));
+  for (let k = 0; k < 20; k++) framer.push(new Uint8Array(10_000).fill(0x41));
+  assert.ok(framer.failed || framer.buffered <= 65535, `framer holds ${framer.buffered} bytes`);
+});
+
+regression('F3', 'a blank continuation line does not leave CRLF in the value, nor end the header section when serialized', () => {
+  const bytes = request({ extra: 'Subject: a\r\n \r\nX-After: b\r\n' });
+  const outcome = parse(bytes);
+  if ('error' in outcome) {
+    assert.is(outcome.error.status, 400);
+    return;
+  }
+  const message = outcome.message;
+  assert.not.match(message.header('subject') ?? '', /[\r\n]/);
+  const again = parseMessage(serializeMessage(message));
+  assert.is(again.header('x-after'), 'b');
+  assert.equal(again.body, message.body);
+});
+
+regression('F4', 'StreamFramer is linear when a peer sends a 60 KB header section a byte at a time', () => {
+  const head = enc.encode(`OPTIONS sip:b@h SIP/2.0\r\n${'x:y\n'.repeat(15_000)}`);
+  const framer = new StreamFramer();
+  const ms = performance.now();
+  for (let at = 0; at < head.length; at++) framer.push(head.subarray(at, at + 1));
+  const elapsed = performance.now() - ms;
+  assert.ok(elapsed < HANG_GUARD_MS, `${elapsed.toFixed(0)} ms for ${head.length} one-byte pushes`);
+});
+
+regression('F7', 'a folded Call-ID is unfolded (or rejected), never returned with CRLF inside', () => {
+  const bytes = request({ replace: [['Call-ID: a84b4c76e66710@pc33.example.com', 'Call-ID: a84b4c76e66710\r\n @pc33.example.com']] });
+  const outcome = parse(bytes);
+  if ('error' in outcome) assert.is(outcome.error.status, 400);
+  else assert.not.match(outcome.message.callId ?? '', /[\r\n]/);
+});
+
+regression('F9', 'unfolding is linear: 16 KB of blanks before a fold, in From and in any header value', () => {
+  const blanks = '\t'.repeat(16_000);
+  const bytes = request({
+    replace: [['From: Alice', `From: Alice${blanks}x\r\n y`]],
+    extra: `Subject: a${blanks}b\r\n c\r\n`,
+  });
+  assert.ok(bytes.length < 65535);
+  const ms = fastestOf3(() => {
+    const outcome = parse(bytes);
+    if ('message' in outcome) outcome.message.header('subject');
+  });
+  assert.ok(ms < 200, `${ms.toFixed(0)} ms`);
+});
+
+// ------------------------------------------------------------ (c) regular expressions
+
+// Why: a regular expression with ambiguous repetition (nested quantifiers,
+// overlapping alternatives, an unanchored run like /[ \t]+$/) backtracks
+// super-linearly on crafted input, the classic way a parser turns a 64 KB
+// datagram into seconds of CPU. The design prefers lookup tables; each regex
+// that remains is listed here after review, so a new one fails this test until
+// someone has looked at it (and added it below with the reason it is linear).
+// Each is also run on long pathological strings as a second line of defence.
+const REVIEWED_REGEXES: Record<string, string> = {
+  // 'file (relative to src/parser) literal' (String.raw: as written in the source): why it is linear,
+  // or the open finding that says it is not.
+  [String.raw`headers/date.ts /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), ([0-9]{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) GMT$/`]:
+    'anchored at both ends; fixed words and fixed-count digit groups, no alternative can match what another does: one attempt, no backtracking',
+  [String.raw`headers/warning.ts /^[0-9]{3}$/`]: 'anchored, fixed count, run on a 3-char slice',
+  [String.raw`parse-message.ts /[^\x00-\x7f]/`]: 'one character class, no repetition',
+  [String.raw`parse-message.ts /^[0-9]+$/`]: 'anchored at the start (one attempt), a single class up to the end',
+  [String.raw`scan.ts /\\([\s\S])/g`]: 'fixed two-char matches',
+  [String.raw`scan.ts /(["\\])/g`]: 'one character class, one char per match',
+  [String.raw`headers/name-addr.ts /(["\\])/g`]: 'one character class, one char per match',
+  [String.raw`message.ts /[ \t]*\r?\n[ \t]+/g`]: 'F9: NOT linear: [ \\t]* is retried from every blank of a run that no line break follows',
+  [String.raw`headers/name-addr.ts /[ \t]*\r?\n[ \t]+/g`]: 'F9: NOT linear (the pattern of message.ts)',
+  [String.raw`scan.ts /[ \t]*\r?\n[ \t]+/g`]: 'F9: NOT linear (the pattern of message.ts)',
+};
+
+const PARSER_DIR = fileURLToPath(new URL('../../src/parser/', import.meta.url));
+
+function sourceFiles(dir: string): string[] {
+  const files: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const full = join(dir, name);
+    if (statSync(full).isDirectory()) files.push(...sourceFiles(full));
+    else if (name.endsWith('.ts')) files.push(full);
+  }
+  return files;
+}
+
+/**
+ * Regex literals of a TypeScript source. A small scanner, not a parser: it
+ * skips comments, strings and template literals (but scans the code inside
+ * `${...}`), and takes a "/" as the start of a regex when the previous token
+ * cannot end an expression. Good enough for this code base; `new RegExp(...)`
+ * is refused by a separate check.
+ */
+function regexLiterals(source: string): string[] {
+  const found: string[] = [];
+  const n = source.length;
+  const isWord = (c: string | undefined) => c !== undefined && /[A-Za-z0-9_$]/.test(c);
+
+  /** Scans code from i; inside a template expression, returns just past its closing brace. */
+  const code = (from: number, inTemplate: boolean): number => {
+    let previous = '';
+    let depth = 0;
+    let i = from;
+    while (i < n) {
+      const c = source[i]!;
+      const next = source[i + 1];
+      if (c === '/' && next === '/') {
+        const lf = source.indexOf('\n', i);
+        i = lf < 0 ? n : lf;
+      } else if (c === '/' && next === '*') {
+        const close = source.indexOf('*/', i + 2);
+        i = close < 0 ? n : close + 2;
+      } else if (c === '"' || c === "'") {
+        i++;
+        while (i < n && source[i] !== c) i += source[i] === '\\' ? 2 : 1;
+        i++;
+        previous = 'string';
+      } else if (c === '`') {
+        i = template(i + 1);
+        previous = 'string';
+      } else if (c === '/' && regexAllowedAfter(previous)) {
+        let j = i + 1;
+        let inClass = false;
+        while (j < n && source[j] !== '\n') {
+          const d = source[j]!;
+          if (d === '\\') j++;
+          else if (d === '[') inClass = true;
+          else if (d === ']') inClass = false;
+          else if (d === '/' && !inClass) break;
+          j++;
+        }
+        j++;
+        while (j < n && /[a-z]/.test(source[j]!)) j++;
+        found.push(source.slice(i, j));
+        i = j;
+        previous = 'regex';
+      } else if (isWord(c)) {
+        let j = i;
+        while (isWord(source[j])) j++;
+        previous = source.slice(i, j);
+        i = j;
+      } else {
+        if (c === '{') depth++;
+        if (c === '}' && depth-- === 0 && inTemplate) return i + 1;
+        if (!/\s/.test(c)) previous = c;
+        i++;
+      }
+    }
+    return i;
+  };
+
+  /** Scans a template literal body from i (just after the backtick); returns just past the closing one. */
+  const template = (from: number): number => {
+    let i = from;
+    while (i < n) {
+      if (source[i] === '\\') i += 2;
+      else if (source[i] === '`') return i + 1;
+      else if (source[i] === '$' && source[i + 1] === '{') i = code(i + 2, true);
+      else i++;
+    }
+    return i;
+  };
+
+  code(0, false);
+  return found;
+}
+
+const KEYWORDS_BEFORE_EXPRESSION = new Set(['return', 'typeof', 'case', 'do', 'else', 'in', 'of', 'new', 'delete', 'void', 'throw', 'yield', 'await']);
+
+function regexAllowedAfter(previous: string): boolean {
+  if (previous === '') return true;
+  if (previous === ')' || previous === ']' || previous === '}' || previous === 'string' || previous === 'regex') return false;
+  if (/^[A-Za-z0-9_$]/.test(previous)) return KEYWORDS_BEFORE_EXPRESSION.has(previous);
+  return true;
+}
+
+test('regex audit: the scanner finds regex literals and skips strings and comments', () => {
+  const sample = [
+    "const a = /x+/g; // a comment with /slashes/",
+    "const b = 'not /a regex/' + `nor /this/ but ${s.replace(/(x)/g, '$1')} and ${{ a: `/no/` }.a}`;",
+    'const c = d / e / f;',
+    'if (/^[0-9]+$/.test(s)) return s.replace(/[/\\]]/g, "");',
+    '/* block /comment/ */ const g = (h) / 2;',
+  ].join('\n');
+  assert.equal(regexLiterals(sample), ['/x+/g', '/(x)/g', '/^[0-9]+$/', '/[/\\]]/g']);
+});
+
+/** Every regex literal in src/parser, as "file literal" keys. */
+function parserRegexes(): Array<{ key: string; literal: string }> {
+  const out: Array<{ key: string; literal: string }> = [];
+  for (const file of sourceFiles(PARSER_DIR)) {
+    const source = readFileSync(file, 'utf8');
+    const name = relative(PARSER_DIR, file);
+    assert.not.match(source, /new RegExp\(/, `${name}: build patterns as literals so that this audit sees them`);
+    for (const literal of regexLiterals(source)) out.push({ key: `${name} ${literal}`, literal });
+  }
+  return out;
+}
+
+test('regex audit: every regex in src/parser has been reviewed', () => {
+  const found = parserRegexes();
+  const unreviewed = [...new Set(found.map((r) => r.key).filter((key) => !(key in REVIEWED_REGEXES)))];
+  const stale = Object.keys(REVIEWED_REGEXES).filter((key) => !found.some((r) => r.key === key));
+  if (stale.length > 0) console.warn(`  parser-robustness: reviewed regexes no longer in src/parser (remove them): ${stale.join(', ')}`);
+  assert.equal(unreviewed, [], 'new regular expressions in src/parser: review each for backtracking, then list it in REVIEWED_REGEXES');
+});
+
+test('regex audit: no regex in src/parser is super-linear on 30,000-char pathological input', () => {
+  const adversarial = [' ', '\t', 'a', '0', '%', '\\', '"', ';', ',', '\r', '\n', '\r\n', '\r\n ', ' \t', 'a ', '"\\', '0:', 'Mon, '].map((unit) =>
+    unit.repeat(Math.ceil(30_000 / unit.length)),
+  );
+  for (const { key, literal } of parserRegexes()) {
+    // A regex whose review names an open finding is known to be slow: its finding's regression test covers it.
+    const pending = /^(F\d+)\b/.exec(REVIEWED_REGEXES[key] ?? '')?.[1];
+    if (pending !== undefined && isOpen(pending)) continue;
+    const close = literal.lastIndexOf('/');
+    const source = literal.slice(1, close);
+    const flags = literal.slice(close + 1).replace(/[gy]/g, '');
+    for (const input of adversarial) {
+      for (const text of [input, `${input}x`, `x${input}`]) {
+        const ms = fastestOf3(() => {
+          new RegExp(source, flags).test(text);
+          text.replace(new RegExp(source, `${flags}g`), '');
+        });
+        assert.ok(ms < 200, `${key} took ${ms.toFixed(0)} ms on ${JSON.stringify(text.slice(0, 12))}... (${text.length} chars)`);
+      }
+    }
+  }
+});
+
+test.run();
