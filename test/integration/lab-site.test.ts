@@ -13,7 +13,7 @@ import type { MessageParts } from '../../src/parser/index.ts';
 
 async function client(): Promise<{ layer: TransactionLayer; transport: SipTransportLayer }> {
   const transport = await SipTransportLayer.create({ listeners: [{ transport: 'udp', host: '127.0.0.1', port: 0 }] });
-  const layer = new TransactionLayer({ transport, clock: new SystemClock(), user: { onRequest: () => {} }, timers: { t1: 50 } });
+  const layer = new TransactionLayer({ transport, clock: new SystemClock(), user: { onRequest: () => {} }, timers: { T1: 50 } });
   transport.onReceive = layer.receive;
   return { layer, transport };
 }

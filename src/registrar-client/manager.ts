@@ -1,0 +1,183 @@
+/**
+ * All registrations of a phone: one per connection, by connection id, sharing
+ * one TimerHeap (one clock timer for any number of them) and one transaction
+ * layer. All registrations are equal: start() of several in the same tick
+ * sends their first REGISTERs in that order at the next turn of the heap,
+ * whatever their users or sites (two connections with the same user on two
+ * sites are two registrations).
+ *
+ *   const registrations = new RegistrationManager({ transactionLayer, clock, localEndpoint });
+ *   registrations.onStatusChanged = (e) => ...;
+ *   registrations.add(0, settings0); registrations.add(1, settings1);
+ *   registrations.start(0); registrations.start(1);
+ *   ...
+ *   await registrations.close(); // unregisters what is registered
+ */
+import type { Clock } from '../transaction/clock.ts';
+import type { Endpoint, TransportKind } from '../transport/types.ts';
+import { Registration, type RegisterSender, type RegistrationContext, type RegistrationInfo } from './registration.ts';
+import { DEFAULT_REFRESH_SPREAD } from './scheduler.ts';
+import { resolveSettings, type RegistrationSettings } from './settings.ts';
+import type { RegistrationId, RegistrationStatus, RegistrationStatusEvent } from './status.ts';
+import { DEFAULT_BATCH, TimerHeap } from './timer-heap.ts';
+
+export interface RegistrationManagerOptions {
+  /** Where REGISTERs go (the TransactionLayer). */
+  readonly transactionLayer: RegisterSender;
+  readonly clock: Clock;
+  /** The transport's local address per transport kind, for Contact. */
+  readonly localEndpoint: (transport: TransportKind) => Endpoint;
+  /** Uniform in [0, 1) for Call-ID, tags, cnonces and jitter; crypto.getRandomValues by default. */
+  readonly random?: () => number;
+  readonly onStatusChanged?: (event: RegistrationStatusEvent) => void;
+  /** Largest number of REGISTERs sent per clock callback (default 256). */
+  readonly batchSize?: number;
+  /** Largest fraction by which the first refresh after registering is shortened (default 0.1; 0 = none). */
+  readonly refreshSpread?: number;
+  /** User-Agent header value; none by default. */
+  readonly userAgent?: string;
+}
+
+export interface RegistrationStats {
+  /** Registrations added and not removed. */
+  readonly registrations: number;
+  /** Registrations with a wake-up in the heap (at most one each). */
+  readonly scheduled: number;
+  /** Clock timers held: 0 or 1 whatever the number of registrations. */
+  readonly clockTimers: number;
+  /** REGISTERs in flight, removed registrations still unregistering included. */
+  readonly inFlight: number;
+  /** Removed registrations whose unregister is still in flight. */
+  readonly draining: number;
+}
+
+export class RegistrationManager {
+  /** Every status change of every registration, once. */
+  onStatusChanged: ((event: RegistrationStatusEvent) => void) | undefined;
+  readonly #registrations = new Map<RegistrationId, Registration>();
+  /** Removed, with an unregister still in flight. */
+  readonly #draining = new Set<Registration>();
+  readonly #timers: TimerHeap;
+  readonly #context: RegistrationContext;
+  #idleWaiters: Array<() => void> = [];
+  #closed = false;
+
+  constructor(options: RegistrationManagerOptions) {
+    const spread = options.refreshSpread ?? DEFAULT_REFRESH_SPREAD;
+    if (!(spread >= 0 && spread < 1)) throw new RangeError(`refreshSpread must be in [0, 1), got ${spread}`);
+    this.onStatusChanged = options.onStatusChanged;
+    this.#timers = new TimerHeap(options.clock, options.batchSize ?? DEFAULT_BATCH);
+    this.#context = {
+      transactions: options.transactionLayer,
+      clock: options.clock,
+      random: options.random ?? defaultRandom,
+      localEndpoint: options.localEndpoint,
+      timers: this.#timers,
+      refreshSpread: spread,
+      userAgent: options.userAgent,
+      onStatus: (event) => this.#emit(event),
+      onIdle: (registration) => this.#onIdle(registration),
+    };
+  }
+
+  /** Adds a connection's registration, `disabled` until start(). Throws on a used id or bad settings. */
+  add(id: RegistrationId, settings: RegistrationSettings): void {
+    if (this.#closed) throw new Error('registration manager is closed');
+    if (this.#registrations.has(id)) throw new Error(`registration ${String(id)} exists already`);
+    this.#registrations.set(id, new Registration(id, resolveSettings(settings), this.#context));
+  }
+
+  /** Starts (or restarts a `failed`) registration: `registering`, first REGISTER at the next heap turn. */
+  start(id: RegistrationId): void {
+    this.#get(id).start();
+  }
+
+  /** Stops: `disabled`, and unregisters when registered. */
+  stop(id: RegistrationId): void {
+    this.#get(id).stop();
+  }
+
+  /** Stops and forgets; an unregister in flight runs to its end. Unknown ids are ignored. */
+  remove(id: RegistrationId): void {
+    const registration = this.#registrations.get(id);
+    if (registration === undefined) return;
+    this.#registrations.delete(id);
+    registration.stop();
+    if (registration.busy) this.#draining.add(registration);
+  }
+
+  has(id: RegistrationId): boolean {
+    return this.#registrations.has(id);
+  }
+
+  ids(): RegistrationId[] {
+    return [...this.#registrations.keys()];
+  }
+
+  statusOf(id: RegistrationId): RegistrationStatus | undefined {
+    return this.#registrations.get(id)?.status;
+  }
+
+  info(id: RegistrationId): RegistrationInfo | undefined {
+    return this.#registrations.get(id)?.info();
+  }
+
+  stats(): RegistrationStats {
+    let inFlight = 0;
+    for (const registration of this.#registrations.values()) if (registration.inFlight) inFlight++;
+    for (const registration of this.#draining) if (registration.inFlight) inFlight++;
+    return {
+      registrations: this.#registrations.size,
+      scheduled: this.#timers.size,
+      clockTimers: this.#timers.clockTimers,
+      inFlight,
+      draining: this.#draining.size,
+    };
+  }
+
+  /**
+   * Removes every registration (unregistering those registered) and resolves
+   * when no unregister is in flight any more (bounded by the transaction
+   * timeout). Nothing can be added afterwards.
+   */
+  close(): Promise<void> {
+    this.#closed = true;
+    for (const id of [...this.#registrations.keys()]) this.remove(id);
+    if (this.#draining.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #get(id: RegistrationId): Registration {
+    const registration = this.#registrations.get(id);
+    if (registration === undefined) throw new Error(`no registration ${String(id)}`);
+    return registration;
+  }
+
+  #onIdle(registration: Registration): void {
+    if (!this.#draining.delete(registration) || this.#draining.size > 0) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  #emit(event: RegistrationStatusEvent): void {
+    const listener = this.onStatusChanged;
+    if (listener === undefined) return;
+    try {
+      listener(event);
+    } catch (error) {
+      // A throwing listener must not leave a registration half-way through a
+      // transition: report it outside this call stack.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+}
+
+/** Uniform in [0, 1) from the platform's CSPRNG (present in every runtime we target). */
+function defaultRandom(): number {
+  const word = new Uint32Array(1);
+  globalThis.crypto.getRandomValues(word);
+  return word[0]! / 0x100000000;
+}

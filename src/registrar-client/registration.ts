@@ -1,0 +1,317 @@
+/**
+ * One registration: one connection's binding at one registrar (RFC 3261
+ * s10.2), kept alive on the connection's own schedule and retried while its
+ * site is down. Statuses and their changes: status.ts; timing: scheduler.ts;
+ * digest: digest-client.ts; the request: register-request.ts.
+ *
+ * Inputs are start(), stop(), the wake-up of its one TimerHeap entry (send
+ * the next REGISTER: first, refresh or retry) and the final outcome of the
+ * REGISTER in flight. At most one REGISTER is in flight: s10.2 "A UA MUST NOT
+ * send a new registration ... until it has received a final response from
+ * the registrar for the previous one or the previous REGISTER request has
+ * timed out." So a stop() or start() during a transaction takes effect when
+ * its final outcome comes:
+ *
+ * - stopped, and the REGISTER in flight registered us: unregister at once;
+ * - started again while an unregister is in flight: register after it.
+ *
+ * The final outcome may come back inside sendRequest() (a transport error
+ * raised by send()); every path tolerates that.
+ */
+import type { MessageParts, SipMessage } from '../parser/index.ts';
+import type { Clock } from '../transaction/clock.ts';
+import type { ClientOutcome, ClientTransactionUser } from '../transaction/user.ts';
+import type { Endpoint, TransportKind } from '../transport/types.ts';
+import { DigestClient } from './digest-client.ts';
+import { contactUri, grantedExpires, registerIdentity, registerParts, type RegisterIdentity } from './register-request.ts';
+import { refreshDelayMs, requestedExpires, retryDelayMs } from './scheduler.ts';
+import type { ResolvedSettings } from './settings.ts';
+import { classifyOutcome, outcomeReason, type OutcomeClass, type RegistrationId, type RegistrationStatus, type RegistrationStatusEvent } from './status.ts';
+import { heapEntry, type HeapEntry, type TimerHeap } from './timer-heap.ts';
+
+/** The part of the transaction layer a registration uses (TransactionLayer fits). */
+export interface RegisterSender {
+  sendRequest(parts: MessageParts, target: Endpoint, user: ClientTransactionUser): unknown;
+}
+
+export interface RegistrationContext {
+  readonly transactions: RegisterSender;
+  readonly clock: Clock;
+  /** Uniform in [0, 1). */
+  readonly random: () => number;
+  /** Local address for the Contact, per transport. */
+  readonly localEndpoint: (transport: TransportKind) => Endpoint;
+  readonly timers: TimerHeap;
+  /** Fraction by which the first refresh after registering is shortened at most (scheduler.ts). */
+  readonly refreshSpread: number;
+  readonly userAgent: string | undefined;
+  /** Every status change, once. */
+  readonly onStatus: (event: RegistrationStatusEvent) => void;
+  /** Stopped, with nothing in flight and nothing scheduled. */
+  readonly onIdle: (registration: Registration) => void;
+}
+
+/** A snapshot for the SDK's connection collection. */
+export interface RegistrationInfo {
+  readonly id: RegistrationId;
+  readonly status: RegistrationStatus;
+  /** SIP code and reason of the last outcome (or of the last change). */
+  readonly code: number | undefined;
+  readonly reason: string | undefined;
+  /** Expiry granted by the registrar, seconds, while registered. */
+  readonly expires: number | undefined;
+  /** Clock time (ms) at which the binding runs out, while registered. */
+  readonly expiresAt: number | undefined;
+  /** Clock time (ms) of the next REGISTER (refresh or retry), when one is scheduled. */
+  readonly nextAttemptAt: number | undefined;
+  /** Consecutive attempts the site did not answer. */
+  readonly failures: number;
+  readonly aor: string;
+  readonly callId: string;
+  readonly cseq: number;
+  /** A REGISTER (or an unregister) is in flight. */
+  readonly inFlight: boolean;
+}
+
+interface Sent {
+  readonly expires: number;
+  readonly contact: string;
+}
+
+/** 423 answers followed in one cycle before giving up. */
+const MAX_INTERVAL_RETRIES = 2;
+
+export class Registration {
+  readonly id: RegistrationId;
+  readonly settings: ResolvedSettings;
+  readonly identity: RegisterIdentity;
+  readonly #ctx: RegistrationContext;
+  readonly #entry: HeapEntry;
+  readonly #digest: DigestClient;
+  #enabled = false;
+  #status: RegistrationStatus = 'disabled';
+  #code: number | undefined;
+  #reason: string | undefined;
+  #cseq = 0;
+  #inFlight: Sent | undefined;
+  /** Clock time the first REGISTER of the current cycle was sent: refreshes count from it. */
+  #cycleStart = 0;
+  #failures = 0;
+  #intervalRetries = 0;
+  /** The Expires we ask for: requestedExpires(P), raised by a 423's Min-Expires. */
+  #asked: number;
+  #granted: number | undefined;
+  /** The Contact registered by the last 2xx (what an unregister removes). */
+  #bound: string | undefined;
+
+  constructor(id: RegistrationId, settings: ResolvedSettings, context: RegistrationContext) {
+    this.id = id;
+    this.settings = settings;
+    this.#ctx = context;
+    this.identity = registerIdentity(settings, randomHex(context.random, 12), randomHex(context.random, 6));
+    this.#entry = heapEntry(() => this.#onWake());
+    this.#digest = new DigestClient(
+      settings.password === undefined ? undefined : { username: settings.authUsername, password: settings.password },
+      context.random,
+    );
+    this.#asked = requestedExpires(settings.reregisterInSeconds);
+  }
+
+  get status(): RegistrationStatus {
+    return this.#status;
+  }
+
+  /** A transaction in flight or a wake-up scheduled. */
+  get busy(): boolean {
+    return this.#inFlight !== undefined || this.#ctx.timers.has(this.#entry);
+  }
+
+  get inFlight(): boolean {
+    return this.#inFlight !== undefined;
+  }
+
+  info(): RegistrationInfo {
+    const registered = this.#status === 'registered';
+    return {
+      id: this.id,
+      status: this.#status,
+      code: this.#code,
+      reason: this.#reason,
+      expires: registered ? this.#granted : undefined,
+      expiresAt: registered && this.#granted !== undefined ? this.#cycleStart + this.#granted * 1000 : undefined,
+      nextAttemptAt: this.#ctx.timers.has(this.#entry) ? this.#entry.due : undefined,
+      failures: this.#failures,
+      aor: this.identity.aor,
+      callId: this.identity.callId,
+      cseq: this.#cseq,
+      inFlight: this.#inFlight !== undefined,
+    };
+  }
+
+  /** Starts registering (at the next turn of the timer heap); also restarts a `failed` one. */
+  start(): void {
+    if (this.#enabled && this.#status !== 'failed') return;
+    this.#enabled = true;
+    this.#failures = 0;
+    this.#intervalRetries = 0;
+    // With an unregister (or an old REGISTER) in flight, its outcome starts us.
+    if (this.#inFlight === undefined) this.#ctx.timers.schedule(this.#entry, 0);
+    this.#setStatus('registering', undefined, undefined);
+  }
+
+  /** Stops: no more REGISTERs; unregisters (Expires: 0, our contact only) when registered. */
+  stop(): void {
+    if (!this.#enabled) return;
+    this.#enabled = false;
+    const registered = this.#status === 'registered';
+    this.#ctx.timers.cancel(this.#entry);
+    this.#failures = 0;
+    if (this.#inFlight === undefined) {
+      if (registered && this.#bound !== undefined) this.#send(0, this.#bound);
+      else this.#granted = undefined;
+    }
+    this.#setStatus('disabled', undefined, undefined);
+    this.#checkIdle();
+  }
+
+  #onWake(): void {
+    if (!this.#enabled || this.#inFlight !== undefined) return;
+    this.#cycleStart = this.#ctx.clock.now();
+    this.#intervalRetries = 0;
+    this.#send(this.#asked, contactUri(this.settings, this.#ctx.localEndpoint(this.settings.target.transport)));
+  }
+
+  #send(expires: number, contact: string): void {
+    const sent: Sent = { expires, contact };
+    const settings = this.settings;
+    const parts = registerParts({
+      identity: this.identity,
+      settings,
+      cseq: ++this.#cseq,
+      contactUri: contact,
+      expires,
+      credentials: this.#digest.headersFor({ method: 'REGISTER', uri: this.identity.requestUri }),
+      userAgent: this.#ctx.userAgent,
+    });
+    this.#inFlight = sent;
+    try {
+      this.#ctx.transactions.sendRequest(parts, settings.target, { onFinal: (outcome) => this.#onFinal(sent, outcome) });
+    } catch (error) {
+      // The layer refused the request (closed, ...): as a transport error.
+      if (this.#inFlight === sent) {
+        this.#inFlight = undefined;
+        this.#onResult(sent, 'unavailable', 503, `cannot send: ${error instanceof Error ? error.message : String(error)}`, undefined);
+      }
+    }
+  }
+
+  #onFinal(sent: Sent, outcome: ClientOutcome): void {
+    if (this.#inFlight !== sent) return;
+    this.#inFlight = undefined;
+    this.#onResult(sent, classifyOutcome(outcome), outcome.status, outcomeReason(outcome), outcome.cause === 'response' ? outcome.response : undefined);
+  }
+
+  #onResult(sent: Sent, kind: OutcomeClass, code: number, reason: string, response: SipMessage | undefined): void {
+    if (sent.expires === 0) return this.#onUnregistered(sent, kind, response);
+    if (!this.#enabled) {
+      // Stopped while this REGISTER was in flight.
+      this.#digest.onAnswered();
+      if (kind === 'success') return this.#send(0, sent.contact);
+      this.#granted = undefined;
+      return this.#checkIdle();
+    }
+    switch (kind) {
+      case 'success':
+        return this.#onRegistered(sent, code, reason, response!);
+      case 'challenge': {
+        const verdict = this.#digest.onChallenge(response!);
+        if (verdict.retry) return this.#send(sent.expires, sent.contact);
+        return this.#fail(code, verdict.reason);
+      }
+      case 'interval': {
+        // RFC 3261 s10.3 step 7 / s21.4.17: the registrar wants a longer
+        // expiry; "the UAC MAY retry with an expiration interval greater than
+        // or equal to" the Min-Expires.
+        const minimum = minExpiresOf(response!);
+        if (minimum !== undefined && minimum > sent.expires && ++this.#intervalRetries <= MAX_INTERVAL_RETRIES) {
+          this.#asked = minimum;
+          return this.#send(minimum, sent.contact);
+        }
+        return this.#fail(code, minimum === undefined ? `${reason} without a usable Min-Expires` : reason);
+      }
+      case 'unavailable':
+        return this.#onUnavailable(code, reason);
+      case 'failed':
+        this.#digest.onAnswered();
+        return this.#fail(code, reason);
+    }
+  }
+
+  #onRegistered(sent: Sent, code: number, reason: string, response: SipMessage): void {
+    this.#digest.onAnswered();
+    this.#failures = 0;
+    const granted = grantedExpires(response, sent.contact, this.settings, sent.expires);
+    // A 2xx that grants nothing (0) for our contact: count on what we asked.
+    this.#granted = granted > 0 ? granted : sent.expires;
+    this.#bound = sent.contact;
+    const first = this.#status !== 'registered';
+    const delay = refreshDelayMs(this.settings.reregisterInSeconds, this.#granted, this.#ctx.refreshSpread, this.#ctx.random, first);
+    this.#ctx.timers.scheduleAt(this.#entry, this.#cycleStart + delay);
+    this.#setStatus('registered', code, reason);
+  }
+
+  #onUnavailable(code: number, reason: string): void {
+    this.#digest.onAnswered();
+    this.#granted = undefined;
+    this.#failures++;
+    const { minimumRetrySeconds, maximumRetrySeconds } = this.settings;
+    this.#ctx.timers.schedule(this.#entry, retryDelayMs(this.#failures, minimumRetrySeconds, maximumRetrySeconds, this.#ctx.random));
+    this.#setStatus('unavailable', code, reason);
+  }
+
+  #fail(code: number, reason: string): void {
+    this.#granted = undefined;
+    this.#failures = 0;
+    this.#ctx.timers.cancel(this.#entry);
+    this.#setStatus('failed', code, reason);
+  }
+
+  #onUnregistered(sent: Sent, kind: OutcomeClass, response: SipMessage | undefined): void {
+    if (kind === 'challenge' && this.#digest.onChallenge(response!).retry) return this.#send(0, sent.contact);
+    if (kind !== 'challenge') this.#digest.onAnswered();
+    this.#granted = undefined;
+    this.#bound = undefined;
+    if (this.#enabled) this.#ctx.timers.schedule(this.#entry, 0);
+    this.#checkIdle();
+  }
+
+  #checkIdle(): void {
+    if (!this.#enabled && !this.busy) this.#ctx.onIdle(this);
+  }
+
+  #setStatus(status: RegistrationStatus, code: number | undefined, reason: string | undefined): void {
+    this.#code = code;
+    this.#reason = reason;
+    const previous = this.#status;
+    if (previous === status) return;
+    this.#status = status;
+    this.#ctx.onStatus({ id: this.id, status, previous, code, reason });
+  }
+}
+
+function minExpiresOf(response: SipMessage): number | undefined {
+  try {
+    return response.minExpires;
+  } catch {
+    return undefined;
+  }
+}
+
+const HEX = '0123456789abcdef';
+
+/** `bytes` random bytes as hex, from the injected random. */
+function randomHex(random: () => number, bytes: number): string {
+  let out = '';
+  for (let i = 0; i < bytes * 2; i++) out += HEX[Math.floor(random() * 16) & 15];
+  return out;
+}

@@ -1,0 +1,55 @@
+/**
+ * A small typed event emitter: `on(name, handler)` returns an unsubscribe
+ * function. A handler that throws does not stop the others (the error goes
+ * to the `error` sink, console.error by default): a user callback must never
+ * break the stack's own state.
+ */
+export type EventMap = Record<string, unknown>;
+export type Handler<T> = (payload: T) => void;
+
+export class TypedEvents<Events extends EventMap> {
+  readonly #handlers = new Map<keyof Events, Set<Handler<never>>>();
+  #onHandlerError: (error: unknown, event: keyof Events) => void = (error, event) => {
+    console.error(`sip-endpoint: a ${String(event)} handler threw:`, error);
+  };
+
+  on<K extends keyof Events>(event: K, handler: Handler<Events[K]>): () => void {
+    let set = this.#handlers.get(event);
+    if (set === undefined) this.#handlers.set(event, (set = new Set()));
+    set.add(handler as Handler<never>);
+    return () => this.off(event, handler);
+  }
+
+  once<K extends keyof Events>(event: K, handler: Handler<Events[K]>): () => void {
+    const off = this.on(event, (payload) => {
+      off();
+      handler(payload);
+    });
+    return off;
+  }
+
+  off<K extends keyof Events>(event: K, handler: Handler<Events[K]>): void {
+    this.#handlers.get(event)?.delete(handler as Handler<never>);
+  }
+
+  /** Where handler errors go (default console.error). */
+  set handlerErrorSink(sink: (error: unknown, event: keyof Events) => void) {
+    this.#onHandlerError = sink;
+  }
+
+  emit<K extends keyof Events>(event: K, payload: Events[K]): void {
+    const set = this.#handlers.get(event);
+    if (set === undefined) return;
+    for (const handler of [...set]) {
+      try {
+        (handler as Handler<Events[K]>)(payload);
+      } catch (error) {
+        this.#onHandlerError(error, event);
+      }
+    }
+  }
+
+  listenerCount(event: keyof Events): number {
+    return this.#handlers.get(event)?.size ?? 0;
+  }
+}
