@@ -1,0 +1,150 @@
+/**
+ * IConnectionManager: the endpoint's SIP connections, one per SIP Server
+ * site, each registered on its own schedule. Every change of a connection's
+ * status is one `connectionStatusChanged` event.
+ *
+ *   disabled --enable--> registering --200--> registered --refresh fails--> unavailable
+ *      ^                     |                    ^                             |
+ *      |                     +--403/404/...--> failed        site answers again-+
+ *      +---------------------------- disable (from any status) -----------------+
+ */
+import type { RegistrationManager, RegistrationStatus, RegistrationStatusEvent } from '../registrar-client/index.ts';
+import type { ConnectionSettings, SipTransportName } from './config/index.ts';
+import { completeSettings, type ConnectionInput } from './connection-settings.ts';
+import { TypedEvents } from './typed-events.ts';
+
+export type ConnectionStatus = RegistrationStatus;
+
+/** ConnectionEventArgs. */
+export interface ConnectionStatusChanged {
+  readonly connectionId: number;
+  readonly status: ConnectionStatus;
+  readonly previousStatus: ConnectionStatus;
+  /** SIP code behind the change (408 timeout, 503 transport error, 401/403 ...). */
+  readonly code: number | undefined;
+  readonly reason: string | undefined;
+}
+
+export interface ConnectionInfo {
+  readonly id: number;
+  readonly user: string;
+  /** host:port as configured (IPv6 in brackets). */
+  readonly server: string;
+  readonly transport: SipTransportName;
+  readonly status: ConnectionStatus;
+  readonly enabled: boolean;
+  /** Seconds the registrar granted, while registered. */
+  readonly registrationExpires: number | undefined;
+  /** When the binding runs out (epoch ms), while registered. */
+  readonly registrationExpiresAt: number | undefined;
+  readonly lastCode: number | undefined;
+  readonly lastReason: string | undefined;
+  readonly settings: Readonly<ConnectionSettings>;
+}
+
+export interface ConnectionEvents extends Record<string, unknown> {
+  connectionStatusChanged: ConnectionStatusChanged;
+}
+
+export class ConnectionError extends Error {
+  override readonly name = 'ConnectionError';
+}
+
+interface Entry {
+  settings: ConnectionSettings;
+  enabled: boolean;
+}
+
+export class ConnectionManager extends TypedEvents<ConnectionEvents> {
+  readonly #registrations: RegistrationManager;
+  readonly #entries = new Map<number, Entry>();
+  /** Converts the registration layer's clock to wall time for registrationExpiresAt. */
+  readonly #toEpoch: (clockMs: number) => number;
+
+  /** @internal Built by Phone. */
+  constructor(registrations: RegistrationManager, toEpoch: (clockMs: number) => number) {
+    super();
+    this.#registrations = registrations;
+    this.#toEpoch = toEpoch;
+  }
+
+  /** @internal Status events of the registration layer, re-emitted as ConnectionEventArgs. */
+  readonly onRegistrationStatus = (event: RegistrationStatusEvent): void => {
+    if (typeof event.id !== 'number' || !this.#entries.has(event.id)) return;
+    this.emit('connectionStatusChanged', {
+      connectionId: event.id,
+      status: event.status,
+      previousStatus: event.previous,
+      code: event.code,
+      reason: event.reason,
+    });
+  };
+
+  /** Adds a connection (disabled until enabled, or until Phone.start() for configured ones). */
+  addConnection(id: number, input: ConnectionInput | ConnectionSettings): ConnectionInfo {
+    if (!Number.isInteger(id) || id < 0) throw new ConnectionError(`connection id must be a whole number >= 0, got ${id}`);
+    if (this.#entries.has(id)) throw new ConnectionError(`connection ${id} exists already`);
+    const settings = completeSettings(input);
+    this.#registrations.add(id, settings);
+    this.#entries.set(id, { settings, enabled: false });
+    return this.connection(id)!;
+  }
+
+  /** Starts registering (at once, with the same priority as every other connection). */
+  enableConnection(id: number): void {
+    const entry = this.#entry(id);
+    entry.enabled = true;
+    this.#registrations.start(id);
+  }
+
+  /** Unregisters (Expires: 0 when the site is reachable) and stops every timer of the connection. */
+  disableConnection(id: number): void {
+    const entry = this.#entry(id);
+    entry.enabled = false;
+    this.#registrations.stop(id);
+  }
+
+  /** Disables and forgets the connection. */
+  removeConnection(id: number): void {
+    this.#entry(id);
+    this.#registrations.remove(id);
+    this.#entries.delete(id);
+  }
+
+  /** The connection collection, by id. */
+  get connections(): ConnectionInfo[] {
+    return [...this.#entries.keys()].sort((a, b) => a - b).map((id) => this.connection(id)!);
+  }
+
+  connection(id: number): ConnectionInfo | undefined {
+    const entry = this.#entries.get(id);
+    const info = this.#registrations.info(id);
+    if (entry === undefined || info === undefined) return undefined;
+    const { settings } = entry;
+    const host = settings.server.host.includes(':') ? `[${settings.server.host}]` : settings.server.host;
+    return {
+      id,
+      user: settings.user,
+      server: `${host}:${settings.server.port}`,
+      transport: settings.transport,
+      status: info.status,
+      enabled: entry.enabled,
+      registrationExpires: info.status === 'registered' ? info.expires : undefined,
+      registrationExpiresAt: info.status === 'registered' && info.expiresAt !== undefined ? this.#toEpoch(info.expiresAt) : undefined,
+      lastCode: info.code,
+      lastReason: info.reason,
+      settings,
+    };
+  }
+
+  /** Ids of the connections that are registered now (for dialling and failover). */
+  registeredIds(): number[] {
+    return this.connections.filter((c) => c.status === 'registered').map((c) => c.id);
+  }
+
+  #entry(id: number): Entry {
+    const entry = this.#entries.get(id);
+    if (entry === undefined) throw new ConnectionError(`no connection ${id}`);
+    return entry;
+  }
+}

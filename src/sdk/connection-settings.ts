@@ -1,0 +1,73 @@
+/**
+ * Settings of one connection given in code (`addConnection`), completed with
+ * the same defaults and checks as a SipEndpoint.config file gives them.
+ */
+import { CONNECTION_DEFAULTS, parseServer, type ConnectionSettings, type SipTransportName } from './config/index.ts';
+
+export interface ConnectionInput {
+  user: string;
+  /** "host:port", "host", "[v6]:port", or { host, port }. */
+  server: string | { host: string; port?: number };
+  transport?: SipTransportName | 'UDP' | 'TCP' | 'TLS';
+  displayName?: string;
+  domain?: string;
+  password?: string;
+  authUsername?: string;
+  reregisterInSeconds?: number;
+  minimumRetrySeconds?: number;
+  maximumRetrySeconds?: number;
+  sendKeepAlive?: boolean;
+  useRport?: boolean;
+  extra?: Record<string, string>;
+}
+
+export class ConnectionSettingsError extends Error {
+  override readonly name = 'ConnectionSettingsError';
+}
+
+function seconds(value: number | undefined, fallback: number, name: string): number {
+  const result = value ?? fallback;
+  if (!Number.isInteger(result) || result < 1) throw new ConnectionSettingsError(`${name} must be a whole number of seconds >= 1, got ${result}`);
+  return result;
+}
+
+export function completeSettings(input: ConnectionInput | ConnectionSettings): ConnectionSettings {
+  if (typeof input.user !== 'string' || input.user === '') throw new ConnectionSettingsError('user must be a non-empty string');
+  const transport = (input.transport ?? CONNECTION_DEFAULTS.transport).toLowerCase() as SipTransportName;
+  if (transport !== 'udp' && transport !== 'tcp' && transport !== 'tls') throw new ConnectionSettingsError(`unknown transport ${String(input.transport)}`);
+  const defaultPort = transport === 'tls' ? CONNECTION_DEFAULTS.tlsPort : CONNECTION_DEFAULTS.port;
+  let host: string;
+  let uriHost: string;
+  let port: number;
+  if (typeof input.server === 'string') {
+    const parsed = parseServer(input.server);
+    if (typeof parsed === 'string') throw new ConnectionSettingsError(`server ${JSON.stringify(input.server)}: ${parsed}`);
+    host = parsed.host;
+    uriHost = parsed.uriHost;
+    port = parsed.port ?? defaultPort;
+  } else {
+    host = input.server.host.replace(/^\[(.*)\]$/, '$1');
+    uriHost = host.includes(':') ? `[${host}]` : host;
+    port = input.server.port ?? defaultPort;
+  }
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConnectionSettingsError(`server port ${port} out of range`);
+  const minimumRetrySeconds = seconds(input.minimumRetrySeconds, CONNECTION_DEFAULTS.minimumRetrySeconds, 'minimumRetrySeconds');
+  const maximumRetrySeconds = seconds(input.maximumRetrySeconds, CONNECTION_DEFAULTS.maximumRetrySeconds, 'maximumRetrySeconds');
+  if (minimumRetrySeconds > maximumRetrySeconds) throw new ConnectionSettingsError('minimumRetrySeconds must not exceed maximumRetrySeconds');
+  const settings: ConnectionSettings = {
+    user: input.user,
+    server: { host, port },
+    transport,
+    domain: input.domain ?? uriHost,
+    authUsername: input.authUsername ?? input.user,
+    reregisterInSeconds: seconds(input.reregisterInSeconds, CONNECTION_DEFAULTS.reregisterInSeconds, 'reregisterInSeconds'),
+    minimumRetrySeconds,
+    maximumRetrySeconds,
+    sendKeepAlive: input.sendKeepAlive ?? CONNECTION_DEFAULTS.sendKeepAlive,
+    useRport: input.useRport ?? CONNECTION_DEFAULTS.useRport,
+    extra: { ...(input.extra ?? {}) },
+  };
+  if (input.displayName !== undefined) settings.displayName = input.displayName;
+  if (input.password !== undefined) settings.password = input.password;
+  return settings;
+}
