@@ -1,11 +1,15 @@
 #!/usr/bin/env node
-/** The sip-endpoint command line: `lint`, `conformance` (more commands come with the SDK). */
+/** The sip-endpoint command line: `phone`, `quickstart`, `lint`, `conformance`. */
 import { runLint } from './lint.ts';
 import { runConformanceTable } from './conformance-table.ts';
+import { runPhoneShell } from './phone-shell.ts';
+import { runQuickStart } from './quickstart.ts';
 
 const USAGE = `usage:
-  cli lint [--json] FILE...   check SIP messages (one datagram per file)
-  cli conformance             lint the bundled RFC 4475 torture corpus and print the table
+  cli phone --config FILE [--events json]   the softphone shell (commands on stdin)
+  cli quickstart [--config FILE]            the QuickStart demo (npm start)
+  cli lint [--json] FILE...                 check SIP messages (one datagram per file)
+  cli conformance                           lint the bundled RFC 4475 torture corpus and print the table
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -15,6 +19,10 @@ async function main(argv: string[]): Promise<number> {
       return runLint(rest);
     case 'conformance':
       return runConformanceTable();
+    case 'phone':
+      return runPhoneShell(rest);
+    case 'quickstart':
+      return runQuickStart(rest);
     default:
       process.stderr.write(USAGE);
       return command === undefined || command === '--help' ? 0 : 2;

@@ -1,0 +1,144 @@
+/**
+ * `cli phone --config FILE [--events json]`: the softphone shell of the
+ * DESIGN.md contract. Commands on stdin, one a line: connections, enable ID,
+ * disable ID, remove ID, dial/answer/hold/retrieve/hangup (calls: not yet),
+ * quit. Events on stdout: one JSON object a line with --events json, else a
+ * readable line. quit, end of input, SIGINT and SIGTERM unregister and exit.
+ */
+import { createInterface } from 'node:readline';
+import { ConfigError, Phone, type ConnectionInfo, type ConnectionStatusChanged } from '../sdk/index.ts';
+
+export interface ShellOptions {
+  configPath: string;
+  json: boolean;
+}
+
+export function parseShellArgs(args: string[]): ShellOptions | string {
+  let configPath: string | undefined;
+  let json = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--config') configPath = args[++i];
+    else if (arg === '--events') {
+      const value = args[++i];
+      if (value !== 'json' && value !== 'text') return `--events takes json or text, got ${String(value)}`;
+      json = value === 'json';
+    } else return `unknown argument ${arg}`;
+  }
+  if (configPath === undefined) return 'usage: cli phone --config FILE [--events json]';
+  return { configPath, json };
+}
+
+export async function runPhoneShell(args: string[]): Promise<number> {
+  const options = parseShellArgs(args);
+  if (typeof options === 'string') {
+    process.stderr.write(`${options}\n`);
+    return 2;
+  }
+  const out = (event: Record<string, unknown>, text: string): void => {
+    process.stdout.write(`${options.json ? JSON.stringify(event) : text}\n`);
+  };
+  let phone: Phone;
+  try {
+    phone = await Phone.fromConfigFile(options.configPath);
+  } catch (error) {
+    const message = error instanceof ConfigError ? error.message : `cannot start the phone: ${(error as Error).message}`;
+    process.stderr.write(`${message}\n`);
+    return 2;
+  }
+  phone.connections.on('connectionStatusChanged', (event) => out({ event: 'connectionStatusChanged', ...event }, describeChange(event)));
+  phone.start();
+
+  let closing: Promise<number> | undefined;
+  const quit = (): Promise<number> =>
+    (closing ??= phone.close().then(() => {
+      out({ event: 'closed' }, 'phone closed: every connection unregistered');
+      return 0;
+    }));
+  const lines = createInterface({ input: process.stdin, terminal: false });
+  // A signal ends the command loop; the code after it unregisters and exits.
+  const onSignal = (): void => lines.close();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  for await (const line of lines) {
+    const [command, ...rest] = line.trim().split(/\s+/);
+    if (command === undefined || command === '') continue;
+    if (command === 'quit' || command === 'exit') break;
+    try {
+      runCommand(phone, command, rest, out);
+    } catch (error) {
+      out({ event: 'error', command, message: (error as Error).message }, `error: ${(error as Error).message}`);
+    }
+    if (closing !== undefined) break;
+  }
+  lines.close();
+  // Stop reading stdin so that the process can exit.
+  process.stdin.destroy();
+  const code = await quit();
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  return code;
+}
+
+type Out = (event: Record<string, unknown>, text: string) => void;
+
+function runCommand(phone: Phone, command: string, args: string[], out: Out): void {
+  const id = (): number => {
+    const value = Number(args[0]);
+    if (args[0] === undefined || !Number.isInteger(value)) throw new Error(`${command} needs a connection id`);
+    return value;
+  };
+  switch (command) {
+    case 'connections': {
+      const list = phone.connections.connections.map(connectionJson);
+      out({ event: 'connections', connections: list }, phone.connections.connections.map(describeConnection).join('\n') || 'no connections');
+      return;
+    }
+    case 'enable':
+      phone.connections.enableConnection(id());
+      return;
+    case 'disable':
+      phone.connections.disableConnection(id());
+      return;
+    case 'remove': {
+      const removed = id();
+      phone.connections.removeConnection(removed);
+      out({ event: 'connectionRemoved', connectionId: removed }, `connection ${removed} removed`);
+      return;
+    }
+    case 'dial':
+    case 'answer':
+    case 'hold':
+    case 'retrieve':
+    case 'hangup':
+      throw new Error(`${command}: calls are not available in this release yet`);
+    default:
+      throw new Error(`unknown command ${command} (connections, enable ID, disable ID, remove ID, quit)`);
+  }
+}
+
+function connectionJson(c: ConnectionInfo): Record<string, unknown> {
+  return {
+    id: c.id,
+    user: c.user,
+    server: c.server,
+    transport: c.transport,
+    status: c.status,
+    enabled: c.enabled,
+    expires: c.registrationExpires ?? null,
+    lastCode: c.lastCode ?? null,
+    lastReason: c.lastReason ?? null,
+  };
+}
+
+export function describeConnection(c: ConnectionInfo): string {
+  const last = c.lastCode === undefined ? '' : `, last ${c.lastCode} ${c.lastReason ?? ''}`.trimEnd();
+  const expires = c.registrationExpires === undefined ? '' : `, expires in ${c.registrationExpires} s`;
+  return `connection ${c.id}: ${c.user}@${c.server} ${c.transport.toUpperCase()} ${c.status}${expires}${last}`;
+}
+
+export function describeChange(e: ConnectionStatusChanged): string {
+  const why = e.code === undefined ? (e.reason ? ` (${e.reason})` : '') : ` (${e.code}${e.reason ? ` ${e.reason}` : ''})`;
+  return `connection ${e.connectionId}: ${e.previousStatus} -> ${e.status}${why}`;
+}
