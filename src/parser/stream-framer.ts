@@ -138,7 +138,9 @@ export class StreamFramer {
 }
 
 /** Offset just past the empty line that ends the header section, or -1. */
-function findHeaderEnd(buf: Uint8Array, start: number, end: number): number {
+function findHeaderEnd(buffer: Uint8Array, start: number, end: number): number {
+  // A view that ends at `end`: indexOf must not scan the buffer's unused capacity (quadratic on 1-byte pushes).
+  const buf = buffer.subarray(0, end);
   let lf = buf.indexOf(LF, start);
   while (lf >= 0 && lf < end) {
     if (lf + 1 < end && buf[lf + 1] === LF) return lf + 2;
@@ -151,7 +153,8 @@ function findHeaderEnd(buf: Uint8Array, start: number, end: number): number {
 const CONTENT_LENGTH = 'content-length';
 
 /** Reads Content-Length (or "l") from the raw header bytes; 0 when absent. */
-function findContentLength(buf: Uint8Array, start: number, end: number): number {
+function findContentLength(buffer: Uint8Array, start: number, end: number): number {
+  const buf = buffer.subarray(0, end);
   let value = -1;
   let line = buf.indexOf(LF, start) + 1;
   while (line > 0 && line < end) {

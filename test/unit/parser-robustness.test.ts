@@ -19,7 +19,7 @@ import { SipParseError, StreamFramer, parseMessage, serializeMessage, validateMe
 import { parseSdp } from '../../src/parser/sdp/index.ts';
 import { crashCount, runCampaign } from '../fuzz/campaign.ts';
 import { fuzzOne, MESSAGE_GETTERS, type Finding } from '../fuzz/fuzz-one.ts';
-import { isOpen, KNOWN_FINDINGS, knownFindingOf } from '../fuzz/known-findings.ts';
+import { isOpen, KNOWN_FINDINGS, knownFindingOf, knownIgnored } from '../fuzz/known-findings.ts';
 import { Rng } from '../fuzz/mutate.ts';
 
 const enc = new TextEncoder();
@@ -45,7 +45,7 @@ test('fuzz: 30,000 seeded cases, no crash and no hang', () => {
     );
   }
   for (const id of tolerated) console.warn(`  parser-robustness: known finding ${id} still reproduces (test/fuzz/FINDINGS.md)`);
-  for (const known of KNOWN_FINDINGS) {
+  for (const known of knownIgnored ? [] : KNOWN_FINDINGS) {
     if (!tolerated.has(known.id)) console.warn(`  parser-robustness: known finding ${known.id} no longer seen: remove it from test/fuzz/known-findings.ts`);
   }
   assert.is(stats.cases, 30_000);
@@ -401,13 +401,15 @@ regression('F3', 'a blank continuation line does not leave CRLF in the value, no
   assert.equal(again.body, message.body);
 });
 
-regression('F4', 'StreamFramer is linear when a peer sends a 60 KB header section a byte at a time', () => {
-  const head = enc.encode(`OPTIONS sip:b@h SIP/2.0\r\n${'x:y\n'.repeat(15_000)}`);
-  const framer = new StreamFramer();
-  const ms = performance.now();
+regression('F4', 'StreamFramer stays linear when a peer sends a header section a byte at a time', () => {
+  // 512 KB under a raised limit: linear is well under a second, the quadratic rescan took 17 s.
+  const head = enc.encode(`OPTIONS sip:b@h SIP/2.0\r\n${'x:y\n'.repeat(131_072)}`);
+  const framer = new StreamFramer({ maxMessageBytes: 1 << 20 });
+  const t0 = performance.now();
   for (let at = 0; at < head.length; at++) framer.push(head.subarray(at, at + 1));
-  const elapsed = performance.now() - ms;
-  assert.ok(elapsed < HANG_GUARD_MS, `${elapsed.toFixed(0)} ms for ${head.length} one-byte pushes`);
+  const ms = performance.now() - t0;
+  assert.ok(ms < HANG_GUARD_MS, `${ms.toFixed(0)} ms for ${head.length} one-byte pushes`);
+  assert.is(framer.buffered, head.length);
 });
 
 regression('F7', 'a folded Call-ID is unfolded (or rejected), never returned with CRLF inside', () => {
@@ -436,7 +438,9 @@ regression('F9', 'unfolding is linear: 16 KB of blanks before a fold, in From an
 // Why: a regular expression with ambiguous repetition (nested quantifiers,
 // overlapping alternatives, an unanchored run like /[ \t]+$/) backtracks
 // super-linearly on crafted input, the classic way a parser turns a 64 KB
-// datagram into seconds of CPU. The design prefers lookup tables; each regex
+// datagram into seconds of CPU (F9 in test/fuzz/FINDINGS.md: the unfolding
+// regex /[ \t]*\r?\n[ \t]+/g took 1.5 s on 30,000 blanks and made
+// parseMessage spend 233 ms on one 32 KB datagram). The design prefers lookup tables; each regex
 // that remains is listed here after review, so a new one fails this test until
 // someone has looked at it (and added it below with the reason it is linear).
 // Each is also run on long pathological strings as a second line of defence.
@@ -451,9 +455,6 @@ const REVIEWED_REGEXES: Record<string, string> = {
   [String.raw`scan.ts /\\([\s\S])/g`]: 'fixed two-char matches',
   [String.raw`scan.ts /(["\\])/g`]: 'one character class, one char per match',
   [String.raw`headers/name-addr.ts /(["\\])/g`]: 'one character class, one char per match',
-  [String.raw`message.ts /[ \t]*\r?\n[ \t]+/g`]: 'F9: NOT linear: [ \\t]* is retried from every blank of a run that no line break follows',
-  [String.raw`headers/name-addr.ts /[ \t]*\r?\n[ \t]+/g`]: 'F9: NOT linear (the pattern of message.ts)',
-  [String.raw`scan.ts /[ \t]*\r?\n[ \t]+/g`]: 'F9: NOT linear (the pattern of message.ts)',
 };
 
 const PARSER_DIR = fileURLToPath(new URL('../../src/parser/', import.meta.url));
