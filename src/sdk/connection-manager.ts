@@ -53,11 +53,15 @@ export class ConnectionError extends Error {
 interface Entry {
   settings: ConnectionSettings;
   enabled: boolean;
+  /** The last SIP code and reason seen (kept when a later change carries none, e.g. disable). */
+  lastCode: number | undefined;
+  lastReason: string | undefined;
 }
 
 export class ConnectionManager extends TypedEvents<ConnectionEvents> {
   readonly #registrations: RegistrationManager;
   readonly #entries = new Map<number, Entry>();
+  #closed = false;
   /** Converts the registration layer's clock to wall time for registrationExpiresAt. */
   readonly #toEpoch: (clockMs: number) => number;
 
@@ -70,7 +74,12 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
 
   /** @internal Status events of the registration layer, re-emitted as ConnectionEventArgs. */
   readonly onRegistrationStatus = (event: RegistrationStatusEvent): void => {
-    if (typeof event.id !== 'number' || !this.#entries.has(event.id)) return;
+    const entry = typeof event.id === 'number' ? this.#entries.get(event.id) : undefined;
+    if (entry === undefined || typeof event.id !== 'number') return;
+    if (event.code !== undefined) {
+      entry.lastCode = event.code;
+      entry.lastReason = event.reason;
+    }
     this.emit('connectionStatusChanged', {
       connectionId: event.id,
       status: event.status,
@@ -82,11 +91,12 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
 
   /** Adds a connection (disabled until enabled, or until Phone.start() for configured ones). */
   addConnection(id: number, input: ConnectionInput | ConnectionSettings): ConnectionInfo {
+    if (this.#closed) throw new ConnectionError('the phone is closed');
     if (!Number.isInteger(id) || id < 0) throw new ConnectionError(`connection id must be a whole number >= 0, got ${id}`);
     if (this.#entries.has(id)) throw new ConnectionError(`connection ${id} exists already`);
     const settings = completeSettings(input);
     this.#registrations.add(id, settings);
-    this.#entries.set(id, { settings, enabled: false });
+    this.#entries.set(id, { settings, enabled: false, lastCode: undefined, lastReason: undefined });
     return this.connection(id)!;
   }
 
@@ -113,13 +123,25 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
 
   /** The connection collection, by id. */
   get connections(): ConnectionInfo[] {
-    return [...this.#entries.keys()].sort((a, b) => a - b).map((id) => this.connection(id)!);
+    const list: ConnectionInfo[] = [];
+    for (const id of [...this.#entries.keys()].sort((a, b) => a - b)) {
+      const info = this.connection(id);
+      if (info !== undefined) list.push(info);
+    }
+    return list;
+  }
+
+  /** @internal Phone.close(): the registrations are gone; the collection stays readable, every connection disabled. */
+  markClosed(): void {
+    this.#closed = true;
+    for (const entry of this.#entries.values()) entry.enabled = false;
   }
 
   connection(id: number): ConnectionInfo | undefined {
     const entry = this.#entries.get(id);
-    const info = this.#registrations.info(id);
-    if (entry === undefined || info === undefined) return undefined;
+    if (entry === undefined) return undefined;
+    // After close() the registration layer has forgotten the connection: it is disabled.
+    const info = this.#registrations.info(id) ?? { status: 'disabled' as const, code: undefined, reason: undefined, expires: undefined, expiresAt: undefined };
     const { settings } = entry;
     const host = settings.server.host.includes(':') ? `[${settings.server.host}]` : settings.server.host;
     return {
@@ -131,8 +153,8 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
       enabled: entry.enabled,
       registrationExpires: info.status === 'registered' ? info.expires : undefined,
       registrationExpiresAt: info.status === 'registered' && info.expiresAt !== undefined ? this.#toEpoch(info.expiresAt) : undefined,
-      lastCode: info.code,
-      lastReason: info.reason,
+      lastCode: info.code ?? entry.lastCode,
+      lastReason: info.code === undefined ? entry.lastReason : info.reason,
       settings,
     };
   }
@@ -143,6 +165,7 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
   }
 
   #entry(id: number): Entry {
+    if (this.#closed) throw new ConnectionError('the phone is closed');
     const entry = this.#entries.get(id);
     if (entry === undefined) throw new ConnectionError(`no connection ${id}`);
     return entry;

@@ -2,6 +2,7 @@
  * Settings of one connection given in code (`addConnection`), completed with
  * the same defaults and checks as a SipEndpoint.config file gives them.
  */
+import { resolveSettings } from '../registrar-client/index.ts';
 import { CONNECTION_DEFAULTS, parseServer, type ConnectionSettings, type SipTransportName } from './config/index.ts';
 
 export interface ConnectionInput {
@@ -33,7 +34,7 @@ function seconds(value: number | undefined, fallback: number, name: string): num
 
 export function completeSettings(input: ConnectionInput | ConnectionSettings): ConnectionSettings {
   if (typeof input.user !== 'string' || input.user === '') throw new ConnectionSettingsError('user must be a non-empty string');
-  const transport = (input.transport ?? CONNECTION_DEFAULTS.transport).toLowerCase() as SipTransportName;
+  const transport = String(input.transport ?? CONNECTION_DEFAULTS.transport).toLowerCase() as SipTransportName;
   if (transport !== 'udp' && transport !== 'tcp' && transport !== 'tls') throw new ConnectionSettingsError(`unknown transport ${String(input.transport)}`);
   const defaultPort = transport === 'tls' ? CONNECTION_DEFAULTS.tlsPort : CONNECTION_DEFAULTS.port;
   let host: string;
@@ -69,5 +70,11 @@ export function completeSettings(input: ConnectionInput | ConnectionSettings): C
   };
   if (input.displayName !== undefined) settings.displayName = input.displayName;
   if (input.password !== undefined) settings.password = input.password;
+  // The registration layer's own checks (user part, host, domain, period caps), reported as settings errors.
+  try {
+    resolveSettings(settings);
+  } catch (error) {
+    throw new ConnectionSettingsError((error as Error).message);
+  }
   return settings;
 }

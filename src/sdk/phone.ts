@@ -63,7 +63,7 @@ export class Phone {
 
   static async create(config: PhoneConfig, options: PhoneOptions = {}): Promise<Phone> {
     const settings = config.connections.map((connection) => completeSettings(connection));
-    const host = options.localHost ?? (settings.every((s) => isLoopback(s.server.host)) ? '127.0.0.1' : '0.0.0.0');
+    const host = options.localHost ?? (settings.length > 0 && settings.every((s) => isLoopback(s.server.host)) ? '127.0.0.1' : '0.0.0.0');
     const port = options.localPort ?? 0;
     // UDP and TCP always: a connection added later may use either; TLS when we hold a certificate.
     const listeners: Array<{ transport: TransportKind; host: string; port: number }> = [
@@ -72,7 +72,16 @@ export class Phone {
     ];
     if (options.tls?.cert !== undefined && options.tls.key !== undefined) listeners.push({ transport: 'tls', host, port: 0 });
     const transport = await SipTransportLayer.create({ listeners, ...(options.tls ? { tls: options.tls } : {}) });
-    const clock = options.clock ?? new SystemClock();
+    try {
+      return Phone.#assemble(transport, settings, options);
+    } catch (error) {
+      // Nothing may stay open behind a failed create().
+      await transport.close();
+      throw error;
+    }
+  }
+
+  static #assemble(transport: SipTransportLayer, settings: ConnectionSettings[], options: PhoneOptions): Phone {    const clock = options.clock ?? new SystemClock();
     const random = options.random ?? Math.random;
     const transactions = new TransactionLayer({
       transport,
@@ -128,6 +137,7 @@ export class Phone {
       }),
     ]);
     clearTimeout(timer);
+    this.connections.markClosed();
     this.transactions.close();
     await this.transport.close();
   }

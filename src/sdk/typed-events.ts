@@ -9,6 +9,7 @@ export type Handler<T> = (payload: T) => void;
 
 export class TypedEvents<Events extends EventMap> {
   readonly #handlers = new Map<keyof Events, Set<Handler<never>>>();
+  readonly #onceWrappers = new WeakMap<Handler<unknown>, Handler<unknown>>();
   #onHandlerError: (error: unknown, event: keyof Events) => void = (error, event) => {
     console.error(`sip-endpoint: a ${String(event)} handler threw:`, error);
   };
@@ -21,15 +22,22 @@ export class TypedEvents<Events extends EventMap> {
   }
 
   once<K extends keyof Events>(event: K, handler: Handler<Events[K]>): () => void {
-    const off = this.on(event, (payload) => {
-      off();
+    const wrapper: Handler<Events[K]> = (payload) => {
+      this.off(event, handler);
       handler(payload);
-    });
-    return off;
+    };
+    this.#onceWrappers.set(handler as Handler<unknown>, wrapper as Handler<unknown>);
+    this.on(event, wrapper);
+    return () => this.off(event, handler);
   }
 
+  /** Removes a handler added with on() or once(). */
   off<K extends keyof Events>(event: K, handler: Handler<Events[K]>): void {
-    this.#handlers.get(event)?.delete(handler as Handler<never>);
+    const set = this.#handlers.get(event);
+    if (set === undefined) return;
+    const wrapper = this.#onceWrappers.get(handler as Handler<unknown>);
+    if (wrapper !== undefined && set.delete(wrapper as Handler<never>)) this.#onceWrappers.delete(handler as Handler<unknown>);
+    set.delete(handler as Handler<never>);
   }
 
   /** Where handler errors go (default console.error). */
