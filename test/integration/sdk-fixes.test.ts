@@ -22,7 +22,7 @@ test('a Phone.create that fails on a setting closes the sockets it opened', asyn
       await Phone.create({ connections: [connection] });
       assert.unreachable(`must refuse ${JSON.stringify(connection)}`);
     } catch (error) {
-      assert.instance(error, (error: unknown) => error instanceof ConnectionSettingsError);
+      assert.instance(error, ConnectionSettingsError);
     }
   }
   await new Promise((resolve) => setTimeout(resolve, 50));
