@@ -68,8 +68,10 @@ export class SipMessage {
   readonly status: number | undefined;
   readonly reasonPhrase: string | undefined;
   readonly version: string;
-  /** The body bytes (a view into the input). */
-  readonly body: Uint8Array;
+  readonly #bytes: Uint8Array;
+  readonly #bodyStart: number;
+  readonly #bodyLength: number;
+  #body: Uint8Array | undefined;
   /** Content-Length as declared, or the body length when absent. */
   readonly contentLength: number;
   /** True when the message had no Content-Length header. */
@@ -97,7 +99,9 @@ export class SipMessage {
     src: Src;
     index: number[];
     count: number;
-    body: Uint8Array;
+    bytes: Uint8Array;
+    bodyStart: number;
+    bodyLength: number;
     contentLength: number;
     contentLengthMissing: boolean;
     limits: ParseLimits;
@@ -111,10 +115,21 @@ export class SipMessage {
     this.#src = init.src;
     this.#index = init.index;
     this.#count = init.count;
-    this.body = init.body;
+    this.#bytes = init.bytes;
+    this.#bodyStart = init.bodyStart;
+    this.#bodyLength = init.bodyLength;
     this.contentLength = init.contentLength;
     this.contentLengthMissing = init.contentLengthMissing;
     this.limits = init.limits;
+  }
+
+  /** The body bytes: a view into the input, made on first access (a plain Uint8Array even for a Buffer input). */
+  get body(): Uint8Array {
+    return (this.#body ??= new Uint8Array(this.#bytes.buffer, this.#bytes.byteOffset + this.#bodyStart, this.#bodyLength));
+  }
+
+  get bodyLength(): number {
+    return this.#bodyLength;
   }
 
   get isRequest(): boolean {

@@ -194,8 +194,9 @@ function parseUnchecked(bytes: Uint8Array, options: ParseOptions): SipMessage {
     src,
     index: index.slice(0, used),
     count: used / FieldSlot.Size,
-    // A plain view even when the input is a Buffer (whose subarray is slower and Node-only).
-    body: new Uint8Array(bytes.buffer, bytes.byteOffset + bodyStart, available),
+    bytes,
+    bodyStart,
+    bodyLength: available,
     contentLength: missing ? bodyLength : contentLength,
     contentLengthMissing: missing,
     limits,

@@ -9,7 +9,8 @@ const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const latin1 = new TextDecoder('latin1');
 
 export function decodeOneToOne(bytes: Uint8Array, start: number, end: number, ascii: boolean): string {
-  const view = bytes.subarray(start, end);
+  // No view when the whole input is decoded (the common case): a Buffer's subarray is costly.
+  const view = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
   return ascii ? utf8.decode(view) : latin1.decode(view);
 }
 
