@@ -138,9 +138,14 @@ export class SipTransportLayer implements Transport {
     return transport !== 'udp';
   }
 
-  /** The first listener of that transport, as Via sent-by / Contact. Throws when none is configured. */
+  /**
+   * The first listener of that transport, as Via sent-by / Contact. Throws when none is configured.
+   * TLS without a TLS listener (a client without a certificate of its own) uses the TCP listener's
+   * address: responses and requests back come over the TLS connection we opened (RFC 3261 s18.2.2).
+   */
   localEndpoint(transport: TransportKind): Endpoint {
-    const listener = this.#listeners.find((l) => l.transport === transport);
+    let listener = this.#listeners.find((l) => l.transport === transport);
+    if (listener === undefined && transport === 'tls') listener = this.#listeners.find((l) => l.transport === 'tcp');
     if (listener === undefined) throw new Error(`no ${transport} listener configured`);
     return { transport, host: listener.advertisedHost, port: listener.port };
   }
