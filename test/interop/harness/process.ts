@@ -51,7 +51,13 @@ export async function startPeer(
       running.delete(peer);
       if (child.exitCode !== null || child.signalCode !== null) return;
       killPid(child.pid!, 'SIGTERM');
-      const done = await Promise.race([exited.then(() => true), delay(graceMs).then(() => false)]);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const grace = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), graceMs);
+      });
+      const done = await Promise.race([exited.then(() => true), grace]);
+      // The grace timer must not keep the test process alive once the peer is gone.
+      clearTimeout(timer);
       if (!done) {
         killPid(child.pid!, 'SIGKILL');
         await exited;
