@@ -6,6 +6,8 @@
  */
 import { DEFAULT_LIMITS, formatMessage, parseMessage, parseNameAddr, type MessageParts, type SipMessage } from '../parser/index.ts';
 import type { TuResponseEvent } from './events.ts';
+import type { Received } from '../transport/types.ts';
+import { responseViaFields } from '../transport/response-target.ts';
 
 export interface ResponseOptions {
   /** Reason phrase; the default one for the status otherwise. */
@@ -76,4 +78,22 @@ export function tuResponse(parts: MessageParts): TuResponseEvent {
     }
   }
   return { type: 'tuResponse', status, bytes: formatMessage(parts), toTag };
+}
+
+/**
+ * RFC 3581 s4 / RFC 3261 s18.2.1: the top Via of a response carries
+ * `received` (when the source address differs from sent-by) and the source
+ * port in `rport` (when the request asked for it). Applied when the TU copied
+ * the request's top Via field unchanged (as responseParts() does).
+ */
+export function withReceivedVia(parts: MessageParts, received: Received): MessageParts {
+  const index = parts.headers.findIndex(([name]) => name.toLowerCase() === 'via' || name === 'v');
+  if (index < 0) return parts;
+  const original = received.message.headerFields('via')[0];
+  if (original === undefined || parts.headers[index]![1] !== original) return parts;
+  const annotated = responseViaFields(received)[0]!;
+  if (annotated === original) return parts;
+  const headers = parts.headers.slice();
+  headers[index] = [parts.headers[index]![0], annotated];
+  return { ...parts, headers };
 }

@@ -18,7 +18,7 @@ import type { Received, TransportError } from '../transport/types.ts';
 import type { ServerInviteEvent, ServerInviteTimer, TimerEvent, TuResponseEvent } from './events.ts';
 import { StateMachine, type MachineTables } from './machine.ts';
 import type { ResponseRoute } from './response-target.ts';
-import { responseParts, tuResponse } from './responses.ts';
+import { responseParts, tuResponse, withReceivedVia } from './responses.ts';
 import { backoff } from './timers.ts';
 import type { ServerTransactionUser, TransactionContext } from './user.ts';
 
@@ -74,7 +74,7 @@ export class ServerInviteTransaction extends StateMachine<ServerInviteState, Ser
 
   /** Passes a response from the TU (s17.2.1). Throws RangeError for a status outside 100-699. */
   respond(parts: MessageParts): void {
-    this.handle(tuResponse(parts));
+    this.handle(tuResponse(withReceivedVia(parts, this.received)));
   }
 
   protected step(event: ServerInviteEvent | TimerEvent<ServerInviteTimer>): void {

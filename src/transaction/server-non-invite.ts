@@ -14,7 +14,7 @@ import type { Received, TransportError } from '../transport/types.ts';
 import type { ServerNonInviteEvent, ServerNonInviteTimer, TimerEvent, TuResponseEvent } from './events.ts';
 import { StateMachine, type MachineTables } from './machine.ts';
 import type { ResponseRoute } from './response-target.ts';
-import { tuResponse } from './responses.ts';
+import { tuResponse, withReceivedVia } from './responses.ts';
 import type { ServerTransactionUser, TransactionContext } from './user.ts';
 
 export type ServerNonInviteState = 'trying' | 'proceeding' | 'completed' | 'terminated';
@@ -64,7 +64,7 @@ export class ServerNonInviteTransaction extends StateMachine<ServerNonInviteStat
 
   /** Passes a response from the TU (s17.2.2). Throws RangeError for a status outside 100-699. */
   respond(parts: MessageParts): void {
-    this.handle(tuResponse(parts));
+    this.handle(tuResponse(withReceivedVia(parts, this.received)));
   }
 
   protected step(event: ServerNonInviteEvent | TimerEvent<ServerNonInviteTimer>): void {

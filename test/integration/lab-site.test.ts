@@ -9,7 +9,8 @@ import { LabSite } from '../../src/lab/lab-site.ts';
 import { SipTransportLayer } from '../../src/transport/index.ts';
 import { SystemClock, TransactionLayer, type ClientOutcome } from '../../src/transaction/index.ts';
 import { computeDigest, parseDigestAlgorithm } from '../../src/registrar-client/digest/index.ts';
-import type { MessageParts } from '../../src/parser/index.ts';
+import { parseMessage, type MessageParts } from '../../src/parser/index.ts';
+import { createSocket } from 'node:dgram';
 
 async function client(): Promise<{ layer: TransactionLayer; transport: SipTransportLayer }> {
   const transport = await SipTransportLayer.create({ listeners: [{ transport: 'udp', host: '127.0.0.1', port: 0 }] });
@@ -82,6 +83,36 @@ test('challenge, register, 423, refuse, silent and restart', async () => {
   } finally {
     layer.close();
     await transport.close();
+    await site.close();
+  }
+});
+
+test('responses carry received and rport in the top Via (RFC 3581 s4)', async () => {
+  const site = await LabSite.start({ name: 'r', host: '127.0.0.1', users: {} });
+  const socket = createSocket('udp4');
+  try {
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    const port = socket.address().port;
+    const request = [
+      `OPTIONS sip:${site.options.host} SIP/2.0`,
+      'Via: SIP/2.0/UDP 192.0.2.9:5099;branch=z9hG4bKrport1;rport',
+      'From: <sip:a@example.com>;tag=1',
+      'To: <sip:b@example.com>',
+      'Call-ID: rport-test',
+      'CSeq: 1 OPTIONS',
+      'Max-Forwards: 70',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+    const answer = new Promise<Buffer>((resolve) => socket.once('message', resolve));
+    socket.send(request, site.port, '127.0.0.1');
+    const response = parseMessage(new Uint8Array(await answer));
+    assert.is(response.status, 200);
+    assert.is(response.topVia!.rport, port);
+    assert.is(response.topVia!.received, '127.0.0.1');
+  } finally {
+    socket.close();
     await site.close();
   }
 });
