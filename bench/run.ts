@@ -16,6 +16,7 @@ import { progress, type PartModule, type PartResult } from './part.ts';
 /** The parts, in the order `npm run bench` runs them. To add one: a line here. */
 const parts: Record<string, () => Promise<PartModule>> = {
   parser: () => import('./parser/index.ts'),
+  stack: () => import('./stack/index.ts'),
 };
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
