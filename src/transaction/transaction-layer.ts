@@ -247,12 +247,17 @@ export class TransactionLayer {
   }
 }
 
+// Random words come from Web Crypto in batches: one getRandomValues call per
+// 256 words instead of one per call (it was ~15% of a busy client's CPU).
+const randomPool = new Uint32Array(256);
+let randomLeft = 0;
+
 function defaultRandom(): number {
   const crypto = (globalThis as { crypto?: { getRandomValues?: (array: Uint32Array) => Uint32Array } }).crypto;
-  if (crypto?.getRandomValues !== undefined) {
-    const word = new Uint32Array(1);
-    crypto.getRandomValues(word);
-    return word[0]! / 2 ** 32;
+  if (crypto?.getRandomValues === undefined) return Math.random();
+  if (randomLeft === 0) {
+    crypto.getRandomValues(randomPool);
+    randomLeft = randomPool.length;
   }
-  return Math.random();
+  return randomPool[--randomLeft]! / 2 ** 32;
 }

@@ -46,6 +46,15 @@ export class StreamConnection {
   readonly #socket: Socket;
   readonly #framer: StreamFramer;
   readonly #pending: PendingSenders;
+  /**
+   * Senders of responses: a peer that closes its connection normally (FIN)
+   * after our response is not a failure of that response, so they hear only
+   * of resets and errors. Senders of requests also hear of a FIN: no response
+   * will come on this connection.
+   */
+  readonly #responseSenders: PendingSenders;
+  /** The peer closed its side normally (FIN), with no error. */
+  #peerEnded = false;
   readonly #settings: ConnectionSettings;
   readonly #events: ConnectionEvents;
   #queue: Array<{ bytes: Uint8Array; onError: ErrorCallback | undefined }> = [];
@@ -78,6 +87,7 @@ export class StreamConnection {
     this.#events = events;
     this.#framer = new StreamFramer({ maxMessageBytes: settings.maxBufferedBytes });
     this.#pending = new PendingSenders(settings.pendingSenderMs, settings.maxPendingSenders, () => performance.now(), (e) => events.callbackError(e));
+    this.#responseSenders = new PendingSenders(settings.pendingSenderMs, settings.maxPendingSenders, () => performance.now(), (e) => events.callbackError(e));
     socket.on('data', (chunk: Buffer) => this.#guard(() => this.#onData(chunk)));
     socket.on('error', (error: Error) => this.#guard(() => this.#onError(error)));
     socket.on('end', () => this.#guard(() => this.#onEnd()));
@@ -122,8 +132,13 @@ export class StreamConnection {
       this.#queuedBytes += bytes.length;
       return;
     }
-    this.#pending.add(onError);
+    this.#senders(bytes).add(onError);
     this.#socket.write(bytes);
+  }
+
+  #senders(bytes: Uint8Array): PendingSenders {
+    // "SIP/" starts a status line: a response.
+    return bytes[0] === 0x53 && bytes[1] === 0x49 && bytes[2] === 0x50 && bytes[3] === 0x2f ? this.#responseSenders : this.#pending;
   }
 
   /** Sends one RFC 5626 CRLFCRLF ping now and waits pongTimeoutMs for the pong. */
@@ -164,7 +179,7 @@ export class StreamConnection {
     this.#queue = [];
     this.#queuedBytes = 0;
     for (const { bytes, onError } of queue) {
-      this.#pending.add(onError);
+      this.#senders(bytes).add(onError);
       this.#socket.write(bytes);
     }
     if (this.direction === 'outgoing' && this.#settings.keepAlive.intervalMs > 0) this.#schedulePing();
@@ -217,6 +232,7 @@ export class StreamConnection {
   #onEnd(): void {
     if (!this.#closedByUs && this.#error === undefined) {
       this.#error = transportError('ECONNRESET', this.remote, 'connection closed by peer');
+      this.#peerEnded = true;
     }
   }
 
@@ -239,6 +255,8 @@ export class StreamConnection {
     for (const { onError } of queue) if (onError !== undefined) callSafely(onError, queueError, (e) => this.#events.callbackError(e));
     if (error !== undefined && !this.#quiet) this.#pending.fail(error);
     else this.#pending.clear();
+    if (error !== undefined && !this.#quiet && !this.#peerEnded) this.#responseSenders.fail(error);
+    else this.#responseSenders.clear();
     this.#resolveClosed();
     this.#events.closed(this, this.#quiet ? undefined : error);
   }
