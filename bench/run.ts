@@ -17,6 +17,7 @@ import { progress, type PartModule, type PartResult } from './part.ts';
 const parts: Record<string, () => Promise<PartModule>> = {
   parser: () => import('./parser/index.ts'),
   stack: () => import('./stack/index.ts'),
+  register: () => import('./register/index.ts'),
 };
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));

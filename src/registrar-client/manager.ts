@@ -15,11 +15,14 @@
  */
 import type { Clock } from '../transaction/clock.ts';
 import type { Endpoint, TransportKind } from '../transport/types.ts';
-import { Registration, type RegisterSender, type RegistrationContext, type RegistrationInfo } from './registration.ts';
+import { FlightWindow, Registration, type RegisterSender, type RegistrationContext, type RegistrationInfo } from './registration.ts';
 import { DEFAULT_REFRESH_SPREAD } from './scheduler.ts';
 import { resolveSettings, type RegistrationSettings } from './settings.ts';
 import type { RegistrationId, RegistrationStatus, RegistrationStatusEvent } from './status.ts';
 import { DEFAULT_BATCH, TimerHeap } from './timer-heap.ts';
+
+/** REGISTER exchanges in flight at once, by default: enough for thousands a second, few enough for a socket buffer. */
+export const DEFAULT_MAX_IN_FLIGHT = 100;
 
 export interface RegistrationManagerOptions {
   /** Where REGISTERs go (the TransactionLayer). */
@@ -32,6 +35,8 @@ export interface RegistrationManagerOptions {
   readonly onStatusChanged?: (event: RegistrationStatusEvent) => void;
   /** Largest number of REGISTERs sent per clock callback (default 256). */
   readonly batchSize?: number;
+  /** Largest number of REGISTER exchanges in flight at once over all registrations (default 100). */
+  readonly maxInFlight?: number;
   /** Largest fraction by which the first refresh after registering is shortened (default 0.1; 0 = none). */
   readonly refreshSpread?: number;
   /** User-Agent header value; none by default. */
@@ -77,6 +82,7 @@ export class RegistrationManager {
       userAgent: options.userAgent,
       onStatus: (event) => this.#emit(event),
       onIdle: (registration) => this.#onIdle(registration),
+      window: new FlightWindow(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT),
     };
   }
 

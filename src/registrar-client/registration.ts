@@ -49,6 +49,46 @@ export interface RegistrationContext {
   readonly onStatus: (event: RegistrationStatusEvent) => void;
   /** Stopped, with nothing in flight and nothing scheduled. */
   readonly onIdle: (registration: Registration) => void;
+  /** Caps the REGISTER exchanges in flight across all registrations. */
+  readonly window: FlightWindow;
+}
+
+/**
+ * How many REGISTER exchanges (a REGISTER, its challenge and the answer) may
+ * be in flight at once over all registrations. Ten thousand connections
+ * starting together would otherwise put ten thousand REGISTERs on the wire in
+ * a few milliseconds; the replies overflow the socket's receive buffer and
+ * everything waits for retransmissions. A registration that finds the window
+ * full waits in line and is woken through the timer heap when a slot frees.
+ */
+export class FlightWindow {
+  #active = 0;
+  readonly #waiting: Array<{ resume(): void }> = [];
+
+  constructor(readonly limit: number) {}
+
+  get active(): number {
+    return this.#active;
+  }
+
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  tryAcquire(): boolean {
+    if (this.#active >= this.limit) return false;
+    this.#active++;
+    return true;
+  }
+
+  wait(waiter: { resume(): void }): void {
+    this.#waiting.push(waiter);
+  }
+
+  release(): void {
+    this.#active--;
+    this.#waiting.shift()?.resume();
+  }
 }
 
 /** A snapshot for the SDK's connection collection. */
@@ -94,6 +134,10 @@ export class Registration {
   #reason: string | undefined;
   #cseq = 0;
   #inFlight: Sent | undefined;
+  /** Holds a slot of the flight window (from the first REGISTER of an exchange to its end). */
+  #slot = false;
+  /** Contact to unregister, waiting for a slot after stop(). */
+  #unregister: string | undefined;
   /** Clock time the first REGISTER of the current cycle was sent: refreshes count from it. */
   #cycleStart = 0;
   #failures = 0;
@@ -123,7 +167,7 @@ export class Registration {
 
   /** A transaction in flight or a wake-up scheduled. */
   get busy(): boolean {
-    return this.#inFlight !== undefined || this.#ctx.timers.has(this.#entry);
+    return this.#inFlight !== undefined || this.#unregister !== undefined || this.#ctx.timers.has(this.#entry);
   }
 
   get inFlight(): boolean {
@@ -154,6 +198,8 @@ export class Registration {
     this.#enabled = true;
     this.#failures = 0;
     this.#intervalRetries = 0;
+    // An unregister still waiting for a slot is moot: we register the same contact again.
+    this.#unregister = undefined;
     // With an unregister (or an old REGISTER) in flight, its outcome starts us.
     if (this.#inFlight === undefined) this.#ctx.timers.schedule(this.#entry, 0);
     this.#setStatus('registering', undefined, undefined);
@@ -167,15 +213,52 @@ export class Registration {
     this.#ctx.timers.cancel(this.#entry);
     this.#failures = 0;
     if (this.#inFlight === undefined) {
-      if (registered && this.#bound !== undefined) this.#send(0, this.#bound);
-      else this.#granted = undefined;
+      if (registered && this.#bound !== undefined) {
+        this.#unregister = this.#bound;
+        this.#ctx.timers.schedule(this.#entry, 0);
+      } else {
+        this.#granted = undefined;
+      }
     }
     this.#setStatus('disabled', undefined, undefined);
     this.#checkIdle();
   }
 
+  /** @internal The flight window has a slot again: try at the next turn of the heap. */
+  resume(): void {
+    if ((this.#enabled || this.#unregister !== undefined) && this.#inFlight === undefined) this.#ctx.timers.schedule(this.#entry, 0);
+  }
+
+  /** Takes a slot of the flight window, or waits in line for one. */
+  #acquire(): boolean {
+    if (this.#slot) return true;
+    if (!this.#ctx.window.tryAcquire()) {
+      this.#ctx.window.wait(this);
+      return false;
+    }
+    this.#slot = true;
+    return true;
+  }
+
+  /** Gives the slot back once nothing of the exchange is in flight any more. */
+  #releaseIfDone(): void {
+    if (this.#slot && this.#inFlight === undefined) {
+      this.#slot = false;
+      this.#ctx.window.release();
+    }
+  }
+
   #onWake(): void {
-    if (!this.#enabled || this.#inFlight !== undefined) return;
+    if (this.#inFlight !== undefined) return;
+    if (!this.#enabled) {
+      // A stop() of a registered connection: the unregister, paced like any exchange.
+      const contact = this.#unregister;
+      if (contact === undefined || !this.#acquire()) return;
+      this.#unregister = undefined;
+      this.#send(0, contact);
+      return;
+    }
+    if (!this.#acquire()) return;
     this.#cycleStart = this.#ctx.clock.now();
     this.#intervalRetries = 0;
     this.#send(this.#asked, contactUri(this.settings, this.#ctx.localEndpoint(this.settings.target.transport)));
@@ -201,6 +284,7 @@ export class Registration {
       if (this.#inFlight === sent) {
         this.#inFlight = undefined;
         this.#onResult(sent, 'unavailable', 503, `cannot send: ${error instanceof Error ? error.message : String(error)}`, undefined);
+        this.#releaseIfDone();
       }
     }
   }
@@ -209,6 +293,7 @@ export class Registration {
     if (this.#inFlight !== sent) return;
     this.#inFlight = undefined;
     this.#onResult(sent, classifyOutcome(outcome), outcome.status, outcomeReason(outcome), outcome.cause === 'response' ? outcome.response : undefined);
+    this.#releaseIfDone();
   }
 
   #onResult(sent: Sent, kind: OutcomeClass, code: number, reason: string, response: SipMessage | undefined): void {

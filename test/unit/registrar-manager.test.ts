@@ -85,7 +85,7 @@ function build(parts: MessageParts, status: number): SipMessage {
   return parseMessage(formatMessage({ status, headers }));
 }
 
-function setup(options: { batchSize?: number } = {}) {
+function setup(options: { batchSize?: number; maxInFlight?: number } = {}) {
   const clock = new CountingClock();
   const sender = new BulkSender(clock);
   const events: RegistrationStatusEvent[] = [];
@@ -136,9 +136,40 @@ test('10,000 registrations: one clock timer, batched first REGISTERs in start or
   assert.is(clock.maxPending, 1, 'one clock timer at any time');
   assert.is(events.length, 2 * N, 'refreshes are no events');
   for (let i = 0; i < N; i++) manager.stop(i);
+  clock.advance(0); // the unregisters go out paced by the flight window, through the heap
   assert.is(sender.sent.length, N + refreshes.length + N, 'one unregister each');
   assert.equal(manager.stats(), { registrations: N, scheduled: 0, clockTimers: 0, inFlight: 0, draining: 0 });
   assert.is(clock.pending, 0);
+});
+
+test('the flight window: at most maxInFlight REGISTER exchanges on the wire, the rest go as answers come', () => {
+  const { clock, sender, manager, events } = setup({ maxInFlight: 100 });
+  const N = 1000;
+  for (let i = 0; i < N; i++) {
+    manager.add(i, { ...SITE, user: `w${i}` });
+    manager.start(i);
+  }
+  clock.advance(0);
+  assert.is(sender.held.length, 100, 'the first 100 only');
+  let rounds = 0;
+  while (sender.held.length > 0) {
+    sender.flush(200);
+    clock.advance(0);
+    assert.ok(sender.held.length <= 100, `never more than 100 in flight (${sender.held.length})`);
+    rounds++;
+  }
+  assert.is(rounds, 10);
+  assert.is(events.filter((e) => e.status === 'registered').length, N, 'every one registered, in the start order');
+  assert.is(sender.sent.length, N);
+  for (let i = 0; i < N; i++) manager.stop(i);
+  clock.advance(0);
+  assert.is(sender.held.length, 100, 'unregisters are paced too');
+  while (sender.held.length > 0) {
+    sender.flush(200);
+    clock.advance(0);
+  }
+  assert.is(sender.sent.length, 2 * N, 'one unregister each');
+  assert.equal(manager.stats().inFlight, 0);
 });
 
 test('10,000 registrations failing together retry spread out, still one clock timer', () => {

@@ -588,6 +588,7 @@ test('start during an unregister registers after it; stop+start during a REGISTE
   r.manager.start(0);
   r.advance(1);
   r.manager.stop(0);
+  r.advance(0); // the unregister goes out at the next turn of the heap
   r.manager.start(0); // unregister in flight
   assert.equal(r.statuses(0), ['registering', 'registered(200)', 'disabled', 'registering']);
   r.advance(1);

@@ -1,0 +1,588 @@
+/**
+ * The register part of `npm run bench`: 10,000 connections (users
+ * u00000..u09999, password "secret") registering with MD5 digest over UDP
+ * against one Kamailio site on 127.0.0.1 from one process, next to SIPp's
+ * register_load in the same run. bench/register/README.md has the rules; in
+ * short:
+ *
+ * 1. One Kamailio site (test/interop/harness/kamailio.ts), started here and
+ *    stopped by PID at the end, also on failure. It is restarted before every
+ *    run, so every run starts with no binding at all.
+ * 2. SIPp, the reference: register_load.xml (REGISTER -> 401 -> REGISTER with
+ *    digest -> 200; two REGISTER transactions per registration) with an
+ *    injection CSV of the users, -m COUNT calls, -r far above what it can do
+ *    and -l L calls open at once, for each L of BENCH_REGISTER_SIPP_LIMITS;
+ *    the best L is SIPp's rate. Rate = COUNT / (SIPp's Current Time - Start
+ *    Time on its final screen).
+ * 3. Ours (bench/register/ours.ts, a child process with --expose-gc): one
+ *    Phone with COUNT connections, start() all at once; time from start() to
+ *    the last `registered`; REGISTERs counted through phone.transport.onTrace;
+ *    memory per idle registered connection = heapUsed after gc with every
+ *    connection registered and every transaction gone, minus heapUsed after gc
+ *    before the Phone was created, over COUNT. Bindings counted at the site
+ *    (usrloc statistics) after registering and again after phone.close().
+ * 4. Diagnostic: the same Phone with at most BENCH_REGISTER_WINDOW connections
+ *    registering at once (enable the next when one is registered, as SIPp's
+ *    -l does), to tell the cost of the stack from the cost of sending all
+ *    REGISTERs at once.
+ *
+ * Knobs: BENCH_REGISTER_COUNT (10000, at most 10000: the site's users),
+ * BENCH_REGISTER_SIPP_LIMITS ("25,50,100,200"), BENCH_REGISTER_WINDOW (50;
+ * 0 = no diagnostic run), BENCH_REGISTER_CHILDREN (Kamailio UDP workers, 4),
+ * BENCH_REGISTER_DEADLINE_S (60: a run that has not registered everything by
+ * then is reported as it stands).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { kamailioMissing, startSite, type KamailioSite } from '../../test/interop/harness/kamailio.ts';
+import { commandExists } from '../../test/interop/harness/process.ts';
+import { startSipp, stopAllSipp, type SippResult } from '../../test/interop/harness/sipp.ts';
+import { envNumber, formatTable, progress, type PartResult } from '../part.ts';
+import type { OursClosed, OursRegistered } from './ours.ts';
+
+const HOST = '127.0.0.1';
+const PASSWORD = 'secret';
+const SHM_MB = 256;
+const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
+/** tsx's loader, resolved from here, so the child works whatever the working directory. */
+const TSX = import.meta.resolve('tsx');
+
+interface Settings {
+  readonly count: number;
+  readonly sippLimits: readonly number[];
+  readonly window: number;
+  readonly children: number;
+  readonly deadlineS: number;
+}
+
+interface SippRun {
+  readonly limit: number;
+  readonly status: number | string;
+  readonly successful: number;
+  readonly failed: number;
+  readonly elapsedMs: number;
+  readonly registrationsPerSec: number;
+  readonly transactionsPerSec: number;
+  readonly retransmissions: number;
+  readonly timeouts: number;
+  /** Datagrams the site's UDP socket dropped (its receive queue was full). */
+  readonly siteDrops: number;
+  readonly bindingsAfter: number;
+}
+
+interface OursRun {
+  readonly label: string;
+  readonly registered: OursRegistered;
+  readonly closed: OursClosed | undefined;
+  readonly registrationsPerSec: number;
+  /** REGISTER transactions (distinct branches) per second. */
+  readonly transactionsPerSec: number;
+  /** REGISTER datagrams (retransmissions included) per second. */
+  readonly sendsPerSec: number;
+  readonly siteDrops: number;
+  /** Datagrams our own UDP sockets dropped (the listener, remote "*", and the socket connected to the site). */
+  readonly ourDrops: number;
+  readonly ourSockets: ReadonlyArray<{ readonly remote: string; readonly drops: number }>;
+  readonly bindingsRegistered: number;
+  /** u00000's binding points at our port. */
+  readonly firstBindingOurs: boolean;
+  readonly bindingsAfterClose: number | undefined;
+  readonly heapPerConnection: number;
+  readonly rssPerConnection: number;
+}
+
+type Outcome<T> = T | { readonly error: string };
+const failed = (value: unknown): value is { readonly error: string } => typeof value === 'object' && value !== null && 'error' in value;
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+function settingsFromEnv(): Settings {
+  const limitsText = process.env['BENCH_REGISTER_SIPP_LIMITS'] ?? '25,50,100,200';
+  const sippLimits = limitsText.split(',').map((part) => Number(part.trim()));
+  if (sippLimits.length === 0 || sippLimits.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new Error(`BENCH_REGISTER_SIPP_LIMITS must be a list of positive integers, got ${JSON.stringify(limitsText)}`);
+  }
+  const windowText = process.env['BENCH_REGISTER_WINDOW'];
+  const window = windowText === undefined || windowText === '' ? 50 : Number(windowText);
+  if (!Number.isInteger(window) || window < 0) throw new Error(`BENCH_REGISTER_WINDOW must be a whole number >= 0, got ${JSON.stringify(windowText)}`);
+  const count = Math.round(envNumber('BENCH_REGISTER_COUNT', 10_000));
+  if (count > 10_000) throw new Error('BENCH_REGISTER_COUNT: the site has 10,000 users (u00000..u09999)');
+  return {
+    count,
+    sippLimits,
+    window,
+    children: Math.round(envNumber('BENCH_REGISTER_CHILDREN', 4)),
+    deadlineS: envNumber('BENCH_REGISTER_DEADLINE_S', 60),
+  };
+}
+
+const userName = (i: number): string => `u${String(i).padStart(5, '0')}`;
+
+function version(command: string, args: readonly string[], pattern: RegExp): string {
+  const out = spawnSync(command, args, { encoding: 'utf8' });
+  return pattern.exec(`${out.stdout ?? ''}${out.stderr ?? ''}`)?.[0]?.replace(/\.$/, '') ?? 'unknown';
+}
+
+/** The UDP sockets bound to HOST:port (/proc/net/udp) with the datagrams the kernel dropped for each (receive queue full). */
+function udpSockets(port: number): Array<{ readonly remote: string; readonly drops: number }> {
+  let text: string;
+  try {
+    text = readFileSync('/proc/net/udp', 'latin1');
+  } catch {
+    return []; // not Linux
+  }
+  const hexAddress = (address: string): string =>
+    address.split('.').map(Number).reverse().map((n) => n.toString(16).padStart(2, '0')).join('').toUpperCase();
+  const fromHex = (cell: string): string => {
+    const [ip = '', hexPort = '0'] = cell.split(':');
+    const bytes = (ip.match(/../g) ?? []).map((h) => parseInt(h, 16)).reverse();
+    return `${bytes.join('.')}:${parseInt(hexPort, 16)}`;
+  };
+  const local = `${hexAddress(HOST)}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const out: Array<{ remote: string; drops: number }> = [];
+  for (const line of text.split('\n').slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    if (cols[1] === local) out.push({ remote: cols[2] === '00000000:0000' ? '*' : fromHex(cols[2] ?? ''), drops: Number(cols[cols.length - 1]) });
+  }
+  return out;
+}
+
+const udpDrops = (port: number): number => udpSockets(port).reduce((n, socket) => n + socket.drops, 0);
+
+/** The site with no binding: a restart (usrloc keeps bindings in memory only). */
+async function freshSite(site: KamailioSite): Promise<void> {
+  await site.restart();
+  const { contacts } = await site.ulStats();
+  if (contacts !== 0) throw new Error(`site has ${contacts} bindings after a restart`);
+}
+
+// ----- SIPp -----
+
+/** "Start Time | 2026-01-01\t12:00:00.123456\t1767268800.123456": epoch seconds of the last such line. */
+function screenTime(output: string, name: string): number {
+  const matches = [...output.matchAll(new RegExp(`${name}\\s*\\|\\s*\\S+\\s+\\S+\\s+(\\d+\\.\\d+)`, 'g'))];
+  return Number(matches[matches.length - 1]?.[1] ?? NaN);
+}
+
+async function runSipp(site: KamailioSite, settings: Settings, limit: number, csv: string): Promise<SippRun> {
+  await freshSite(site);
+  const sipp = await startSipp({
+    scenario: here('./register_load.xml'),
+    transport: 'udp',
+    host: HOST,
+    remote: { host: HOST, port: site.ports.udp },
+    calls: settings.count,
+    rate: 1_000_000,
+    limit,
+    timeoutSec: Math.ceil(settings.deadlineS),
+    extraArgs: ['-inf', csv],
+  });
+  const result: SippResult = await sipp.exit((settings.deadlineS + 15) * 1000);
+  const siteDrops = udpDrops(site.ports.udp);
+  const bindingsAfter = (await site.ulStats()).contacts;
+  let elapsedMs = (screenTime(result.output, 'Current Time') - screenTime(result.output, 'Start Time')) * 1000;
+  if (!(elapsedMs > 0)) {
+    // Fallback: the scenario screen's Total-time (10 ms resolution).
+    const total = /(\d+\.\d+) s\s+\d+\s+\S+\(UDP\)/.exec(result.output);
+    elapsedMs = Number(total?.[1] ?? NaN) * 1000;
+  }
+  const successful = result.successful ?? 0;
+  const registrationsPerSec = successful / (elapsedMs / 1000);
+  const run: SippRun = {
+    limit,
+    status: result.status,
+    successful,
+    failed: result.failed ?? settings.count - successful,
+    elapsedMs,
+    registrationsPerSec,
+    transactionsPerSec: registrationsPerSec * 2,
+    retransmissions: result.lines.reduce((n, line) => n + line.retransmissions, 0),
+    timeouts: result.lines.reduce((n, line) => n + line.timeouts, 0),
+    siteDrops,
+    bindingsAfter,
+  };
+  if (result.status !== 0 && result.status !== 1) {
+    throw new Error(`sipp -l ${limit} ended with status ${result.status}: ${result.errors.split('\n').slice(-3).join(' | ') || result.output.slice(-500)}`);
+  }
+  return run;
+}
+
+// ----- ours -----
+
+/** The child's stdout, one JSON object a line; the next line as T, or an error when the child ends first. */
+class Lines {
+  readonly #queue: string[] = [];
+  #waiter: ((line: string | undefined) => void) | undefined;
+  #ended = false;
+
+  constructor(child: ChildProcess) {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      if (!line.startsWith('{')) return;
+      if (this.#waiter !== undefined) {
+        const waiter = this.#waiter;
+        this.#waiter = undefined;
+        waiter(line);
+      } else this.#queue.push(line);
+    });
+    lines.on('close', () => {
+      this.#ended = true;
+      this.#waiter?.(undefined);
+    });
+  }
+
+  async next<T>(what: string, exited: Promise<number | string>): Promise<T> {
+    const line =
+      this.#queue.shift() ??
+      (this.#ended ? undefined : await new Promise<string | undefined>((resolve) => (this.#waiter = resolve)));
+    if (line === undefined) throw new Error(`ours.ts ended (${await exited}) before ${what}`);
+    return JSON.parse(line) as T;
+  }
+}
+
+async function runOurs(site: KamailioSite, settings: Settings, window: number): Promise<OursRun> {
+  await freshSite(site);
+  const deadlineMs = settings.deadlineS * 1000;
+  const args = [HOST, String(site.ports.udp), String(settings.count), String(deadlineMs), String(window)];
+  const child = spawn(process.execPath, ['--expose-gc', '--import', TSX, here('./ours.ts'), ...args], {
+    cwd: here('../..'),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | string>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+  // Only a child that hangs is killed, by its own PID: registering, draining and closing all have their own bounds.
+  const killer = setTimeout(() => child.kill('SIGKILL'), 3 * deadlineMs + 60_000);
+  const lines = new Lines(child);
+  try {
+    const registered = await lines.next<OursRegistered>('registering', exited);
+    const siteDrops = udpDrops(site.ports.udp);
+    const ourSockets = udpSockets(registered.localPort);
+    const ourDrops = ourSockets.reduce((n, socket) => n + socket.drops, 0);
+    const bindingsRegistered = (await site.ulStats()).contacts;
+    const first = await site.ulLookup(userName(0));
+    const firstBindingOurs = first.length === 1 && first[0]!.contact.includes(`:${registered.localPort}`);
+    child.stdin!.end('close\n');
+    let closed: OursClosed | undefined;
+    let bindingsAfterClose: number | undefined;
+    try {
+      closed = await lines.next<OursClosed>('closing', exited);
+      bindingsAfterClose = (await site.ulStats()).contacts;
+    } catch (error) {
+      progress(`register bench: ${message(error)}`);
+    }
+    const status = await exited;
+    if (status !== 0) progress(`register bench: ours.ts exited with ${status}`);
+    const seconds = registered.elapsedMs / 1000;
+    return {
+      label: window === 0 ? 'ours, all at once' : `ours, ${window} at once`,
+      registered,
+      closed,
+      registrationsPerSec: registered.registered / seconds,
+      transactionsPerSec: registered.registerTransactions / seconds,
+      sendsPerSec: registered.registerSends / seconds,
+      siteDrops,
+      ourDrops,
+      ourSockets,
+      bindingsRegistered,
+      firstBindingOurs,
+      bindingsAfterClose,
+      heapPerConnection: (registered.idle.heapUsed - registered.before.heapUsed) / registered.connections,
+      rssPerConnection: (registered.idle.rss - registered.before.rss) / registered.connections,
+    };
+  } finally {
+    clearTimeout(killer);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  }
+}
+
+// ----- the part -----
+
+interface Results {
+  readonly settings: Settings;
+  readonly versions: { readonly sipp: string; readonly kamailio: string };
+  readonly sipp: ReadonlyArray<Outcome<SippRun>>;
+  readonly best: SippRun | undefined;
+  readonly ours: Outcome<OursRun> | undefined;
+  readonly windowed: Outcome<OursRun> | undefined;
+  readonly elapsedS: number;
+}
+
+export async function run(): Promise<PartResult> {
+  const started = performance.now();
+  const settings = settingsFromEnv();
+  const missing = kamailioMissing() ?? (commandExists('sipp') ? undefined : 'sipp is not installed (Debian package sip-tester)');
+  if (missing !== undefined) {
+    progress(`register bench: not run: ${missing}`);
+    process.stdout.write(`Register benchmark: not run: ${missing}\n`);
+    return { bench: 'register', error: missing };
+  }
+  const versions = {
+    sipp: version('sipp', ['-v'], /SIPp v[\w.\-]+/),
+    kamailio: version('kamailio', ['-v'], /kamailio \d[\w.\-]*/),
+  };
+
+  const csvDir = mkdtempSync(join(tmpdir(), 'bench-register-'));
+  const csv = join(csvDir, 'users.csv');
+  const rows = ['SEQUENTIAL'];
+  for (let i = 0; i < settings.count; i++) rows.push(`${userName(i)};[authentication username=${userName(i)} password=${PASSWORD}]`);
+  writeFileSync(csv, `${rows.join('\n')}\n`);
+
+  let site: KamailioSite | undefined;
+  const sipp: Array<Outcome<SippRun>> = [];
+  let ours: Outcome<OursRun> | undefined;
+  let windowed: Outcome<OursRun> | undefined;
+  try {
+    progress(`register bench: starting a Kamailio site on ${HOST} (MD5, ${settings.children} workers, ${SHM_MB} MB shm) ...`);
+    site = await startSite({ name: 'bench-register', address: HOST, algorithm: 'MD5', children: settings.children, shmMb: SHM_MB, maxExpires: 3600 });
+
+    for (const limit of settings.sippLimits) {
+      progress(`register bench: SIPp register_load, ${settings.count} registrations, -l ${limit} ...`);
+      try {
+        const figure = await runSipp(site, settings, limit, csv);
+        progress(
+          `register bench: SIPp -l ${limit}: ${Math.round(figure.registrationsPerSec)} registrations/s, ` +
+            `${figure.failed} failed, ${figure.retransmissions} retransmissions`,
+        );
+        sipp.push(figure);
+      } catch (error) {
+        progress(`register bench: SIPp -l ${limit} failed: ${message(error)}`);
+        sipp.push({ error: message(error) });
+      }
+    }
+
+    progress(`register bench: ours, ${settings.count} connections, all at once (Phone.start()) ...`);
+    try {
+      ours = await runOurs(site, settings, 0);
+    } catch (error) {
+      progress(`register bench: ours failed: ${message(error)}`);
+      ours = { error: message(error) };
+    }
+    if (settings.window > 0) {
+      progress(`register bench: ours, at most ${settings.window} registering at once (diagnostic) ...`);
+      try {
+        windowed = await runOurs(site, settings, settings.window);
+      } catch (error) {
+        progress(`register bench: ours (window ${settings.window}) failed: ${message(error)}`);
+        windowed = { error: message(error) };
+      }
+    }
+  } finally {
+    await stopAllSipp();
+    await site?.dispose();
+    rmSync(csvDir, { recursive: true, force: true });
+  }
+
+  const complete = sipp.filter((r): r is SippRun => !failed(r) && r.failed === 0 && r.successful === settings.count);
+  const best = complete.reduce<SippRun | undefined>((a, b) => (a === undefined || b.registrationsPerSec > a.registrationsPerSec ? b : a), undefined);
+  const results: Results = { settings, versions, sipp, best, ours, windowed, elapsedS: (performance.now() - started) / 1000 };
+  print(results);
+  return summary(results);
+}
+
+// ----- output -----
+
+const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
+const kib = (bytes: number): string => (Number.isFinite(bytes) ? (bytes / 1024).toFixed(2) : '-');
+const round = (value: number, digits = 0): number => Number(value.toFixed(digits));
+const TARGET_BYTES = 10 * 1024;
+
+function print(r: Results): void {
+  const { settings } = r;
+  const lines: string[] = [];
+  lines.push(
+    `Register benchmark: ${settings.count.toLocaleString('en-US')} users (u00000..${userName(settings.count - 1)}) registering with MD5 digest over UDP ` +
+      `against one Kamailio site on ${HOST}, from one process each;`,
+  );
+  lines.push(
+    `node ${process.version}, ${r.versions.sipp}, ${r.versions.kamailio} (${settings.children} UDP workers, ${SHM_MB} MB shm), ` +
+      `${cpus().length} CPUs. Every run starts from a freshly restarted site (no binding).`,
+  );
+  lines.push('A registration = REGISTER -> 401 -> REGISTER with digest -> 200: two REGISTER transactions.');
+  lines.push('at once: REGISTERs in flight at most (SIPp: -l; ours: every connection, or the diagnostic window).');
+  lines.push('retrans: retransmitted REGISTERs; site drops: datagrams the site\'s UDP socket dropped (receive queue full).');
+  lines.push(
+    'heap/conn, rss/conn: (after gc, every connection registered and idle) - (after gc, before the Phone) over the connections, KiB.',
+  );
+  lines.push('');
+  const table: string[][] = [
+    ['run', 'at once', 'registrations/s', 'REGISTER tx/s', 'time s', 'retrans', 'failed', 'site drops', 'heap/conn', 'rss/conn'],
+  ];
+  r.sipp.forEach((run, i) => {
+    const limit = r.settings.sippLimits[i] ?? 0;
+    if (failed(run)) {
+      table.push([`SIPp -l ${limit}`, String(limit), `error: ${run.error.split('\n')[0]}`, '', '', '', '', '', '', '']);
+      return;
+    }
+    table.push([
+      `SIPp -l ${run.limit}${run === r.best ? ' (best)' : ''}`,
+      String(run.limit),
+      int(run.registrationsPerSec),
+      int(run.transactionsPerSec),
+      (run.elapsedMs / 1000).toFixed(2),
+      int(run.retransmissions),
+      int(run.failed),
+      int(run.siteDrops),
+      '',
+      '',
+    ]);
+  });
+  for (const run of [r.ours, r.windowed]) {
+    if (run === undefined) continue;
+    if (failed(run)) {
+      table.push([run === r.ours ? 'ours, all at once' : `ours, ${settings.window} at once`, '', `error: ${run.error.split('\n')[0]}`, '', '', '', '', '', '', '']);
+      continue;
+    }
+    const reg = run.registered;
+    table.push([
+      run.label + (run === r.windowed ? ' (diagnostic)' : ''),
+      int(reg.peakOutstanding),
+      int(run.registrationsPerSec),
+      int(run.transactionsPerSec),
+      (reg.elapsedMs / 1000).toFixed(2),
+      int(reg.retransmissions),
+      int(reg.connections - reg.registered),
+      int(run.siteDrops),
+      kib(run.heapPerConnection),
+      kib(run.rssPerConnection),
+    ]);
+  }
+  lines.push(formatTable(table, [1, 2, 3, 4, 5, 6, 7, 8, 9]));
+  lines.push('');
+
+  for (const run of [r.ours, r.windowed]) {
+    if (run === undefined || failed(run)) continue;
+    const reg = run.registered;
+    const closed = run.closed;
+    lines.push(
+      `${run.label}: registered after ${int(reg.registeredAtMs.p50)} / ${int(reg.registeredAtMs.p90)} / ${int(reg.registeredAtMs.p99)} / ` +
+        `${int(reg.registeredAtMs.p100)} ms (50/90/99/100%); ${int(reg.registerSends)} REGISTER datagrams for ${int(reg.registerTransactions)} transactions; ` +
+        `responses ${Object.entries(reg.responses).map(([code, n]) => `${code} x${n}`).join(', ')}; our UDP socket drops ${int(run.ourDrops)}` +
+        ` (${run.ourSockets.map((socket) => `${socket.remote === '*' ? 'listener' : `connected to ${socket.remote}`} ${int(socket.drops)}`).join(', ')}); ` +
+        `CPU ${int(reg.cpuMs)} ms (user ${int(reg.cpuUserMs)}, system ${int(reg.cpuSystemMs)}) in ${int(reg.elapsedMs)} ms.`,
+    );
+    lines.push(
+      `  bindings at the site: ${int(run.bindingsRegistered)} after registering (u00000 -> our port: ${run.firstBindingOurs ? 'yes' : 'NO'}), ` +
+        `${run.bindingsAfterClose === undefined ? 'unknown' : int(run.bindingsAfterClose)} after phone.close()` +
+        (closed === undefined
+          ? ' (close did not finish)'
+          : ` (unregistered in ${int(closed.closeMs)} ms, ${int(closed.unregisterSends)} REGISTER datagrams, ` +
+            `responses ${Object.entries(closed.unregisterResponses).map(([code, n]) => `${code} x${n}`).join(', ')})`) +
+        `; heap ${int(reg.before.heapUsed)} -> ${int(reg.idle.heapUsed)} B, rss ${int(reg.before.rss)} -> ${int(reg.idle.rss)} B.`,
+    );
+  }
+  lines.push('');
+  const ours = r.ours !== undefined && !failed(r.ours) ? r.ours : undefined;
+  if (r.best !== undefined && ours !== undefined) {
+    const ratio = ours.registrationsPerSec / r.best.registrationsPerSec;
+    lines.push(
+      `Rate: ours (all at once) ${int(ours.transactionsPerSec)} REGISTER transactions/s vs SIPp (best, -l ${r.best.limit}) ${int(r.best.transactionsPerSec)}: ` +
+        `${ratio.toFixed(2)}x. Target >= 1x: ${ratio >= 1 ? 'met' : 'NOT met'}.`,
+    );
+    const win = r.windowed !== undefined && !failed(r.windowed) ? r.windowed : undefined;
+    if (win !== undefined) lines.push(`  (diagnostic, ${settings.window} at once: ${(win.registrationsPerSec / r.best.registrationsPerSec).toFixed(2)}x)`);
+  } else {
+    lines.push('Rate: no comparison (a run failed; see above).');
+  }
+  if (ours !== undefined) {
+    const allRegistered = ours.registered.registered === ours.registered.connections && ours.registered.transactionsLeft === 0;
+    lines.push(
+      `Memory per idle registered connection: ${kib(ours.heapPerConnection)} KiB heap (rss ${kib(ours.rssPerConnection)} KiB). ` +
+        `Target < 10 KiB: ${ours.heapPerConnection < TARGET_BYTES && allRegistered ? 'met' : 'NOT met'}` +
+        (allRegistered ? '.' : ' (not every connection was registered and idle).'),
+    );
+  }
+  lines.push(`(register part: ${r.elapsedS.toFixed(0)} s)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function sippJson(run: Outcome<SippRun>): unknown {
+  if (failed(run)) return run;
+  return {
+    limit: run.limit,
+    registrationsPerSec: Math.round(run.registrationsPerSec),
+    transactionsPerSec: Math.round(run.transactionsPerSec),
+    elapsedMs: Math.round(run.elapsedMs),
+    successful: run.successful,
+    failed: run.failed,
+    retransmissions: run.retransmissions,
+    timeouts: run.timeouts,
+    siteDrops: run.siteDrops,
+    bindingsAfter: run.bindingsAfter,
+    status: run.status,
+  };
+}
+
+function oursJson(run: Outcome<OursRun> | undefined): unknown {
+  if (run === undefined || failed(run)) return run ?? null;
+  const reg = run.registered;
+  return {
+    window: reg.window,
+    registered: reg.registered,
+    notRegistered: reg.notRegistered,
+    elapsedMs: Math.round(reg.elapsedMs),
+    registrationsPerSec: Math.round(run.registrationsPerSec),
+    transactionsPerSec: Math.round(run.transactionsPerSec),
+    registerSendsPerSec: Math.round(run.sendsPerSec),
+    registerTransactions: reg.registerTransactions,
+    registerSends: reg.registerSends,
+    retransmissions: reg.retransmissions,
+    responses: reg.responses,
+    peakOutstanding: reg.peakOutstanding,
+    registeredAtMs: reg.registeredAtMs,
+    cpuMs: Math.round(reg.cpuMs),
+    cpuUserMs: Math.round(reg.cpuUserMs),
+    cpuSystemMs: Math.round(reg.cpuSystemMs),
+    siteDrops: run.siteDrops,
+    ourDrops: run.ourDrops,
+    ourSockets: run.ourSockets,
+    heapBytesPerConnection: Math.round(run.heapPerConnection),
+    rssBytesPerConnection: Math.round(run.rssPerConnection),
+    heapUsedBefore: reg.before.heapUsed,
+    heapUsedIdle: reg.idle.heapUsed,
+    rssBefore: reg.before.rss,
+    rssIdle: reg.idle.rss,
+    createMs: Math.round(reg.createMs),
+    drainMs: Math.round(reg.drainMs),
+    transactionsLeft: reg.transactionsLeft,
+    bindingsRegistered: run.bindingsRegistered,
+    firstBindingOurs: run.firstBindingOurs,
+    bindingsAfterClose: run.bindingsAfterClose ?? null,
+    closeMs: run.closed === undefined ? null : Math.round(run.closed.closeMs),
+    unregisterSends: run.closed?.unregisterSends ?? null,
+  };
+}
+
+function summary(r: Results): PartResult {
+  const ours = r.ours !== undefined && !failed(r.ours) ? r.ours : undefined;
+  const ratio = ours !== undefined && r.best !== undefined ? round(ours.registrationsPerSec / r.best.registrationsPerSec, 3) : null;
+  const memory = ours === undefined ? null : round(ours.heapPerConnection / 1024, 2);
+  return {
+    bench: 'register',
+    connections: r.settings.count,
+    transport: 'udp',
+    algorithm: 'MD5',
+    site: { kamailio: r.versions.kamailio, children: r.settings.children, shmMb: SHM_MB },
+    sipp: {
+      version: r.versions.sipp,
+      best: r.best === undefined ? null : sippJson(r.best),
+      runs: r.sipp.map(sippJson),
+    },
+    ours: oursJson(r.ours),
+    oursWindowed: oursJson(r.windowed),
+    ratio,
+    memoryKiBPerConnection: memory,
+    targets: {
+      rateAtLeastSipp: ratio === null ? null : ratio >= 1,
+      memoryUnder10KiB: memory === null ? null : memory < 10,
+    },
+    cpus: cpus().length,
+    node: process.version,
+    elapsedS: round(r.elapsedS, 1),
+  };
+}
