@@ -10,23 +10,19 @@
  *   calling --Timer B (408) or transport error (503)--> terminated
  */
 import type { SipMessage } from '../parser/index.ts';
-import type { Endpoint, TransportError } from '../transport/types.ts';
+import type { TransportError } from '../transport/types.ts';
 import { ackForNon2xx } from './ack.ts';
 import type { ClientInviteEvent, ClientInviteTimer, TimerEvent } from './events.ts';
-import { StateMachine, type MachineTables } from './machine.ts';
+import type { MachineTables } from './machine.ts';
+import { ClientTransactionBase, type OutgoingRequest } from './client-transaction.ts';
 import { localResponse } from './responses.ts';
 import { backoff } from './timers.ts';
-import type { ClientOutcome, ClientTransactionUser, TransactionContext } from './user.ts';
+import type { ClientTransactionUser, TransactionContext } from './user.ts';
 
 export type ClientInviteState = 'calling' | 'proceeding' | 'accepted' | 'completed' | 'terminated';
 
 /** A request as a client transaction sends it: parsed (for matching and the ACK) and as bytes. */
-export interface OutgoingRequest {
-  readonly message: SipMessage;
-  readonly bytes: Uint8Array;
-  readonly target: Endpoint;
-  readonly flowId: string | undefined;
-}
+export type { OutgoingRequest } from './client-transaction.ts';
 
 const TABLES: MachineTables<ClientInviteState, ClientInviteTimer> = {
   name: 'client-invite',
@@ -48,30 +44,15 @@ const TABLES: MachineTables<ClientInviteState, ClientInviteTimer> = {
   },
 };
 
-export class ClientInviteTransaction extends StateMachine<ClientInviteState, ClientInviteEvent, ClientInviteTimer> {
+export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteState, ClientInviteEvent, ClientInviteTimer> {
   readonly kind = 'client-invite' as const;
-  readonly request: SipMessage;
-  readonly target: Endpoint;
-  readonly #outgoing: OutgoingRequest;
-  readonly #context: TransactionContext;
-  readonly #user: ClientTransactionUser;
   /** Retransmissions so far: Timer A's next interval is T1 * 2^n. */
   #retransmissions = 0;
   #ack: Uint8Array | undefined;
-  #reported = false;
   #started = false;
 
   constructor(context: TransactionContext, outgoing: OutgoingRequest, user: ClientTransactionUser) {
-    super(context.clock, TABLES);
-    this.#context = context;
-    this.#outgoing = outgoing;
-    this.#user = user;
-    this.request = outgoing.message;
-    this.target = outgoing.target;
-  }
-
-  get branch(): string {
-    return this.request.topVia!.branch!;
+    super(context, outgoing, user, TABLES);
   }
 
   protected step(event: ClientInviteEvent | TimerEvent<ClientInviteTimer>): void {
@@ -99,35 +80,21 @@ export class ClientInviteTransaction extends StateMachine<ClientInviteState, Cli
     }
   }
 
-  protected onTerminated(): void {
-    this.#context.onTerminated(this);
-  }
-
   /** Enters a state and starts the timers that state runs. */
   #enter(state: ClientInviteState): void {
     this.transition(state);
-    const timers = this.#context.timers;
+    const timers = this.context.timers;
     if (state === 'accepted') this.startTimer('M', timers.M);
     else if (state === 'completed') this.startTimer('D', timers.D);
   }
 
-  #send(bytes: Uint8Array): void {
-    const { target, flowId } = this.#outgoing;
-    this.#context.transport.send(bytes, target, { flowId, onError: (error) => this.handle({ type: 'transportError', error }) });
-  }
-
-  #report(outcome: ClientOutcome): void {
-    if (this.#reported) return;
-    this.#reported = true;
-    this.#user.onFinal(outcome);
-  }
 
   /** "INVITE from TU / INVITE sent": Calling, Timer A (unreliable only) and Timer B. */
   #onStart(): void {
     if (this.#started || this.state !== 'calling') return;
     this.#started = true;
-    this.#send(this.#outgoing.bytes);
-    const timers = this.#context.timers;
+    this.send(this.outgoing.bytes);
+    const timers = this.context.timers;
     // s17.1.1.2: "If a reliable transport is being used, the client
     // transaction SHOULD NOT start timer A".
     if (timers.A !== null) this.startTimer('A', timers.A);
@@ -138,15 +105,15 @@ export class ClientInviteTransaction extends StateMachine<ClientInviteState, Cli
   #onTimerA(): void {
     if (this.state !== 'calling') return;
     this.#retransmissions++;
-    this.#send(this.#outgoing.bytes);
-    this.startTimer('A', backoff(this.#context.timers.T1, this.#retransmissions, Infinity));
+    this.send(this.outgoing.bytes);
+    this.startTimer('A', backoff(this.context.timers.T1, this.#retransmissions, Infinity));
   }
 
   /** s17.1.1.2: "If the client transaction is still in the "Calling" state when timer B fires, the client transaction SHOULD inform the TU that a timeout has occurred." */
   #onTimerB(): void {
     if (this.state !== 'calling') return;
     this.#enter('terminated');
-    this.#report({ cause: 'timeout', status: 408, response: localResponse(this.request, 408) });
+    this.report({ cause: 'timeout', status: 408, response: localResponse(this.request, 408) });
   }
 
   #onTimerD(): void {
@@ -166,21 +133,21 @@ export class ClientInviteTransaction extends StateMachine<ClientInviteState, Cli
       case 'proceeding':
         if (status < 200) {
           if (this.state === 'calling') this.#enter('proceeding');
-          this.#user.onProvisional?.(response);
+          this.user.onProvisional?.(response);
         } else if (status < 300) {
           // RFC 6026 (updating s17.1.1.2): "If a 2xx response is received while the client
           // INVITE state machine is in the "Calling" or "Proceeding" states,
           // it MUST transition to the "Accepted" state, pass the 2xx response
           // to the TU, and set Timer M to 64*T1."
           this.#enter('accepted');
-          this.#report({ cause: 'response', status, response });
+          this.report({ cause: 'response', status, response });
         } else {
           // The ACK is sent before entering Completed, so that a transport
           // error it raises is handled before a zero-length Timer D.
           this.#ack = ackForNon2xx(this.request, response);
-          this.#send(this.#ack);
+          this.send(this.#ack);
           this.#enter('completed');
-          this.#report({ cause: 'response', status, response });
+          this.report({ cause: 'response', status, response });
         }
         return;
       case 'accepted':
@@ -188,14 +155,14 @@ export class ClientInviteTransaction extends StateMachine<ClientInviteState, Cli
         // pass to the TU, any retransmissions of the 2xx response and any
         // additional 2xx responses from other branches of a downstream fork
         // of the matching request."
-        if (status >= 200 && status < 300) this.#user.onAdditional2xx?.(response);
+        if (status >= 200 && status < 300) this.user.onAdditional2xx?.(response);
         return;
       case 'completed':
         // s17.1.1.2: "Any retransmissions of the final response that are
         // received while in the "Completed" state MUST cause the ACK to be
         // re-passed to the transport layer for retransmission, but the newly
         // received response MUST NOT be passed up to the TU."
-        if (status >= 300 && this.#ack !== undefined) this.#send(this.#ack);
+        if (status >= 300 && this.#ack !== undefined) this.send(this.#ack);
         return;
       case 'terminated':
         return;
@@ -211,12 +178,12 @@ export class ClientInviteTransaction extends StateMachine<ClientInviteState, Cli
         // transition directly to the "Terminated" state." (Figure 5 draws it
         // from Calling; an error for the INVITE reported after a 1xx ends it too.)
         this.#enter('terminated');
-        this.#report({ cause: 'transportError', status: 503, response: localResponse(this.request, 503), error });
+        this.report({ cause: 'transportError', status: 503, response: localResponse(this.request, 503), error });
         return;
       case 'completed':
         // Figure 5: Completed --Transport Err. / Inform TU--> Terminated (the ACK could not be sent).
         this.#enter('terminated');
-        this.#user.onTransportError?.(error);
+        this.user.onTransportError?.(error);
         return;
       case 'accepted':
       case 'terminated':

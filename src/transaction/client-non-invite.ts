@@ -8,13 +8,13 @@
  *   trying/proceeding --Timer F (408) or transport error (503)--> terminated
  */
 import type { SipMessage } from '../parser/index.ts';
-import type { Endpoint, TransportError } from '../transport/types.ts';
-import type { OutgoingRequest } from './client-invite.ts';
+import type { TransportError } from '../transport/types.ts';
 import type { ClientNonInviteEvent, ClientNonInviteTimer, TimerEvent } from './events.ts';
-import { StateMachine, type MachineTables } from './machine.ts';
+import type { MachineTables } from './machine.ts';
+import { ClientTransactionBase, type OutgoingRequest } from './client-transaction.ts';
 import { localResponse } from './responses.ts';
 import { backoff } from './timers.ts';
-import type { ClientOutcome, ClientTransactionUser, TransactionContext } from './user.ts';
+import type { ClientTransactionUser, TransactionContext } from './user.ts';
 
 export type ClientNonInviteState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
@@ -37,29 +37,14 @@ const TABLES: MachineTables<ClientNonInviteState, ClientNonInviteTimer> = {
   },
 };
 
-export class ClientNonInviteTransaction extends StateMachine<ClientNonInviteState, ClientNonInviteEvent, ClientNonInviteTimer> {
+export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonInviteState, ClientNonInviteEvent, ClientNonInviteTimer> {
   readonly kind = 'client-non-invite' as const;
-  readonly request: SipMessage;
-  readonly target: Endpoint;
-  readonly #outgoing: OutgoingRequest;
-  readonly #context: TransactionContext;
-  readonly #user: ClientTransactionUser;
   /** Retransmissions so far: in Trying, Timer E's next interval is min(T1 * 2^n, T2). */
   #retransmissions = 0;
-  #reported = false;
   #started = false;
 
   constructor(context: TransactionContext, outgoing: OutgoingRequest, user: ClientTransactionUser) {
-    super(context.clock, TABLES);
-    this.#context = context;
-    this.#outgoing = outgoing;
-    this.#user = user;
-    this.request = outgoing.message;
-    this.target = outgoing.target;
-  }
-
-  get branch(): string {
-    return this.request.topVia!.branch!;
+    super(context, outgoing, user, TABLES);
   }
 
   protected step(event: ClientNonInviteEvent | TimerEvent<ClientNonInviteTimer>): void {
@@ -85,35 +70,21 @@ export class ClientNonInviteTransaction extends StateMachine<ClientNonInviteStat
     }
   }
 
-  protected onTerminated(): void {
-    this.#context.onTerminated(this);
-  }
-
   #enter(state: ClientNonInviteState): void {
     this.transition(state);
     // s17.1.2.2: "Once the client transaction enters the "Completed" state,
     // it MUST set Timer K to fire in T4 seconds for unreliable transports,
     // and zero seconds for reliable transports."
-    if (state === 'completed') this.startTimer('K', this.#context.timers.K);
+    if (state === 'completed') this.startTimer('K', this.context.timers.K);
   }
 
-  #send(bytes: Uint8Array): void {
-    const { target, flowId } = this.#outgoing;
-    this.#context.transport.send(bytes, target, { flowId, onError: (error) => this.handle({ type: 'transportError', error }) });
-  }
-
-  #report(outcome: ClientOutcome): void {
-    if (this.#reported) return;
-    this.#reported = true;
-    this.#user.onFinal(outcome);
-  }
 
   /** "Request from TU / send request": Trying, Timer E (unreliable only) and Timer F. */
   #onStart(): void {
     if (this.#started || this.state !== 'trying') return;
     this.#started = true;
-    this.#send(this.#outgoing.bytes);
-    const timers = this.#context.timers;
+    this.send(this.outgoing.bytes);
+    const timers = this.context.timers;
     if (timers.E !== null) this.startTimer('E', timers.E);
     this.startTimer('F', timers.F);
   }
@@ -121,8 +92,8 @@ export class ClientNonInviteTransaction extends StateMachine<ClientNonInviteStat
   #onTimerE(): void {
     if (this.state !== 'trying' && this.state !== 'proceeding') return;
     this.#retransmissions++;
-    this.#send(this.#outgoing.bytes);
-    const { T1, T2 } = this.#context.timers;
+    this.send(this.outgoing.bytes);
+    const { T1, T2 } = this.context.timers;
     // s17.1.2.2: "If Timer E fires while in the "Proceeding" state, the
     // request MUST be passed to the transport layer for retransmission, and
     // Timer E MUST be reset with a value of T2 seconds."
@@ -133,7 +104,7 @@ export class ClientNonInviteTransaction extends StateMachine<ClientNonInviteStat
   #onTimerF(): void {
     if (this.state !== 'trying' && this.state !== 'proceeding') return;
     this.#enter('terminated');
-    this.#report({ cause: 'timeout', status: 408, response: localResponse(this.request, 408) });
+    this.report({ cause: 'timeout', status: 408, response: localResponse(this.request, 408) });
   }
 
   #onTimerK(): void {
@@ -150,11 +121,11 @@ export class ClientNonInviteTransaction extends StateMachine<ClientNonInviteStat
     }
     if (status < 200) {
       if (this.state === 'trying') this.#enter('proceeding');
-      this.#user.onProvisional?.(response);
+      this.user.onProvisional?.(response);
       return;
     }
     this.#enter('completed');
-    this.#report({ cause: 'response', status, response });
+    this.report({ cause: 'response', status, response });
   }
 
   #onTransportError(error: TransportError): void {
@@ -163,6 +134,6 @@ export class ClientNonInviteTransaction extends StateMachine<ClientNonInviteStat
     // failure has occurred, and the client transaction SHOULD transition
     // directly to the "Terminated" state."
     this.#enter('terminated');
-    this.#report({ cause: 'transportError', status: 503, response: localResponse(this.request, 503), error });
+    this.report({ cause: 'transportError', status: 503, response: localResponse(this.request, 503), error });
   }
 }
