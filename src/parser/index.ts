@@ -12,7 +12,7 @@ export { formatParams, type Params } from './params.ts';
 export { unquote, quote } from './scan.ts';
 export { formatVia, type Via } from './headers/via.ts';
 export { parseNameAddr, formatNameAddr, isWildcard, type NameAddr, type ContactValue } from './headers/name-addr.ts';
-export type { CSeq } from './headers/cseq.ts';
+export { parseCSeq, type CSeq } from './headers/cseq.ts';
 export type { MediaType } from './headers/media-type.ts';
 export { parseAuthHeader, isDigest, type AuthHeader } from './headers/auth.ts';
 export type { RetryAfter } from './headers/retry-after.ts';

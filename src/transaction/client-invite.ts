@@ -22,7 +22,7 @@ import type { ClientTransactionUser, TransactionContext } from './user.ts';
 export type ClientInviteState = 'calling' | 'proceeding' | 'accepted' | 'completed' | 'terminated';
 
 /** A request as a client transaction sends it: parsed (for matching and the ACK) and as bytes. */
-export type { OutgoingRequest } from './client-transaction.ts';
+export { OutgoingRequest } from './client-transaction.ts';
 
 const TABLES: MachineTables<ClientInviteState, ClientInviteTimer> = {
   name: 'client-invite',

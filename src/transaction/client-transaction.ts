@@ -4,18 +4,31 @@
  * come back as an event), and reporting the outcome to the TU exactly once.
  * Each machine keeps its own states, timers and transitions.
  */
-import type { SipMessage } from '../parser/index.ts';
+import { parseMessage, type SipMessage } from '../parser/index.ts';
 import type { Endpoint, TransportError } from '../transport/types.ts';
 import type { TimerEvent } from './events.ts';
 import { StateMachine, type MachineTables } from './machine.ts';
 import type { ClientOutcome, ClientTransactionUser, TransactionContext } from './user.ts';
 
-/** The request a client transaction sends, formatted and parsed once. */
-export interface OutgoingRequest {
-  readonly message: SipMessage;
-  readonly bytes: Uint8Array;
-  readonly target: Endpoint;
-  readonly flowId: string | undefined;
+/**
+ * The request a client transaction sends. It is kept as bytes only and parsed
+ * when someone reads `message` (a timeout or error response, an ACK for a
+ * 300-699, a TU that asks): an INVITE transaction lives for Timer M (32 s) in
+ * Accepted, and a parsed copy of every request would be most of its memory.
+ */
+export class OutgoingRequest {
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly target: Endpoint,
+    readonly flowId: string | undefined,
+    readonly branch: string,
+    readonly method: string,
+  ) {}
+
+  /** The request parsed (anew on each access). */
+  get message(): SipMessage {
+    return parseMessage(this.bytes);
+  }
 }
 
 type TransportErrorEvent = { readonly type: 'transportError'; readonly error: TransportError };
@@ -25,7 +38,6 @@ export abstract class ClientTransactionBase<
   Event extends { readonly type: string },
   Timer extends string,
 > extends StateMachine<State, Event, Timer> {
-  readonly request: SipMessage;
   readonly target: Endpoint;
   protected readonly outgoing: OutgoingRequest;
   protected readonly context: TransactionContext;
@@ -37,12 +49,16 @@ export abstract class ClientTransactionBase<
     this.context = context;
     this.outgoing = outgoing;
     this.user = user;
-    this.request = outgoing.message;
     this.target = outgoing.target;
   }
 
+  /** The request this transaction sends, parsed anew on each access (see OutgoingRequest). */
+  get request(): SipMessage {
+    return this.outgoing.message;
+  }
+
   get branch(): string {
-    return this.request.topVia!.branch!;
+    return this.outgoing.branch;
   }
 
   protected onTerminated(): void {

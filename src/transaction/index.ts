@@ -8,7 +8,8 @@ export {
   type SendRequestOptions,
   type TransactionStats,
 } from './transaction-layer.ts';
-export { ClientInviteTransaction, type ClientInviteState, type OutgoingRequest } from './client-invite.ts';
+export { ClientInviteTransaction, type ClientInviteState } from './client-invite.ts';
+export { OutgoingRequest, ClientTransactionBase } from './client-transaction.ts';
 export { ClientNonInviteTransaction, type ClientNonInviteState } from './client-non-invite.ts';
 export { ServerInviteTransaction, type ServerInviteState } from './server-invite.ts';
 export { ServerNonInviteTransaction, type ServerNonInviteState } from './server-non-invite.ts';

@@ -5,10 +5,11 @@
  * them to the TU, and forgets every transaction the moment it terminates.
  * stats() counts what is alive, so tests can prove that nothing leaks.
  */
-import { formatMessage, parseMessage, type MessageParts, type SipMessage } from '../parser/index.ts';
+import { formatMessage, parseCSeq, parseMessage, type MessageParts, type SipMessage } from '../parser/index.ts';
 import type { Endpoint, Received, SendOptions, Transport } from '../transport/types.ts';
 import type { Clock } from './clock.ts';
-import { ClientInviteTransaction, type OutgoingRequest } from './client-invite.ts';
+import { ClientInviteTransaction } from './client-invite.ts';
+import { OutgoingRequest } from './client-transaction.ts';
 import { ClientNonInviteTransaction } from './client-non-invite.ts';
 import { clientKey, hasMagicCookie, MAGIC_COOKIE, responseKey, serverKey, serverMatches } from './matching.ts';
 import { responseRoute } from './response-target.ts';
@@ -88,13 +89,12 @@ export class TransactionLayer {
     const method = parts.method;
     if (method === undefined) throw new TypeError('sendRequest needs a request (parts.method)');
     if (method === 'ACK') throw new TypeError('an ACK is not a transaction: use sendStateless (the ACK for a 300-699 is sent by its INVITE transaction)');
-    const { bytes, message } = this.#prepare(parts, target);
-    const branch = message.topVia?.branch;
+    const { bytes, branch, cseqMethod } = this.#prepareRequest(parts, target);
     if (!hasMagicCookie(branch)) throw new TypeError(`a client transaction needs a branch starting with ${MAGIC_COOKIE}`);
-    if (message.cseq?.method !== method) throw new TypeError(`CSeq method ${String(message.cseq?.method)} differs from ${method}`);
+    if (cseqMethod !== method) throw new TypeError(`CSeq method ${String(cseqMethod)} differs from ${method}`);
     const key = clientKey(branch, method);
     if (this.#clients.has(key)) throw new Error(`a ${method} client transaction with branch ${branch} is already live`);
-    const outgoing: OutgoingRequest = { message, bytes, target, flowId: options.flowId };
+    const outgoing = new OutgoingRequest(bytes, target, options.flowId, branch, method);
     const context = this.#context(target.transport);
     const transaction =
       method === 'INVITE'
@@ -230,6 +230,28 @@ export class TransactionLayer {
       this.#contexts.set(reliable, context);
     }
     return context;
+  }
+
+  /**
+   * A request's bytes, branch and CSeq method. With our own Via (the usual
+   * case) nothing is parsed back; parts that carry a Via (a CANCEL) are.
+   */
+  #prepareRequest(parts: MessageParts, target: Endpoint): { bytes: Uint8Array; branch: string | undefined; cseqMethod: string | undefined } {
+    const hasVia = parts.headers.some(([name]) => name.toLowerCase() === 'via' || name === 'v');
+    if (hasVia) {
+      const { bytes, message } = this.#prepare(parts, target);
+      return { bytes, branch: message.topVia?.branch ?? undefined, cseqMethod: message.cseq?.method };
+    }
+    const branch = this.newBranch();
+    const bytes = formatMessage({ ...parts, headers: [['Via', this.#via(target, branch)], ...parts.headers] });
+    const cseq = parts.headers.find(([name]) => name.toLowerCase() === 'cseq');
+    let cseqMethod: string | undefined;
+    try {
+      cseqMethod = cseq === undefined ? undefined : parseCSeq(cseq[1]).method;
+    } catch {
+      cseqMethod = undefined;
+    }
+    return { bytes, branch, cseqMethod };
   }
 
   /** The request as bytes and parsed, with our Via on top when the parts have none. */
