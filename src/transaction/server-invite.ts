@@ -13,14 +13,15 @@
  *   completed --Timer H / TU told--> terminated
  *   proceeding/completed/accepted --transport error / TU told--> (same state)
  */
-import { formatMessage, type MessageParts, type SipMessage } from '../parser/index.ts';
+import { formatMessage, type SipMessage } from '../parser/index.ts';
 import type { Received, TransportError } from '../transport/types.ts';
 import type { ServerInviteEvent, ServerInviteTimer, TimerEvent, TuResponseEvent } from './events.ts';
-import { StateMachine, type MachineTables } from './machine.ts';
+import type { MachineTables } from './machine.ts';
+import { ServerTransactionBase } from './server-transaction.ts';
 import type { ResponseRoute } from './response-target.ts';
-import { responseParts, tuResponse, withReceivedVia } from './responses.ts';
+import { responseParts } from './responses.ts';
 import { backoff } from './timers.ts';
-import type { ServerTransactionUser, TransactionContext } from './user.ts';
+import type { TransactionContext } from './user.ts';
 
 export type ServerInviteState = 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
 
@@ -44,37 +45,14 @@ const TABLES: MachineTables<ServerInviteState, ServerInviteTimer> = {
   },
 };
 
-export class ServerInviteTransaction extends StateMachine<ServerInviteState, ServerInviteEvent, ServerInviteTimer> {
+export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteState, ServerInviteEvent, ServerInviteTimer> {
   readonly kind = 'server-invite' as const;
-  readonly request: SipMessage;
-  readonly received: Received;
-  /** The TU's callbacks for this transaction; set it when the request arrives. */
-  user: ServerTransactionUser | undefined;
-  readonly #context: TransactionContext;
-  readonly #route: ResponseRoute;
-  #lastProvisional: Uint8Array | undefined;
-  #lastFinal: Uint8Array | undefined;
-  #responseToTag: string | null = null;
   /** Retransmissions of the final response so far: Timer G's next interval is min(T1 * 2^n, T2). */
   #retransmissions = 0;
   #started = false;
 
   constructor(context: TransactionContext, received: Received, route: ResponseRoute) {
-    super(context.clock, TABLES);
-    this.#context = context;
-    this.received = received;
-    this.request = received.message;
-    this.#route = route;
-  }
-
-  /** The To tag of the final response sent (RFC 2543 ACK matching, s17.2.3). */
-  get responseToTag(): string | null {
-    return this.#responseToTag;
-  }
-
-  /** Passes a response from the TU (s17.2.1). Throws RangeError for a status outside 100-699. */
-  respond(parts: MessageParts): void {
-    this.handle(tuResponse(withReceivedVia(parts, this.received)));
+    super(context, received, route, TABLES);
   }
 
   protected step(event: ServerInviteEvent | TimerEvent<ServerInviteTimer>): void {
@@ -108,13 +86,9 @@ export class ServerInviteTransaction extends StateMachine<ServerInviteState, Ser
     }
   }
 
-  protected onTerminated(): void {
-    this.#context.onTerminated(this);
-  }
-
   #enter(state: ServerInviteState): void {
     this.transition(state);
-    const timers = this.#context.timers;
+    const timers = this.context.timers;
     switch (state) {
       case 'completed':
         // s17.2.1: "For unreliable transports, timer G is set to fire in T1
@@ -135,16 +109,11 @@ export class ServerInviteTransaction extends StateMachine<ServerInviteState, Ser
     }
   }
 
-  #send(bytes: Uint8Array): void {
-    const { target, flowId } = this.#route;
-    this.#context.transport.send(bytes, target, { flowId, onError: (error) => this.handle({ type: 'transportError', error }) });
-  }
-
   /** "INVITE / pass INV to TU": Proceeding, with the 200 ms wait for the TU. */
   #onStart(): void {
     if (this.#started || this.state !== 'proceeding') return;
     this.#started = true;
-    this.startTimer('Trying', this.#context.timers.trying);
+    this.startTimer('Trying', this.context.timers.trying);
   }
 
   /**
@@ -153,9 +122,9 @@ export class ServerInviteTransaction extends StateMachine<ServerInviteState, Ser
    * within 200 ms". The TU has not answered in that time; no To tag is added.
    */
   #onTimerTrying(): void {
-    if (this.state !== 'proceeding' || this.#lastProvisional !== undefined) return;
-    this.#lastProvisional = formatMessage(responseParts(this.request, 100));
-    this.#send(this.#lastProvisional);
+    if (this.state !== 'proceeding' || this.lastProvisional !== undefined) return;
+    this.lastProvisional = formatMessage(responseParts(this.request, 100));
+    this.send(this.lastProvisional);
   }
 
   #onRequestRetransmission(): void {
@@ -165,13 +134,13 @@ export class ServerInviteTransaction extends StateMachine<ServerInviteState, Ser
         // "Proceeding" state, the most recent provisional response that was
         // received from the TU MUST be passed to the transport layer for
         // retransmission." (Before any, the 200 ms wait goes on.)
-        if (this.#lastProvisional !== undefined) this.#send(this.#lastProvisional);
+        if (this.lastProvisional !== undefined) this.send(this.lastProvisional);
         return;
       case 'completed':
         // s17.2.1: "while in the "Completed" state, if a request
         // retransmission is received, the server SHOULD pass the response to
         // the transport for retransmission."
-        if (this.#lastFinal !== undefined) this.#send(this.#lastFinal);
+        if (this.lastFinal !== undefined) this.send(this.lastFinal);
         return;
       default:
         // Confirmed absorbs. RFC 6026: "While in the "Accepted" state, any
@@ -192,7 +161,7 @@ export class ServerInviteTransaction extends StateMachine<ServerInviteState, Ser
         return;
       case 'accepted':
         // RFC 6026 Figure 7: Accepted --ACK / to TU--> Accepted.
-        this.#context.passAck(ack, received);
+        this.context.passAck(ack, received);
         return;
       default:
         // Confirmed absorbs ACK retransmissions; an ACK before any final
@@ -207,18 +176,18 @@ export class ServerInviteTransaction extends StateMachine<ServerInviteState, Ser
       // RFC 6026: "The server transaction MUST NOT generate 2xx
       // retransmissions on its own"; the TU (dialog layer) retransmits its
       // 2xx through here (Figure 7: Accepted --2xx from TU / send response).
-      if (status >= 200 && status < 300) this.#send(bytes);
+      if (status >= 200 && status < 300) this.send(bytes);
       return;
     }
     // Completed, Confirmed, Terminated: s17.2.1 has the TU's later responses discarded.
     if (this.state !== 'proceeding') return;
-    this.#send(bytes);
+    this.send(bytes);
     if (status < 200) {
-      this.#lastProvisional = bytes;
+      this.lastProvisional = bytes;
       this.stopTimer('Trying');
       return;
     }
-    this.#responseToTag = response.toTag;
+    this.toTag = response.toTag;
     if (status < 300) {
       // RFC 6026: "If the SIP element's TU (Transaction User) issues a 2xx
       // response for this transaction while the state machine is in the
@@ -226,17 +195,17 @@ export class ServerInviteTransaction extends StateMachine<ServerInviteState, Ser
       // "Accepted" state and set Timer L to 64*T1".
       this.#enter('accepted');
     } else {
-      this.#lastFinal = bytes;
+      this.lastFinal = bytes;
       this.#enter('completed');
     }
   }
 
   /** s17.2.1: resend the final response; G = min(2G, T2). */
   #onTimerG(): void {
-    if (this.state !== 'completed' || this.#lastFinal === undefined) return;
+    if (this.state !== 'completed' || this.lastFinal === undefined) return;
     this.#retransmissions++;
-    this.#send(this.#lastFinal);
-    const { T1, T2 } = this.#context.timers;
+    this.send(this.lastFinal);
+    const { T1, T2 } = this.context.timers;
     this.startTimer('G', backoff(T1, this.#retransmissions, T2));
   }
 

@@ -9,13 +9,12 @@
  *   completed --Timer J--> terminated
  *   proceeding/completed --transport error / TU told--> terminated
  */
-import type { MessageParts, SipMessage } from '../parser/index.ts';
 import type { Received, TransportError } from '../transport/types.ts';
 import type { ServerNonInviteEvent, ServerNonInviteTimer, TimerEvent, TuResponseEvent } from './events.ts';
-import { StateMachine, type MachineTables } from './machine.ts';
+import type { MachineTables } from './machine.ts';
+import { ServerTransactionBase } from './server-transaction.ts';
 import type { ResponseRoute } from './response-target.ts';
-import { tuResponse, withReceivedVia } from './responses.ts';
-import type { ServerTransactionUser, TransactionContext } from './user.ts';
+import type { TransactionContext } from './user.ts';
 
 export type ServerNonInviteState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
@@ -37,34 +36,11 @@ const TABLES: MachineTables<ServerNonInviteState, ServerNonInviteTimer> = {
   },
 };
 
-export class ServerNonInviteTransaction extends StateMachine<ServerNonInviteState, ServerNonInviteEvent, ServerNonInviteTimer> {
+export class ServerNonInviteTransaction extends ServerTransactionBase<ServerNonInviteState, ServerNonInviteEvent, ServerNonInviteTimer> {
   readonly kind = 'server-non-invite' as const;
-  readonly request: SipMessage;
-  readonly received: Received;
-  /** The TU's callbacks for this transaction; set it when the request arrives. */
-  user: ServerTransactionUser | undefined;
-  readonly #context: TransactionContext;
-  readonly #route: ResponseRoute;
-  #lastProvisional: Uint8Array | undefined;
-  #lastFinal: Uint8Array | undefined;
-  #responseToTag: string | null = null;
 
   constructor(context: TransactionContext, received: Received, route: ResponseRoute) {
-    super(context.clock, TABLES);
-    this.#context = context;
-    this.received = received;
-    this.request = received.message;
-    this.#route = route;
-  }
-
-  /** The To tag of the final response sent. */
-  get responseToTag(): string | null {
-    return this.#responseToTag;
-  }
-
-  /** Passes a response from the TU (s17.2.2). Throws RangeError for a status outside 100-699. */
-  respond(parts: MessageParts): void {
-    this.handle(tuResponse(withReceivedVia(parts, this.received)));
+    super(context, received, route, TABLES);
   }
 
   protected step(event: ServerNonInviteEvent | TimerEvent<ServerNonInviteTimer>): void {
@@ -86,21 +62,12 @@ export class ServerNonInviteTransaction extends StateMachine<ServerNonInviteStat
     }
   }
 
-  protected onTerminated(): void {
-    this.#context.onTerminated(this);
-  }
-
   #enter(state: ServerNonInviteState): void {
     this.transition(state);
     // s17.2.2: "When the server transaction enters the "Completed" state, it
     // MUST set Timer J to fire in 64*T1 seconds for unreliable transports,
     // and zero seconds for reliable transports."
-    if (state === 'completed') this.startTimer('J', this.#context.timers.J);
-  }
-
-  #send(bytes: Uint8Array): void {
-    const { target, flowId } = this.#route;
-    this.#context.transport.send(bytes, target, { flowId, onError: (error) => this.handle({ type: 'transportError', error }) });
+    if (state === 'completed') this.startTimer('J', this.context.timers.J);
   }
 
   #onRequestRetransmission(): void {
@@ -109,13 +76,13 @@ export class ServerNonInviteTransaction extends StateMachine<ServerNonInviteStat
         // s17.2.2: "If a retransmission of the request is received while in
         // the "Proceeding" state, the most recently sent provisional response
         // MUST be passed to the transport layer for retransmission."
-        if (this.#lastProvisional !== undefined) this.#send(this.#lastProvisional);
+        if (this.lastProvisional !== undefined) this.send(this.lastProvisional);
         return;
       case 'completed':
         // s17.2.2: "While in the "Completed" state, the server transaction
         // MUST pass the final response to the transport layer for
         // retransmission whenever a retransmission of the request is received."
-        if (this.#lastFinal !== undefined) this.#send(this.#lastFinal);
+        if (this.lastFinal !== undefined) this.send(this.lastFinal);
         return;
       default:
         // s17.2.2: "While in the "Trying" state, if the request is
@@ -129,14 +96,14 @@ export class ServerNonInviteTransaction extends StateMachine<ServerNonInviteStat
     // transaction MUST be discarded while in the "Completed" state."
     if (this.state !== 'trying' && this.state !== 'proceeding') return;
     const { status, bytes } = response;
-    this.#send(bytes);
+    this.send(bytes);
     if (status < 200) {
-      this.#lastProvisional = bytes;
+      this.lastProvisional = bytes;
       if (this.state === 'trying') this.#enter('proceeding');
       return;
     }
-    this.#lastFinal = bytes;
-    this.#responseToTag = response.toTag;
+    this.lastFinal = bytes;
+    this.toTag = response.toTag;
     this.#enter('completed');
   }
 
