@@ -22,12 +22,25 @@ export function normalizeHost(host: string): string {
 }
 
 export function isIPv4(host: string): boolean {
-  const parts = host.split('.');
-  if (parts.length !== 4) return false;
-  for (const part of parts) {
-    if (part.length === 0 || part.length > 3 || !/^[0-9]+$/.test(part) || Number(part) > 255) return false;
+  // One pass, no allocation: this runs on every send.
+  let octets = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i <= host.length; i++) {
+    const c = i < host.length ? host.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || value > 255) return false;
+      octets++;
+      digits = 0;
+      value = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      value = value * 10 + (c - 48);
+      digits++;
+    } else {
+      return false;
+    }
   }
-  return true;
+  return octets === 4;
 }
 
 /** A loose IPv6 check (hex groups and colons, an optional IPv4 tail); enough to tell it from a host name. */
