@@ -5,6 +5,7 @@ export {
   type ClientTransaction,
   type Transaction,
   type TransactionLayerOptions,
+  DEFAULT_MAX_TRANSACTIONS,
   type SendRequestOptions,
   type TransactionStats,
 } from './transaction-layer.ts';

@@ -13,6 +13,7 @@ import { OutgoingRequest } from './client-transaction.ts';
 import { ClientNonInviteTransaction } from './client-non-invite.ts';
 import { clientKey, hasMagicCookie, MAGIC_COOKIE, responseKey, serverKey, serverMatches } from './matching.ts';
 import { responseRoute } from './response-target.ts';
+import { responseParts, withReceivedVia } from './responses.ts';
 import { ServerInviteTransaction } from './server-invite.ts';
 import { ServerNonInviteTransaction } from './server-non-invite.ts';
 import { resolveTimerSettings, timerValues, type TimerSettings } from './timers.ts';
@@ -32,7 +33,16 @@ export interface TransactionLayerOptions {
   readonly timers?: Partial<TimerSettings>;
   /** Put `rport` (RFC 3581) in the Via of every request this layer adds a Via to; default true. */
   readonly rport?: boolean;
+  /**
+   * Most live transactions (client + server) at once; default 200,000. Past
+   * it a new client request throws, and a new request from the network is
+   * answered 503 with Retry-After statelessly (RFC 3261 s21.5.4).
+   */
+  readonly maxTransactions?: number;
 }
+
+/** Default cap of live transactions: about half a GB of state at ~2.5 KB each. */
+export const DEFAULT_MAX_TRANSACTIONS = 200_000;
 
 export interface SendRequestOptions {
   /** Send over this connection (TCP/TLS flow of a received request). */
@@ -64,6 +74,7 @@ export class TransactionLayer {
   readonly #servers = new Map<string, ServerTransaction[]>();
   /** Every live transaction, with the key it is matched by. */
   readonly #live = new Map<Transaction, string>();
+  readonly #maxTransactions: number;
   #branches = 0;
   #closed = false;
 
@@ -74,6 +85,7 @@ export class TransactionLayer {
     this.#random = options.random ?? defaultRandom;
     this.#settings = resolveTimerSettings(options.timers);
     this.#rport = options.rport ?? true;
+    this.#maxTransactions = options.maxTransactions ?? DEFAULT_MAX_TRANSACTIONS;
   }
 
   /**
@@ -89,6 +101,7 @@ export class TransactionLayer {
     const method = parts.method;
     if (method === undefined) throw new TypeError('sendRequest needs a request (parts.method)');
     if (method === 'ACK') throw new TypeError('an ACK is not a transaction: use sendStateless (the ACK for a 300-699 is sent by its INVITE transaction)');
+    if (this.#live.size >= this.#maxTransactions) throw new Error(`transaction limit reached (${this.#maxTransactions} live)`);
     const { bytes, branch, cseqMethod } = this.#prepareRequest(parts, target);
     if (!hasMagicCookie(branch)) throw new TypeError(`a client transaction needs a branch starting with ${MAGIC_COOKIE}`);
     if (cseqMethod !== method) throw new TypeError(`CSeq method ${String(cseqMethod)} differs from ${method}`);
@@ -184,8 +197,14 @@ export class TransactionLayer {
   #serve(request: SipMessage, received: Received, method: string): void {
     const key = serverKey(request, method);
     if (key === undefined || request.callId === undefined || request.from === undefined || request.to === undefined) return;
-    const context = this.#context(received.source.transport);
     const route = responseRoute(received);
+    if (this.#live.size >= this.#maxTransactions) {
+      // Over the cap: answer statelessly, keep no state (s21.5.4 "Service Unavailable").
+      const parts = withReceivedVia(responseParts(request, 503, { headers: [['Retry-After', '5']] }), received);
+      this.#transport.send(formatMessage(parts), route.target, { flowId: route.flowId });
+      return;
+    }
+    const context = this.#context(received.source.transport);
     const transaction =
       method === 'INVITE' ? new ServerInviteTransaction(context, received, route) : new ServerNonInviteTransaction(context, received, route);
     const bucket = this.#servers.get(key.key);
