@@ -15,37 +15,45 @@ export interface Clock {
 /** The real clock: globalThis timers (present in every JS runtime we target). */
 export class SystemClock implements Clock {
   #next = 1;
-  readonly #timers = new Map<number, ReturnType<typeof setTimeout>>();
+  #pending = 0;
 
   now(): number {
     return performance.now();
   }
 
   setTimer(ms: number, callback: () => void): TimerHandle {
-    const id = this.#next++;
+    // The handle carries its runtime timer: no lookup table per timer (this runs for every transaction).
+    const handle: SystemTimer = { id: this.#next++, timer: undefined };
     const timer = setTimeout(() => {
-      this.#timers.delete(id);
+      if (handle.timer === undefined) return;
+      handle.timer = undefined;
+      this.#pending--;
       callback();
     }, ms);
     // A pending SIP timer must not keep a process alive on its own.
     (timer as { unref?: () => void }).unref?.();
-    this.#timers.set(id, timer);
-    return { id };
+    handle.timer = timer;
+    this.#pending++;
+    return handle;
   }
 
   clearTimer(handle: TimerHandle | undefined): void {
-    if (handle === undefined) return;
-    const timer = this.#timers.get(handle.id);
-    if (timer !== undefined) {
-      clearTimeout(timer);
-      this.#timers.delete(handle.id);
-    }
+    const timer = (handle as SystemTimer | undefined)?.timer;
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    (handle as SystemTimer).timer = undefined;
+    this.#pending--;
   }
 
   /** Timers scheduled and not yet fired or cleared. */
   get pending(): number {
-    return this.#timers.size;
+    return this.#pending;
   }
+}
+
+interface SystemTimer {
+  readonly id: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** A clock for tests: time moves only when advance() is called. */
