@@ -20,7 +20,16 @@ export interface ConnectionInput {
   sendKeepAlive?: boolean;
   useRport?: boolean;
   extra?: Record<string, string>;
+  /**
+   * RFC 5626 outbound: this endpoint's instance id (a UUID or urn:uuid:UUID)
+   * for `+sip.instance` in Contact, and this connection's `reg-id` (default 1).
+   */
+  instanceId?: string;
+  regId?: number;
 }
+
+/** ConnectionSettings plus the RFC 5626 fields a connection given in code may carry. */
+export type CompletedSettings = ConnectionSettings & { instanceId?: string; regId?: number };
 
 export class ConnectionSettingsError extends Error {
   override readonly name = 'ConnectionSettingsError';
@@ -32,7 +41,7 @@ function seconds(value: number | undefined, fallback: number, name: string): num
   return result;
 }
 
-export function completeSettings(input: ConnectionInput | ConnectionSettings): ConnectionSettings {
+export function completeSettings(input: ConnectionInput | ConnectionSettings): CompletedSettings {
   if (typeof input.user !== 'string' || input.user === '') throw new ConnectionSettingsError('user must be a non-empty string');
   const transport = String(input.transport ?? CONNECTION_DEFAULTS.transport).toLowerCase() as SipTransportName;
   if (transport !== 'udp' && transport !== 'tcp' && transport !== 'tls') throw new ConnectionSettingsError(`unknown transport ${String(input.transport)}`);
@@ -55,7 +64,7 @@ export function completeSettings(input: ConnectionInput | ConnectionSettings): C
   const minimumRetrySeconds = seconds(input.minimumRetrySeconds, CONNECTION_DEFAULTS.minimumRetrySeconds, 'minimumRetrySeconds');
   const maximumRetrySeconds = seconds(input.maximumRetrySeconds, CONNECTION_DEFAULTS.maximumRetrySeconds, 'maximumRetrySeconds');
   if (minimumRetrySeconds > maximumRetrySeconds) throw new ConnectionSettingsError('minimumRetrySeconds must not exceed maximumRetrySeconds');
-  const settings: ConnectionSettings = {
+  const settings: CompletedSettings = {
     user: input.user,
     server: { host, port },
     transport,
@@ -70,6 +79,8 @@ export function completeSettings(input: ConnectionInput | ConnectionSettings): C
   };
   if (input.displayName !== undefined) settings.displayName = input.displayName;
   if (input.password !== undefined) settings.password = input.password;
+  if ('instanceId' in input && input.instanceId !== undefined) settings.instanceId = input.instanceId;
+  if ('regId' in input && input.regId !== undefined) settings.regId = input.regId;
   // The registration layer's own checks (user part, host, domain, period caps), reported as settings errors.
   try {
     resolveSettings(settings);

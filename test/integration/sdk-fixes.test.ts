@@ -6,6 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConnectionError, ConnectionSettingsError, Phone, TypedEvents, completeSettings } from '../../src/sdk/index.ts';
+import { LabSite } from '../../src/lab/lab-site.ts';
 
 const openSockets = (): number =>
   process.getActiveResourcesInfo().filter((name) => name === 'UDPWrap' || name === 'TCPServerWrap' || name === 'TCPWrap').length;
@@ -51,6 +52,29 @@ test('TypedEvents.off removes a handler added with once()', () => {
   events.emit('tick', 1);
   assert.equal(seen, []);
   assert.is(events.listenerCount('tick'), 0);
+});
+
+test('RFC 5626 outbound: a connection given an instance id registers a Contact with +sip.instance and reg-id', async () => {
+  const site = await LabSite.start({ name: 'ob', host: '127.0.0.1', users: { '1001': 'secret' } });
+  const phone = await Phone.create({
+    connections: [{ user: '1001', server: `127.0.0.1:${site.port}`, password: 'secret', instanceId: '6f1c3e5a-0b8e-4c57-9d36-2a4f5e6b7c8d', regId: 2 }],
+  });
+  const contacts: string[] = [];
+  phone.transport.onTrace = (direction, _t, _s, _d, bytes) => {
+    const text = new TextDecoder().decode(bytes);
+    if (direction === 'out' && text.startsWith('REGISTER')) contacts.push(/^Contact: (.*)$/m.exec(text)![1]!);
+  };
+  try {
+    phone.start();
+    const deadline = Date.now() + 5000;
+    while (phone.connections.registeredIds().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(phone.connections.registeredIds(), [0]);
+    assert.match(contacts[0]!, /\+sip\.instance="<urn:uuid:6f1c3e5a-0b8e-4c57-9d36-2a4f5e6b7c8d>"/);
+    assert.match(contacts[0]!, /reg-id=2/);
+  } finally {
+    await phone.close();
+    await site.close();
+  }
 });
 
 test.run();
