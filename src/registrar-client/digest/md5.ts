@@ -2,15 +2,10 @@
  * MD5 (RFC 1321), synchronous, over bytes. Digest authentication (RFC 2617,
  * RFC 7616) still defaults to MD5 and the core layer must run where no
  * synchronous crypto exists, so this is our own implementation.
- *
- * Whole 64-byte blocks are read straight from the input; only the tail is
- * copied, into one or two padded blocks. Strings are hashed as UTF-8.
+ * Padding, block walk and hex output are shared with SHA-256 (block-hash.ts).
  */
 
-const encoder = new TextEncoder();
-
-/** Hex of every byte value, built once. */
-const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+import { forEachPaddedBlock, toBytes, toHex } from './block-hash.ts';
 
 /** RFC 1321 s3.4: T[i] = floor(2^32 * abs(sin(i))), i = 1..64 (as signed 32-bit words). */
 const T = Int32Array.from([
@@ -70,27 +65,9 @@ function block(state: Int32Array, x: Int32Array, bytes: Uint8Array, offset: numb
 
 /** The 16-byte MD5 digest of `input` (a string is hashed as its UTF-8 bytes). */
 export function md5(input: string | Uint8Array): Uint8Array {
-  const bytes = typeof input === 'string' ? encoder.encode(input) : input;
   const state = Int32Array.from([0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476]);
   const x = new Int32Array(16);
-  const length = bytes.length;
-  const whole = length - (length % 64);
-  for (let offset = 0; offset < whole; offset += 64) block(state, x, bytes, offset);
-
-  // RFC 1321 s3.1-3.2: append 0x80, zeros to 56 mod 64, then the bit length
-  // as a 64-bit little-endian number.
-  const rest = length - whole;
-  const tail = new Uint8Array(rest < 56 ? 64 : 128);
-  tail.set(bytes.subarray(whole));
-  tail[rest] = 0x80;
-  const lowBits = (length * 8) >>> 0;
-  const highBits = Math.floor(length / 0x20000000) >>> 0;
-  const end = tail.length - 8;
-  for (let i = 0; i < 4; i++) {
-    tail[end + i] = lowBits >>> (8 * i);
-    tail[end + 4 + i] = highBits >>> (8 * i);
-  }
-  for (let offset = 0; offset < tail.length; offset += 64) block(state, x, tail, offset);
+  forEachPaddedBlock(toBytes(input), 'little', (bytes, offset) => block(state, x, bytes, offset));
 
   const out = new Uint8Array(16);
   for (let i = 0; i < 16; i++) out[i] = state[i >> 2]! >>> (8 * (i & 3));
@@ -99,8 +76,5 @@ export function md5(input: string | Uint8Array): Uint8Array {
 
 /** The MD5 digest of `input` as 32 lower-case hex digits. */
 export function md5Hex(input: string | Uint8Array): string {
-  const digest = md5(input);
-  let hex = '';
-  for (let i = 0; i < digest.length; i++) hex += HEX[digest[i]!];
-  return hex;
+  return toHex(md5(input));
 }

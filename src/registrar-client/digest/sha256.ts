@@ -7,10 +7,7 @@
  * copied, into one or two padded blocks. Strings are hashed as UTF-8.
  */
 
-const encoder = new TextEncoder();
-
-/** Hex of every byte value, built once. */
-const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+import { forEachPaddedBlock, toBytes, toHex } from './block-hash.ts';
 
 /** FIPS 180-4 s4.2.2: first 32 bits of the fractional parts of the cube roots of the first 64 primes. */
 const K = Int32Array.from([
@@ -77,27 +74,9 @@ function block(state: Int32Array, w: Int32Array, bytes: Uint8Array, offset: numb
 
 /** The 32-byte SHA-256 digest of `input` (a string is hashed as its UTF-8 bytes). */
 export function sha256(input: string | Uint8Array): Uint8Array {
-  const bytes = typeof input === 'string' ? encoder.encode(input) : input;
   const state = Int32Array.from(H0);
   const w = new Int32Array(64);
-  const length = bytes.length;
-  const whole = length - (length % 64);
-  for (let offset = 0; offset < whole; offset += 64) block(state, w, bytes, offset);
-
-  // s5.1.1: append 0x80, zeros to 56 mod 64, then the bit length as a
-  // 64-bit big-endian number.
-  const rest = length - whole;
-  const tail = new Uint8Array(rest < 56 ? 64 : 128);
-  tail.set(bytes.subarray(whole));
-  tail[rest] = 0x80;
-  const lowBits = (length * 8) >>> 0;
-  const highBits = Math.floor(length / 0x20000000) >>> 0;
-  const end = tail.length - 8;
-  for (let i = 0; i < 4; i++) {
-    tail[end + i] = highBits >>> (24 - 8 * i);
-    tail[end + 4 + i] = lowBits >>> (24 - 8 * i);
-  }
-  for (let offset = 0; offset < tail.length; offset += 64) block(state, w, tail, offset);
+  forEachPaddedBlock(toBytes(input), 'big', (bytes, offset) => block(state, w, bytes, offset));
 
   const out = new Uint8Array(32);
   for (let i = 0; i < 32; i++) out[i] = state[i >> 2]! >>> (24 - 8 * (i & 3));
@@ -106,8 +85,5 @@ export function sha256(input: string | Uint8Array): Uint8Array {
 
 /** The SHA-256 digest of `input` as 64 lower-case hex digits. */
 export function sha256Hex(input: string | Uint8Array): string {
-  const digest = sha256(input);
-  let hex = '';
-  for (let i = 0; i < digest.length; i++) hex += HEX[digest[i]!];
-  return hex;
+  return toHex(sha256(input));
 }
