@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SipMessage } from '../parser/index.ts';
 import { isWildcard } from '../parser/index.ts';
-import { SipTransportLayer } from '../transport/index.ts';
+import { isLoopback, SipTransportLayer } from '../transport/index.ts';
 import type { Endpoint, TransportKind } from '../transport/types.ts';
 import { SystemClock, TransactionLayer, responseParts, type IncomingRequest } from '../transaction/index.ts';
 import { computeDigest, parseDigestAlgorithm, type DigestAlgorithm } from '../registrar-client/digest/index.ts';
@@ -232,9 +232,6 @@ export class LabSite {
   }
 }
 
-function isLoopback(host: string): boolean {
-  return host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
 
 function randomToken(): string {
   return randomBytes(6).toString('hex');

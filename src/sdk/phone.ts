@@ -4,7 +4,7 @@
  * the managers. `start()` registers every configured connection at once, with
  * equal priority; `close()` unregisters and frees every socket and timer.
  */
-import { SipTransportLayer, type TlsOptions } from '../transport/index.ts';
+import { isLoopback, SipTransportLayer, type TlsOptions } from '../transport/index.ts';
 import type { Endpoint, TransportKind } from '../transport/types.ts';
 import { SystemClock, TransactionLayer, responseParts, type Clock, type TimerSettings } from '../transaction/index.ts';
 import { RegistrationManager } from '../registrar-client/index.ts';
@@ -143,6 +143,3 @@ export class Phone {
   }
 }
 
-function isLoopback(host: string): boolean {
-  return host === '::1' || host === 'localhost' || /^127\./.test(host);
-}

@@ -13,6 +13,7 @@ import { OutgoingRequest } from './client-transaction.ts';
 import { ClientNonInviteTransaction } from './client-non-invite.ts';
 import { clientKey, hasMagicCookie, MAGIC_COOKIE, responseKey, serverKey, serverMatches } from './matching.ts';
 import { responseRoute } from './response-target.ts';
+import { formatOwnVia } from '../transport/own-via.ts';
 import { responseParts, withReceivedVia } from './responses.ts';
 import { ServerInviteTransaction } from './server-invite.ts';
 import { ServerNonInviteTransaction } from './server-non-invite.ts';
@@ -282,9 +283,7 @@ export class TransactionLayer {
   }
 
   #via(target: Endpoint, branch: string): string {
-    const local = this.#transport.localEndpoint(target.transport);
-    const host = local.host.includes(':') ? `[${local.host}]` : local.host;
-    return `SIP/2.0/${target.transport.toUpperCase()} ${host}:${local.port};branch=${branch}${this.#rport ? ';rport' : ''}`;
+    return formatOwnVia(this.#transport.localEndpoint(target.transport), branch, this.#rport);
   }
 }
 

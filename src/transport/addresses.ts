@@ -89,3 +89,9 @@ export function isWildcard(host: string): boolean {
   const h = normalizeHost(host);
   return h === '0.0.0.0' || h === '::' || h === '0:0:0:0:0:0:0:0';
 }
+
+/** 127.0.0.0/8, ::1 or "localhost": a target or listener on this machine's loopback. */
+export function isLoopback(host: string): boolean {
+  const h = normalizeHost(host);
+  return h === '::1' || h === 'localhost' || (h.startsWith('127.') && isIPv4(h));
+}

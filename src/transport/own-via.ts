@@ -9,7 +9,7 @@ import type { Endpoint } from './types.ts';
 export const BRANCH_MAGIC_COOKIE = 'z9hG4bK';
 
 /** "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK...;rport"; `branch` gets the cookie when it lacks it. */
-export function formatOwnVia(local: Endpoint, branch: string): string {
+export function formatOwnVia(local: Endpoint, branch: string, rport = true): string {
   const b = branch.startsWith(BRANCH_MAGIC_COOKIE) ? branch : `${BRANCH_MAGIC_COOKIE}${branch}`;
-  return `SIP/2.0/${local.transport.toUpperCase()} ${hostForHeader(local.host)}:${local.port};branch=${b};rport`;
+  return `SIP/2.0/${local.transport.toUpperCase()} ${hostForHeader(local.host)}:${local.port};branch=${b}${rport ? ';rport' : ''}`;
 }

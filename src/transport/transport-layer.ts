@@ -25,7 +25,7 @@
 import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import { parseMessage, SipParseError, type ParseLimits } from '../parser/index.ts';
-import { defaultPort, familyOf, isIP, isWildcard, normalizeHost } from './addresses.ts';
+import { defaultPort, familyOf, isIP, isLoopback, isWildcard, normalizeHost } from './addresses.ts';
 import { ConnectionPool, type PoolStats } from './connection-pool.ts';
 import { transportError } from './errors.ts';
 import { resolveOptions, type FlowInfo, type ResolvedOptions, type TraceHook, type TransportDiagnostic, type TransportLayerOptions } from './options.ts';
@@ -64,10 +64,6 @@ function isResponseBytes(bytes: Uint8Array): boolean {
   return true;
 }
 
-function isLoopback(host: string): boolean {
-  const h = normalizeHost(host);
-  return h.startsWith('127.') || h === '::1';
-}
 
 export class SipTransportLayer implements Transport {
   onReceive: ((received: Received) => void) | undefined;

@@ -2,9 +2,7 @@
  * SHA-256 (FIPS 180-4 s6.2), synchronous, over bytes: the algorithm that
  * RFC 7616 adds to digest authentication and RFC 8760 brings to SIP. Our own
  * implementation, because the core layer cannot count on synchronous crypto.
- *
- * Whole 64-byte blocks are read straight from the input; only the tail is
- * copied, into one or two padded blocks. Strings are hashed as UTF-8.
+ * Padding, block walk and hex output are shared with MD5 (block-hash.ts).
  */
 
 import { forEachPaddedBlock, toBytes, toHex } from './block-hash.ts';
