@@ -13,36 +13,14 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { requireSipp, startSipp, stopAllSipp, type SippResult } from './harness/sipp.ts';
+import { requireSipp, startSipp } from './harness/sipp.ts';
 import { Stack, distinctMessages, label } from './harness/stack.ts';
+import { SETTLE_MS, assertSippSucceeded, stacksFor } from './harness/sipp-suite.ts';
 import type { Endpoint } from '../../src/transport/index.ts';
 
-const TIMERS = { T1: 50, T2: 400, T4: 250 } as const;
-const SETTLE_MS = 64 * TIMERS.T1 + 1500;
 
 const test = suite('sipp: our client -> SIPp UAS');
-let stacks: Stack[] = [];
-
-test.after.each(async () => {
-  for (const stack of stacks) await stack.close();
-  stacks = [];
-  await stopAllSipp();
-});
-
-async function ourStack(): Promise<Stack> {
-  const stack = await Stack.start({ timers: TIMERS, trace: true });
-  stacks.push(stack);
-  return stack;
-}
-
-function assertSippSucceeded(result: SippResult): void {
-  const detail = `\n${result.errors}\n${result.output.slice(-2500)}`;
-  assert.is(result.status, 0, `SIPp exit status${detail}`);
-  assert.is(result.successful, 1, `SIPp successful calls${detail}`);
-  assert.is(result.failed, 0, `SIPp failed calls${detail}`);
-  assert.is(result.lines.reduce((n, line) => n + line.unexpected, 0), 0, `unexpected messages at SIPp${detail}`);
-  assert.is(result.errors, '', 'SIPp error log');
-}
+const ourStack = stacksFor(test);
 
 /** Every transaction ended on its own timers, then the transport closes clean. */
 async function assertClean(stack: Stack): Promise<void> {
