@@ -5,9 +5,10 @@
  * parsed messages; the layer keeps the maps.
  */
 import { formatVia, type SipMessage } from '../parser/index.ts';
+import { BRANCH_MAGIC_COOKIE } from '../transport/own-via.ts';
 
-/** s8.1.1.7: "The branch ID inserted by an element compliant with this specification MUST always begin with the characters "z9hG4bK"." */
-export const MAGIC_COOKIE = 'z9hG4bK';
+/** s8.1.1.7: "The branch ID inserted by an element compliant with this specification MUST always begin with the characters "z9hG4bK"." (The transport's Via writer holds the constant.) */
+export const MAGIC_COOKIE = BRANCH_MAGIC_COOKIE;
 
 export function hasMagicCookie(branch: string | null | undefined): branch is string {
   return typeof branch === 'string' && branch.startsWith(MAGIC_COOKIE) && branch.length > MAGIC_COOKIE.length;
