@@ -4,7 +4,7 @@
  * strings), and a one-char-per-byte string, which slices cheaply into the
  * strings callers get. Ranges with bytes >= 0x80 are decoded as UTF-8.
  */
-import { decodeUtf8 } from './text.ts';
+import { decodeOneToOne, decodeUtf8, encodeUtf8 } from './text.ts';
 
 export interface Src {
   /** The bytes; offsets into them equal offsets into `t`. */
@@ -15,8 +15,6 @@ export interface Src {
   readonly ascii: boolean;
 }
 
-const latin1 = new TextDecoder('latin1');
-const encoder = new TextEncoder();
 
 /** A Src over a JS string (public entry points that take strings). */
 export function srcOf(value: string): Src {
@@ -32,8 +30,8 @@ export function srcOf(value: string): Src {
     for (let i = 0; i < value.length; i++) b[i] = value.charCodeAt(i);
     return { b, t: value, ascii };
   }
-  const b = encoder.encode(value);
-  return { b, t: latin1.decode(b), ascii };
+  const b = encodeUtf8(value);
+  return { b, t: decodeOneToOne(b, 0, b.length, false), ascii };
 }
 
 /** The string for src[start, end), UTF-8 decoded where it holds non-ASCII bytes. */
