@@ -166,5 +166,8 @@ export function unquote(s: string): string {
 }
 
 export function quote(s: string): string {
+  // Nearly every value has nothing to escape; two native indexOf scans cost
+  // far less than a regex replace (or a charCodeAt loop) over it.
+  if (s.indexOf('"') < 0 && s.indexOf('\\') < 0) return `"${s}"`;
   return `"${s.replace(/(["\\])/g, '\\$1')}"`;
 }

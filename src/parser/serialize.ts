@@ -5,7 +5,7 @@
  */
 import type { SipMessage } from './message.ts';
 import { HeaderId, PRETTY_NAMES } from './header-names.ts';
-import { encodeUtf8 } from './text.ts';
+import { encodeUtf8, encodeUtf8WithTail } from './text.ts';
 
 export function serializeMessage(message: SipMessage): Uint8Array {
   let head = `${message.startLine}\r\n`;
@@ -21,15 +21,7 @@ export function serializeMessage(message: SipMessage): Uint8Array {
   }
   if (!wroteLength) head += `Content-Length: ${message.body.length}\r\n`;
   head += '\r\n';
-  return joinBytes(encodeUtf8(head), message.body);
-}
-
-export function joinBytes(head: Uint8Array, body: Uint8Array): Uint8Array {
-  if (body.length === 0) return head;
-  const out = new Uint8Array(head.length + body.length);
-  out.set(head, 0);
-  out.set(body, head.length);
-  return out;
+  return encodeUtf8WithTail(head, message.body);
 }
 
 export interface MessageParts {
@@ -44,18 +36,25 @@ export interface MessageParts {
 
 /** Writes a message from parts (Content-Length computed); the usual way to build outgoing messages. */
 export function formatMessage(parts: MessageParts): Uint8Array {
-  const body = typeof parts.body === 'string' ? encodeUtf8(parts.body) : (parts.body ?? new Uint8Array(0));
+  const body = typeof parts.body === 'string' ? encodeUtf8(parts.body) : (parts.body ?? NO_BODY);
   let head =
     parts.method !== undefined
       ? `${parts.method} ${parts.uri} SIP/2.0\r\n`
       : `SIP/2.0 ${parts.status} ${parts.reason ?? defaultReason(parts.status ?? 500)}\r\n`;
   for (const [name, value] of parts.headers) {
-    const lower = name.toLowerCase();
-    if (lower === 'content-length' || lower === 'l') continue;
+    if (isContentLengthName(name)) continue;
     head += `${name}: ${value}\r\n`;
   }
   head += `Content-Length: ${body.length}\r\n\r\n`;
-  return joinBytes(encodeUtf8(head), body);
+  return encodeUtf8WithTail(head, body);
+}
+
+const NO_BODY = new Uint8Array(0);
+
+/** "Content-Length" or its compact form "l", any case; the length test spares a lower-cased copy of every other name. */
+function isContentLengthName(name: string): boolean {
+  if (name.length === 1) return name === 'l' || name === 'L';
+  return name.length === 14 && name.toLowerCase() === 'content-length';
 }
 
 const REASONS: Record<number, string> = {

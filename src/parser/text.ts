@@ -20,8 +20,51 @@ export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length): st
 
 const encoder = new TextEncoder();
 
+/**
+ * Encoded text is handed out as views into shared chunks, as Node's
+ * Buffer.from(string) does: a typed array of a few hundred bytes keeps its
+ * storage outside the JS heap, and allocating one (which TextEncoder.encode
+ * does too) costs several times more than encoding a SIP message into it.
+ * A view keeps its whole chunk alive, so chunks stay small.
+ */
+const POOL_BYTES = 8 * 1024;
+let pool = new ArrayBuffer(POOL_BYTES);
+let poolUsed = 0;
+
+function pooledBytes(length: number): Uint8Array {
+  if (length > POOL_BYTES / 2) return new Uint8Array(length);
+  if (poolUsed + length > POOL_BYTES) {
+    pool = new ArrayBuffer(POOL_BYTES);
+    poolUsed = 0;
+  }
+  const bytes = new Uint8Array(pool, poolUsed, length);
+  poolUsed += (length + 7) & ~7; // 8-byte aligned, like Node's pool
+  return bytes;
+}
+
+const NO_BYTES = new Uint8Array(0);
+
 export function encodeUtf8(text: string): Uint8Array {
-  return encoder.encode(text);
+  return encodeUtf8WithTail(text, NO_BYTES);
+}
+
+/** The UTF-8 bytes of `text` followed by `tail`, in one array. */
+export function encodeUtf8WithTail(text: string, tail: Uint8Array): Uint8Array {
+  const length = text.length;
+  const bytes = pooledBytes(length + tail.length);
+  // ASCII text (nearly all of SIP) takes one byte per char: exactly `length`
+  // bytes when every char was read and each gave one byte.
+  const { read, written } = encoder.encodeInto(text, bytes);
+  if (read === length && written === length) {
+    if (tail.length > 0) bytes.set(tail, length);
+    return bytes;
+  }
+  const head = encoder.encode(text);
+  if (tail.length === 0) return head;
+  const joined = new Uint8Array(head.length + tail.length);
+  joined.set(head, 0);
+  joined.set(tail, head.length);
+  return joined;
 }
 
 /** True when any char code in s[start, end) is >= 0x80. */

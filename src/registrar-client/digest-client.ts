@@ -35,7 +35,6 @@ import { isDigest, quote, type AuthHeader, type SipMessage } from '../parser/ind
 import {
   algorithmStrength,
   computeDigest,
-  formatNonceCount,
   makeCnonce,
   parseDigestAlgorithm,
   type DigestAlgorithm,
@@ -85,7 +84,9 @@ export function parseChallenge(header: AuthHeader, kind: ChallengeKind): DigestC
   if (algorithm === undefined) return undefined;
   let qop: DigestQop | undefined;
   const offered = params.get('qop');
-  if (offered !== undefined) {
+  if (offered === 'auth') {
+    qop = 'auth'; // what nearly every server offers: spare the split
+  } else if (offered !== undefined) {
     const options = offered.split(',').map((token) => token.trim().toLowerCase());
     if (options.includes('auth')) qop = 'auth';
     else if (options.includes('auth-int')) qop = 'auth-int';
@@ -142,6 +143,7 @@ export function authorizationValue(
 ): string {
   const { algorithm, qop } = challenge;
   const needsCnonce = qop !== undefined || algorithm.endsWith('-sess');
+  // One literal of fixed shape: computeDigest treats an undefined field as absent.
   const result = computeDigest({
     algorithm,
     username: credentials.username,
@@ -150,15 +152,16 @@ export function authorizationValue(
     method: request.method,
     uri: request.uri,
     nonce: challenge.nonce,
-    ...(needsCnonce ? { cnonce } : {}),
-    ...(qop !== undefined ? { qop, nc } : {}),
-    ...(request.body !== undefined ? { body: request.body } : {}),
+    cnonce: needsCnonce ? cnonce : undefined,
+    qop,
+    nc: qop !== undefined ? nc : undefined,
+    body: request.body,
   });
   let value =
     `Digest username=${quote(credentials.username)}, realm=${quote(challenge.realm)}, ` +
     `nonce=${quote(challenge.nonce)}, uri=${quote(request.uri)}`;
   if (challenge.algorithmNamed) value += `, algorithm=${algorithm}`;
-  if (qop !== undefined) value += `, qop=${qop}, nc=${formatNonceCount(nc)}`;
+  if (qop !== undefined) value += `, qop=${qop}, nc=${result.nc!}`;
   if (needsCnonce) value += `, cnonce=${quote(cnonce)}`;
   value += `, response=${quote(result.response)}`;
   if (challenge.opaque !== undefined) value += `, opaque=${quote(challenge.opaque)}`;

@@ -3,7 +3,9 @@
  *
  * Covers: our MD5 (RFC 1321 A.5 suite) and SHA-256 (FIPS 180-2 examples,
  * the 1,000,000 'a' message) against printed values and against node:crypto
- * around the 55/56/64-byte padding boundaries; computeDigest on every
+ * around the 55/56/64-byte padding boundaries, on strings with non-ASCII
+ * and lone surrogates (as TextEncoder bytes), across calls that reuse the
+ * working buffers (long, short, beyond what is kept); computeDigest on every
  * computable vector of test/fixtures/conformance/vectors/digest-auth.json,
  * on -sess and auth-int (cross-checked with node:crypto), and its errors;
  * nc formatting, algorithm parsing and ranking, makeCnonce determinism.
@@ -140,6 +142,46 @@ test('md5/sha256: a subarray view is hashed from its own offset', () => {
   const view = backing.subarray(37, 37 + 130);
   assert.is(md5Hex(view), nodeHash('md5', Buffer.from(view)));
   assert.is(sha256Hex(view), nodeHash('sha256', Buffer.from(view)));
+});
+
+test('md5/sha256: strings of every kind and length are hashed as TextEncoder bytes', () => {
+  // Non-ASCII at every position and lone surrogates (TextEncoder writes U+FFFD).
+  const odd = ['\u00e4', '\u20ac', '\ud83d\ude00', '\ud800', '\udc00', '\udc00\ud800'];
+  for (let length = 0; length <= 200; length++) {
+    for (const char of odd) {
+      const at = (length * 7) % (length + 1); // the odd char wanders through the string
+      const text = 'x'.repeat(at) + char + 'y'.repeat(length - at);
+      const bytes = new TextEncoder().encode(text);
+      assert.is(md5Hex(text), nodeHash('md5', bytes), `md5 of ${JSON.stringify(text.slice(0, 12))} (${length})`);
+      assert.is(sha256Hex(text), nodeHash('sha256', bytes), `sha256 of ${JSON.stringify(text.slice(0, 12))} (${length})`);
+    }
+  }
+});
+
+test('md5/sha256: reused working buffers leave nothing behind between calls', () => {
+  // Long, then short, then beyond what is kept between calls, then short again.
+  const inputs: Array<string | Uint8Array> = [
+    pattern(3000, 1),
+    'abc',
+    '\u65e5'.repeat(5000),
+    '',
+    'y'.repeat(70_000),
+    pattern(90_000, 2),
+    'a',
+    pattern(10, 4),
+  ];
+  for (const input of inputs) {
+    const label = `${typeof input} of length ${input.length}`;
+    assert.is(md5Hex(input), nodeHash('md5', input), `md5 ${label}`);
+    assert.is(sha256Hex(input), nodeHash('sha256', input), `sha256 ${label}`);
+  }
+  // A raw digest is the caller's own: later calls do not change it.
+  const first = md5('abc');
+  const second = sha256('abc');
+  md5('something else');
+  sha256('something else');
+  assert.is(Buffer.from(first).toString('hex'), '900150983cd24fb0d6963f7d28e17f72');
+  assert.is(Buffer.from(second).toString('hex'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
 });
 
 // ---------------------------------------------------------------- fixture vectors

@@ -4,6 +4,7 @@
  * been parsed and the Authorization header is written by someone else.
  */
 
+import { HEX } from './block-hash.ts';
 import { md5Hex } from './md5.ts';
 import { sha256Hex } from './sha256.ts';
 
@@ -63,6 +64,9 @@ const BY_STRENGTH: readonly DigestAlgorithm[] = ['MD5', 'MD5-sess', 'SHA-256', '
 
 /** The canonical spelling of an algorithm token (case-insensitive), or undefined if unsupported. */
 export function parseDigestAlgorithm(name: string): DigestAlgorithm | undefined {
+  // Nearly every server writes the canonical spelling: no lower-cased copies.
+  const exact = BY_STRENGTH.indexOf(name as DigestAlgorithm);
+  if (exact >= 0) return BY_STRENGTH[exact];
   const wanted = name.trim().toLowerCase();
   return BY_STRENGTH.find((algorithm) => algorithm.toLowerCase() === wanted);
 }
@@ -72,6 +76,8 @@ export function parseDigestAlgorithm(name: string): DigestAlgorithm | undefined 
  * SHA-256 2, MD5-sess 1, MD5 0, anything unsupported -1.
  */
 export function algorithmStrength(name: string): number {
+  const exact = BY_STRENGTH.indexOf(name as DigestAlgorithm);
+  if (exact >= 0) return exact;
   const algorithm = parseDigestAlgorithm(name);
   return algorithm === undefined ? -1 : BY_STRENGTH.indexOf(algorithm);
 }
@@ -90,7 +96,7 @@ export function formatNonceCount(n: number): string {
  */
 export function makeCnonce(random: () => number, bytes = 16): string {
   let hex = '';
-  for (let i = 0; i < bytes; i++) hex += ((random() * 256) & 0xff).toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes; i++) hex += HEX[(random() * 256) & 0xff];
   return hex;
 }
 

@@ -2,10 +2,11 @@
  * MD5 (RFC 1321), synchronous, over bytes. Digest authentication (RFC 2617,
  * RFC 7616) still defaults to MD5 and the core layer must run where no
  * synchronous crypto exists, so this is our own implementation.
- * Padding, block walk and hex output are shared with SHA-256 (block-hash.ts).
+ * Padding (into a reused buffer) and hex output are shared with SHA-256
+ * (block-hash.ts).
  */
 
-import { forEachPaddedBlock, toBytes, toHex } from './block-hash.ts';
+import { PaddedMessage, wordsToHex } from './block-hash.ts';
 
 /** RFC 1321 s3.4: T[i] = floor(2^32 * abs(sin(i))), i = 1..64 (as signed 32-bit words). */
 const T = Int32Array.from([
@@ -44,13 +45,33 @@ function block(state: Int32Array, x: Int32Array, bytes: Uint8Array, offset: numb
   let b = state[1]!;
   let c = state[2]!;
   let d = state[3]!;
-  for (let i = 0; i < 64; i++) {
-    let f: number;
-    if (i < 16) f = (b & c) | (~b & d); // F
-    else if (i < 32) f = (b & d) | (c & ~d); // G
-    else if (i < 48) f = b ^ c ^ d; // H
-    else f = c ^ (b | ~d); // I
-    const sum = (a + f + T[i]! + x[WORD[i]!]!) | 0;
+  // One loop per round: no per-step test of which auxiliary function applies.
+  for (let i = 0; i < 16; i++) {
+    const sum = (a + ((b & c) | (~b & d)) + T[i]! + x[WORD[i]!]!) | 0; // F
+    const s = SHIFT[i]!;
+    a = d;
+    d = c;
+    c = b;
+    b = (b + ((sum << s) | (sum >>> (32 - s)))) | 0;
+  }
+  for (let i = 16; i < 32; i++) {
+    const sum = (a + ((b & d) | (c & ~d)) + T[i]! + x[WORD[i]!]!) | 0; // G
+    const s = SHIFT[i]!;
+    a = d;
+    d = c;
+    c = b;
+    b = (b + ((sum << s) | (sum >>> (32 - s)))) | 0;
+  }
+  for (let i = 32; i < 48; i++) {
+    const sum = (a + (b ^ c ^ d) + T[i]! + x[WORD[i]!]!) | 0; // H
+    const s = SHIFT[i]!;
+    a = d;
+    d = c;
+    c = b;
+    b = (b + ((sum << s) | (sum >>> (32 - s)))) | 0;
+  }
+  for (let i = 48; i < 64; i++) {
+    const sum = (a + (c ^ (b | ~d)) + T[i]! + x[WORD[i]!]!) | 0; // I
     const s = SHIFT[i]!;
     a = d;
     d = c;
@@ -63,12 +84,25 @@ function block(state: Int32Array, x: Int32Array, bytes: Uint8Array, offset: numb
   state[3] = (state[3]! + d) | 0;
 }
 
+// Working storage reused by every call (hashing is synchronous).
+const message = new PaddedMessage('little');
+const state = new Int32Array(4);
+const words = new Int32Array(16);
+
+/** Leaves the digest of `input` in `state`. */
+function digestInto(input: string | Uint8Array): void {
+  message.load(input);
+  state[0] = 0x67452301;
+  state[1] = 0xefcdab89;
+  state[2] = 0x98badcfe;
+  state[3] = 0x10325476;
+  const bytes = message.bytes;
+  for (let offset = 0; offset < message.length; offset += 64) block(state, words, bytes, offset);
+}
+
 /** The 16-byte MD5 digest of `input` (a string is hashed as its UTF-8 bytes). */
 export function md5(input: string | Uint8Array): Uint8Array {
-  const state = Int32Array.from([0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476]);
-  const x = new Int32Array(16);
-  forEachPaddedBlock(toBytes(input), 'little', (bytes, offset) => block(state, x, bytes, offset));
-
+  digestInto(input);
   const out = new Uint8Array(16);
   for (let i = 0; i < 16; i++) out[i] = state[i >> 2]! >>> (8 * (i & 3));
   return out;
@@ -76,5 +110,6 @@ export function md5(input: string | Uint8Array): Uint8Array {
 
 /** The MD5 digest of `input` as 32 lower-case hex digits. */
 export function md5Hex(input: string | Uint8Array): string {
-  return toHex(md5(input));
+  digestInto(input);
+  return wordsToHex(state, 'little');
 }

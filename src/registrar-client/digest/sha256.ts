@@ -2,10 +2,11 @@
  * SHA-256 (FIPS 180-4 s6.2), synchronous, over bytes: the algorithm that
  * RFC 7616 adds to digest authentication and RFC 8760 brings to SIP. Our own
  * implementation, because the core layer cannot count on synchronous crypto.
- * Padding, block walk and hex output are shared with MD5 (block-hash.ts).
+ * Padding (into a reused buffer) and hex output are shared with MD5
+ * (block-hash.ts).
  */
 
-import { forEachPaddedBlock, toBytes, toHex } from './block-hash.ts';
+import { PaddedMessage, wordsToHex } from './block-hash.ts';
 
 /** FIPS 180-4 s4.2.2: first 32 bits of the fractional parts of the cube roots of the first 64 primes. */
 const K = Int32Array.from([
@@ -20,7 +21,7 @@ const K = Int32Array.from([
 ]);
 
 /** FIPS 180-4 s5.3.3: initial hash value H(0). */
-const H0 = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+const H0 = Int32Array.from([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
 
 /** Processes the 64-byte block of `bytes` at `offset` into `state` (H0..H7). */
 function block(state: Int32Array, w: Int32Array, bytes: Uint8Array, offset: number): void {
@@ -70,12 +71,22 @@ function block(state: Int32Array, w: Int32Array, bytes: Uint8Array, offset: numb
   state[7] = (state[7]! + h) | 0;
 }
 
+// Working storage reused by every call (hashing is synchronous).
+const message = new PaddedMessage('big');
+const state = new Int32Array(8);
+const schedule = new Int32Array(64);
+
+/** Leaves the digest of `input` in `state`. */
+function digestInto(input: string | Uint8Array): void {
+  message.load(input);
+  state.set(H0);
+  const bytes = message.bytes;
+  for (let offset = 0; offset < message.length; offset += 64) block(state, schedule, bytes, offset);
+}
+
 /** The 32-byte SHA-256 digest of `input` (a string is hashed as its UTF-8 bytes). */
 export function sha256(input: string | Uint8Array): Uint8Array {
-  const state = Int32Array.from(H0);
-  const w = new Int32Array(64);
-  forEachPaddedBlock(toBytes(input), 'big', (bytes, offset) => block(state, w, bytes, offset));
-
+  digestInto(input);
   const out = new Uint8Array(32);
   for (let i = 0; i < 32; i++) out[i] = state[i >> 2]! >>> (24 - 8 * (i & 3));
   return out;
@@ -83,5 +94,6 @@ export function sha256(input: string | Uint8Array): Uint8Array {
 
 /** The SHA-256 digest of `input` as 64 lower-case hex digits. */
 export function sha256Hex(input: string | Uint8Array): string {
-  return toHex(sha256(input));
+  digestInto(input);
+  return wordsToHex(state, 'big');
 }

@@ -1,0 +1,84 @@
+/**
+ * Text helpers of the parser (src/parser/text.ts, quote in scan.ts).
+ *
+ * Covers: encodeUtf8 and encodeUtf8WithTail give TextEncoder's bytes for ASCII,
+ * Latin-1, BMP, astral and lone-surrogate text, short and long, also across
+ * the shared chunks the bytes are handed out from (earlier results stay
+ * intact); quote's output on values with and without '"' and '\'.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { quote } from '../../src/parser/index.ts';
+import { encodeUtf8, encodeUtf8WithTail } from '../../src/parser/text.ts';
+
+const reference = new TextEncoder();
+
+/** Sample texts: every kind of UTF-16 content, each at several lengths. */
+function samples(): string[] {
+  const pieces = [
+    'REGISTER sip:example.com SIP/2.0\r\n', // ASCII
+    '\u0000\u007f', // ASCII edges
+    'J\u00e4ger \u00ff\u0080', // Latin-1
+    '\u20ac \u65e5\u672c \uffff \u0800\u07ff', // BMP, 2- and 3-byte edges
+    '\ud834\udd1e \ud83d\ude00', // astral: surrogate pairs (4 bytes)
+    '\ud800', // lone high surrogate
+    '\udc00', // lone low surrogate
+    '\udc00\ud800', // reversed pair: two lone surrogates
+    'x\ud83d', // high surrogate at the end
+  ];
+  const texts = ['', ...pieces];
+  for (const piece of pieces) {
+    for (const length of [47, 48, 49, 100, 700, 5000, 9000]) {
+      let text = '';
+      while (text.length < length) text += piece + 'ab';
+      texts.push(text.slice(0, length)); // may cut a pair: more lone surrogates
+      texts.push('a'.repeat(length) + piece); // ASCII with one odd char at the end
+    }
+  }
+  return texts;
+}
+
+const equalBytes = (actual: Uint8Array, expected: Uint8Array, label: string): void => {
+  assert.is(actual.length, expected.length, `${label}: length`);
+  assert.ok(actual.every((byte, i) => byte === expected[i]), `${label}: bytes`);
+};
+
+test('encodeUtf8: the bytes of TextEncoder for every kind of text', () => {
+  for (const text of samples()) equalBytes(encodeUtf8(text), reference.encode(text), JSON.stringify(text.slice(0, 30)));
+});
+
+test('encodeUtf8WithTail: the text bytes followed by the tail', () => {
+  const tails = [new Uint8Array(0), Uint8Array.from([1, 2, 3]), new Uint8Array(5000).fill(0xee)];
+  for (const text of samples()) {
+    for (const tail of tails) {
+      const head = reference.encode(text);
+      const expected = new Uint8Array(head.length + tail.length);
+      expected.set(head);
+      expected.set(tail, head.length);
+      equalBytes(encodeUtf8WithTail(text, tail), expected, `${JSON.stringify(text.slice(0, 30))} + ${tail.length}`);
+    }
+  }
+});
+
+test('encodeUtf8: results sharing a chunk stay intact', () => {
+  // Enough messages to fill several chunks; each must keep its own bytes.
+  const texts = Array.from({ length: 200 }, (_, i) => `SIP/2.0 200 OK\r\nCSeq: ${i} REGISTER\r\n${'v'.repeat(i * 7)}\r\n\r\n`);
+  const encoded = texts.map((text) => encodeUtf8(text));
+  texts.forEach((text, i) => equalBytes(encoded[i]!, reference.encode(text), `message ${i}`));
+});
+
+test('quote: wraps in quotes, escaping only " and \\', () => {
+  assert.is(quote(''), '""');
+  assert.is(quote('alice'), '"alice"');
+  assert.is(quote('Z0000b2c8e0c5a1d9f3e7a4b6c8d0e2f4a6b8'), '"Z0000b2c8e0c5a1d9f3e7a4b6c8d0e2f4a6b8"');
+  assert.is(quote("a b;c=d,e'f"), '"a b;c=d,e\'f"');
+  assert.is(quote('J\u00e4ger \ud83d\ude00'), '"J\u00e4ger \ud83d\ude00"');
+  assert.is(quote('say "hi"'), '"say \\"hi\\""');
+  assert.is(quote('back\\slash'), '"back\\\\slash"');
+  assert.is(quote('\\"'), '"\\\\\\""');
+  assert.is(quote('"'), '"\\""');
+  assert.is(quote('\\'), '"\\\\"');
+  assert.is(quote('end\\'), '"end\\\\"');
+});
+
+test.run();
