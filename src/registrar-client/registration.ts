@@ -113,9 +113,17 @@ export interface RegistrationInfo {
   readonly inFlight: boolean;
 }
 
-interface Sent {
-  readonly expires: number;
-  readonly contact: string;
+/** One REGISTER in flight; it is its transaction's user too (no closure per REGISTER). */
+class Sent implements ClientTransactionUser {
+  constructor(
+    readonly expires: number,
+    readonly contact: string,
+    private readonly registration: Registration,
+  ) {}
+
+  onFinal(outcome: ClientOutcome): void {
+    this.registration.settle(this, outcome);
+  }
 }
 
 /** 423 answers followed in one cycle before giving up. */
@@ -265,7 +273,7 @@ export class Registration {
   }
 
   #send(expires: number, contact: string): void {
-    const sent: Sent = { expires, contact };
+    const sent = new Sent(expires, contact, this);
     const settings = this.settings;
     const parts = registerParts({
       identity: this.identity,
@@ -278,7 +286,7 @@ export class Registration {
     });
     this.#inFlight = sent;
     try {
-      this.#ctx.transactions.sendRequest(parts, settings.target, { onFinal: (outcome) => this.#onFinal(sent, outcome) });
+      this.#ctx.transactions.sendRequest(parts, settings.target, sent);
     } catch (error) {
       // The layer refused the request (closed, ...): as a transport error.
       if (this.#inFlight === sent) {
@@ -289,7 +297,8 @@ export class Registration {
     }
   }
 
-  #onFinal(sent: Sent, outcome: ClientOutcome): void {
+  /** The outcome of a REGISTER this registration sent (called by its Sent). */
+  settle(sent: Sent, outcome: ClientOutcome): void {
     if (this.#inFlight !== sent) return;
     this.#inFlight = undefined;
     this.#onResult(sent, classifyOutcome(outcome), outcome.status, outcomeReason(outcome), outcome.cause === 'response' ? outcome.response : undefined);

@@ -5,7 +5,7 @@
  * Each machine keeps its own states, timers and transitions.
  */
 import { parseMessage, type SipMessage } from '../parser/index.ts';
-import type { Endpoint, TransportError } from '../transport/types.ts';
+import type { Endpoint, SendOptions, TransportError } from '../transport/types.ts';
 import type { TimerEvent } from './events.ts';
 import { StateMachine, type MachineTables } from './machine.ts';
 import type { ClientOutcome, ClientTransactionUser, TransactionContext } from './user.ts';
@@ -43,6 +43,7 @@ export abstract class ClientTransactionBase<
   protected readonly context: TransactionContext;
   protected readonly user: ClientTransactionUser;
   #reported = false;
+  #sendOptions: SendOptions | undefined;
 
   constructor(context: TransactionContext, outgoing: OutgoingRequest, user: ClientTransactionUser, tables: MachineTables<State, Timer>) {
     super(context.clock, tables);
@@ -67,9 +68,17 @@ export abstract class ClientTransactionBase<
 
   /** Sends on the transaction's target (and flow); a failure comes back as a transportError event. */
   protected send(bytes: Uint8Array): void {
-    const { target, flowId } = this.outgoing;
+    this.context.transport.send(bytes, this.outgoing.target, (this.#sendOptions ??= this.#makeSendOptions()));
+  }
+
+  /**
+   * One options object and one error callback per transaction, made on the
+   * first send: retransmissions reuse them, so the transport keeps a single
+   * pending-sender entry per transaction.
+   */
+  #makeSendOptions(): SendOptions {
     const onError = (error: TransportError): void => this.handle({ type: 'transportError', error } as TransportErrorEvent as unknown as Event | TimerEvent<Timer>);
-    this.context.transport.send(bytes, target, { flowId, onError });
+    return { flowId: this.outgoing.flowId, onError };
   }
 
   /** The final outcome, to the TU exactly once. */

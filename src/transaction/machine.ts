@@ -37,8 +37,11 @@ export abstract class StateMachine<State extends string, Event extends { readonl
   #state: State;
   readonly #tables: MachineTables<State, Timer>;
   readonly #clock: Clock;
-  readonly #running = new Map<Timer, TimerHandle>();
-  readonly #queue: Array<Event | TimerEvent<Timer>> = [];
+  /** Running timers as two short parallel lists (a machine holds at most three): no Map per transaction. */
+  readonly #timerNames: Timer[] = [];
+  readonly #timerHandles: TimerHandle[] = [];
+  /** Events raised while one is being handled; made on first need (most machines never queue). */
+  #queue: Array<Event | TimerEvent<Timer>> | undefined;
   #busy = false;
 
   constructor(clock: Clock, tables: MachineTables<State, Timer>) {
@@ -53,12 +56,12 @@ export abstract class StateMachine<State extends string, Event extends { readonl
 
   /** Timers this machine holds right now (zero once Terminated). */
   get liveTimers(): number {
-    return this.#running.size;
+    return this.#timerNames.length;
   }
 
   /** True while a timer of that name is scheduled. */
   hasTimer(name: Timer): boolean {
-    return this.#running.has(name);
+    return this.#timerNames.includes(name);
   }
 
   /**
@@ -67,12 +70,14 @@ export abstract class StateMachine<State extends string, Event extends { readonl
    * from the TU does not stop the queue; the first one is rethrown at the end.
    */
   handle(event: Event | TimerEvent<Timer>): void {
-    this.#queue.push(event);
-    if (this.#busy) return;
+    if (this.#busy) {
+      (this.#queue ??= []).push(event);
+      return;
+    }
     this.#busy = true;
     let failure: { error: unknown } | undefined;
     try {
-      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
+      for (let next: Event | TimerEvent<Timer> | undefined = event; next !== undefined; next = this.#queue?.shift()) {
         try {
           this.step(next);
         } catch (error) {
@@ -97,11 +102,8 @@ export abstract class StateMachine<State extends string, Event extends { readonl
     if (!this.#tables.moves[from].includes(to)) throw new IllegalTransitionError(this.#tables.name, from, to);
     this.#state = to;
     const keep = this.#tables.timers[to];
-    for (const [name, handle] of this.#running) {
-      if (!keep.includes(name)) {
-        this.#clock.clearTimer(handle);
-        this.#running.delete(name);
-      }
+    for (let i = this.#timerNames.length - 1; i >= 0; i--) {
+      if (!keep.includes(this.#timerNames[i]!)) this.#dropTimer(i, true);
     }
     if (to === this.#tables.terminal) this.onTerminated();
   }
@@ -117,21 +119,27 @@ export abstract class StateMachine<State extends string, Event extends { readonl
     }
     this.stopTimer(name);
     if (ms <= 0) {
-      this.#queue.push({ type: 'timer', name });
+      (this.#queue ??= []).push({ type: 'timer', name });
       return;
     }
     const handle = this.#clock.setTimer(ms, () => {
-      if (this.#running.get(name) !== handle) return;
-      this.#running.delete(name);
+      const at = this.#timerHandles.indexOf(handle);
+      if (at < 0) return;
+      this.#dropTimer(at, false);
       this.handle({ type: 'timer', name });
     });
-    this.#running.set(name, handle);
+    this.#timerNames.push(name);
+    this.#timerHandles.push(handle);
   }
 
   protected stopTimer(name: Timer): void {
-    const handle = this.#running.get(name);
-    if (handle === undefined) return;
-    this.#clock.clearTimer(handle);
-    this.#running.delete(name);
+    const at = this.#timerNames.indexOf(name);
+    if (at >= 0) this.#dropTimer(at, true);
+  }
+
+  #dropTimer(at: number, clear: boolean): void {
+    if (clear) this.#clock.clearTimer(this.#timerHandles[at]);
+    this.#timerNames.splice(at, 1);
+    this.#timerHandles.splice(at, 1);
   }
 }

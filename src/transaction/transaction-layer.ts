@@ -257,17 +257,16 @@ export class TransactionLayer {
    * case) nothing is parsed back; parts that carry a Via (a CANCEL) are.
    */
   #prepareRequest(parts: MessageParts, target: Endpoint): { bytes: Uint8Array; branch: string | undefined; cseqMethod: string | undefined } {
-    const hasVia = parts.headers.some(([name]) => name.toLowerCase() === 'via' || name === 'v');
-    if (hasVia) {
+    if (hasViaHeader(parts.headers)) {
       const { bytes, message } = this.#prepare(parts, target);
       return { bytes, branch: message.topVia?.branch ?? undefined, cseqMethod: message.cseq?.method };
     }
     const branch = this.newBranch();
     const bytes = formatMessage({ ...parts, headers: [['Via', this.#via(target, branch)], ...parts.headers] });
-    const cseq = parts.headers.find(([name]) => name.toLowerCase() === 'cseq');
+    const cseq = cseqValue(parts.headers);
     let cseqMethod: string | undefined;
     try {
-      cseqMethod = cseq === undefined ? undefined : parseCSeq(cseq[1]).method;
+      cseqMethod = cseq === undefined ? undefined : parseCSeq(cseq).method;
     } catch {
       cseqMethod = undefined;
     }
@@ -276,8 +275,7 @@ export class TransactionLayer {
 
   /** The request as bytes and parsed, with our Via on top when the parts have none. */
   #prepare(parts: MessageParts, target: Endpoint): { bytes: Uint8Array; message: SipMessage } {
-    const hasVia = parts.headers.some(([name]) => name.toLowerCase() === 'via' || name === 'v');
-    const headers = hasVia ? parts.headers : [['Via', this.#via(target, this.newBranch())] as [string, string], ...parts.headers];
+    const headers = hasViaHeader(parts.headers) ? parts.headers : [['Via', this.#via(target, this.newBranch())] as [string, string], ...parts.headers];
     const bytes = formatMessage({ ...parts, headers });
     return { bytes, message: parseMessage(bytes) };
   }
@@ -285,6 +283,23 @@ export class TransactionLayer {
   #via(target: Endpoint, branch: string): string {
     return formatOwnVia(this.#transport.localEndpoint(target.transport), branch, this.#rport);
   }
+}
+
+// Header lookups without a closure or a lower-cased copy per header: they run for every request sent.
+function hasViaHeader(headers: MessageParts['headers']): boolean {
+  for (let i = 0; i < headers.length; i++) {
+    const name = headers[i]![0];
+    if (name.length === 1 ? name === 'v' || name === 'V' : name.length === 3 && name.toLowerCase() === 'via') return true;
+  }
+  return false;
+}
+
+function cseqValue(headers: MessageParts['headers']): string | undefined {
+  for (let i = 0; i < headers.length; i++) {
+    const header = headers[i]!;
+    if (header[0].length === 4 && header[0].toLowerCase() === 'cseq') return header[1];
+  }
+  return undefined;
 }
 
 // Random words come from Web Crypto in batches: one getRandomValues call per

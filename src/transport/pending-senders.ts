@@ -14,6 +14,7 @@ export type ErrorCallback = (error: TransportError) => void;
 export class PendingSenders {
   /** callback -> time of its last send; Map order is oldest first. */
   readonly #entries = new Map<ErrorCallback, number>();
+  #prunedAt = -Infinity;
 
   constructor(
     private readonly windowMs: number,
@@ -26,11 +27,13 @@ export class PendingSenders {
     return this.#entries.size;
   }
 
-  add(callback: ErrorCallback | undefined): void {
+  /** `now`: the caller's clock reading, when it has one (saves a second reading per send). */
+  add(callback: ErrorCallback | undefined, now = this.now()): void {
     if (callback === undefined) return;
     this.#entries.delete(callback);
-    this.#entries.set(callback, this.now());
-    this.prune();
+    this.#entries.set(callback, now);
+    // Pruning walks from the oldest entry; once per second is enough (fail() prunes first).
+    if (now - this.#prunedAt >= 1000) this.prune(now);
     if (this.#entries.size > this.maxEntries) {
       const oldest = this.#entries.keys().next().value as ErrorCallback;
       this.#entries.delete(oldest);
@@ -38,8 +41,9 @@ export class PendingSenders {
   }
 
   /** Drops callbacks older than the window. */
-  prune(): void {
-    const limit = this.now() - this.windowMs;
+  prune(now = this.now()): void {
+    this.#prunedAt = now;
+    const limit = now - this.windowMs;
     for (const [callback, at] of this.#entries) {
       if (at >= limit) break;
       this.#entries.delete(callback);

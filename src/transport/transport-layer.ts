@@ -57,6 +57,15 @@ export interface TransportStats extends PoolStats {
 
 const RESPONSE_PREFIX = [83, 73, 80, 47, 50, 46, 48, 32]; // "SIP/2.0 "
 
+const NO_OPTIONS: SendOptions = Object.freeze({});
+
+/** Where datagrams to one target go: checked and chosen once per target object. */
+interface UdpRoute {
+  readonly to: Endpoint;
+  readonly listener: UdpListener;
+  readonly peerKey: string;
+}
+
 function isResponseBytes(bytes: Uint8Array): boolean {
   let i = 0;
   while (i < bytes.length && (bytes[i] === 13 || bytes[i] === 10)) i++;
@@ -73,18 +82,21 @@ export class SipTransportLayer implements Transport {
   onFlowClosed: ((flow: FlowInfo, error: TransportError | undefined) => void) | undefined;
 
   readonly #options: ResolvedOptions;
-  readonly #limits: Partial<ParseLimits> | undefined;
   readonly #udp: UdpTransport;
   readonly #pool: ConnectionPool;
   readonly #listeners: ListenerInfo[] = [];
   readonly #udpByListener = new Map<ListenerInfo, UdpListener>();
   readonly #ourHosts = new Set<string>();
   readonly #ourPorts = new Set<number>();
+  readonly #udpRoutes = new WeakMap<Endpoint, UdpRoute>();
+  readonly #datagramParse: { framing: 'datagram'; limits?: Partial<ParseLimits> };
+  readonly #streamParse: { framing: 'stream'; limits?: Partial<ParseLimits> };
   #closing: Promise<void> | undefined;
 
   private constructor(options: TransportLayerOptions) {
     this.#options = resolveOptions(options);
-    this.#limits = options.limits;
+    this.#datagramParse = options.limits === undefined ? { framing: 'datagram' } : { framing: 'datagram', limits: options.limits };
+    this.#streamParse = options.limits === undefined ? { framing: 'stream' } : { framing: 'stream', limits: options.limits };
     this.onTrace = options.onTrace;
     this.onDiagnostic = options.onDiagnostic;
     this.onFlowClosed = options.onFlowClosed;
@@ -153,8 +165,13 @@ export class SipTransportLayer implements Transport {
     return { transport: target.transport, host: listener.advertisedHost, port: listener.port };
   }
 
-  send(bytes: Uint8Array, target: Endpoint, options: SendOptions = {}): void {
+  send(bytes: Uint8Array, target: Endpoint, options: SendOptions = NO_OPTIONS): void {
     const onError = options.onError;
+    if (target.transport === 'udp' && this.#closing === undefined) {
+      // A transaction sends every message to the same target object: its checks are done once.
+      const route = this.#udpRoutes.get(target);
+      if (route !== undefined) return this.#sendUdp(bytes, route, onError);
+    }
     const to: Endpoint = { transport: target.transport, host: normalizeHost(target.host), port: target.port };
     if (this.#closing !== undefined) return this.#failLater(onError, transportError('ECLOSED', to, 'transport closed'));
     // Targets are addresses (name resolution belongs above, RFC 3263).
@@ -162,8 +179,14 @@ export class SipTransportLayer implements Transport {
       return this.#failLater(onError, transportError('EUNREACHABLE', to, 'target must be an IP address and a port in 1..65535'));
     }
     try {
-      if (to.transport === 'udp') this.#sendUdp(bytes, to, onError);
-      else this.#pool.send(bytes, to, options.flowId, onError, (connection) => this.#trace('out', connection.local ?? this.#fallbackLocal(connection.transport), connection.remote, bytes));
+      if (to.transport === 'udp') {
+        const route = this.#udpRoute(to);
+        if (route === undefined) return this.#failLater(onError, transportError('EUNREACHABLE', to, `no UDP listener for IPv${familyOf(to.host)}`));
+        this.#udpRoutes.set(target, route);
+        this.#sendUdp(bytes, route, onError);
+      } else {
+        this.#pool.send(bytes, to, options.flowId, onError, (connection) => this.#trace('out', connection.local ?? this.#fallbackLocal(connection.transport), connection.remote, bytes));
+      }
     } catch (error) {
       // Nothing throws out of send(): a bug here still reaches the sender.
       this.#failLater(onError, transportError('EUNREACHABLE', to, (error as Error)?.message ?? String(error)));
@@ -256,17 +279,22 @@ export class SipTransportLayer implements Transport {
     else this.#ourHosts.add(host);
   }
 
-  #sendUdp(bytes: Uint8Array, target: Endpoint, onError: ErrorCallback | undefined): void {
-    const info = this.#pickListener('udp', target.host, true);
+  /** The listener and peer key for a validated UDP target; undefined when no listener has its family. */
+  #udpRoute(to: Endpoint): UdpRoute | undefined {
+    const info = this.#pickListener('udp', to.host, true);
     const listener = info === undefined ? undefined : this.#udpByListener.get(info);
-    if (listener === undefined) return this.#failLater(onError, transportError('EUNREACHABLE', target, `no UDP listener for IPv${familyOf(target.host)}`));
+    return listener === undefined ? undefined : { to, listener, peerKey: this.#udp.peerKey(listener, to) };
+  }
+
+  #sendUdp(bytes: Uint8Array, route: UdpRoute, onError: ErrorCallback | undefined): void {
+    const target = route.to;
     const request = !isResponseBytes(bytes);
     if (bytes.length > MAX_UDP_PAYLOAD) return this.#failLater(onError, transportError('ETOOBIG', target, `${bytes.length} bytes do not fit a datagram`));
-    if (request && this.planRequest(bytes.length, target).action === 'tcp') {
+    if (request && bytes.length > this.#options.udpMaxBytes && this.planRequest(bytes.length, target).action === 'tcp') {
       return this.#failLater(onError, transportError('ETOOBIG', target, `request of ${bytes.length} bytes exceeds udpMaxBytes ${this.#options.udpMaxBytes}: send it over TCP (RFC 3261 s18.1.1)`));
     }
-    this.#trace('out', listener.local, target, bytes);
-    this.#udp.send(listener, bytes, target, onError, request);
+    if (this.onTrace !== undefined) this.#trace('out', route.listener.local, target, bytes);
+    this.#udp.send(route.listener, bytes, target, onError, request, route.peerKey);
   }
 
   /** Listener for a transport and destination: same family, loopback matching loopback, else the first of that family. */
@@ -289,10 +317,10 @@ export class SipTransportLayer implements Transport {
 
   #inbound(bytes: Uint8Array, source: Endpoint, local: Endpoint, connection: StreamConnection | undefined, udp: UdpListener | undefined): void {
     try {
-      this.#trace('in', source, local, bytes);
+      if (this.onTrace !== undefined) this.#trace('in', source, local, bytes);
       let message;
       try {
-        message = parseMessage(bytes, { framing: connection === undefined ? 'datagram' : 'stream', ...(this.#limits !== undefined ? { limits: this.#limits } : {}) });
+        message = parseMessage(bytes, connection === undefined ? this.#datagramParse : this.#streamParse);
       } catch (error) {
         this.#malformed(bytes, source, local, connection, udp, error);
         return;
