@@ -11,8 +11,7 @@
  * 2. SIPp, the reference: register_load.xml (REGISTER -> 401 -> REGISTER with
  *    digest -> 200; two REGISTER transactions per registration) with an
  *    injection CSV of the users, -m COUNT calls, -r far above what it can do
- *    and -l L calls open at once, for each L of BENCH_REGISTER_SIPP_LIMITS;
- *    the best L is SIPp's rate. Rate = COUNT / (SIPp's Current Time - Start
+ *    and -l L calls open at once. Rate = COUNT / (SIPp's Current Time - Start
  *    Time on its final screen).
  * 3. Ours (bench/register/ours.ts, a child process with --expose-gc): one
  *    Phone with COUNT connections, start() all at once; time from start() to
@@ -21,16 +20,25 @@
  *    connection registered and every transaction gone, minus heapUsed after gc
  *    before the Phone was created, over COUNT. Bindings counted at the site
  *    (usrloc statistics) after registering and again after phone.close().
- * 4. Diagnostic: the same Phone with at most BENCH_REGISTER_WINDOW connections
- *    registering at once (enable the next when one is registered, as SIPp's
- *    -l does), to tell the cost of the stack from the cost of sending all
- *    REGISTERs at once.
+ * 4. Rounds, BENCH_REGISTER_ROUNDS of them, so that both sides get the same
+ *    number of attempts, interleaved (one run varies by a third on a shared
+ *    2-CPU machine): round 1 runs SIPp at every L of
+ *    BENCH_REGISTER_SIPP_LIMITS, then ours; rounds 2..N run SIPp at its best L
+ *    so far (every L again while no SIPp run is complete), then ours. A run is
+ *    complete when it registered everyone. Rate: best complete run vs best
+ *    complete run; second figure: median of SIPp's complete runs at its best L
+ *    vs median of our complete runs. Memory and the detail lines come from our
+ *    best run.
+ * 5. Diagnostic, once after the rounds: the same Phone with at most
+ *    BENCH_REGISTER_WINDOW connections registering at once (enable the next
+ *    when one is registered, as SIPp's -l does), to tell the cost of the stack
+ *    from the cost of sending all REGISTERs at once.
  *
  * Knobs: BENCH_REGISTER_COUNT (10000, at most 10000: the site's users),
- * BENCH_REGISTER_SIPP_LIMITS ("25,50,100,200"), BENCH_REGISTER_WINDOW (50;
- * 0 = no diagnostic run), BENCH_REGISTER_CHILDREN (Kamailio UDP workers, 4),
- * BENCH_REGISTER_DEADLINE_S (60: a run that has not registered everything by
- * then is reported as it stands).
+ * BENCH_REGISTER_ROUNDS (3), BENCH_REGISTER_SIPP_LIMITS ("25,50,100,200"),
+ * BENCH_REGISTER_WINDOW (50; 0 = no diagnostic run), BENCH_REGISTER_CHILDREN
+ * (Kamailio UDP workers, 4), BENCH_REGISTER_DEADLINE_S (60: a run that has
+ * not registered everything by then is reported as it stands).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,6 +61,7 @@ const TSX = import.meta.resolve('tsx');
 
 interface Settings {
   readonly count: number;
+  readonly rounds: number;
   readonly sippLimits: readonly number[];
   readonly window: number;
   readonly children: number;
@@ -60,6 +69,7 @@ interface Settings {
 }
 
 interface SippRun {
+  readonly round: number;
   readonly limit: number;
   readonly status: number | string;
   readonly successful: number;
@@ -75,6 +85,8 @@ interface SippRun {
 }
 
 interface OursRun {
+  /** undefined: the diagnostic run, after the rounds. */
+  readonly round: number | undefined;
   readonly label: string;
   readonly registered: OursRegistered;
   readonly closed: OursClosed | undefined;
@@ -95,8 +107,14 @@ interface OursRun {
   readonly rssPerConnection: number;
 }
 
-type Outcome<T> = T | { readonly error: string };
-const failed = (value: unknown): value is { readonly error: string } => typeof value === 'object' && value !== null && 'error' in value;
+/** A run that threw: kept as a row, with where it stood. */
+interface RunError {
+  readonly error: string;
+  readonly round?: number | undefined;
+  readonly limit?: number | undefined;
+}
+type Outcome<T> = T | RunError;
+const failed = (value: unknown): value is RunError => typeof value === 'object' && value !== null && 'error' in value;
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 function settingsFromEnv(): Settings {
@@ -110,8 +128,12 @@ function settingsFromEnv(): Settings {
   if (!Number.isInteger(window) || window < 0) throw new Error(`BENCH_REGISTER_WINDOW must be a whole number >= 0, got ${JSON.stringify(windowText)}`);
   const count = Math.round(envNumber('BENCH_REGISTER_COUNT', 10_000));
   if (count > 10_000) throw new Error('BENCH_REGISTER_COUNT: the site has 10,000 users (u00000..u09999)');
+  const roundsText = process.env['BENCH_REGISTER_ROUNDS'];
+  const rounds = roundsText === undefined || roundsText === '' ? 3 : Number(roundsText);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`BENCH_REGISTER_ROUNDS must be a whole number >= 1, got ${JSON.stringify(roundsText)}`);
   return {
     count,
+    rounds,
     sippLimits,
     window,
     children: Math.round(envNumber('BENCH_REGISTER_CHILDREN', 4)),
@@ -167,7 +189,7 @@ function screenTime(output: string, name: string): number {
   return Number(matches[matches.length - 1]?.[1] ?? NaN);
 }
 
-async function runSipp(site: KamailioSite, settings: Settings, limit: number, csv: string): Promise<SippRun> {
+async function runSipp(site: KamailioSite, settings: Settings, limit: number, csv: string, round: number): Promise<SippRun> {
   await freshSite(site);
   const sipp = await startSipp({
     scenario: here('./register_load.xml'),
@@ -192,6 +214,7 @@ async function runSipp(site: KamailioSite, settings: Settings, limit: number, cs
   const successful = result.successful ?? 0;
   const registrationsPerSec = successful / (elapsedMs / 1000);
   const run: SippRun = {
+    round,
     limit,
     status: result.status,
     successful,
@@ -243,7 +266,9 @@ class Lines {
   }
 }
 
-async function runOurs(site: KamailioSite, settings: Settings, window: number): Promise<OursRun> {
+/** round undefined: the diagnostic run with settings.window. */
+async function runOurs(site: KamailioSite, settings: Settings, round: number | undefined): Promise<OursRun> {
+  const window = round === undefined ? settings.window : 0;
   await freshSite(site);
   const deadlineMs = settings.deadlineS * 1000;
   const args = [HOST, String(site.ports.udp), String(settings.count), String(deadlineMs), String(window)];
@@ -277,7 +302,8 @@ async function runOurs(site: KamailioSite, settings: Settings, window: number): 
     if (status !== 0) progress(`register bench: ours.ts exited with ${status}`);
     const seconds = registered.elapsedMs / 1000;
     return {
-      label: window === 0 ? 'ours, all at once' : `ours, ${window} at once`,
+      round,
+      label: oursLabel(settings, round),
       registered,
       closed,
       registrationsPerSec: registered.registered / seconds,
@@ -303,14 +329,60 @@ async function runOurs(site: KamailioSite, settings: Settings, window: number): 
 
 // ----- the part -----
 
+const oursLabel = (settings: Settings, round: number | undefined): string =>
+  round === undefined ? `ours, ${settings.window} at once (diagnostic)` : `ours, all at once, round ${round}`;
+const sippLabel = (run: { readonly limit?: number | undefined; readonly round?: number | undefined }): string =>
+  `SIPp -l ${run.limit ?? '?'}, round ${run.round ?? '?'}`;
+
+/** Complete: every user registered; only complete runs give a rate to compare. */
+const sippComplete = (settings: Settings) => (run: Outcome<SippRun>): run is SippRun =>
+  !failed(run) && run.failed === 0 && run.successful === settings.count;
+const oursComplete = (settings: Settings) => (run: Outcome<OursRun>): run is OursRun =>
+  !failed(run) && run.registered.registered === run.registered.connections && run.registered.connections === settings.count;
+
+/** The run with the most registrations/s; the earlier one on a tie. */
+function fastest<T extends { readonly registrationsPerSec: number }>(runs: readonly T[]): T | undefined {
+  return runs.reduce<T | undefined>((a, b) => (a === undefined || b.registrationsPerSec > a.registrationsPerSec ? b : a), undefined);
+}
+
+function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+interface Median {
+  readonly registrationsPerSec: number;
+  readonly runs: number;
+}
+
 interface Results {
   readonly settings: Settings;
   readonly versions: { readonly sipp: string; readonly kamailio: string };
+  /** Every SIPp run, in the order run (round by round). */
   readonly sipp: ReadonlyArray<Outcome<SippRun>>;
-  readonly best: SippRun | undefined;
-  readonly ours: Outcome<OursRun> | undefined;
+  /** Every all-at-once run of ours, one a round. */
+  readonly ours: ReadonlyArray<Outcome<OursRun>>;
   readonly windowed: Outcome<OursRun> | undefined;
+  readonly sippBest: SippRun | undefined;
+  readonly oursBest: OursRun | undefined;
+  /** The run the memory figure and detail lines come from: our best, else (none complete) the first with figures, to see what went wrong. */
+  readonly oursShown: OursRun | undefined;
+  /** SIPp's complete runs at its best limit, and our complete runs. */
+  readonly sippMedian: Median | undefined;
+  readonly oursMedian: Median | undefined;
   readonly elapsedS: number;
+}
+
+/** A run that throws becomes an error row, and the part goes on. */
+async function attempt<T>(what: string, where: Omit<RunError, 'error'>, body: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    return await body();
+  } catch (error) {
+    progress(`register bench: ${what} failed: ${message(error)}`);
+    return { ...where, error: message(error) };
+  }
 }
 
 export async function run(): Promise<PartResult> {
@@ -335,42 +407,46 @@ export async function run(): Promise<PartResult> {
 
   let site: KamailioSite | undefined;
   const sipp: Array<Outcome<SippRun>> = [];
-  let ours: Outcome<OursRun> | undefined;
+  const ours: Array<Outcome<OursRun>> = [];
   let windowed: Outcome<OursRun> | undefined;
   try {
     progress(`register bench: starting a Kamailio site on ${HOST} (MD5, ${settings.children} workers, ${SHM_MB} MB shm) ...`);
     site = await startSite({ name: 'bench-register', address: HOST, algorithm: 'MD5', children: settings.children, shmMb: SHM_MB, maxExpires: 3600 });
+    const ready = site;
 
-    for (const limit of settings.sippLimits) {
-      progress(`register bench: SIPp register_load, ${settings.count} registrations, -l ${limit} ...`);
-      try {
-        const figure = await runSipp(site, settings, limit, csv);
+    for (let round = 1; round <= settings.rounds; round++) {
+      // Round 1 finds SIPp's best limit; later rounds repeat it. Every limit again while no SIPp run is complete.
+      const bestSoFar = fastest(sipp.filter(sippComplete(settings)));
+      const limits = bestSoFar === undefined ? settings.sippLimits : [bestSoFar.limit];
+      for (const limit of limits) {
+        const what = `SIPp -l ${limit}, round ${round}/${settings.rounds}`;
+        progress(`register bench: ${what}: register_load, ${settings.count} registrations ...`);
+        const outcome = await attempt(what, { round, limit }, () => runSipp(ready, settings, limit, csv, round));
+        if (!failed(outcome)) {
+          progress(
+            `register bench: ${what}: ${Math.round(outcome.registrationsPerSec)} registrations/s, ` +
+              `${outcome.failed} failed, ${outcome.retransmissions} retransmissions`,
+          );
+        }
+        sipp.push(outcome);
+      }
+
+      const what = `ours, all at once, round ${round}/${settings.rounds}`;
+      progress(`register bench: ${what}: ${settings.count} connections (Phone.start()) ...`);
+      const outcome = await attempt(what, { round }, () => runOurs(ready, settings, round));
+      if (!failed(outcome)) {
         progress(
-          `register bench: SIPp -l ${limit}: ${Math.round(figure.registrationsPerSec)} registrations/s, ` +
-            `${figure.failed} failed, ${figure.retransmissions} retransmissions`,
+          `register bench: ${what}: ${Math.round(outcome.registrationsPerSec)} registrations/s, ` +
+            `${outcome.registered.registered}/${outcome.registered.connections} registered, ${outcome.registered.retransmissions} retransmissions`,
         );
-        sipp.push(figure);
-      } catch (error) {
-        progress(`register bench: SIPp -l ${limit} failed: ${message(error)}`);
-        sipp.push({ error: message(error) });
       }
+      ours.push(outcome);
     }
 
-    progress(`register bench: ours, ${settings.count} connections, all at once (Phone.start()) ...`);
-    try {
-      ours = await runOurs(site, settings, 0);
-    } catch (error) {
-      progress(`register bench: ours failed: ${message(error)}`);
-      ours = { error: message(error) };
-    }
     if (settings.window > 0) {
-      progress(`register bench: ours, at most ${settings.window} registering at once (diagnostic) ...`);
-      try {
-        windowed = await runOurs(site, settings, settings.window);
-      } catch (error) {
-        progress(`register bench: ours (window ${settings.window}) failed: ${message(error)}`);
-        windowed = { error: message(error) };
-      }
+      const what = `ours, at most ${settings.window} registering at once (diagnostic)`;
+      progress(`register bench: ${what} ...`);
+      windowed = await attempt(what, {}, () => runOurs(ready, settings, undefined));
     }
   } finally {
     await stopAllSipp();
@@ -378,9 +454,27 @@ export async function run(): Promise<PartResult> {
     rmSync(csvDir, { recursive: true, force: true });
   }
 
-  const complete = sipp.filter((r): r is SippRun => !failed(r) && r.failed === 0 && r.successful === settings.count);
-  const best = complete.reduce<SippRun | undefined>((a, b) => (a === undefined || b.registrationsPerSec > a.registrationsPerSec ? b : a), undefined);
-  const results: Results = { settings, versions, sipp, best, ours, windowed, elapsedS: (performance.now() - started) / 1000 };
+  const sippDone = sipp.filter(sippComplete(settings));
+  const oursDone = ours.filter(oursComplete(settings));
+  const sippBest = fastest(sippDone);
+  const oursBest = fastest(oursDone);
+  const medianOf = (runs: ReadonlyArray<{ readonly registrationsPerSec: number }>): Median | undefined => {
+    const value = median(runs.map((r) => r.registrationsPerSec));
+    return value === undefined ? undefined : { registrationsPerSec: value, runs: runs.length };
+  };
+  const results: Results = {
+    settings,
+    versions,
+    sipp,
+    ours,
+    windowed,
+    sippBest,
+    oursBest,
+    oursShown: oursBest ?? ours.find((r): r is OursRun => !failed(r)),
+    sippMedian: sippBest === undefined ? undefined : medianOf(sippDone.filter((r) => r.limit === sippBest.limit)),
+    oursMedian: medianOf(oursDone),
+    elapsedS: (performance.now() - started) / 1000,
+  };
   print(results);
   return summary(results);
 }
@@ -391,6 +485,22 @@ const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleS
 const kib = (bytes: number): string => (Number.isFinite(bytes) ? (bytes / 1024).toFixed(2) : '-');
 const round = (value: number, digits = 0): number => Number(value.toFixed(digits));
 const TARGET_BYTES = 10 * 1024;
+
+/** ours / SIPp: best vs best (the target figure), and median vs median. */
+function ratios(r: Results): { readonly best: number | undefined; readonly medians: number | undefined } {
+  return {
+    best: r.oursBest !== undefined && r.sippBest !== undefined ? r.oursBest.registrationsPerSec / r.sippBest.registrationsPerSec : undefined,
+    medians:
+      r.oursMedian !== undefined && r.sippMedian !== undefined ? r.oursMedian.registrationsPerSec / r.sippMedian.registrationsPerSec : undefined,
+  };
+}
+
+/** Rate target: unknown without a SIPp figure; not met when SIPp has one and none of our runs registered everyone. */
+function rateTargetMet(r: Results): boolean | undefined {
+  if (r.sippBest === undefined) return undefined;
+  const { best } = ratios(r);
+  return best !== undefined && best >= 1;
+}
 
 function print(r: Results): void {
   const { settings } = r;
@@ -404,6 +514,10 @@ function print(r: Results): void {
       `${cpus().length} CPUs. Every run starts from a freshly restarted site (no binding).`,
   );
   lines.push('A registration = REGISTER -> 401 -> REGISTER with digest -> 200: two REGISTER transactions.');
+  lines.push(
+    `${settings.rounds} round(s): round 1 runs SIPp at -l ${settings.sippLimits.join(', ')}, then ours; later rounds run SIPp at its best -l so far, then ours.`,
+  );
+  lines.push('(best): the fastest run of each side that registered everyone.');
   lines.push('at once: REGISTERs in flight at most (SIPp: -l; ours: every connection, or the diagnostic window).');
   lines.push('retrans: retransmitted REGISTERs; site drops: datagrams the site\'s UDP socket dropped (receive queue full).');
   lines.push(
@@ -413,14 +527,13 @@ function print(r: Results): void {
   const table: string[][] = [
     ['run', 'at once', 'registrations/s', 'REGISTER tx/s', 'time s', 'retrans', 'failed', 'site drops', 'heap/conn', 'rss/conn'],
   ];
-  r.sipp.forEach((run, i) => {
-    const limit = r.settings.sippLimits[i] ?? 0;
+  for (const run of r.sipp) {
     if (failed(run)) {
-      table.push([`SIPp -l ${limit}`, String(limit), `error: ${run.error.split('\n')[0]}`, '', '', '', '', '', '', '']);
-      return;
+      table.push([sippLabel(run), String(run.limit ?? ''), `error: ${run.error.split('\n')[0]}`, '', '', '', '', '', '', '']);
+      continue;
     }
     table.push([
-      `SIPp -l ${run.limit}${run === r.best ? ' (best)' : ''}`,
+      `${sippLabel(run)}${run === r.sippBest ? ' (best)' : ''}`,
       String(run.limit),
       int(run.registrationsPerSec),
       int(run.transactionsPerSec),
@@ -431,16 +544,15 @@ function print(r: Results): void {
       '',
       '',
     ]);
-  });
-  for (const run of [r.ours, r.windowed]) {
-    if (run === undefined) continue;
+  }
+  for (const run of r.windowed === undefined ? r.ours : [...r.ours, r.windowed]) {
     if (failed(run)) {
-      table.push([run === r.ours ? 'ours, all at once' : `ours, ${settings.window} at once`, '', `error: ${run.error.split('\n')[0]}`, '', '', '', '', '', '', '']);
+      table.push([oursLabel(settings, run.round), '', `error: ${run.error.split('\n')[0]}`, '', '', '', '', '', '', '']);
       continue;
     }
     const reg = run.registered;
     table.push([
-      run.label + (run === r.windowed ? ' (diagnostic)' : ''),
+      `${run.label}${run === r.oursBest ? ' (best)' : ''}`,
       int(reg.peakOutstanding),
       int(run.registrationsPerSec),
       int(run.transactionsPerSec),
@@ -455,12 +567,13 @@ function print(r: Results): void {
   lines.push(formatTable(table, [1, 2, 3, 4, 5, 6, 7, 8, 9]));
   lines.push('');
 
-  for (const run of [r.ours, r.windowed]) {
+  // Details for our best run and the diagnostic run only: one pair of lines a run would bury the table.
+  for (const run of [r.oursShown, r.windowed]) {
     if (run === undefined || failed(run)) continue;
     const reg = run.registered;
     const closed = run.closed;
     lines.push(
-      `${run.label}: registered after ${int(reg.registeredAtMs.p50)} / ${int(reg.registeredAtMs.p90)} / ${int(reg.registeredAtMs.p99)} / ` +
+      `${run.label}${run === r.oursBest ? ' (best)' : ''}: registered after ${int(reg.registeredAtMs.p50)} / ${int(reg.registeredAtMs.p90)} / ${int(reg.registeredAtMs.p99)} / ` +
         `${int(reg.registeredAtMs.p100)} ms (50/90/99/100%); ${int(reg.registerSends)} REGISTER datagrams for ${int(reg.registerTransactions)} transactions; ` +
         `responses ${Object.entries(reg.responses).map(([code, n]) => `${code} x${n}`).join(', ')}; our UDP socket drops ${int(run.ourDrops)}` +
         ` (${run.ourSockets.map((socket) => `${socket.remote === '*' ? 'listener' : `connected to ${socket.remote}`} ${int(socket.drops)}`).join(', ')}); ` +
@@ -477,23 +590,39 @@ function print(r: Results): void {
     );
   }
   lines.push('');
-  const ours = r.ours !== undefined && !failed(r.ours) ? r.ours : undefined;
-  if (r.best !== undefined && ours !== undefined) {
-    const ratio = ours.registrationsPerSec / r.best.registrationsPerSec;
+
+  const ratio = ratios(r);
+  const verdict = rateTargetMet(r);
+  if (r.sippBest === undefined) {
+    lines.push(`Rate: no comparison: none of SIPp's ${r.sipp.length} runs registered every user (see above).`);
+  } else if (r.oursBest === undefined || ratio.best === undefined) {
     lines.push(
-      `Rate: ours (all at once) ${int(ours.transactionsPerSec)} REGISTER transactions/s vs SIPp (best, -l ${r.best.limit}) ${int(r.best.transactionsPerSec)}: ` +
-        `${ratio.toFixed(2)}x. Target >= 1x: ${ratio >= 1 ? 'met' : 'NOT met'}.`,
+      `Rate: no comparison: none of our ${r.ours.length} runs registered every connection (see above); ` +
+        `SIPp (best of ${r.sipp.length}, -l ${r.sippBest.limit}) ${int(r.sippBest.transactionsPerSec)} REGISTER transactions/s. Target >= 1x: NOT met.`,
     );
-    const win = r.windowed !== undefined && !failed(r.windowed) ? r.windowed : undefined;
-    if (win !== undefined) lines.push(`  (diagnostic, ${settings.window} at once: ${(win.registrationsPerSec / r.best.registrationsPerSec).toFixed(2)}x)`);
   } else {
-    lines.push('Rate: no comparison (a run failed; see above).');
-  }
-  if (ours !== undefined) {
-    const allRegistered = ours.registered.registered === ours.registered.connections && ours.registered.transactionsLeft === 0;
+    const medians =
+      r.oursMedian !== undefined && r.sippMedian !== undefined && ratio.medians !== undefined
+        ? `Medians: ours ${int(r.oursMedian.registrationsPerSec * 2)} (${r.oursMedian.runs} runs) vs SIPp at -l ${r.sippBest.limit} ` +
+          `${int(r.sippMedian.registrationsPerSec * 2)} (${r.sippMedian.runs} runs): ${ratio.medians.toFixed(2)}x. `
+        : '';
     lines.push(
-      `Memory per idle registered connection: ${kib(ours.heapPerConnection)} KiB heap (rss ${kib(ours.rssPerConnection)} KiB). ` +
-        `Target < 10 KiB: ${ours.heapPerConnection < TARGET_BYTES && allRegistered ? 'met' : 'NOT met'}` +
+      `Rate: ours (best of ${r.ours.length}) ${int(r.oursBest.transactionsPerSec)} REGISTER transactions/s vs ` +
+        `SIPp (best of ${r.sipp.length}, -l ${r.sippBest.limit}) ${int(r.sippBest.transactionsPerSec)}: ${ratio.best.toFixed(2)}x. ` +
+        `${medians}Target >= 1x: ${verdict === true ? 'met' : 'NOT met'}.`,
+    );
+  }
+  const win = r.windowed !== undefined && !failed(r.windowed) ? r.windowed : undefined;
+  if (win !== undefined && r.sippBest !== undefined) {
+    lines.push(`  (diagnostic, ${settings.window} at once: ${(win.registrationsPerSec / r.sippBest.registrationsPerSec).toFixed(2)}x SIPp's best)`);
+  }
+  const shown = r.oursShown;
+  if (shown !== undefined) {
+    const allRegistered = shown.registered.registered === shown.registered.connections && shown.registered.transactionsLeft === 0;
+    lines.push(
+      `Memory per idle registered connection (${shown.label}, ${shown === r.oursBest ? 'our best run' : 'no run of ours registered everyone'}): ` +
+        `${kib(shown.heapPerConnection)} KiB heap (rss ${kib(shown.rssPerConnection)} KiB). ` +
+        `Target < 10 KiB: ${shown.heapPerConnection < TARGET_BYTES && allRegistered ? 'met' : 'NOT met'}` +
         (allRegistered ? '.' : ' (not every connection was registered and idle).'),
     );
   }
@@ -504,6 +633,7 @@ function print(r: Results): void {
 function sippJson(run: Outcome<SippRun>): unknown {
   if (failed(run)) return run;
   return {
+    round: run.round,
     limit: run.limit,
     registrationsPerSec: Math.round(run.registrationsPerSec),
     transactionsPerSec: Math.round(run.transactionsPerSec),
@@ -522,6 +652,7 @@ function oursJson(run: Outcome<OursRun> | undefined): unknown {
   if (run === undefined || failed(run)) return run ?? null;
   const reg = run.registered;
   return {
+    ...(run.round === undefined ? {} : { round: run.round }),
     window: reg.window,
     registered: reg.registered,
     notRegistered: reg.notRegistered,
@@ -559,26 +690,31 @@ function oursJson(run: Outcome<OursRun> | undefined): unknown {
 }
 
 function summary(r: Results): PartResult {
-  const ours = r.ours !== undefined && !failed(r.ours) ? r.ours : undefined;
-  const ratio = ours !== undefined && r.best !== undefined ? round(ours.registrationsPerSec / r.best.registrationsPerSec, 3) : null;
-  const memory = ours === undefined ? null : round(ours.heapPerConnection / 1024, 2);
+  const { best, medians } = ratios(r);
+  const ratio = best === undefined ? null : round(best, 3);
+  const memory = r.oursShown === undefined ? null : round(r.oursShown.heapPerConnection / 1024, 2);
+  const rateMet = rateTargetMet(r);
   return {
     bench: 'register',
     connections: r.settings.count,
     transport: 'udp',
     algorithm: 'MD5',
     site: { kamailio: r.versions.kamailio, children: r.settings.children, shmMb: SHM_MB },
+    rounds: r.settings.rounds,
     sipp: {
       version: r.versions.sipp,
-      best: r.best === undefined ? null : sippJson(r.best),
+      best: r.sippBest === undefined ? null : sippJson(r.sippBest),
       runs: r.sipp.map(sippJson),
     },
-    ours: oursJson(r.ours),
+    // Our best run; when none registered everyone, the first with figures (where the memory figure comes from).
+    ours: oursJson(r.oursShown),
+    oursRuns: r.ours.map(oursJson),
     oursWindowed: oursJson(r.windowed),
     ratio,
+    ratioOfMedians: medians === undefined ? null : round(medians, 3),
     memoryKiBPerConnection: memory,
     targets: {
-      rateAtLeastSipp: ratio === null ? null : ratio >= 1,
+      rateAtLeastSipp: rateMet ?? null,
       memoryUnder10KiB: memory === null ? null : memory < 10,
     },
     cpus: cpus().length,

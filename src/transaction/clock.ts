@@ -3,6 +3,8 @@
  * setTimeout or Date.now themselves, so tests drive them with FakeClock and a
  * 32-second Timer B runs in microseconds.
  */
+import { ListTimer, TimerLists } from './timer-lists.ts';
+
 export type TimerHandle = { readonly id: number };
 
 export interface Clock {
@@ -12,48 +14,26 @@ export interface Clock {
   clearTimer(handle: TimerHandle | undefined): void;
 }
 
-/** The real clock: globalThis timers (present in every JS runtime we target). */
+/** The real clock: performance.now() and globalThis timers (present in every JS runtime we target), multiplexed by TimerLists. */
 export class SystemClock implements Clock {
-  #next = 1;
-  #pending = 0;
+  readonly #timers = new TimerLists(() => performance.now());
 
   now(): number {
     return performance.now();
   }
 
   setTimer(ms: number, callback: () => void): TimerHandle {
-    // The handle carries its runtime timer: no lookup table per timer (this runs for every transaction).
-    const handle: SystemTimer = { id: this.#next++, timer: undefined };
-    const timer = setTimeout(() => {
-      if (handle.timer === undefined) return;
-      handle.timer = undefined;
-      this.#pending--;
-      callback();
-    }, ms);
-    // A pending SIP timer must not keep a process alive on its own.
-    (timer as { unref?: () => void }).unref?.();
-    handle.timer = timer;
-    this.#pending++;
-    return handle;
+    return this.#timers.set(ms, callback);
   }
 
   clearTimer(handle: TimerHandle | undefined): void {
-    const timer = (handle as SystemTimer | undefined)?.timer;
-    if (timer === undefined) return;
-    clearTimeout(timer);
-    (handle as SystemTimer).timer = undefined;
-    this.#pending--;
+    if (handle instanceof ListTimer) this.#timers.clear(handle);
   }
 
   /** Timers scheduled and not yet fired or cleared. */
   get pending(): number {
-    return this.#pending;
+    return this.#timers.pending;
   }
-}
-
-interface SystemTimer {
-  readonly id: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** A clock for tests: time moves only when advance() is called. */

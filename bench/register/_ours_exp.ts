@@ -1,0 +1,320 @@
+/**
+ * Our side of the register part, in a child process of its own
+ * (`node --expose-gc --import tsx bench/register/ours.ts HOST PORT COUNT
+ * [DEADLINE_MS [WINDOW]]`),
+ * so that its heap holds nothing but one Phone and can be measured after gc.
+ *
+ * 1. gc, heap baseline (the SDK's modules are loaded already).
+ * 2. Phone.create with COUNT connections (u00000.., password "secret", UDP,
+ *    reregisterInSeconds 3600) to HOST:PORT; start() them all at once (WINDOW
+ *    0, the default), or, WINDOW > 0, enable WINDOW connections and the next
+ *    one each time one is registered (closed loop, like SIPp's -l); time
+ *    until every one is `registered` (or the deadline).
+ * 3. Wait until no transaction is left (RFC 3261 Timer K keeps each
+ *    completed UDP client transaction 5 s), gc, measure again: the memory
+ *    of COUNT idle registered connections.
+ * 4. Print {"stage":"registered",...} on stdout and wait for "close" on
+ *    stdin (the parent reads the registrar's bindings meanwhile), then
+ *    phone.close() (unregisters every connection), print
+ *    {"stage":"closed",...} and exit.
+ *
+ * BENCH_REGISTER_CPU_PROFILE=FILE writes a V8 CPU profile of the
+ * registration phase alone (start() to the last `registered`) to FILE
+ * (open it in Chrome DevTools or VS Code).
+ *
+ * Every REGISTER sent and every response received is counted through
+ * phone.transport.onTrace: sends, retransmissions (a branch seen before),
+ * responses by status code.
+ */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { createInterface } from 'node:readline';
+import { Phone, type ConnectionStatus } from '../../src/sdk/index.ts';
+
+export interface Memory {
+  readonly heapUsed: number;
+  readonly rss: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+}
+
+export interface OursRegistered {
+  readonly stage: 'registered';
+  readonly connections: number;
+  /** 0: phone.start(), all at once; N: at most N connections registering at once. */
+  readonly window: number;
+  readonly registered: number;
+  /** Connections that ended `failed` or `unavailable` (last status), by status. */
+  readonly notRegistered: Record<string, number>;
+  readonly localPort: number;
+  /** phone.start() to the last `registered` event (or to the deadline). */
+  readonly elapsedMs: number;
+  /** CPU time of this process (user + system) from start() to the last `registered`. */
+  readonly cpuMs: number;
+  readonly cpuUserMs: number;
+  readonly cpuSystemMs: number;
+  /** ms after start() at which 50%, 90%, 99% and 100% of the connections were registered. */
+  readonly registeredAtMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly p100: number };
+  /** REGISTER transactions (distinct branches) and datagrams sent (with retransmissions). */
+  readonly registerTransactions: number;
+  readonly registerSends: number;
+  readonly retransmissions: number;
+  /** Responses received, by status code. */
+  readonly responses: Record<string, number>;
+  /** Most REGISTER transactions outstanding at once (sent, no final response yet). */
+  readonly peakOutstanding: number;
+  readonly createMs: number;
+  /** How long the completed transactions took to go (Timer K) before the idle measurement. */
+  readonly drainMs: number;
+  readonly transactionsLeft: number;
+  readonly before: Memory;
+  readonly idle: Memory;
+}
+
+export interface OursClosed {
+  readonly stage: 'closed';
+  readonly closeMs: number;
+  readonly unregisterSends: number;
+  readonly unregisterResponses: Record<string, number>;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function memory(): Memory {
+  // Several passes: weak references and finalisers need more than one.
+  for (let i = 0; i < 4; i++) gc?.();
+  const m = process.memoryUsage();
+  return { heapUsed: m.heapUsed, rss: m.rss, external: m.external, arrayBuffers: m.arrayBuffers };
+}
+
+/** BENCH_REGISTER_CLOSE_TIMEOUT_MS: how long phone.close() may wait for the unregisters (default 60 s; the SDK's own default is 4 s). */
+function closeTimeoutMs(): number {
+  const raw = process.env['BENCH_REGISTER_CLOSE_TIMEOUT_MS'];
+  const value = raw === undefined || raw === '' ? 60_000 : Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`BENCH_REGISTER_CLOSE_TIMEOUT_MS must be a positive whole number, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const log = (line: string): void => void process.stderr.write(`register bench (ours): ${line}\n`);
+const user = (i: number): string => `u${String(i).padStart(5, '0')}`;
+
+/** The Via branch of an outgoing request (the first "branch=" of the message). */
+function branchOf(bytes: Uint8Array): string {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 1024)).toString('latin1');
+  const at = text.indexOf('branch=');
+  if (at < 0) return '';
+  const end = text.slice(at + 7).search(/[;,\s]/);
+  return end < 0 ? text.slice(at + 7) : text.slice(at + 7, at + 7 + end);
+}
+
+/** "REGISTER sip:..." -> true (bytes R E G). */
+const isRegister = (bytes: Uint8Array): boolean => bytes[0] === 0x52 && bytes[1] === 0x45 && bytes[2] === 0x47;
+/** "SIP/2.0 401 ..." -> 401, anything else -> 0. */
+function statusOf(bytes: Uint8Array): number {
+  if (bytes[0] !== 0x53 || bytes[1] !== 0x49 || bytes[2] !== 0x50 || bytes[3] !== 0x2f) return 0;
+  return (bytes[8]! - 48) * 100 + (bytes[9]! - 48) * 10 + (bytes[10]! - 48);
+}
+
+import { readdirSync, readFileSync } from 'node:fs';
+function threadCpu(): Map<string, [number, number]> {
+  const m = new Map<string, [number, number]>();
+  for (const t of readdirSync('/proc/self/task')) {
+    const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+    const r = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    m.set(t, [Number(r[11]) * 10, Number(r[12]) * 10]);
+  }
+  return m;
+}
+async function main(): Promise<void> {
+  const [host = '127.0.0.1', portText = '', countText = '10000', deadlineText = '60000', windowText = '0'] = process.argv.slice(2);
+  const port = Number(portText);
+  const count = Number(countText);
+  const deadlineMs = Number(deadlineText);
+  const window = Number(windowText);
+  if (!Number.isInteger(port) || port < 1 || !Number.isInteger(count) || count < 1 || !Number.isInteger(window) || window < 0) {
+    throw new Error('usage: ours.ts HOST PORT COUNT [DEADLINE_MS [WINDOW]]');
+  }
+  if (gc === undefined) throw new Error('run with node --expose-gc');
+
+  const before = memory();
+
+  const created = performance.now();
+  const phone = await Phone.create(
+    {
+      connections: Array.from({ length: count }, (_, i) => ({
+        user: user(i),
+        server: { host, port },
+        transport: 'udp' as const,
+        password: 'secret',
+        reregisterInSeconds: 3600,
+      })),
+    },
+    { closeTimeoutMs: closeTimeoutMs() },
+  );
+  const createMs = performance.now() - created;
+  const localPort = phone.transport.localEndpoint('udp').port;
+
+  // Counters, kept small: numbers and one set of branches (dropped before the idle measurement).
+  let branches: Set<string> | undefined = new Set<string>();
+  let registerSends = 0;
+  let registerTransactions = 0;
+  let outstanding = 0;
+  let peakOutstanding = 0;
+  let responses: Record<string, number> = {};
+  let counting = true;
+  phone.transport.onTrace = (direction, _transport, _source, _destination, bytes) => {
+    if (direction === 'out') {
+      if (!isRegister(bytes)) return;
+      registerSends++;
+      if (!counting || branches === undefined) return;
+      const branch = branchOf(bytes);
+      if (!branches.has(branch)) {
+        branches.add(branch);
+        registerTransactions++;
+        if (++outstanding > peakOutstanding) peakOutstanding = outstanding;
+      }
+      return;
+    }
+    const status = statusOf(bytes);
+    if (status === 0) return;
+    responses[status] = (responses[status] ?? 0) + 1;
+    // Final answers to our REGISTERs end a transaction (a retransmitted answer may count twice: peak is approximate).
+    if (status >= 200 && outstanding > 0) outstanding--;
+  };
+
+  // Status of every connection and the time each was first registered.
+  const status: ConnectionStatus[] = new Array<ConnectionStatus>(count).fill('disabled');
+  const registeredAt: number[] = [];
+  let allRegistered: (() => void) | undefined;
+  let started = 0;
+  let next = 0;
+  const enableNext = (): void => {
+    if (next < count) phone.connections.enableConnection(next++);
+  };
+  phone.connections.on('connectionStatusChanged', (event) => {
+    status[event.connectionId] = event.status;
+    if (event.status === 'registered' && event.previousStatus !== 'registered') {
+      registeredAt.push(performance.now() - started);
+      if (registeredAt.length === count) allRegistered?.();
+      if (window > 0) enableNext();
+    } else if (window > 0 && event.status === 'failed') {
+      enableNext();
+    }
+  });
+
+  log(`${count} connections to ${host}:${port} from 127.0.0.1:${localPort}; ${window === 0 ? 'all at once' : `at most ${window} registering at once`}`);
+  const profileFile = process.env['BENCH_REGISTER_CPU_PROFILE'];
+  const profiler = profileFile === undefined || profileFile === '' ? undefined : new Session();
+  if (profiler !== undefined) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
+  const threads0 = threadCpu();
+  const cpuStart = process.cpuUsage();
+  started = performance.now();
+  const done = new Promise<void>((resolve) => (allRegistered = resolve));
+  if (window === 0) phone.start();
+  else for (let i = 0; i < window; i++) enableNext();
+  const deadline = sleep(deadlineMs);
+  await Promise.race([done, deadline]);
+  const elapsedMs = registeredAt.length === count ? registeredAt[count - 1]! : performance.now() - started;
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  counting = false;
+  if (profiler !== undefined && profileFile !== undefined) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(profileFile, JSON.stringify(profile));
+    profiler.disconnect();
+    log(`CPU profile of the registration phase: ${profileFile}`);
+  }
+  {
+    const now = threadCpu();
+    let main = 0, other = 0;
+    for (const [t, v] of now) { const d = v[0] + v[1] - (threads0.get(t)?.[0] ?? 0) - (threads0.get(t)?.[1] ?? 0); if (Number(t) === process.pid) main = d; else other += d; }
+    log(`threads main ${main} other ${other}`);
+    const ob = (globalThis as unknown as { __ob?: number[] }).__ob ?? [];
+    const hist = new Map<number, number>(); for (const n of ob) hist.set(Math.min(n, 20), (hist.get(Math.min(n, 20)) ?? 0) + 1);
+    log(`flushes ${ob.length} datagrams ${ob.reduce((a, b) => a + b, 0)} hist ${JSON.stringify([...hist].sort((a, b) => a[0] - b[0]))}`);
+  }
+  log(`${registeredAt.length}/${count} registered in ${elapsedMs.toFixed(0)} ms (CPU ${cpuMs.toFixed(0)} ms)`);
+
+  const notRegistered: Record<string, number> = {};
+  for (const s of status) if (s !== 'registered') notRegistered[s] = (notRegistered[s] ?? 0) + 1;
+  const at = (q: number): number => {
+    if (registeredAt.length === 0) return NaN;
+    const sorted = registeredAt; // pushed in time order
+    return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(q * count) - 1)]!);
+  };
+  const registeredAtMs = { p50: at(0.5), p90: at(0.9), p99: at(0.99), p100: at(1) };
+
+  // Idle: no transaction left (each completed UDP client transaction lingers Timer K = T4 = 5 s).
+  const drainStart = performance.now();
+  while (phone.transactions.stats().transactions > 0 && performance.now() - drainStart < 40_000) await sleep(100);
+  const drainMs = performance.now() - drainStart;
+  const transactionsLeft = phone.transactions.stats().transactions;
+  branches = undefined;
+  const registeredSnapshot = {
+    registerSends,
+    registerTransactions,
+    responses,
+  };
+  responses = {};
+  const idle = memory();
+
+  const result: OursRegistered = {
+    stage: 'registered',
+    connections: count,
+    window,
+    registered: registeredAt.length,
+    notRegistered,
+    localPort,
+    elapsedMs,
+    cpuMs,
+    cpuUserMs: cpu.user / 1000,
+    cpuSystemMs: cpu.system / 1000,
+    registeredAtMs,
+    registerTransactions: registeredSnapshot.registerTransactions,
+    registerSends: registeredSnapshot.registerSends,
+    retransmissions: registeredSnapshot.registerSends - registeredSnapshot.registerTransactions,
+    responses: registeredSnapshot.responses,
+    peakOutstanding,
+    createMs,
+    drainMs,
+    transactionsLeft,
+    before,
+    idle,
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+
+  // The parent counts the bindings, then says "close".
+  const lines = createInterface({ input: process.stdin });
+  await new Promise<void>((resolve) => {
+    lines.on('line', (line) => {
+      if (line.trim() === 'close') resolve();
+    });
+    lines.on('close', () => resolve());
+  });
+  lines.close();
+
+  const sendsBefore = registerSends;
+  const closing = performance.now();
+  await phone.close();
+  const closed: OursClosed = {
+    stage: 'closed',
+    closeMs: performance.now() - closing,
+    unregisterSends: registerSends - sendsBefore,
+    unregisterResponses: responses,
+  };
+  log(`closed in ${closed.closeMs.toFixed(0)} ms (${closed.unregisterSends} unregister REGISTERs sent)`);
+  process.stdout.write(`${JSON.stringify(closed)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`register bench (ours): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
