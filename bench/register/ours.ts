@@ -95,6 +95,15 @@ function closeTimeoutMs(): number {
   return value;
 }
 
+/** BENCH_REGISTER_MAX_IN_FLIGHT: the Phone's maxRegistrationsInFlight (default: the SDK's). */
+function maxInFlight(): { maxRegistrationsInFlight?: number } {
+  const raw = process.env['BENCH_REGISTER_MAX_IN_FLIGHT'];
+  if (raw === undefined || raw === '') return {};
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`BENCH_REGISTER_MAX_IN_FLIGHT must be a positive whole number, got ${JSON.stringify(raw)}`);
+  return { maxRegistrationsInFlight: value };
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (line: string): void => void process.stderr.write(`register bench (ours): ${line}\n`);
 const user = (i: number): string => `u${String(i).padStart(5, '0')}`;
@@ -140,7 +149,7 @@ async function main(): Promise<void> {
         reregisterInSeconds: 3600,
       })),
     },
-    { closeTimeoutMs: closeTimeoutMs() },
+    { closeTimeoutMs: closeTimeoutMs(), ...maxInFlight() },
   );
   const createMs = performance.now() - created;
   const localPort = phone.transport.localEndpoint('udp').port;

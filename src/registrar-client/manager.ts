@@ -22,7 +22,7 @@ import type { RegistrationId, RegistrationStatus, RegistrationStatusEvent } from
 import { DEFAULT_BATCH, TimerHeap } from './timer-heap.ts';
 
 /** REGISTER exchanges in flight at once, by default: enough for thousands a second, few enough for a socket buffer. */
-export const DEFAULT_MAX_IN_FLIGHT = 100;
+export const DEFAULT_MAX_IN_FLIGHT = 50;
 
 export interface RegistrationManagerOptions {
   /** Where REGISTERs go (the TransactionLayer). */

@@ -65,7 +65,10 @@ export class FlightWindow {
   #active = 0;
   readonly #waiting: Array<{ resume(): void }> = [];
 
-  constructor(readonly limit: number) {}
+  constructor(readonly limit: number) {
+    // Zero would never send anything, a fraction would round oddly: refuse both.
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`maxInFlight must be a positive integer, got ${limit}`);
+  }
 
   get active(): number {
     return this.#active;

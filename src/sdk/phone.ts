@@ -27,6 +27,8 @@ export interface PhoneOptions {
   /** How long close() waits for unregistrations to finish (default 4000 ms). */
   readonly closeTimeoutMs?: number;
   readonly userAgent?: string;
+  /** Most REGISTER exchanges on the wire at once over all connections (default DEFAULT_MAX_IN_FLIGHT, 50). */
+  readonly maxRegistrationsInFlight?: number;
 }
 
 export type PhoneConfig = Pick<EndpointConfig, 'connections'> | { connections: Array<ConnectionInput | ConnectionSettings> };
@@ -108,6 +110,7 @@ export class Phone {
       localEndpoint,
       onStatusChanged: (event) => connections?.onRegistrationStatus(event),
       ...(options.userAgent ? { userAgent: options.userAgent } : {}),
+      ...(options.maxRegistrationsInFlight !== undefined ? { maxInFlight: options.maxRegistrationsInFlight } : {}),
     });
     const wallOffset = Date.now() - clock.now();
     connections = new ConnectionManager(registrations, (ms) => Math.round(ms + wallOffset));

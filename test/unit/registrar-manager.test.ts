@@ -16,6 +16,7 @@ import { formatMessage, parseMessage, type MessageParts, type SipMessage } from 
 import { TransportError, type Endpoint } from '../../src/transport/types.ts';
 import type { ClientTransactionUser } from '../../src/transaction/index.ts';
 import {
+  DEFAULT_MAX_IN_FLIGHT,
   RegistrationManager,
   resolveSettings,
   type RegisterSender,
@@ -170,6 +171,19 @@ test('the flight window: at most maxInFlight REGISTER exchanges on the wire, the
   }
   assert.is(sender.sent.length, 2 * N, 'one unregister each');
   assert.equal(manager.stats().inFlight, 0);
+});
+
+test('the default flight window is DEFAULT_MAX_IN_FLIGHT; a window that could never send is refused', () => {
+  const { clock, sender, manager } = setup();
+  for (let i = 0; i < 3 * DEFAULT_MAX_IN_FLIGHT; i++) {
+    manager.add(i, { ...SITE, user: `d${i}` });
+    manager.start(i);
+  }
+  clock.advance(0);
+  assert.is(sender.held.length, DEFAULT_MAX_IN_FLIGHT);
+  for (const bad of [0, -1, 1.5, Number.NaN]) {
+    assert.throws(() => setup({ maxInFlight: bad }), (error: unknown) => error instanceof RangeError && /maxInFlight/.test(String(error)));
+  }
 });
 
 test('10,000 registrations failing together retry spread out, still one clock timer', () => {
