@@ -77,8 +77,12 @@ export abstract class ClientTransactionBase<
    * pending-sender entry per transaction.
    */
   #makeSendOptions(): SendOptions {
-    const onError = (error: TransportError): void => this.handle({ type: 'transportError', error } as TransportErrorEvent as unknown as Event | TimerEvent<Timer>);
-    return { flowId: this.outgoing.flowId, onError };
+    // bind, not an arrow: tsx/esbuild wrap every arrow function in a naming helper that showed in profiles.
+    return { flowId: this.outgoing.flowId, onError: this.#onSendError.bind(this) };
+  }
+
+  #onSendError(error: TransportError): void {
+    this.handle({ type: 'transportError', error } as TransportErrorEvent as unknown as Event | TimerEvent<Timer>);
   }
 
   /** The final outcome, to the TU exactly once. */

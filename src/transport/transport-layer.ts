@@ -58,6 +58,7 @@ export interface TransportStats extends PoolStats {
 const RESPONSE_PREFIX = [83, 73, 80, 47, 50, 46, 48, 32]; // "SIP/2.0 "
 
 const NO_OPTIONS: SendOptions = Object.freeze({});
+const MAX_CACHED_ROUTES = 4096;
 
 /** Where datagrams to one target go: checked and chosen once per target object. */
 interface UdpRoute {
@@ -89,6 +90,7 @@ export class SipTransportLayer implements Transport {
   readonly #ourHosts = new Set<string>();
   readonly #ourPorts = new Set<number>();
   readonly #udpRoutes = new WeakMap<Endpoint, UdpRoute>();
+  readonly #udpRoutesByAddress = new Map<string, UdpRoute>();
   readonly #datagramParse: { framing: 'datagram'; limits?: Partial<ParseLimits> };
   readonly #streamParse: { framing: 'stream'; limits?: Partial<ParseLimits> };
   #closing: Promise<void> | undefined;
@@ -279,11 +281,23 @@ export class SipTransportLayer implements Transport {
     else this.#ourHosts.add(host);
   }
 
-  /** The listener and peer key for a validated UDP target; undefined when no listener has its family. */
+  /**
+   * The listener and peer key for a validated UDP target; undefined when no
+   * listener has its family. Kept per address too: ten thousand connections
+   * to one site are ten thousand target objects but one route.
+   */
   #udpRoute(to: Endpoint): UdpRoute | undefined {
+    const key = `${to.host}|${to.port}`;
+    const known = this.#udpRoutesByAddress.get(key);
+    if (known !== undefined) return known;
     const info = this.#pickListener('udp', to.host, true);
     const listener = info === undefined ? undefined : this.#udpByListener.get(info);
-    return listener === undefined ? undefined : { to, listener, peerKey: this.#udp.peerKey(listener, to) };
+    if (listener === undefined) return undefined;
+    const route: UdpRoute = { to, listener, peerKey: this.#udp.peerKey(listener, to) };
+    // Bounded: past the cap the cache starts again (routes are cheap to recompute).
+    if (this.#udpRoutesByAddress.size >= MAX_CACHED_ROUTES) this.#udpRoutesByAddress.clear();
+    this.#udpRoutesByAddress.set(key, route);
+    return route;
   }
 
   #sendUdp(bytes: Uint8Array, route: UdpRoute, onError: ErrorCallback | undefined): void {
