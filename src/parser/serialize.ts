@@ -34,13 +34,18 @@ export interface MessageParts {
   body?: Uint8Array | string;
 }
 
-/** Writes a message from parts (Content-Length computed); the usual way to build outgoing messages. */
-export function formatMessage(parts: MessageParts): Uint8Array {
+/**
+ * Writes a message from parts (Content-Length computed); the usual way to
+ * build outgoing messages. `topVia`: a Via value written before the parts'
+ * headers (the transaction layer's own), without copying the parts.
+ */
+export function formatMessage(parts: MessageParts, topVia?: string): Uint8Array {
   const body = typeof parts.body === 'string' ? encodeUtf8(parts.body) : (parts.body ?? NO_BODY);
   let head =
     parts.method !== undefined
       ? `${parts.method} ${parts.uri} SIP/2.0\r\n`
       : `SIP/2.0 ${parts.status} ${parts.reason ?? defaultReason(parts.status ?? 500)}\r\n`;
+  if (topVia !== undefined) head += `Via: ${topVia}\r\n`;
   for (const [name, value] of parts.headers) {
     if (isContentLengthName(name)) continue;
     head += `${name}: ${value}\r\n`;

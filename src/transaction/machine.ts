@@ -37,9 +37,13 @@ export abstract class StateMachine<State extends string, Event extends { readonl
   #state: State;
   readonly #tables: MachineTables<State, Timer>;
   readonly #clock: Clock;
-  /** Running timers as two short parallel lists (a machine holds at most three): no Map per transaction. */
-  readonly #timerNames: Timer[] = [];
-  readonly #timerHandles: TimerHandle[] = [];
+  /**
+   * Running timers as name, handle, name, handle ... in one small array made
+   * on first use (no machine runs more than two at once): a Map, or arrays
+   * grown by push (17 slots each), cost most of a transaction's garbage.
+   */
+  #timers: Array<Timer | TimerHandle | undefined> | undefined;
+  #timerCount = 0;
   /** Events raised while one is being handled; made on first need (most machines never queue). */
   #queue: Array<Event | TimerEvent<Timer>> | undefined;
   #busy = false;
@@ -56,12 +60,12 @@ export abstract class StateMachine<State extends string, Event extends { readonl
 
   /** Timers this machine holds right now (zero once Terminated). */
   get liveTimers(): number {
-    return this.#timerNames.length;
+    return this.#timerCount;
   }
 
   /** True while a timer of that name is scheduled. */
   hasTimer(name: Timer): boolean {
-    return this.#timerNames.includes(name);
+    return this.#timerAt(name) >= 0;
   }
 
   /**
@@ -102,8 +106,9 @@ export abstract class StateMachine<State extends string, Event extends { readonl
     if (!this.#tables.moves[from].includes(to)) throw new IllegalTransitionError(this.#tables.name, from, to);
     this.#state = to;
     const keep = this.#tables.timers[to];
-    for (let i = this.#timerNames.length - 1; i >= 0; i--) {
-      if (!keep.includes(this.#timerNames[i]!)) this.#dropTimer(i, true);
+    const timers = this.#timers;
+    for (let i = this.#timerCount - 1; i >= 0; i--) {
+      if (!keep.includes(timers![2 * i] as Timer)) this.#dropTimer(i, true);
     }
     if (to === this.#tables.terminal) this.onTerminated();
   }
@@ -123,23 +128,36 @@ export abstract class StateMachine<State extends string, Event extends { readonl
       return;
     }
     const handle = this.#clock.setTimer(ms, () => {
-      const at = this.#timerHandles.indexOf(handle);
-      if (at < 0) return;
+      const at = this.#timerAt(name);
+      if (at < 0 || this.#timers![2 * at + 1] !== handle) return;
       this.#dropTimer(at, false);
       this.handle({ type: 'timer', name });
     });
-    this.#timerNames.push(name);
-    this.#timerHandles.push(handle);
+    const timers = (this.#timers ??= [undefined, undefined, undefined, undefined]);
+    const slot = 2 * this.#timerCount++;
+    timers[slot] = name;
+    timers[slot + 1] = handle;
   }
 
   protected stopTimer(name: Timer): void {
-    const at = this.#timerNames.indexOf(name);
+    const at = this.#timerAt(name);
     if (at >= 0) this.#dropTimer(at, true);
   }
 
+  #timerAt(name: Timer): number {
+    const timers = this.#timers;
+    for (let i = 0; i < this.#timerCount; i++) if (timers![2 * i] === name) return i;
+    return -1;
+  }
+
+  /** Removes the timer at `at`; the last one takes its place (order does not matter). */
   #dropTimer(at: number, clear: boolean): void {
-    if (clear) this.#clock.clearTimer(this.#timerHandles[at]);
-    this.#timerNames.splice(at, 1);
-    this.#timerHandles.splice(at, 1);
+    const timers = this.#timers!;
+    if (clear) this.#clock.clearTimer(timers[2 * at + 1] as TimerHandle);
+    const last = 2 * --this.#timerCount;
+    timers[2 * at] = timers[last];
+    timers[2 * at + 1] = timers[last + 1];
+    timers[last] = undefined;
+    timers[last + 1] = undefined;
   }
 }

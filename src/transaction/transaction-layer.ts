@@ -262,7 +262,7 @@ export class TransactionLayer {
       return { bytes, branch: message.topVia?.branch ?? undefined, cseqMethod: message.cseq?.method };
     }
     const branch = this.newBranch();
-    const bytes = formatMessage({ ...parts, headers: [['Via', this.#via(target, branch)], ...parts.headers] });
+    const bytes = formatMessage(parts, this.#via(target, branch));
     const cseq = cseqValue(parts.headers);
     let cseqMethod: string | undefined;
     try {

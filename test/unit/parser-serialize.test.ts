@@ -221,4 +221,19 @@ test('canonicalName: lower case, trimmed, compact forms expanded', () => {
   assert.is(COMPACT_FORMS['t'], 'to');
 });
 
+test('formatMessage: a topVia goes first, before the parts\' own headers, which stay untouched', () => {
+  const headers: Array<[string, string]> = [
+    ['Via', 'SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKold'],
+    ['Call-ID', 'v1'],
+    ['CSeq', '1 OPTIONS'],
+  ];
+  const bytes = formatMessage({ method: 'OPTIONS', uri: 'sip:b@example.com', headers }, 'SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKnew;rport');
+  const text = new TextDecoder().decode(bytes);
+  assert.ok(text.startsWith('OPTIONS sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKnew;rport\r\nVia: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKold\r\n'), text);
+  const message = parseMessage(bytes);
+  assert.is(message.topVia?.branch, 'z9hG4bKnew');
+  assert.is(message.via.length, 2);
+  assert.is(headers.length, 3, 'the parts are not copied or changed');
+});
+
 test.run();
