@@ -126,6 +126,8 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
     }
     this.#enter('completed');
     this.report({ cause: 'response', status, response });
+    // Read it before the final response if needed: Completed keeps no copy (see OutgoingRequest.release).
+    this.outgoing.release();
   }
 
   #onTransportError(error: TransportError): void {

@@ -17,17 +17,35 @@ import type { ClientOutcome, ClientTransactionUser, TransactionContext } from '.
  * Accepted, and a parsed copy of every request would be most of its memory.
  */
 export class OutgoingRequest {
+  #bytes: Uint8Array | undefined;
+
   constructor(
-    readonly bytes: Uint8Array,
+    bytes: Uint8Array,
     readonly target: Endpoint,
     readonly flowId: string | undefined,
     readonly branch: string,
     readonly method: string,
-  ) {}
+  ) {
+    this.#bytes = bytes;
+  }
+
+  get bytes(): Uint8Array {
+    if (this.#bytes === undefined) throw new Error(`the ${this.method} request was released when its transaction completed`);
+    return this.#bytes;
+  }
 
   /** The request parsed (anew on each access). */
   get message(): SipMessage {
     return parseMessage(this.bytes);
+  }
+
+  /**
+   * Drops the bytes: a completed non-INVITE transaction only absorbs
+   * retransmitted responses for Timer K and never sends again, and its copy
+   * of the request was half of what it kept alive (promoted by the GC).
+   */
+  release(): void {
+    this.#bytes = undefined;
   }
 }
 
@@ -53,7 +71,7 @@ export abstract class ClientTransactionBase<
     this.target = outgoing.target;
   }
 
-  /** The request this transaction sends, parsed anew on each access (see OutgoingRequest). */
+  /** The request this transaction sends, parsed anew on each access; a non-INVITE one throws once its final response came (see OutgoingRequest.release). */
   get request(): SipMessage {
     return this.outgoing.message;
   }

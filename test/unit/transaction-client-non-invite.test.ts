@@ -171,4 +171,21 @@ test('timer events of other states are ignored', () => {
   assertClean(h);
 });
 
+test('Completed keeps no copy of the request: readable in onFinal, a clear error after; nothing is sent again', () => {
+  const h = harness();
+  const seen: string[] = [];
+  const tx = h.layer.sendRequest(requestParts('OPTIONS'), PEER_UDP, {
+    onFinal: (outcome) => seen.push(`${outcome.status} ${tx.request.cseq?.method}`),
+  });
+  const request = tx.request;
+  h.transport.deliver(reply(request, 200), PEER_UDP);
+  assert.equal(seen, ['200 OPTIONS'], 'the TU reads the request while it hears the final response');
+  assert.is(tx.state, 'completed');
+  assert.throws(() => tx.request, /OPTIONS request was released when its transaction completed/);
+  h.transport.deliver(reply(request, 200), PEER_UDP); // a retransmitted final: absorbed
+  h.clock.advance(5_000);
+  assert.equal(h.transport.times('OPTIONS'), [0], 'sent once, never again');
+  assertClean(h);
+});
+
 test.run();
