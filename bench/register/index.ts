@@ -27,16 +27,17 @@
  *    so far (every L again while no SIPp run is complete), then ours. A run is
  *    complete when it registered everyone. Rate: best complete run vs best
  *    complete run; second figure: median of SIPp's complete runs at its best L
- *    vs median of our complete runs. Memory and the detail lines come from our
- *    best run.
- * 5. Diagnostic, once after the rounds: the same Phone with at most
- *    BENCH_REGISTER_WINDOW connections registering at once (enable the next
- *    when one is registered, as SIPp's -l does), to tell the cost of the stack
- *    from the cost of sending all REGISTERs at once.
+ *    vs median of our complete runs. The detail lines come from our best run.
+ *    Each measured process of ours first warms up (BENCH_REGISTER_WARMUP
+ *    registrations against an in-process lab site, never the Kamailio site):
+ *    the figure is that of a running endpoint, not of a JIT still compiling.
+ * 5. Diagnostic, once after the rounds: a cold process (no warm-up), all at
+ *    once or BENCH_REGISTER_WINDOW connections at a time (enable the next when
+ *    one is registered, as SIPp's -l does). Memory is read from it.
  *
  * Knobs: BENCH_REGISTER_COUNT (10000, at most 10000: the site's users),
  * BENCH_REGISTER_ROUNDS (3), BENCH_REGISTER_SIPP_LIMITS ("25,50,100,200"),
- * BENCH_REGISTER_WINDOW (50; 0 = no diagnostic run), BENCH_REGISTER_CHILDREN
+ * BENCH_REGISTER_WINDOW (0), BENCH_REGISTER_WARMUP (3000), BENCH_REGISTER_CHILDREN
  * (Kamailio UDP workers, 4), BENCH_REGISTER_DEADLINE_S (60: a run that has
  * not registered everything by then is reported as it stands).
  */
@@ -64,6 +65,8 @@ interface Settings {
   readonly rounds: number;
   readonly sippLimits: readonly number[];
   readonly window: number;
+  /** Connections our process registers against an in-process lab site before each measured run (JIT warm-up). */
+  readonly warmup: number;
   readonly children: number;
   readonly deadlineS: number;
 }
@@ -124,10 +127,13 @@ function settingsFromEnv(): Settings {
     throw new Error(`BENCH_REGISTER_SIPP_LIMITS must be a list of positive integers, got ${JSON.stringify(limitsText)}`);
   }
   const windowText = process.env['BENCH_REGISTER_WINDOW'];
-  const window = windowText === undefined || windowText === '' ? 50 : Number(windowText);
+  const window = windowText === undefined || windowText === '' ? 0 : Number(windowText);
   if (!Number.isInteger(window) || window < 0) throw new Error(`BENCH_REGISTER_WINDOW must be a whole number >= 0, got ${JSON.stringify(windowText)}`);
   const count = Math.round(envNumber('BENCH_REGISTER_COUNT', 10_000));
   if (count > 10_000) throw new Error('BENCH_REGISTER_COUNT: the site has 10,000 users (u00000..u09999)');
+  const warmupText = process.env['BENCH_REGISTER_WARMUP'];
+  const warmup = warmupText === undefined || warmupText === '' ? 3000 : Number(warmupText);
+  if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`BENCH_REGISTER_WARMUP must be a whole number >= 0, got ${JSON.stringify(warmupText)}`);
   const roundsText = process.env['BENCH_REGISTER_ROUNDS'];
   const rounds = roundsText === undefined || roundsText === '' ? 3 : Number(roundsText);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`BENCH_REGISTER_ROUNDS must be a whole number >= 1, got ${JSON.stringify(roundsText)}`);
@@ -136,6 +142,7 @@ function settingsFromEnv(): Settings {
     rounds,
     sippLimits,
     window,
+    warmup,
     children: Math.round(envNumber('BENCH_REGISTER_CHILDREN', 4)),
     deadlineS: envNumber('BENCH_REGISTER_DEADLINE_S', 60),
   };
@@ -266,15 +273,17 @@ class Lines {
   }
 }
 
-/** round undefined: the diagnostic run with settings.window. */
+/** round undefined: the diagnostic run, a cold process (no warm-up), settings.window at once (0: all). */
 async function runOurs(site: KamailioSite, settings: Settings, round: number | undefined): Promise<OursRun> {
   const window = round === undefined ? settings.window : 0;
+  const warmup = round === undefined ? 0 : settings.warmup;
   await freshSite(site);
   const deadlineMs = settings.deadlineS * 1000;
   const args = [HOST, String(site.ports.udp), String(settings.count), String(deadlineMs), String(window)];
   const child = spawn(process.execPath, ['--expose-gc', '--import', TSX, here('./ours.ts'), ...args], {
     cwd: here('../..'),
     stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, BENCH_REGISTER_WARMUP: String(warmup) },
   });
   const exited = new Promise<number | string>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal ?? 'unknown')));
   child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
@@ -330,7 +339,9 @@ async function runOurs(site: KamailioSite, settings: Settings, round: number | u
 // ----- the part -----
 
 const oursLabel = (settings: Settings, round: number | undefined): string =>
-  round === undefined ? `ours, ${settings.window} at once (diagnostic)` : `ours, all at once, round ${round}`;
+  round === undefined
+    ? `ours, cold process${settings.window > 0 ? `, ${settings.window} at once` : ''} (diagnostic)`
+    : `ours, all at once, round ${round}`;
 const sippLabel = (run: { readonly limit?: number | undefined; readonly round?: number | undefined }): string =>
   `SIPp -l ${run.limit ?? '?'}, round ${run.round ?? '?'}`;
 
@@ -443,8 +454,8 @@ export async function run(): Promise<PartResult> {
       ours.push(outcome);
     }
 
-    if (settings.window > 0) {
-      const what = `ours, at most ${settings.window} registering at once (diagnostic)`;
+    if (settings.warmup > 0 || settings.window > 0) {
+      const what = oursLabel(settings, undefined);
       progress(`register bench: ${what} ...`);
       windowed = await attempt(what, {}, () => runOurs(ready, settings, undefined));
     }
@@ -477,6 +488,17 @@ export async function run(): Promise<PartResult> {
   };
   print(results);
   return summary(results);
+}
+
+/**
+ * The run memory is read from: the cold process when it registered everyone
+ * (a warm-up leaves its own objects in the baseline, which would flatter the
+ * figure), else the run the details show.
+ */
+function memoryRun(r: Results): OursRun | undefined {
+  const cold = r.windowed !== undefined && !failed(r.windowed) ? r.windowed : undefined;
+  if (cold !== undefined && cold.registered.registered === cold.registered.connections && cold.registered.warmupConnections === 0) return cold;
+  return r.oursShown;
 }
 
 // ----- output -----
@@ -518,7 +540,13 @@ function print(r: Results): void {
     `${settings.rounds} round(s): round 1 runs SIPp at -l ${settings.sippLimits.join(', ')}, then ours; later rounds run SIPp at its best -l so far, then ours.`,
   );
   lines.push('(best): the fastest run of each side that registered everyone.');
-  lines.push('at once: REGISTERs in flight at most (SIPp: -l; ours: every connection, or the diagnostic window).');
+  lines.push('at once: REGISTERs in flight at most (SIPp: -l; ours: what the SDK\'s flight window allowed).');
+  if (settings.warmup > 0) {
+    lines.push(
+      `ours: each measured process first registers ${settings.warmup.toLocaleString('en-US')} other users against an in-process lab site (never the Kamailio site), ` +
+        'so the JIT is warm, as in a long-running endpoint; the cold process row shows a first run.',
+    );
+  }
   lines.push('retrans: retransmitted REGISTERs; site drops: datagrams the site\'s UDP socket dropped (receive queue full).');
   lines.push(
     'heap/conn, rss/conn: (after gc, every connection registered and idle) - (after gc, before the Phone) over the connections, KiB.',
@@ -614,13 +642,14 @@ function print(r: Results): void {
   }
   const win = r.windowed !== undefined && !failed(r.windowed) ? r.windowed : undefined;
   if (win !== undefined && r.sippBest !== undefined) {
-    lines.push(`  (diagnostic, ${settings.window} at once: ${(win.registrationsPerSec / r.sippBest.registrationsPerSec).toFixed(2)}x SIPp's best)`);
+    lines.push(`  (diagnostic, ${win.label.replace(/ \(diagnostic\)$/, '')}: ${(win.registrationsPerSec / r.sippBest.registrationsPerSec).toFixed(2)}x SIPp's best)`);
   }
-  const shown = r.oursShown;
+  const shown = memoryRun(r);
   if (shown !== undefined) {
     const allRegistered = shown.registered.registered === shown.registered.connections && shown.registered.transactionsLeft === 0;
+    const which = shown === r.windowed ? 'no warm-up in its baseline' : shown === r.oursBest ? 'our best run' : 'no run of ours registered everyone';
     lines.push(
-      `Memory per idle registered connection (${shown.label}, ${shown === r.oursBest ? 'our best run' : 'no run of ours registered everyone'}): ` +
+      `Memory per idle registered connection (${shown.label}, ${which}): ` +
         `${kib(shown.heapPerConnection)} KiB heap (rss ${kib(shown.rssPerConnection)} KiB). ` +
         `Target < 10 KiB: ${shown.heapPerConnection < TARGET_BYTES && allRegistered ? 'met' : 'NOT met'}` +
         (allRegistered ? '.' : ' (not every connection was registered and idle).'),
@@ -692,7 +721,8 @@ function oursJson(run: Outcome<OursRun> | undefined): unknown {
 function summary(r: Results): PartResult {
   const { best, medians } = ratios(r);
   const ratio = best === undefined ? null : round(best, 3);
-  const memory = r.oursShown === undefined ? null : round(r.oursShown.heapPerConnection / 1024, 2);
+  const measured = memoryRun(r);
+  const memory = measured === undefined ? null : round(measured.heapPerConnection / 1024, 2);
   const rateMet = rateTargetMet(r);
   return {
     bench: 'register',
@@ -709,7 +739,8 @@ function summary(r: Results): PartResult {
     // Our best run; when none registered everyone, the first with figures (where the memory figure comes from).
     ours: oursJson(r.oursShown),
     oursRuns: r.ours.map(oursJson),
-    oursWindowed: oursJson(r.windowed),
+    oursCold: oursJson(r.windowed),
+    warmupConnections: r.settings.warmup,
     ratio,
     ratioOfMedians: medians === undefined ? null : round(medians, 3),
     memoryKiBPerConnection: memory,

@@ -4,6 +4,10 @@
  * [DEADLINE_MS [WINDOW]]`),
  * so that its heap holds nothing but one Phone and can be measured after gc.
  *
+ * 0. BENCH_REGISTER_WARMUP=N (the parent passes 3000 for measured runs, 0
+ *    for the cold diagnostic): register N users w0.. against an in-process
+ *    lab site on its own port, then unregister and close everything, so the
+ *    measured Phone runs with the JIT warm (see warmUp()).
  * 1. gc, heap baseline (the SDK's modules are loaded already).
  * 2. Phone.create with COUNT connections (u00000.., password "secret", UDP,
  *    reregisterInSeconds 3600) to HOST:PORT; start() them all at once (WINDOW
@@ -31,6 +35,7 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createInterface } from 'node:readline';
+import { LabSite } from '../../src/lab/lab-site.ts';
 import { Phone, type ConnectionStatus } from '../../src/sdk/index.ts';
 
 export interface Memory {
@@ -45,6 +50,8 @@ export interface OursRegistered {
   readonly connections: number;
   /** 0: phone.start(), all at once; N: at most N connections registering at once. */
   readonly window: number;
+  /** Connections registered against an in-process lab site before this run (BENCH_REGISTER_WARMUP). */
+  readonly warmupConnections: number;
   readonly registered: number;
   /** Connections that ended `failed` or `unavailable` (last status), by status. */
   readonly notRegistered: Record<string, number>;
@@ -106,6 +113,45 @@ function maxInFlight(): { maxRegistrationsInFlight?: number } {
   return { maxRegistrationsInFlight: value };
 }
 
+/** BENCH_REGISTER_WARMUP: connections registered against an in-process lab site before the measured Phone (default 0). */
+function warmupCount(): number {
+  const raw = process.env['BENCH_REGISTER_WARMUP'];
+  if (raw === undefined || raw === '') return 0;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`BENCH_REGISTER_WARMUP must be a whole number >= 0, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/**
+ * Runs the registration code paths once, against an in-process lab site on
+ * its own port (never the measured Kamailio site), so the measured run starts
+ * with the JIT warm, as a long-running endpoint is: warm-up users w0..wN-1,
+ * registered, then unregistered and everything closed.
+ */
+async function warmUp(count: number): Promise<void> {
+  const users: Record<string, string> = {};
+  for (let i = 0; i < count; i++) users[`w${i}`] = 'secret';
+  const site = await LabSite.start({ name: 'warm-up', host: '127.0.0.1', port: 0, users });
+  try {
+    const phone = await Phone.create({
+      connections: Array.from({ length: count }, (_, i) => ({ user: `w${i}`, server: { host: '127.0.0.1', port: site.port }, transport: 'udp' as const, password: 'secret' })),
+    });
+    let registered = 0;
+    const done = new Promise<void>((resolve) => {
+      phone.connections.on('connectionStatusChanged', (event) => {
+        if (event.status === 'registered' && ++registered === count) resolve();
+      });
+    });
+    const started = performance.now();
+    phone.start();
+    await Promise.race([done, sleep(30_000)]);
+    log(`warm-up: ${registered}/${count} registered against a lab site in ${(performance.now() - started).toFixed(0)} ms`);
+    await phone.close();
+  } finally {
+    await site.close();
+  }
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (line: string): void => void process.stderr.write(`register bench (ours): ${line}\n`);
 const user = (i: number): string => `u${String(i).padStart(5, '0')}`;
@@ -138,6 +184,8 @@ async function main(): Promise<void> {
   }
   if (gc === undefined) throw new Error('run with node --expose-gc');
 
+  const warmupConnections = warmupCount();
+  if (warmupConnections > 0) await warmUp(warmupConnections);
   const before = memory();
 
   const created = performance.now();
@@ -267,6 +315,7 @@ async function main(): Promise<void> {
     stage: 'registered',
     connections: count,
     window,
+    warmupConnections,
     registered: registeredAt.length,
     notRegistered,
     localPort,
