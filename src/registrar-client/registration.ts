@@ -63,7 +63,9 @@ export interface RegistrationContext {
  */
 export class FlightWindow {
   #active = 0;
-  readonly #waiting: Array<{ resume(): void }> = [];
+  /** Waiters in arrival order from #head on; shift() on 10,000 waiters moved them all each time. */
+  #waiting: Array<{ resume(): void } | undefined> = [];
+  #head = 0;
 
   constructor(readonly limit: number) {
     // Zero would never send anything, a fraction would round oddly: refuse both.
@@ -75,7 +77,7 @@ export class FlightWindow {
   }
 
   get waiting(): number {
-    return this.#waiting.length;
+    return this.#waiting.length - this.#head;
   }
 
   tryAcquire(): boolean {
@@ -90,11 +92,18 @@ export class FlightWindow {
 
   release(): void {
     this.#active--;
-    this.#waiting.shift()?.resume();
+    if (this.#head === this.#waiting.length) return;
+    const next = this.#waiting[this.#head];
+    this.#waiting[this.#head++] = undefined;
+    // Compact once the consumed prefix is most of the array.
+    if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
+      this.#waiting = this.#waiting.slice(this.#head);
+      this.#head = 0;
+    }
+    next!.resume();
   }
 }
 
-/** A snapshot for the SDK's connection collection. */
 export interface RegistrationInfo {
   readonly id: RegistrationId;
   readonly status: RegistrationStatus;
