@@ -137,6 +137,11 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
     for (const entry of this.#entries.values()) entry.enabled = false;
   }
 
+  /** Whether a connection with this id exists (cheaper than connection(id), which builds its info). */
+  has(id: number): boolean {
+    return this.#entries.has(id);
+  }
+
   connection(id: number): ConnectionInfo | undefined {
     const entry = this.#entries.get(id);
     if (entry === undefined) return undefined;

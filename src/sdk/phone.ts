@@ -124,7 +124,7 @@ export class Phone {
   /** Registers every configured connection, all at once. */
   start(): void {
     for (const id of this.#configured) {
-      if (this.connections.connection(id) !== undefined) this.connections.enableConnection(id);
+      if (this.connections.has(id)) this.connections.enableConnection(id);
     }
   }
 

@@ -80,6 +80,10 @@ export abstract class ClientTransactionBase<
     return this.outgoing.branch;
   }
 
+  get method(): string {
+    return this.outgoing.method;
+  }
+
   protected onTerminated(): void {
     this.context.onTerminated(this as unknown as { readonly kind: 'client-invite' | 'client-non-invite' });
   }

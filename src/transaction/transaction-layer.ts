@@ -73,8 +73,8 @@ export class TransactionLayer {
   readonly #clients = new Map<string, ClientTransaction>();
   /** Server transactions by key; RFC 2543 keys leave out the To tag, so a key may hold several. */
   readonly #servers = new Map<string, ServerTransaction[]>();
-  /** Every live transaction, with the key it is matched by. */
-  readonly #live = new Map<Transaction, string>();
+  /** Every live server transaction, with the key it is matched by (a client's key is its branch and method). */
+  readonly #serverKeys = new Map<ServerTransaction, string>();
   readonly #maxTransactions: number;
   #branches = 0;
   #closed = false;
@@ -102,7 +102,7 @@ export class TransactionLayer {
     const method = parts.method;
     if (method === undefined) throw new TypeError('sendRequest needs a request (parts.method)');
     if (method === 'ACK') throw new TypeError('an ACK is not a transaction: use sendStateless (the ACK for a 300-699 is sent by its INVITE transaction)');
-    if (this.#live.size >= this.#maxTransactions) throw new Error(`transaction limit reached (${this.#maxTransactions} live)`);
+    if (this.#liveCount() >= this.#maxTransactions) throw new Error(`transaction limit reached (${this.#maxTransactions} live)`);
     const { bytes, branch, cseqMethod } = this.#prepareRequest(parts, target);
     if (!hasMagicCookie(branch)) throw new TypeError(`a client transaction needs a branch starting with ${MAGIC_COOKIE}`);
     if (cseqMethod !== method) throw new TypeError(`CSeq method ${String(cseqMethod)} differs from ${method}`);
@@ -115,7 +115,6 @@ export class TransactionLayer {
         ? new ClientInviteTransaction(context, outgoing, user)
         : new ClientNonInviteTransaction(context, outgoing, user);
     this.#clients.set(key, transaction);
-    this.#live.set(transaction, key);
     transaction.handle({ type: 'start' });
     return transaction;
   }
@@ -179,27 +178,27 @@ export class TransactionLayer {
     let serverInvite = 0;
     let serverNonInvite = 0;
     let timers = 0;
-    for (const transaction of this.#live.keys()) {
+    for (const transaction of this.#allLive()) {
       timers += transaction.liveTimers;
       if (transaction.kind === 'client-invite') clientInvite++;
       else if (transaction.kind === 'client-non-invite') clientNonInvite++;
       else if (transaction.kind === 'server-invite') serverInvite++;
       else serverNonInvite++;
     }
-    return { clientInvite, clientNonInvite, serverInvite, serverNonInvite, transactions: this.#live.size, timers };
+    return { clientInvite, clientNonInvite, serverInvite, serverNonInvite, transactions: this.#liveCount(), timers };
   }
 
   /** Ends every transaction at once (no TU is told) and drops what arrives later. */
   close(): void {
     this.#closed = true;
-    for (const transaction of [...this.#live.keys()]) transaction.handle({ type: 'terminate' });
+    for (const transaction of [...this.#allLive()]) transaction.handle({ type: 'terminate' });
   }
 
   #serve(request: SipMessage, received: Received, method: string): void {
     const key = serverKey(request, method);
     if (key === undefined || request.callId === undefined || request.from === undefined || request.to === undefined) return;
     const route = responseRoute(received);
-    if (this.#live.size >= this.#maxTransactions) {
+    if (this.#liveCount() >= this.#maxTransactions) {
       // Over the cap: answer statelessly, keep no state (s21.5.4 "Service Unavailable").
       const parts = withReceivedVia(responseParts(request, 503, { headers: [['Retry-After', '5']] }), received);
       this.#transport.send(formatMessage(parts), route.target, { flowId: route.flowId });
@@ -211,7 +210,7 @@ export class TransactionLayer {
     const bucket = this.#servers.get(key.key);
     if (bucket === undefined) this.#servers.set(key.key, [transaction]);
     else bucket.push(transaction);
-    this.#live.set(transaction, key.key);
+    this.#serverKeys.set(transaction, key.key);
     transaction.handle({ type: 'start' });
     const cancelled = method === 'CANCEL' ? this.findCancelled(request) : undefined;
     this.#user.onRequest({ request, received, transaction, cancelled });
@@ -223,14 +222,24 @@ export class TransactionLayer {
     return this.#servers.get(key.key)?.find((transaction) => serverMatches(request, key, transaction));
   }
 
+  #liveCount(): number {
+    return this.#clients.size + this.#serverKeys.size;
+  }
+
+  *#allLive(): Iterable<Transaction> {
+    yield* this.#clients.values();
+    yield* this.#serverKeys.keys();
+  }
+
   #forget(transaction: Transaction): void {
-    const key = this.#live.get(transaction);
-    if (key === undefined) return;
-    this.#live.delete(transaction);
     if (transaction.kind === 'client-invite' || transaction.kind === 'client-non-invite') {
-      this.#clients.delete(key);
+      const key = clientKey(transaction.branch, transaction.method);
+      if (this.#clients.get(key) === transaction) this.#clients.delete(key);
       return;
     }
+    const key = this.#serverKeys.get(transaction);
+    if (key === undefined) return;
+    this.#serverKeys.delete(transaction);
     const bucket = this.#servers.get(key)!;
     bucket.splice(bucket.indexOf(transaction), 1);
     if (bucket.length === 0) this.#servers.delete(key);

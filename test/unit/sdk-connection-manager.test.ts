@@ -127,6 +127,7 @@ test('addConnection: disabled, no event, no REGISTER; the collection lists every
   assert.is(list[1]!.settings.reregisterInSeconds, 120);
   assert.equal(r.connections.connection(1), list[1]);
   assert.is(r.connections.connection(2), undefined);
+  assert.equal([0, 1, 2, 3].map((id) => r.connections.has(id)), [true, true, false, true]);
   assert.equal(r.connections.registeredIds(), []);
   r.advance(3600);
   assert.is(a.requests.length, 0, 'nothing sent before enable');
