@@ -27,10 +27,11 @@
  * (open it in Chrome DevTools or VS Code).
  *
  * Every REGISTER sent and every response received is counted through
- * phone.transport.onTrace: sends, retransmissions (a branch seen before),
- * responses by status code. While registering, the hook only logs the bytes
- * and codes; branches are read after the timed phase, so that counting
- * costs the measured run almost nothing.
+ * phone.transport.onTrace: sends, retransmissions (the same bytes object
+ * sent again: a client transaction resends its request's bytes), responses
+ * by status code. While registering, the hook only logs numbers; they are
+ * read after the timed phase, so counting costs the run almost nothing and
+ * keeps no message alive.
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -156,15 +157,6 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const log = (line: string): void => void process.stderr.write(`register bench (ours): ${line}\n`);
 const user = (i: number): string => `u${String(i).padStart(5, '0')}`;
 
-/** The Via branch of an outgoing request (the first "branch=" of the message). */
-function branchOf(bytes: Uint8Array): string {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 1024)).toString('latin1');
-  const at = text.indexOf('branch=');
-  if (at < 0) return '';
-  const end = text.slice(at + 7).search(/[;,\s]/);
-  return end < 0 ? text.slice(at + 7) : text.slice(at + 7, at + 7 + end);
-}
-
 /** "REGISTER sip:..." -> true (bytes R E G). */
 const isRegister = (bytes: Uint8Array): boolean => bytes[0] === 0x52 && bytes[1] === 0x45 && bytes[2] === 0x47;
 /** "SIP/2.0 401 ..." -> 401, anything else -> 0. */
@@ -204,16 +196,25 @@ async function main(): Promise<void> {
   const createMs = performance.now() - created;
   const localPort = phone.transport.localEndpoint('udp').port;
 
-  // What the trace sees while registering, in order: REGISTER bytes out, response codes in.
-  // Analysed after the timed phase, so the measurement adds one push per message to it.
-  let traceLog: Array<Uint8Array | number> | undefined = [];
+  // What the trace sees while registering, in order, as numbers: NEW_REGISTER or
+  // RESENT_REGISTER out, response codes in. A retransmission resends the very
+  // bytes object of its transaction, so a WeakSet tells the two apart without
+  // keeping any message alive; the log is read after the timed phase.
+  const NEW_REGISTER = -1;
+  const RESENT_REGISTER = -2;
+  let traceLog: number[] | undefined = [];
+  const sentBytes = new WeakSet<Uint8Array>();
   let registerSends = 0;
   let responses: Record<string, number> = {};
   phone.transport.onTrace = (direction, _transport, _source, _destination, bytes) => {
     if (direction === 'out') {
       if (!isRegister(bytes)) return;
       registerSends++;
-      traceLog?.push(bytes);
+      if (sentBytes.has(bytes)) traceLog?.push(RESENT_REGISTER);
+      else {
+        sentBytes.add(bytes);
+        traceLog?.push(NEW_REGISTER);
+      }
       return;
     }
     const status = statusOf(bytes);
@@ -260,27 +261,22 @@ async function main(): Promise<void> {
   const elapsedMs = registeredAt.length === count ? registeredAt[count - 1]! : performance.now() - started;
   const cpu = process.cpuUsage(cpuStart);
   const cpuMs = (cpu.user + cpu.system) / 1000;
-  // Transactions (distinct branches), retransmissions and the peak outstanding, from the log.
+  // Transactions, retransmissions and the peak outstanding, from the log.
   const entries = traceLog;
   traceLog = undefined;
-  const branches = new Set<string>();
   let registerTransactions = 0;
   let outstanding = 0;
   let peakOutstanding = 0;
   for (const entry of entries) {
-    if (typeof entry === 'number') {
+    if (entry === NEW_REGISTER) {
+      registerTransactions++;
+      if (++outstanding > peakOutstanding) peakOutstanding = outstanding;
+    } else if (entry >= 200 && outstanding > 0) {
       // A final answer ends a transaction (a retransmitted answer may count twice: the peak is approximate).
-      if (entry >= 200 && outstanding > 0) outstanding--;
-      continue;
+      outstanding--;
     }
-    const branch = branchOf(entry);
-    if (branches.has(branch)) continue;
-    branches.add(branch);
-    registerTransactions++;
-    if (++outstanding > peakOutstanding) peakOutstanding = outstanding;
   }
   entries.length = 0;
-  branches.clear();
   if (profiler !== undefined && profileFile !== undefined) {
     const { profile } = await profiler.post('Profiler.stop');
     writeFileSync(profileFile, JSON.stringify(profile));

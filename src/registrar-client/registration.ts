@@ -104,6 +104,7 @@ export class FlightWindow {
   }
 }
 
+/** A snapshot for the SDK's connection collection. */
 export interface RegistrationInfo {
   readonly id: RegistrationId;
   readonly status: RegistrationStatus;

@@ -64,6 +64,10 @@ export class Phone {
   }
 
   static async create(config: PhoneConfig, options: PhoneOptions = {}): Promise<Phone> {
+    const inFlight = options.maxRegistrationsInFlight;
+    if (inFlight !== undefined && (!Number.isInteger(inFlight) || inFlight < 1)) {
+      throw new RangeError(`PhoneOptions.maxRegistrationsInFlight must be a positive integer, got ${inFlight}`);
+    }
     const settings = config.connections.map((connection) => completeSettings(connection));
     const host = options.localHost ?? (settings.length > 0 && settings.every((s) => isLoopback(s.server.host)) ? '127.0.0.1' : '0.0.0.0');
     const port = options.localPort ?? 0;

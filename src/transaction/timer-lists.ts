@@ -111,12 +111,15 @@ export class TimerLists {
     this.#runtimeTimer = undefined;
     this.#armedAt = Infinity;
     this.#firing = true;
+    // Only timers set before this pass fire in it: one set by a callback (a
+    // zero-length one included) waits for the next runtime timer, so the
+    // event loop gets its turn in between.
+    const firstNew = this.#next;
     let failure: { error: unknown } | undefined;
     try {
       const now = this.#now() + EARLY_MS;
-      // Timers set by a callback land behind `now` (their due is later), so this ends.
       for (const list of this.#lists.values()) {
-        for (let timer = list.head; timer !== undefined && timer.due <= now; timer = list.head) {
+        for (let timer = list.head; timer !== undefined && timer.due <= now && timer.id < firstNew; timer = list.head) {
           list.unlink(timer);
           this.#pending--;
           try {
@@ -126,12 +129,15 @@ export class TimerLists {
             failure ??= { error };
           }
         }
-        if (list.head === undefined) this.#lists.delete(list.ms);
       }
     } finally {
       this.#firing = false;
+      // A callback may have emptied any list, one already walked included.
       let earliest = Infinity;
-      for (const list of this.#lists.values()) if (list.head!.due < earliest) earliest = list.head!.due;
+      for (const list of this.#lists.values()) {
+        if (list.head === undefined) this.#lists.delete(list.ms);
+        else if (list.head.due < earliest) earliest = list.head.due;
+      }
       if (earliest < Infinity) this.#arm(earliest, this.#now());
     }
     if (failure !== undefined) throw failure.error;

@@ -39,7 +39,7 @@ export class DatagramOutbox {
     }
   }
 
-  /** Sends everything queued now (also before the socket closes, so nothing queued is lost). */
+  /** Sends everything queued now; the transport calls it before closing the socket (and waits a turn for address lookups). */
   readonly flush = (): void => {
     this.#scheduled = false;
     const bytes = this.#bytes;

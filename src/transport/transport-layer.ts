@@ -172,7 +172,14 @@ export class SipTransportLayer implements Transport {
     if (target.transport === 'udp' && this.#closing === undefined) {
       // A transaction sends every message to the same target object: its checks are done once.
       const route = this.#udpRoutes.get(target);
-      if (route !== undefined) return this.#sendUdp(bytes, route, onError);
+      if (route !== undefined) {
+        try {
+          return this.#sendUdp(bytes, route, onError);
+        } catch (error) {
+          // Nothing throws out of send(), this path included.
+          return this.#failLater(onError, transportError('EUNREACHABLE', route.to, (error as Error)?.message ?? String(error)));
+        }
+      }
     }
     const to: Endpoint = { transport: target.transport, host: normalizeHost(target.host), port: target.port };
     if (this.#closing !== undefined) return this.#failLater(onError, transportError('ECLOSED', to, 'transport closed'));

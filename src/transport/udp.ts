@@ -136,6 +136,11 @@ class UdpPeer {
     this.#write(bytes, onError, now);
   }
 
+  /** Sends what is queued now. */
+  flush(): void {
+    this.#outbox.flush();
+  }
+
   close(): Promise<void> {
     if (this.state === 'closed') return Promise.resolve();
     this.state = 'closed';
@@ -294,6 +299,12 @@ export class UdpTransport {
 
   async close(): Promise<void> {
     this.#closed = true;
+    // What is queued goes out first. A send with an address passes through
+    // Node's address lookup, which completes on a later tick: wait a turn
+    // before closing, or those datagrams would be dropped unsent.
+    for (const peer of this.#peers.values()) peer.flush();
+    for (const listener of this.listeners) listener.outbox.flush();
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const closing: Array<Promise<void>> = [];
     for (const peer of [...this.#peers.values()]) closing.push(peer.close());
     for (const listener of this.listeners) {

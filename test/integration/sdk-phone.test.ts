@@ -324,4 +324,35 @@ test('close() with a site down and one never started: bounded, no binding left w
   assert.is(socketHandles(), handles, 'no socket left open');
 });
 
+test('maxRegistrationsInFlight: 1 puts one REGISTER exchange on the wire at a time; a value below 1 is refused', async () => {
+  for (const bad of [0, -2, 2.5]) {
+    const before = socketHandles();
+    const error = await Phone.create({ connections: [] }, { maxRegistrationsInFlight: bad }).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    assert.ok(error instanceof RangeError && /maxRegistrationsInFlight/.test(String(error)), `refused: ${String(error)}`);
+    assert.is(socketHandles(), before, 'nothing left open');
+  }
+  let site: LabSite | undefined;
+  let phone: Phone | undefined;
+  try {
+    site = await labSite('one-at-a-time', A);
+    phone = await Phone.create({ connections: [labConnection(site), labConnection(site, { user: '1002' })] }, { maxRegistrationsInFlight: 1 });
+    const sent = traceRequests(phone);
+    const order: string[] = [];
+    phone.transport.onTrace = ((hook) => (direction, transport, source, destination, bytes) => {
+      hook?.(direction, transport, source, destination, bytes);
+      if (direction === 'out' && bytes[0] === 0x52) order.push(`REGISTER ${/From: <sip:(\d+)@/.exec(new TextDecoder().decode(bytes))?.[1]}`);
+    })(phone.transport.onTrace);
+    const recorder = new Recorder(phone);
+    phone.start();
+    await until(() => recorder.events.filter((c) => c.status === 'registered').length === 2, 5000, 'both registered');
+    assert.equal(order.slice(0, 4), ['REGISTER 1001', 'REGISTER 1001', 'REGISTER 1002', 'REGISTER 1002'], 'the second connection waits for the first exchange to end');
+    assert.ok(registersTo(sent, A).length >= 4);
+  } finally {
+    await closeAll(phone, site);
+  }
+});
+
 test.run();

@@ -1,4 +1,4 @@
-/** SystemClock (real timers; the handle carries its runtime timer) and its pending count. */
+/** SystemClock (real timers, multiplexed by TimerLists) and its pending count. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SystemClock } from '../../src/transaction/clock.ts';

@@ -79,4 +79,31 @@ test('a callback that throws does not stop the others; the error is rethrown onc
   assert.is(timers.pending, 0);
 });
 
+test('a callback that empties a list the pass already walked: no crash, the other timers still fire', async () => {
+  const timers = new TimerLists(() => performance.now());
+  const fired: string[] = [];
+  const guard = timers.set(50, () => fired.push('guard'));
+  timers.set(10, () => {
+    fired.push('ten');
+    timers.clear(guard); // the 50 ms list was created first: the pass has walked it already
+  });
+  timers.set(30, () => fired.push('thirty'));
+  await sleep(80);
+  assert.equal(fired, ['ten', 'thirty']);
+  assert.is(timers.pending, 0);
+});
+
+test('a zero-length timer set by a callback waits for the next turn of the event loop', async () => {
+  const timers = new TimerLists(() => performance.now());
+  const order: string[] = [];
+  timers.set(5, () => {
+    order.push('first');
+    timers.set(0, () => order.push('zero'));
+    setImmediate(() => order.push('immediate'));
+  });
+  await sleep(40);
+  assert.equal(order, ['first', 'immediate', 'zero']);
+  assert.is(timers.pending, 0);
+});
+
 test.run();

@@ -143,4 +143,25 @@ test('resolveOptions: defaults, overrides, rejects nonsense', () => {
   assert.throws(() => resolveOptions({ listeners: [], udpMaxBytes: Number.NaN }), /udpMaxBytes/);
 });
 
+test('PendingSenders: add() prunes at most once a second; fail() always prunes first', () => {
+  let now = 0;
+  const heard: string[] = [];
+  const pending = new PendingSenders(100, 100, () => now);
+  const a = (e: TransportError): void => void heard.push(`a:${e.code}`);
+  const b = (e: TransportError): void => void heard.push(`b:${e.code}`);
+  const c = (e: TransportError): void => void heard.push(`c:${e.code}`);
+  pending.add(a);
+  now = 150;
+  pending.add(b); // a expired at 100, but the last prune was at 0: kept for now
+  assert.is(pending.size, 2);
+  now = 1000;
+  pending.add(c); // a second since the last prune: a and b (150) go
+  assert.is(pending.size, 1);
+  now = 1050;
+  pending.add(a);
+  now = 1120; // c (1000) expired, a (1050) not
+  pending.fail(new TransportError('ECONNREFUSED', { transport: 'udp', host: '192.0.2.1', port: 5060 }, 'x'));
+  assert.equal(heard, ['a:ECONNREFUSED']);
+});
+
 test.run();
