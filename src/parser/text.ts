@@ -68,6 +68,16 @@ export function encodeUtf8WithTail(text: string, tail: Uint8Array): Uint8Array {
 }
 
 /** True when any char code in s[start, end) is >= 0x80. */
+/**
+ * Bytes that own their memory: a copy when `bytes` is a view into a shared
+ * chunk (what formatMessage returns), else `bytes` itself. For messages kept
+ * for long, such as a server transaction's last response (32 s): a kept
+ * view would pin the whole 8 KiB chunk it shares with short-lived messages.
+ */
+export function ownedBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+}
+
 export function hasNonAscii(s: string, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (s.charCodeAt(i) >= 0x80) return true;
   return false;

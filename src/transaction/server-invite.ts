@@ -13,7 +13,7 @@
  *   completed --Timer H / TU told--> terminated
  *   proceeding/completed/accepted --transport error / TU told--> (same state)
  */
-import { formatMessage, type SipMessage } from '../parser/index.ts';
+import { formatMessage, ownedBytes, type SipMessage } from '../parser/index.ts';
 import type { Received, TransportError } from '../transport/types.ts';
 import type { ServerInviteEvent, ServerInviteTimer, TimerEvent, TuResponseEvent } from './events.ts';
 import type { MachineTables } from './machine.ts';
@@ -183,7 +183,7 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
     if (this.state !== 'proceeding') return;
     this.send(bytes);
     if (status < 200) {
-      this.lastProvisional = bytes;
+      this.lastProvisional = ownedBytes(bytes);
       this.stopTimer('Trying');
       return;
     }
@@ -195,7 +195,7 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
       // "Accepted" state and set Timer L to 64*T1".
       this.#enter('accepted');
     } else {
-      this.lastFinal = bytes;
+      this.lastFinal = ownedBytes(bytes);
       this.#enter('completed');
     }
   }

@@ -5,7 +5,7 @@
  * them to the TU, and forgets every transaction the moment it terminates.
  * stats() counts what is alive, so tests can prove that nothing leaks.
  */
-import { formatMessage, parseCSeq, parseMessage, type MessageParts, type SipMessage } from '../parser/index.ts';
+import { formatMessage, ownedBytes, parseCSeq, parseMessage, type MessageParts, type SipMessage } from '../parser/index.ts';
 import type { Endpoint, Received, SendOptions, Transport } from '../transport/types.ts';
 import type { Clock } from './clock.ts';
 import { ClientInviteTransaction } from './client-invite.ts';
@@ -108,7 +108,8 @@ export class TransactionLayer {
     if (cseqMethod !== method) throw new TypeError(`CSeq method ${String(cseqMethod)} differs from ${method}`);
     const key = clientKey(branch, method);
     if (this.#clients.has(key)) throw new Error(`a ${method} client transaction with branch ${branch} is already live`);
-    const outgoing = new OutgoingRequest(bytes, target, options.flowId, branch, method);
+    // An INVITE transaction lives up to 32 s (Timer M): its request must not pin a shared chunk.
+    const outgoing = new OutgoingRequest(method === 'INVITE' ? ownedBytes(bytes) : bytes, target, options.flowId, branch, method);
     const context = this.#context(target.transport);
     const transaction =
       method === 'INVITE'

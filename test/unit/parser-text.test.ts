@@ -9,7 +9,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { quote } from '../../src/parser/index.ts';
-import { encodeUtf8, encodeUtf8WithTail } from '../../src/parser/text.ts';
+import { encodeUtf8, encodeUtf8WithTail, ownedBytes } from '../../src/parser/text.ts';
 
 const reference = new TextEncoder();
 
@@ -79,6 +79,17 @@ test('quote: wraps in quotes, escaping only " and \\', () => {
   assert.is(quote('"'), '"\\""');
   assert.is(quote('\\'), '"\\\\"');
   assert.is(quote('end\\'), '"end\\\\"');
+});
+
+test('ownedBytes: a pooled view becomes a copy that owns exactly its bytes; an owning array is returned as is', () => {
+  const pooled = encodeUtf8('SIP/2.0 200 OK\r\n\r\n');
+  encodeUtf8('another message in the same chunk');
+  assert.ok(pooled.buffer.byteLength > pooled.byteLength, 'formatted bytes are a view into a larger chunk');
+  const owned = ownedBytes(pooled);
+  assert.is(owned.buffer.byteLength, pooled.byteLength);
+  assert.is(owned.byteOffset, 0);
+  assert.equal([...owned], [...pooled]);
+  assert.is(ownedBytes(owned), owned);
 });
 
 test.run();
