@@ -59,13 +59,24 @@ export interface RegistrationContext {
  * starting together would otherwise put ten thousand REGISTERs on the wire in
  * a few milliseconds; the replies overflow the socket's receive buffer and
  * everything waits for retransmissions. A registration that finds the window
- * full waits in line and is woken through the timer heap when a slot frees.
+ * full waits in line; a freed slot goes to the first in line at once. (It
+ * used to wake it through the timer heap: at least a millisecond per slot,
+ * and the window ran partly empty.) Handovers run in a loop, not nested, so
+ * a chain of exchanges that fail at once cannot grow the stack.
  */
+export interface SlotWaiter {
+  /** The window hands over a slot: use it, or give it back with release(). */
+  takeSlot(): void;
+}
+
 export class FlightWindow {
   #active = 0;
   /** Waiters in arrival order from #head on; shift() on 10,000 waiters moved them all each time. */
-  #waiting: Array<{ resume(): void } | undefined> = [];
+  #waiting: Array<SlotWaiter | undefined> = [];
   #head = 0;
+  /** Slots released while a handover runs: handed over by the loop in release(). */
+  #freed = 0;
+  #handingOver = false;
 
   constructor(readonly limit: number) {
     // Zero would never send anything, a fraction would round oddly: refuse both.
@@ -86,13 +97,31 @@ export class FlightWindow {
     return true;
   }
 
-  wait(waiter: { resume(): void }): void {
+  wait(waiter: SlotWaiter): void {
     this.#waiting.push(waiter);
   }
 
   release(): void {
     this.#active--;
-    if (this.#head === this.#waiting.length) return;
+    this.#freed++;
+    if (this.#handingOver) return;
+    this.#handingOver = true;
+    try {
+      while (this.#freed > 0) {
+        this.#freed--;
+        const next = this.#next();
+        if (next === undefined) continue;
+        this.#active++;
+        next.takeSlot();
+      }
+    } finally {
+      this.#freed = 0;
+      this.#handingOver = false;
+    }
+  }
+
+  #next(): SlotWaiter | undefined {
+    if (this.#head === this.#waiting.length) return undefined;
     const next = this.#waiting[this.#head];
     this.#waiting[this.#head++] = undefined;
     // Compact once the consumed prefix is most of the array.
@@ -100,7 +129,7 @@ export class FlightWindow {
       this.#waiting = this.#waiting.slice(this.#head);
       this.#head = 0;
     }
-    next!.resume();
+    return next;
   }
 }
 
@@ -157,6 +186,8 @@ export class Registration {
   #inFlight: Sent | undefined;
   /** Holds a slot of the flight window (from the first REGISTER of an exchange to its end). */
   #slot = false;
+  /** In the flight window's line, waiting for a slot. */
+  #waitingForSlot = false;
   /** Contact to unregister, waiting for a slot after stop(). */
   #unregister: string | undefined;
   /** Clock time the first REGISTER of the current cycle was sent: refreshes count from it. */
@@ -245,18 +276,34 @@ export class Registration {
     this.#checkIdle();
   }
 
-  /** @internal The flight window has a slot again: try at the next turn of the heap. */
-  resume(): void {
-    if ((this.#enabled || this.#unregister !== undefined) && this.#inFlight === undefined) this.#ctx.timers.schedule(this.#entry, 0);
+  /**
+   * @internal The flight window hands this registration a slot. Used when it
+   * is still waiting for one (its wake-up found the window full); given back
+   * otherwise, or when the exchange it wanted has nothing to send any more.
+   */
+  takeSlot(): void {
+    if (!this.#waitingForSlot || this.#slot) {
+      this.#ctx.window.release();
+      return;
+    }
+    this.#waitingForSlot = false;
+    this.#slot = true;
+    this.#onWake();
+    this.#releaseIfDone();
   }
 
-  /** Takes a slot of the flight window, or waits in line for one. */
+  /** Takes a slot of the flight window, or waits in line for one (once). */
   #acquire(): boolean {
     if (this.#slot) return true;
     if (!this.#ctx.window.tryAcquire()) {
-      this.#ctx.window.wait(this);
+      if (!this.#waitingForSlot) {
+        this.#waitingForSlot = true;
+        this.#ctx.window.wait(this);
+      }
       return false;
     }
+    // A place still held in line is moot now: takeSlot() will pass that slot on.
+    this.#waitingForSlot = false;
     this.#slot = true;
     return true;
   }

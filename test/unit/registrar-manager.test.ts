@@ -173,6 +173,24 @@ test('the flight window: at most maxInFlight REGISTER exchanges on the wire, the
   assert.equal(manager.stats().inFlight, 0);
 });
 
+test('a freed slot goes to the next in line at once, without a timer turn; a stopped waiter passes its slot on', () => {
+  const { clock, sender, manager, events } = setup({ maxInFlight: 2 });
+  for (let i = 0; i < 5; i++) {
+    manager.add(i, { ...SITE, user: `q${i}` });
+    manager.start(i);
+  }
+  clock.advance(0);
+  assert.is(sender.held.length, 2, 'two on the wire, three in line');
+  manager.stop(2); // waiting in line, never sent: it must not hold a slot when its turn comes
+  sender.flush(200);
+  assert.is(sender.held.length, 2, 'the two freed slots were handed over during the answers, before any clock turn');
+  sender.flush(200);
+  assert.is(sender.held.length, 0);
+  const registered = events.filter((e) => e.status === 'registered').map((e) => e.id);
+  assert.equal(registered, [0, 1, 3, 4], 'in line order, the stopped one skipped');
+  assert.equal(manager.stats().inFlight, 0);
+});
+
 test('the default flight window is DEFAULT_MAX_IN_FLIGHT; a window that could never send is refused', () => {
   const { clock, sender, manager } = setup();
   for (let i = 0; i < 3 * DEFAULT_MAX_IN_FLIGHT; i++) {
