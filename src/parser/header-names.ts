@@ -194,6 +194,16 @@ export function headerIdAt(b: Uint8Array, start: number, end: number): HeaderId 
   return HeaderId.Other;
 }
 
+/**
+ * Whether a header name as a caller wrote it (any case, perhaps the compact
+ * form) is `canonical` (lower case, long form). The length test comes first:
+ * most names differ in length and need no lower-cased copy.
+ */
+export function isHeaderName(name: string, canonical: string): boolean {
+  if (name.length === 1) return COMPACT_FORMS[name.toLowerCase()] === canonical;
+  return name.length === canonical.length && (name === canonical || name.toLowerCase() === canonical);
+}
+
 /** Canonical lower-case name for any header name (compact forms expanded). */
 export function canonicalName(name: string): string {
   const lower = name.trim().toLowerCase();

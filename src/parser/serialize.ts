@@ -4,7 +4,7 @@
  * body (one header, where the first one was, or appended).
  */
 import type { SipMessage } from './message.ts';
-import { HeaderId, PRETTY_NAMES } from './header-names.ts';
+import { HeaderId, isHeaderName, PRETTY_NAMES } from './header-names.ts';
 import { encodeUtf8, encodeUtf8WithTail } from './text.ts';
 
 export function serializeMessage(message: SipMessage): Uint8Array {
@@ -47,7 +47,7 @@ export function formatMessage(parts: MessageParts, topVia?: string): Uint8Array 
       : `SIP/2.0 ${parts.status} ${parts.reason ?? defaultReason(parts.status ?? 500)}\r\n`;
   if (topVia !== undefined) head += `Via: ${topVia}\r\n`;
   for (const [name, value] of parts.headers) {
-    if (isContentLengthName(name)) continue;
+    if (isHeaderName(name, 'content-length')) continue;
     head += `${name}: ${value}\r\n`;
   }
   head += `Content-Length: ${body.length}\r\n\r\n`;
@@ -56,10 +56,10 @@ export function formatMessage(parts: MessageParts, topVia?: string): Uint8Array 
 
 const NO_BODY = new Uint8Array(0);
 
-/** "Content-Length" or its compact form "l", any case; the length test spares a lower-cased copy of every other name. */
-function isContentLengthName(name: string): boolean {
-  if (name.length === 1) return name === 'l' || name === 'L';
-  return name.length === 14 && name.toLowerCase() === 'content-length';
+/** Index of the first of `headers` named `canonical` (lower case, long form; any case or the compact form matches), or -1. */
+export function findHeader(headers: MessageParts['headers'], canonical: string): number {
+  for (let i = 0; i < headers.length; i++) if (isHeaderName(headers[i]![0], canonical)) return i;
+  return -1;
 }
 
 const REASONS: Record<number, string> = {

@@ -4,7 +4,7 @@
  * 408/503 a client transaction reports to its TU in place of a response that
  * never came (s8.1.3.1), and the same helper for TUs building their answers.
  */
-import { DEFAULT_LIMITS, formatMessage, parseMessage, parseNameAddr, type MessageParts, type SipMessage } from '../parser/index.ts';
+import { DEFAULT_LIMITS, findHeader, formatMessage, parseMessage, parseNameAddr, type MessageParts, type SipMessage } from '../parser/index.ts';
 import type { TuResponseEvent } from './events.ts';
 import type { Received } from '../transport/types.ts';
 import { responseViaFields } from '../transport/response-target.ts';
@@ -69,10 +69,10 @@ export function tuResponse(parts: MessageParts): TuResponseEvent {
   }
   if (parts.method !== undefined) throw new RangeError('a response has no method');
   let toTag: string | null = null;
-  const to = parts.headers.find(([name]) => name.toLowerCase() === 'to' || name === 't');
-  if (to !== undefined) {
+  const to = findHeader(parts.headers, 'to');
+  if (to >= 0) {
     try {
-      toTag = parseNameAddr(to[1], 'to', DEFAULT_LIMITS.maxParams).tag;
+      toTag = parseNameAddr(parts.headers[to]![1], 'to', DEFAULT_LIMITS.maxParams).tag;
     } catch {
       toTag = null;
     }
@@ -87,7 +87,7 @@ export function tuResponse(parts: MessageParts): TuResponseEvent {
  * the request's top Via field unchanged (as responseParts() does).
  */
 export function withReceivedVia(parts: MessageParts, received: Received): MessageParts {
-  const index = parts.headers.findIndex(([name]) => name.toLowerCase() === 'via' || name === 'v');
+  const index = findHeader(parts.headers, 'via');
   if (index < 0) return parts;
   const original = received.message.headerFields('via')[0];
   if (original === undefined || parts.headers[index]![1] !== original) return parts;

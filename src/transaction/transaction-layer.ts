@@ -5,7 +5,7 @@
  * them to the TU, and forgets every transaction the moment it terminates.
  * stats() counts what is alive, so tests can prove that nothing leaks.
  */
-import { formatMessage, ownedBytes, parseCSeq, parseMessage, type MessageParts, type SipMessage } from '../parser/index.ts';
+import { findHeader, formatMessage, ownedBytes, parseCSeq, parseMessage, type MessageParts, type SipMessage } from '../parser/index.ts';
 import type { Endpoint, Received, SendOptions, Transport } from '../transport/types.ts';
 import type { Clock } from './clock.ts';
 import { ClientInviteTransaction } from './client-invite.ts';
@@ -267,16 +267,16 @@ export class TransactionLayer {
    * case) nothing is parsed back; parts that carry a Via (a CANCEL) are.
    */
   #prepareRequest(parts: MessageParts, target: Endpoint): { bytes: Uint8Array; branch: string | undefined; cseqMethod: string | undefined } {
-    if (hasViaHeader(parts.headers)) {
+    if (findHeader(parts.headers, 'via') >= 0) {
       const { bytes, message } = this.#prepare(parts, target);
       return { bytes, branch: message.topVia?.branch ?? undefined, cseqMethod: message.cseq?.method };
     }
     const branch = this.newBranch();
     const bytes = formatMessage(parts, this.#via(target, branch));
-    const cseq = cseqValue(parts.headers);
+    const cseq = findHeader(parts.headers, 'cseq');
     let cseqMethod: string | undefined;
     try {
-      cseqMethod = cseq === undefined ? undefined : parseCSeq(cseq).method;
+      cseqMethod = cseq < 0 ? undefined : parseCSeq(parts.headers[cseq]![1]).method;
     } catch {
       cseqMethod = undefined;
     }
@@ -285,7 +285,7 @@ export class TransactionLayer {
 
   /** The request as bytes and parsed, with our Via on top when the parts have none. */
   #prepare(parts: MessageParts, target: Endpoint): { bytes: Uint8Array; message: SipMessage } {
-    const headers = hasViaHeader(parts.headers) ? parts.headers : [['Via', this.#via(target, this.newBranch())] as [string, string], ...parts.headers];
+    const headers = findHeader(parts.headers, 'via') >= 0 ? parts.headers : [['Via', this.#via(target, this.newBranch())] as [string, string], ...parts.headers];
     const bytes = formatMessage({ ...parts, headers });
     return { bytes, message: parseMessage(bytes) };
   }
@@ -293,23 +293,6 @@ export class TransactionLayer {
   #via(target: Endpoint, branch: string): string {
     return formatOwnVia(this.#transport.localEndpoint(target.transport), branch, this.#rport);
   }
-}
-
-// Header lookups without a closure or a lower-cased copy per header: they run for every request sent.
-function hasViaHeader(headers: MessageParts['headers']): boolean {
-  for (let i = 0; i < headers.length; i++) {
-    const name = headers[i]![0];
-    if (name.length === 1 ? name === 'v' || name === 'V' : name.length === 3 && name.toLowerCase() === 'via') return true;
-  }
-  return false;
-}
-
-function cseqValue(headers: MessageParts['headers']): string | undefined {
-  for (let i = 0; i < headers.length; i++) {
-    const header = headers[i]!;
-    if (header[0].length === 4 && header[0].toLowerCase() === 'cseq') return header[1];
-  }
-  return undefined;
 }
 
 // Random words come from Web Crypto in batches: one getRandomValues call per

@@ -13,7 +13,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { canonicalName, COMPACT_FORMS, defaultReason, formatMessage, formatParams, parseMessage, quote, serializeMessage, unquote } from '../../src/parser/index.ts';
+import { canonicalName, COMPACT_FORMS, defaultReason, findHeader, formatMessage, isHeaderName, formatParams, parseMessage, quote, serializeMessage, unquote } from '../../src/parser/index.ts';
 import type { SipMessage } from '../../src/parser/index.ts';
 
 const encoder = new TextEncoder();
@@ -234,6 +234,21 @@ test('formatMessage: a topVia goes first, before the parts\' own headers, which 
   assert.is(message.topVia?.branch, 'z9hG4bKnew');
   assert.is(message.via.length, 2);
   assert.is(headers.length, 3, 'the parts are not copied or changed');
+});
+
+test('isHeaderName / findHeader: any case, compact forms, first match only', () => {
+  assert.ok(isHeaderName('Content-Length', 'content-length'));
+  assert.ok(isHeaderName('CONTENT-LENGTH', 'content-length'));
+  assert.ok(isHeaderName('l', 'content-length'));
+  assert.ok(isHeaderName('L', 'content-length'));
+  assert.ok(isHeaderName('v', 'via'));
+  assert.not.ok(isHeaderName('Content-Type', 'content-length'));
+  assert.not.ok(isHeaderName('c', 'content-length'));
+  assert.not.ok(isHeaderName('Vias', 'via'));
+  const headers: Array<[string, string]> = [['From', 'a'], ['V', 'first'], ['Via', 'second'], ['t', 'to']];
+  assert.is(findHeader(headers, 'via'), 1);
+  assert.is(findHeader(headers, 'to'), 3);
+  assert.is(findHeader(headers, 'cseq'), -1);
 });
 
 test.run();
