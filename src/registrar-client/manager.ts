@@ -15,7 +15,8 @@
  */
 import type { Clock } from '../transaction/clock.ts';
 import type { Endpoint, TransportKind } from '../transport/types.ts';
-import { FlightWindow, Registration, type RegisterSender, type RegistrationContext, type RegistrationInfo } from './registration.ts';
+import { FlightWindow } from './flight-window.ts';
+import { Registration, type RegisterSender, type RegistrationContext, type RegistrationInfo } from './registration.ts';
 import { DEFAULT_REFRESH_SPREAD } from './scheduler.ts';
 import { resolveSettings, type RegistrationSettings } from './settings.ts';
 import type { RegistrationId, RegistrationStatus, RegistrationStatusEvent } from './status.ts';
