@@ -4,7 +4,7 @@
  * 408/503 a client transaction reports to its TU in place of a response that
  * never came (s8.1.3.1), and the same helper for TUs building their answers.
  */
-import { DEFAULT_LIMITS, findHeader, formatMessage, parseMessage, parseNameAddr, type MessageParts, type SipMessage } from '../parser/index.ts';
+import { DEFAULT_LIMITS, findHeader, formatMessage, ownedBytes, parseMessage, parseNameAddr, type MessageParts, type SipMessage } from '../parser/index.ts';
 import type { TuResponseEvent } from './events.ts';
 import type { Received } from '../transport/types.ts';
 import { responseViaFields } from '../transport/response-target.ts';
@@ -61,7 +61,11 @@ export function localResponse(request: SipMessage, status: 408 | 503): SipMessag
   return parseMessage(formatMessage(responseParts(request, status)));
 }
 
-/** A TU's response checked and made bytes, as a server transaction takes it. Throws RangeError on a bad status. */
+/**
+ * A TU's response checked and made bytes, as a server transaction takes it.
+ * The bytes own their memory: the transaction may keep them 32 s for
+ * retransmissions (see ownedBytes). Throws RangeError on a bad status.
+ */
 export function tuResponse(parts: MessageParts): TuResponseEvent {
   const status = parts.status;
   if (status === undefined || !Number.isInteger(status) || status < 100 || status > 699) {
@@ -77,7 +81,7 @@ export function tuResponse(parts: MessageParts): TuResponseEvent {
       toTag = null;
     }
   }
-  return { type: 'tuResponse', status, bytes: formatMessage(parts), toTag };
+  return { type: 'tuResponse', status, bytes: ownedBytes(formatMessage(parts)), toTag };
 }
 
 /**

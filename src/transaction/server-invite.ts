@@ -123,7 +123,7 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
    */
   #onTimerTrying(): void {
     if (this.state !== 'proceeding' || this.lastProvisional !== undefined) return;
-    this.lastProvisional = formatMessage(responseParts(this.request, 100));
+    this.lastProvisional = ownedBytes(formatMessage(responseParts(this.request, 100)));
     this.send(this.lastProvisional);
   }
 
@@ -183,7 +183,7 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
     if (this.state !== 'proceeding') return;
     this.send(bytes);
     if (status < 200) {
-      this.lastProvisional = ownedBytes(bytes);
+      this.lastProvisional = bytes;
       this.stopTimer('Trying');
       return;
     }
@@ -195,7 +195,7 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
       // "Accepted" state and set Timer L to 64*T1".
       this.#enter('accepted');
     } else {
-      this.lastFinal = ownedBytes(bytes);
+      this.lastFinal = bytes;
       this.#enter('completed');
     }
   }

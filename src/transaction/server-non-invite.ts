@@ -9,7 +9,6 @@
  *   completed --Timer J--> terminated
  *   proceeding/completed --transport error / TU told--> terminated
  */
-import { ownedBytes } from '../parser/index.ts';
 import type { Received, TransportError } from '../transport/types.ts';
 import type { ServerNonInviteEvent, ServerNonInviteTimer, TimerEvent, TuResponseEvent } from './events.ts';
 import type { MachineTables } from './machine.ts';
@@ -99,11 +98,11 @@ export class ServerNonInviteTransaction extends ServerTransactionBase<ServerNonI
     const { status, bytes } = response;
     this.send(bytes);
     if (status < 200) {
-      this.lastProvisional = ownedBytes(bytes);
+      this.lastProvisional = bytes;
       if (this.state === 'trying') this.#enter('proceeding');
       return;
     }
-    this.lastFinal = ownedBytes(bytes);
+    this.lastFinal = bytes;
     this.toTag = response.toTag;
     this.#enter('completed');
   }

@@ -169,35 +169,26 @@ export class SipTransportLayer implements Transport {
 
   send(bytes: Uint8Array, target: Endpoint, options: SendOptions = NO_OPTIONS): void {
     const onError = options.onError;
-    if (target.transport === 'udp' && this.#closing === undefined) {
-      // A transaction sends every message to the same target object: its checks are done once.
-      const route = this.#udpRoutes.get(target);
-      if (route !== undefined) {
-        try {
-          return this.#sendUdp(bytes, route, onError);
-        } catch (error) {
-          // Nothing throws out of send(), this path included.
-          return this.#failLater(onError, transportError('EUNREACHABLE', route.to, (error as Error)?.message ?? String(error)));
-        }
-      }
-    }
-    const to: Endpoint = { transport: target.transport, host: normalizeHost(target.host), port: target.port };
-    if (this.#closing !== undefined) return this.#failLater(onError, transportError('ECLOSED', to, 'transport closed'));
-    // Targets are addresses (name resolution belongs above, RFC 3263).
-    if (!isIP(to.host) || !Number.isInteger(to.port) || to.port < 1 || to.port > 65535) {
-      return this.#failLater(onError, transportError('EUNREACHABLE', to, 'target must be an IP address and a port in 1..65535'));
-    }
     try {
-      if (to.transport === 'udp') {
-        const route = this.#udpRoute(to);
-        if (route === undefined) return this.#failLater(onError, transportError('EUNREACHABLE', to, `no UDP listener for IPv${familyOf(to.host)}`));
-        this.#udpRoutes.set(target, route);
-        this.#sendUdp(bytes, route, onError);
-      } else {
-        this.#pool.send(bytes, to, options.flowId, onError, (connection) => this.#trace('out', connection.local ?? this.#fallbackLocal(connection.transport), connection.remote, bytes));
+      // A transaction sends every message to the same target object: its UDP route is checked and chosen once.
+      const cached = target.transport === 'udp' && this.#closing === undefined ? this.#udpRoutes.get(target) : undefined;
+      if (cached !== undefined) return this.#sendUdp(bytes, cached, onError);
+      const to: Endpoint = { transport: target.transport, host: normalizeHost(target.host), port: target.port };
+      if (this.#closing !== undefined) return this.#failLater(onError, transportError('ECLOSED', to, 'transport closed'));
+      // Targets are addresses (name resolution belongs above, RFC 3263).
+      if (!isIP(to.host) || !Number.isInteger(to.port) || to.port < 1 || to.port > 65535) {
+        return this.#failLater(onError, transportError('EUNREACHABLE', to, 'target must be an IP address and a port in 1..65535'));
       }
+      if (to.transport !== 'udp') {
+        return this.#pool.send(bytes, to, options.flowId, onError, (connection) => this.#trace('out', connection.local ?? this.#fallbackLocal(connection.transport), connection.remote, bytes));
+      }
+      const route = this.#udpRoute(to);
+      if (route === undefined) return this.#failLater(onError, transportError('EUNREACHABLE', to, `no UDP listener for IPv${familyOf(to.host)}`));
+      this.#udpRoutes.set(target, route);
+      this.#sendUdp(bytes, route, onError);
     } catch (error) {
       // Nothing throws out of send(): a bug here still reaches the sender.
+      const to: Endpoint = { transport: target.transport, host: target.host, port: target.port };
       this.#failLater(onError, transportError('EUNREACHABLE', to, (error as Error)?.message ?? String(error)));
     }
   }
