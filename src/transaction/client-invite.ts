@@ -63,9 +63,6 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
         return this.#onResponse(event.message);
       case 'transportError':
         return this.#onTransportError(event.error);
-      case 'terminate':
-        if (this.state !== 'terminated') this.transition('terminated');
-        return;
       case 'timer':
         switch (event.name) {
           case 'A':

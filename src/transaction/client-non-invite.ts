@@ -55,9 +55,6 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
         return this.#onResponse(event.message);
       case 'transportError':
         return this.#onTransportError(event.error);
-      case 'terminate':
-        if (this.state !== 'terminated') this.transition('terminated');
-        return;
       case 'timer':
         switch (event.name) {
           case 'E':

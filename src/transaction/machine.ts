@@ -83,7 +83,9 @@ export abstract class StateMachine<State extends string, Event extends { readonl
     try {
       for (let next: Event | TimerEvent<Timer> | undefined = event; next !== undefined; next = this.#queue?.shift()) {
         try {
-          this.step(next);
+          // Every machine ends the same way when the layer closes: straight to Terminated, telling nobody.
+          if (next.type === 'terminate') this.#terminate();
+          else this.step(next);
         } catch (error) {
           failure ??= { error };
         }
@@ -94,7 +96,11 @@ export abstract class StateMachine<State extends string, Event extends { readonl
     if (failure !== undefined) throw failure.error;
   }
 
-  /** The machine's reaction to one event; ignores events its state does not take. */
+  #terminate(): void {
+    if (this.#state !== this.#tables.terminal) this.transition(this.#tables.terminal);
+  }
+
+  /** The machine's reaction to one event ('terminate' excepted: the base handles it); ignores events its state does not take. */
   protected abstract step(event: Event | TimerEvent<Timer>): void;
 
   /** Called once the machine has entered Terminated and dropped its timers. */

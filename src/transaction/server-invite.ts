@@ -67,9 +67,6 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
         return this.#onTuResponse(event);
       case 'transportError':
         return this.#onTransportError(event.error);
-      case 'terminate':
-        if (this.state !== 'terminated') this.transition('terminated');
-        return;
       case 'timer':
         switch (event.name) {
           case 'Trying':

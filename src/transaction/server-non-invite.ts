@@ -54,9 +54,6 @@ export class ServerNonInviteTransaction extends ServerTransactionBase<ServerNonI
         return this.#onTuResponse(event);
       case 'transportError':
         return this.#onTransportError(event.error);
-      case 'terminate':
-        if (this.state !== 'terminated') this.transition('terminated');
-        return;
       case 'timer':
         return this.#onTimerJ();
     }
