@@ -67,7 +67,6 @@ export function encodeUtf8WithTail(text: string, tail: Uint8Array): Uint8Array {
   return joined;
 }
 
-/** True when any char code in s[start, end) is >= 0x80. */
 /**
  * Bytes that own their memory: a copy when `bytes` is a view into a shared
  * chunk (what formatMessage returns), else `bytes` itself. For messages kept
@@ -78,6 +77,19 @@ export function ownedBytes(bytes: Uint8Array): Uint8Array {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
 }
 
+/**
+ * A string that holds its own chars: a copy of `text` when it may be a slice.
+ * For values kept long, such as a registration's nonce: engines (V8 from 13
+ * chars on) make a substring a view into its parent, and the parent here is
+ * a whole decoded header section (~0.5 KB kept per registration for a
+ * 40-char nonce). Prepending a char builds a new string; reading it flattens
+ * that into fresh storage, and slicing the char off views only the copy.
+ */
+export function ownedString(text: string): string {
+  return text.length < 13 ? text : ` ${text}`.slice(1);
+}
+
+/** True when any char code in s[start, end) is >= 0x80. */
 export function hasNonAscii(s: string, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (s.charCodeAt(i) >= 0x80) return true;
   return false;

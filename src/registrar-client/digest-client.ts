@@ -31,7 +31,7 @@
  *   answered once, then the first rule applies;
  * - more than MAX_CHALLENGES challenges in a row without a non-challenge answer.
  */
-import { isDigest, quote, type AuthHeader, type SipMessage } from '../parser/index.ts';
+import { isDigest, ownedString, quote, type AuthHeader, type SipMessage } from '../parser/index.ts';
 import {
   algorithmStrength,
   computeDigest,
@@ -92,11 +92,13 @@ export function parseChallenge(header: AuthHeader, kind: ChallengeKind): DigestC
     else if (options.includes('auth-int')) qop = 'auth-int';
     else return undefined;
   }
+  const opaque = params.get('opaque');
+  // Kept as long as the nonce is used (a registration's lifetime): not as views into the response's text.
   return {
     kind,
-    realm,
-    nonce,
-    opaque: params.get('opaque'),
+    realm: ownedString(realm),
+    nonce: ownedString(nonce),
+    opaque: opaque === undefined ? undefined : ownedString(opaque),
     algorithm,
     algorithmNamed: named !== undefined,
     qop,

@@ -9,7 +9,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { quote } from '../../src/parser/index.ts';
-import { encodeUtf8, encodeUtf8WithTail, ownedBytes } from '../../src/parser/text.ts';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { encodeUtf8, encodeUtf8WithTail, ownedBytes, ownedString } from '../../src/parser/text.ts';
 
 const reference = new TextEncoder();
 
@@ -90,6 +92,36 @@ test('ownedBytes: a pooled view becomes a copy that owns exactly its bytes; an o
   assert.is(owned.byteOffset, 0);
   assert.equal([...owned], [...pooled]);
   assert.is(ownedBytes(owned), owned);
+});
+
+test('ownedString: equal to its input, and a kept copy does not keep the text it was cut from', () => {
+  assert.is(ownedString('short'), 'short');
+  const nonce = 'Z3x9bT0AAAAAAABcZ3x9bT0AAAAAAABcb2c8e0c5a1d9';
+  const header = `WWW-Authenticate: Digest nonce="${nonce}"`;
+  const at = header.indexOf('"') + 1;
+  assert.is(ownedString(header.slice(at, at + nonce.length)), nonce);
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const keep = (own: boolean): number => {
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const kept: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      // A 200 KB parent per value, as a decoded message is for its header values.
+      const parent = `${String(i).padStart(4, '0')}${'x'.repeat(200_000)}`;
+      const value = parent.slice(0, 40);
+      kept.push(own ? ownedString(value) : value);
+    }
+    gc();
+    const retained = process.memoryUsage().heapUsed - before;
+    assert.is(kept.length, 100);
+    return retained;
+  };
+  const sliced = keep(false);
+  const owned = keep(true);
+  // 100 parents of 200 KB: ~20 MB when the slices keep them, a few KB when they do not.
+  assert.ok(sliced > 10_000_000, `plain slices keep their parents (${sliced} B): the test measures what it should`);
+  assert.ok(owned < 1_000_000, `owned copies keep ${owned} B`);
 });
 
 test.run();
