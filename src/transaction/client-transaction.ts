@@ -85,7 +85,21 @@ export abstract class ClientTransactionBase<
   }
 
   protected onTerminated(): void {
+    this.#releaseSender();
     this.context.onTerminated(this as unknown as { readonly kind: 'client-invite' | 'client-non-invite' });
+  }
+
+  /**
+   * Transport errors stop mattering once the final outcome is known: the
+   * transport may forget our callback (it kept it, and this transaction
+   * with it, for 32 s). A later send (an INVITE's ACK) registers anew, and
+   * termination releases that one.
+   */
+  #releaseSender(): void {
+    const options = this.#sendOptions;
+    if (options === undefined) return;
+    this.#sendOptions = undefined;
+    this.context.transport.release?.(this.outgoing.target, options);
   }
 
   /** Sends on the transaction's target (and flow); a failure comes back as a transportError event. */
@@ -111,6 +125,7 @@ export abstract class ClientTransactionBase<
   protected report(outcome: ClientOutcome): void {
     if (this.#reported) return;
     this.#reported = true;
+    this.#releaseSender();
     this.user.onFinal(outcome);
   }
 }

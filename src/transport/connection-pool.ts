@@ -107,6 +107,12 @@ export class ConnectionPool {
     connection.write(bytes, onError);
   }
 
+  /** Forgets a sender's error callback on the connection send() would pick for it (see Transport.release). */
+  release(target: Endpoint, flowId: string | undefined, onError: ErrorCallback): void {
+    const flow = flowId === undefined ? undefined : this.#byFlow.get(flowId);
+    (flow ?? this.#byRemote.get(endpointKey(target)))?.release(onError);
+  }
+
   /** Sends an RFC 5626 keep-alive ping on a flow; false when there is no such open flow. */
   ping(flowId: string): boolean {
     const connection = this.#byFlow.get(flowId);

@@ -4,8 +4,9 @@
  * flow (TCP/TLS connection, UDP peer) keeps the onError callbacks of its
  * recent sends and calls each once when the flow fails. A callback is kept
  * for `windowMs` after its last send (default 32 s = 64*T1, the life of a
- * non-INVITE client transaction); retransmissions that pass the same
- * callback refresh one entry instead of adding another.
+ * non-INVITE client transaction), or until its sender releases it (its
+ * transaction has its outcome); retransmissions that pass the same callback
+ * refresh one entry instead of adding another.
  */
 import type { TransportError } from './types.ts';
 
@@ -38,6 +39,11 @@ export class PendingSenders {
       const oldest = this.#entries.keys().next().value as ErrorCallback;
       this.#entries.delete(oldest);
     }
+  }
+
+  /** Forgets one callback (its sender is done with this flow). */
+  remove(callback: ErrorCallback): void {
+    this.#entries.delete(callback);
   }
 
   /** Drops callbacks older than the window. */

@@ -136,6 +136,11 @@ export class StreamConnection {
     this.#socket.write(bytes);
   }
 
+  /** Forgets a request sender's error callback (see Transport.release). */
+  release(onError: ErrorCallback): void {
+    this.#pending.remove(onError);
+  }
+
   #senders(bytes: Uint8Array): PendingSenders {
     // "SIP/" starts a status line: a response.
     return bytes[0] === 0x53 && bytes[1] === 0x49 && bytes[2] === 0x50 && bytes[3] === 0x2f ? this.#responseSenders : this.#pending;

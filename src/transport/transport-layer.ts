@@ -193,6 +193,18 @@ export class SipTransportLayer implements Transport {
     }
   }
 
+  /** See Transport.release: the flow a send to `target` used forgets `options.onError`. */
+  release(target: Endpoint, options: SendOptions): void {
+    const onError = options.onError;
+    if (onError === undefined) return;
+    if (target.transport === 'udp') {
+      const route = this.#udpRoutes.get(target) ?? this.#udpRoutesByAddress.get(`${normalizeHost(target.host)}|${target.port}`);
+      if (route !== undefined) this.#udp.release(route.peerKey, onError);
+      return;
+    }
+    this.#pool.release({ transport: target.transport, host: normalizeHost(target.host), port: target.port }, options.flowId, onError);
+  }
+
   /** RFC 3261 s18.1.1 for a request of `byteLength` bytes (fallback only when a TCP listener exists). */
   planRequest(byteLength: number, target: Endpoint): TransportDecision {
     return decideRequestTransport(byteLength, target, {

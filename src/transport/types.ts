@@ -61,6 +61,14 @@ export interface Transport {
   isReliable(transport: TransportKind): boolean;
   /** Local address to put in Via sent-by and Contact for that transport. */
   localEndpoint(transport: TransportKind): Endpoint;
+  /**
+   * The sender of `options.onError` no longer needs to hear of errors on
+   * `target` (its transaction got its final answer, or ended): the transport
+   * forgets the callback now instead of holding it, and through it the
+   * sender, for its whole error window. Optional: without it, callbacks age
+   * out of that window.
+   */
+  release?(target: Endpoint, options: SendOptions): void;
   /** The upper layer's handler for every received message. */
   onReceive: ((received: Received) => void) | undefined;
 }

@@ -286,6 +286,11 @@ export class UdpTransport {
     else this.#plainSend(listener, bytes, target, onError);
   }
 
+  /** Forgets a sender's error callback on the connected socket of `key` (see Transport.release). */
+  release(key: string, onError: ErrorCallback): void {
+    this.#peers.get(key)?.pending.remove(onError);
+  }
+
   /** The key of the connected socket from `listener` to `target` (callers that send often keep it). */
   peerKey(listener: UdpListener, target: Endpoint): string {
     return `${endpointKey(target)}|${listener.local.host}|${listener.local.port}`;

@@ -283,6 +283,32 @@ test('TCP: reset by the peer -> ECONNRESET within 100 ms; a peer that closes -> 
   }
 });
 
+test('TCP: release() makes the connection forget a sender; when the peer then closes, only the others hear it', async () => {
+  let peerSocket: Socket | undefined;
+  const server = await rawServer((socket) => {
+    peerSocket = socket;
+  });
+  const a = await start();
+  try {
+    const target: Endpoint = { transport: 'tcp', host: '127.0.0.1', port: server.port };
+    const heard: string[] = [];
+    const done = { onError: (e: TransportError) => heard.push(`done ${e.code}`) };
+    const waiting = { onError: (e: TransportError) => heard.push(`waiting ${e.code}`) };
+    a.layer.send(request('OPTIONS', a.layer.localEndpoint('tcp'), target), target, done);
+    a.layer.send(request('OPTIONS', a.layer.localEndpoint('tcp'), target), target, waiting);
+    await waitFor('connected, requests written', () => peerSocket !== undefined && a.layer.stats().pendingSenders === 2);
+    a.layer.release(target, done);
+    assert.is(a.layer.stats().pendingSenders, 1);
+    peerSocket!.end();
+    await waitFor('closed by peer', () => heard.length > 0);
+    await sleep(20);
+    assert.equal(heard, ['waiting ECONNRESET']);
+  } finally {
+    await a.layer.close();
+    await server.close();
+  }
+});
+
 test('TCP: a flowId whose connection is gone falls back to a new connection', async () => {
   const a = await start();
   const b = await start();

@@ -376,6 +376,37 @@ test('UDP: an idle connected socket is closed; bad targets -> EUNREACHABLE witho
   }
 });
 
+test('UDP: release() makes the connected socket forget a sender at once; a released sender hears no later ICMP error', async () => {
+  const a = await start({ listeners: [{ transport: 'udp', host: '127.0.0.1' }] });
+  const b = await start({ listeners: [{ transport: 'udp', host: '127.0.0.1' }] });
+  try {
+    const aEnd = a.layer.localEndpoint('udp');
+    const bEnd = b.layer.localEndpoint('udp');
+    const heard: string[] = [];
+    const first = { onError: (e: TransportError) => heard.push(`first ${e.code}`) };
+    const second = { onError: (e: TransportError) => heard.push(`second ${e.code}`) };
+    a.layer.send(request('OPTIONS', aEnd, bEnd), bEnd, first);
+    a.layer.send(request('OPTIONS', aEnd, bEnd), bEnd, first); // a retransmission: the same entry
+    a.layer.send(request('OPTIONS', aEnd, bEnd), bEnd, second);
+    await waitFor('three requests at B', () => b.received.length === 3);
+    assert.is(a.layer.stats().pendingSenders, 2);
+    a.layer.release(bEnd, first);
+    assert.is(a.layer.stats().pendingSenders, 1);
+    a.layer.release({ ...bEnd }, first); // another object for the same address; already gone: harmless
+    a.layer.release(bEnd, {}); // no callback: nothing to do
+    assert.is(a.layer.stats().pendingSenders, 1);
+    // B goes away: the next send gets ICMP unreachable, which reaches only the senders still held.
+    await b.layer.close();
+    a.layer.send(request('OPTIONS', aEnd, bEnd), bEnd, second);
+    await waitFor('ECONNREFUSED', () => heard.length > 0, 1000);
+    await sleep(20);
+    assert.equal(heard, ['second ECONNREFUSED']);
+  } finally {
+    await a.layer.close();
+    await b.layer.close();
+  }
+});
+
 test('UDP: close() frees every socket and timer; later sends report ECLOSED', async () => {
   await sleep(20); // let sockets closed by earlier tests finish closing
   const before = process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length;

@@ -144,6 +144,24 @@ test('Calling --300-699--> Completed: ACK built per s17.1.1.3 and sent to the IN
   assertClean(h);
 });
 
+test('error callbacks: the INVITE\'s is released at the final response; one given later for ACKs is released when Timer D ends the transaction', () => {
+  const h = harness();
+  const { request } = invite(h);
+  h.clock.advance(100);
+  const busy = reply(request, 486);
+  h.transport.deliver(busy, PEER_UDP);
+  const inviteOptions = h.transport.of('INVITE')[0]!.options;
+  assert.ok(h.transport.released.some((r) => r.at === 100 && r.options === inviteOptions), 'released at the final');
+  h.clock.advance(1000);
+  h.transport.deliver(busy, PEER_UDP);
+  h.clock.advance(32_000);
+  const given = new Set(h.transport.sent.map((s) => s.options));
+  const released = h.transport.released.map((r) => r.options);
+  assert.equal(new Set(released), given, 'every callback given is released');
+  assert.is(released.length, given.size, 'each exactly once');
+  assertClean(h);
+});
+
 test('Completed: a retransmitted final resends the ACK and is not passed to the TU; Timer D = 32 s over UDP', () => {
   const h = harness();
   const { tx, user, request } = invite(h);

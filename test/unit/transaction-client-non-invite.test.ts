@@ -102,6 +102,25 @@ test('Trying --200-699--> Completed: final to TU, retransmissions stop, retransm
   assertClean(h);
 });
 
+test('the error callback given to the transport is released once, at the final response or at Timer F, not at Timer K', () => {
+  const h = harness();
+  const { request } = options(h);
+  h.clock.advance(600);
+  const [first, retransmitted] = h.transport.of('OPTIONS');
+  assert.ok(first!.options.onError !== undefined);
+  assert.is(retransmitted!.options, first!.options, 'a retransmission passes the same callback');
+  assert.equal(h.transport.released, []);
+  h.transport.deliver(reply(request, 200), PEER_UDP);
+  assert.equal(h.transport.released.map((r) => [r.at, r.target, r.options]), [[600, PEER_UDP, first!.options]]);
+  h.clock.advance(5000);
+  assert.is(h.transport.released.length, 1);
+  const timedOut = options(h);
+  h.clock.advance(32_000);
+  assert.is(timedOut.tx.state, 'terminated');
+  assert.equal(h.transport.released.slice(1).map((r) => [r.at, r.options]), [[37_600, h.transport.of('OPTIONS').at(-1)!.options]]);
+  assertClean(h);
+});
+
 test('Proceeding --200-699--> Completed; Timer K is zero over TCP', () => {
   const h = harness();
   const { tx, user, request } = options(h, PEER_TCP);

@@ -41,6 +41,8 @@ export const PEER_TCP: Endpoint = { transport: 'tcp', host: '198.51.100.7', port
 
 export class FakeTransport implements Transport {
   readonly sent: Sent[] = [];
+  /** release() calls: FakeClock time, target and the options given. */
+  readonly released: Array<{ readonly at: number; readonly target: Endpoint; readonly options: SendOptions }> = [];
   onReceive: ((received: Received) => void) | undefined;
   /** When set, every send fails inside send() with this code. */
   failInside: TransportErrorCode | undefined;
@@ -50,6 +52,10 @@ export class FakeTransport implements Transport {
   send(bytes: Uint8Array, target: Endpoint, options: SendOptions = {}): void {
     this.sent.push({ at: this.clock.now(), bytes, message: parseMessage(bytes), target, options });
     if (this.failInside !== undefined) options.onError?.(new TransportError(this.failInside, target, 'failed inside send'));
+  }
+
+  release(target: Endpoint, options: SendOptions): void {
+    this.released.push({ at: this.clock.now(), target, options });
   }
 
   isReliable(transport: TransportKind): boolean {
