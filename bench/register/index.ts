@@ -28,8 +28,9 @@
  *    complete when it registered everyone. Rate: best complete run vs best
  *    complete run; second figure: median of SIPp's complete runs at its best L
  *    vs median of our complete runs. The detail lines come from our best run.
- *    Each measured process of ours first warms up (BENCH_REGISTER_WARMUP
- *    registrations against an in-process lab site, never the Kamailio site):
+ *    Each measured Phone of ours first warms up (BENCH_REGISTER_WARMUP other
+ *    connections registered against a lab site in a child process, never
+ *    the Kamailio site, then removed):
  *    the figure is that of a running endpoint, not of a JIT still compiling.
  * 5. Diagnostic, once after the rounds: a cold process (no warm-up), all at
  *    once or BENCH_REGISTER_WINDOW connections at a time (enable the next when

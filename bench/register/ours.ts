@@ -4,20 +4,24 @@
  * [DEADLINE_MS [WINDOW]]`),
  * so that its heap holds nothing but one Phone and can be measured after gc.
  *
- * 0. BENCH_REGISTER_WARMUP=N (the parent passes 3000 for measured runs, 0
- *    for the cold diagnostic): register N users w0.. against an in-process
- *    lab site on its own port, then unregister and close everything, so the
- *    measured Phone runs with the JIT warm (see warmUp()).
  * 1. gc, heap baseline (the SDK's modules are loaded already).
  * 2. Phone.create with COUNT connections (u00000.., password "secret", UDP,
- *    reregisterInSeconds 3600) to HOST:PORT; start() them all at once (WINDOW
- *    0, the default), or, WINDOW > 0, enable WINDOW connections and the next
- *    one each time one is registered (closed loop, like SIPp's -l); time
- *    until every one is `registered` (or the deadline).
- * 3. Wait until no transaction is left (RFC 3261 Timer K keeps each
+ *    reregisterInSeconds 3600) to HOST:PORT.
+ * 3. BENCH_REGISTER_WARMUP=N (the parent passes 3000 for measured runs, 0
+ *    for the cold diagnostic): the same Phone first registers N other
+ *    connections (users w0..) against a lab site in a child process, then
+ *    removes them (they unregister) and waits until their transactions are
+ *    gone (Timer K), so the measured connections run on a Phone whose code
+ *    is warm, as in a long-running endpoint (see warmUp()).
+ * 4. start() the COUNT connections all at once (WINDOW 0, the default), or,
+ *    WINDOW > 0, enable WINDOW connections and the next one each time one is
+ *    registered (closed loop, like SIPp's -l); time until every one is
+ *    `registered` (or the deadline).
+ * 5. Wait until no transaction is left (RFC 3261 Timer K keeps each
  *    completed UDP client transaction 5 s), gc, measure again: the memory
- *    of COUNT idle registered connections.
- * 4. Print {"stage":"registered",...} on stdout and wait for "close" on
+ *    of COUNT idle registered connections (with a warm-up, whatever the
+ *    warm-up left behind counts too: the figure can only come out higher).
+ * 6. Print {"stage":"registered",...} on stdout and wait for "close" on
  *    stdin (the parent reads the registrar's bindings meanwhile), then
  *    phone.close() (unregisters every connection), print
  *    {"stage":"closed",...} and exit.
@@ -33,10 +37,11 @@
  * read after the timed phase, so counting costs the run almost nothing and
  * keeps no message alive.
  */
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Session } from 'node:inspector/promises';
 import { createInterface } from 'node:readline';
-import { LabSite } from '../../src/lab/lab-site.ts';
 import { Phone, type ConnectionStatus } from '../../src/sdk/index.ts';
 
 export interface Memory {
@@ -124,33 +129,56 @@ function warmupCount(): number {
 }
 
 /**
- * Runs the registration code paths once, against an in-process lab site on
- * its own port (never the measured Kamailio site), so the measured run starts
- * with the JIT warm, as a long-running endpoint is: warm-up users w0..wN-1,
- * registered, then unregistered and everything closed.
+ * Warms the JIT up in the measured Phone itself: `count` other connections
+ * (users w0..) register against a lab site in a child process
+ * (warm-up-site.ts; never the measured site), then are removed (each
+ * unregisters); then we wait until their transactions are gone (Timer K: its
+ * first firings are code paths too). Two earlier forms, measured worse:
+ * - a separate warm-up Phone: once it was closed and collected, V8 threw
+ *   away the optimized code that had inlined its objects ("weak objects"
+ *   deopts) and the timed phase compiled the hot path again (~190 TurboFan
+ *   jobs inside it instead of ~40);
+ * - the lab site in this process: its server transactions left tens of MB
+ *   of promoted garbage, which V8 collected inside the timed phase.
  */
-async function warmUp(count: number): Promise<void> {
-  const users: Record<string, string> = {};
-  for (let i = 0; i < count; i++) users[`w${i}`] = 'secret';
-  const site = await LabSite.start({ name: 'warm-up', host: '127.0.0.1', port: 0, users });
+async function warmUp(phone: Phone, firstId: number, count: number): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./warm-up-site.ts', import.meta.url)), String(count)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   try {
-    const phone = await Phone.create({
-      connections: Array.from({ length: count }, (_, i) => ({ user: `w${i}`, server: { host: '127.0.0.1', port: site.port }, transport: 'udp' as const, password: 'secret' })),
+    const port = await new Promise<number>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).once('line', (line) => resolve(Number(line)));
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`the warm-up site exited (${code}) before it listened`)));
     });
+    const ids = Array.from({ length: count }, (_, i) => firstId + i);
     let registered = 0;
-    const done = new Promise<void>((resolve) => {
-      phone.connections.on('connectionStatusChanged', (event) => {
-        if (event.status === 'registered' && ++registered === count) resolve();
-      });
-    });
+    let allRegistered: () => void = () => {};
+    const done = new Promise<void>((resolve) => (allRegistered = resolve));
+    const onStatus = (event: { connectionId: number; status: ConnectionStatus }): void => {
+      if (event.connectionId >= firstId && event.status === 'registered' && ++registered === count) allRegistered();
+    };
+    phone.connections.on('connectionStatusChanged', onStatus);
+    for (const [i, id] of ids.entries()) {
+      phone.connections.addConnection(id, { user: `w${i}`, server: { host: '127.0.0.1', port }, transport: 'udp', password: 'secret' });
+    }
     const started = performance.now();
-    phone.start();
+    for (const id of ids) phone.connections.enableConnection(id);
     await Promise.race([done, sleep(30_000)]);
+    phone.connections.off('connectionStatusChanged', onStatus);
     log(`warm-up: ${registered}/${count} registered against a lab site in ${(performance.now() - started).toFixed(0)} ms`);
-    await phone.close();
+    // Removed connections unregister; drain() waits for those transactions too.
+    for (const id of ids) phone.connections.removeConnection(id);
+    await drain(phone);
   } finally {
-    await site.close();
+    child.stdin!.end();
   }
+}
+
+/** Waits (at most 40 s) until the Phone holds no transaction. */
+async function drain(phone: Phone): Promise<void> {
+  const started = performance.now();
+  while (phone.transactions.stats().transactions > 0 && performance.now() - started < 40_000) await sleep(100);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -177,7 +205,6 @@ async function main(): Promise<void> {
   if (gc === undefined) throw new Error('run with node --expose-gc');
 
   const warmupConnections = warmupCount();
-  if (warmupConnections > 0) await warmUp(warmupConnections);
   const before = memory();
 
   const created = performance.now();
@@ -195,6 +222,7 @@ async function main(): Promise<void> {
   );
   const createMs = performance.now() - created;
   const localPort = phone.transport.localEndpoint('udp').port;
+  if (warmupConnections > 0) await warmUp(phone, count, warmupConnections);
 
   // What the trace sees while registering, in order, as numbers: NEW_REGISTER or
   // RESENT_REGISTER out, response codes in. A retransmission resends the very
@@ -233,6 +261,7 @@ async function main(): Promise<void> {
     if (next < count) phone.connections.enableConnection(next++);
   };
   phone.connections.on('connectionStatusChanged', (event) => {
+    if (event.connectionId >= count) return; // a warm-up connection
     status[event.connectionId] = event.status;
     if (event.status === 'registered' && event.previousStatus !== 'registered') {
       registeredAt.push(performance.now() - started);
@@ -296,7 +325,7 @@ async function main(): Promise<void> {
 
   // Idle: no transaction left (each completed UDP client transaction lingers Timer K = T4 = 5 s).
   const drainStart = performance.now();
-  while (phone.transactions.stats().transactions > 0 && performance.now() - drainStart < 40_000) await sleep(100);
+  await drain(phone);
   const drainMs = performance.now() - drainStart;
   const transactionsLeft = phone.transactions.stats().transactions;
   const registeredSnapshot = {

@@ -8,8 +8,8 @@ import { failed, HOST, oursLabel, SHM_MB, sippLabel, userName, type OursRun, typ
 
 /**
  * The run memory is read from: the cold process when it registered everyone
- * (a warm-up leaves its own objects in the baseline, which would flatter the
- * figure), else the run the details show.
+ * (in a warm run, what the warm-up left counts too), else the run the
+ * details show.
  */
 function memoryRun(r: Results): OursRun | undefined {
   const cold = r.windowed !== undefined && !failed(r.windowed) ? r.windowed : undefined;
@@ -59,7 +59,7 @@ export function print(r: Results): void {
   lines.push('at once: REGISTERs in flight at most (SIPp: -l; ours: what the SDK\'s flight window allowed).');
   if (settings.warmup > 0) {
     lines.push(
-      `ours: each measured process first registers ${settings.warmup.toLocaleString('en-US')} other users against an in-process lab site (never the Kamailio site), ` +
+      `ours: each measured Phone first registers and removes ${settings.warmup.toLocaleString('en-US')} other connections against a lab site in a child process (never the Kamailio site), ` +
         'so the JIT is warm, as in a long-running endpoint; the cold process row shows a first run.',
     );
   }
