@@ -11,7 +11,8 @@ import type { Clock } from './clock.ts';
 import { ClientInviteTransaction } from './client-invite.ts';
 import { OutgoingRequest } from './client-transaction.ts';
 import { ClientNonInviteTransaction } from './client-non-invite.ts';
-import { clientKey, hasMagicCookie, MAGIC_COOKIE, responseKey, serverKey, serverMatches } from './matching.ts';
+import { ClientTable } from './client-table.ts';
+import { hasMagicCookie, MAGIC_COOKIE, serverKey, serverMatches } from './matching.ts';
 import { responseRoute } from './response-target.ts';
 import { formatOwnVia } from '../transport/own-via.ts';
 import { responseParts, withReceivedVia } from './responses.ts';
@@ -70,7 +71,7 @@ export class TransactionLayer {
   readonly #settings: TimerSettings;
   readonly #rport: boolean;
   readonly #contexts = new Map<boolean, TransactionContext>();
-  readonly #clients = new Map<string, ClientTransaction>();
+  readonly #clients = new ClientTable<ClientTransaction>();
   /** Server transactions by key; RFC 2543 keys leave out the To tag, so a key may hold several. */
   readonly #servers = new Map<string, ServerTransaction[]>();
   /** Every live server transaction, with the key it is matched by (a client's key is its branch and method). */
@@ -106,8 +107,7 @@ export class TransactionLayer {
     const { bytes, branch, cseqMethod } = this.#prepareRequest(parts, target);
     if (!hasMagicCookie(branch)) throw new TypeError(`a client transaction needs a branch starting with ${MAGIC_COOKIE}`);
     if (cseqMethod !== method) throw new TypeError(`CSeq method ${String(cseqMethod)} differs from ${method}`);
-    const key = clientKey(branch, method);
-    if (this.#clients.has(key)) throw new Error(`a ${method} client transaction with branch ${branch} is already live`);
+    if (this.#clients.taken(branch, method)) throw new Error(`a ${method} client transaction with branch ${branch} is already live`);
     // An INVITE transaction lives up to 32 s (Timer M): its request must not pin a shared chunk.
     const outgoing = new OutgoingRequest(method === 'INVITE' ? ownedBytes(bytes) : bytes, target, options.flowId, branch, method);
     const context = this.#context(target.transport);
@@ -115,7 +115,7 @@ export class TransactionLayer {
       method === 'INVITE'
         ? new ClientInviteTransaction(context, outgoing, user)
         : new ClientNonInviteTransaction(context, outgoing, user);
-    this.#clients.set(key, transaction);
+    this.#clients.add(transaction);
     transaction.handle({ type: 'start' });
     return transaction;
   }
@@ -136,8 +136,9 @@ export class TransactionLayer {
     if (this.#closed) return;
     const message = received.message;
     if (message.kind === 'response') {
-      const key = responseKey(message);
-      const transaction = key === undefined ? undefined : this.#clients.get(key);
+      const branch = message.topVia?.branch;
+      const method = message.cseq?.method;
+      const transaction = branch == null || method === undefined ? undefined : this.#clients.get(branch, method);
       if (transaction !== undefined) transaction.handle({ type: 'response', message });
       else this.#user.onStrayResponse?.(message, received);
       return;
@@ -234,8 +235,7 @@ export class TransactionLayer {
 
   #forget(transaction: Transaction): void {
     if (transaction.kind === 'client-invite' || transaction.kind === 'client-non-invite') {
-      const key = clientKey(transaction.branch, transaction.method);
-      if (this.#clients.get(key) === transaction) this.#clients.delete(key);
+      this.#clients.delete(transaction);
       return;
     }
     const key = this.#serverKeys.get(transaction);
