@@ -167,11 +167,16 @@ export class TransactionLayer {
 
   /** A new branch: the magic cookie, random characters and a counter, so no two are equal. */
   newBranch(): string {
-    let id = '';
-    for (let k = 0; k < 10; k++) {
-      id += BRANCH_ALPHABET[Math.floor(this.#random() * BRANCH_ALPHABET.length) % BRANCH_ALPHABET.length];
-    }
+    // One string from ten char codes: adding the chars one by one made ten strings per request.
+    const id = String.fromCharCode(
+      this.#branchChar(), this.#branchChar(), this.#branchChar(), this.#branchChar(), this.#branchChar(),
+      this.#branchChar(), this.#branchChar(), this.#branchChar(), this.#branchChar(), this.#branchChar(),
+    );
     return `${MAGIC_COOKIE}${id}.${(this.#branches++).toString(36)}`;
+  }
+
+  #branchChar(): number {
+    return BRANCH_ALPHABET.charCodeAt(Math.floor(this.#random() * BRANCH_ALPHABET.length) % BRANCH_ALPHABET.length);
   }
 
   stats(): TransactionStats {
