@@ -30,11 +30,11 @@
  * registration phase alone (start() to the last `registered`) to FILE
  * (open it in Chrome DevTools or VS Code).
  *
- * Every REGISTER sent and every response received is counted through
- * phone.transport.onTrace: sends, retransmissions (the same bytes object
- * sent again: a client transaction resends its request's bytes), responses
- * by status code. While registering, the hook only logs numbers; they are
- * read after the timed phase, so counting costs the run almost nothing and
+ * Transactions and retransmissions come from the Phone's transaction layer
+ * (phone.transactions.counters(), before and after). REGISTER datagrams sent
+ * and responses received, by status code, are counted through
+ * phone.transport.onTrace: while registering, the hook only logs numbers;
+ * they are read after the timed phase, so counting costs the run little and
  * keeps no message alive.
  */
 import { spawn } from 'node:child_process';
@@ -224,25 +224,17 @@ async function main(): Promise<void> {
   const localPort = phone.transport.localEndpoint('udp').port;
   if (warmupConnections > 0) await warmUp(phone, count, warmupConnections);
 
-  // What the trace sees while registering, in order, as numbers: NEW_REGISTER or
-  // RESENT_REGISTER out, response codes in. A retransmission resends the very
-  // bytes object of its transaction, so a WeakSet tells the two apart without
-  // keeping any message alive; the log is read after the timed phase.
-  const NEW_REGISTER = -1;
-  const RESENT_REGISTER = -2;
+  // What the trace sees while registering, in order, as numbers: SENT_REGISTER
+  // out, response codes in; the log is read after the timed phase.
+  const SENT_REGISTER = -1;
   let traceLog: number[] | undefined = [];
-  const sentBytes = new WeakSet<Uint8Array>();
   let registerSends = 0;
   let responses: Record<string, number> = {};
   phone.transport.onTrace = (direction, _transport, _source, _destination, bytes) => {
     if (direction === 'out') {
       if (!isRegister(bytes)) return;
       registerSends++;
-      if (sentBytes.has(bytes)) traceLog?.push(RESENT_REGISTER);
-      else {
-        sentBytes.add(bytes);
-        traceLog?.push(NEW_REGISTER);
-      }
+      traceLog?.push(SENT_REGISTER);
       return;
     }
     const status = statusOf(bytes);
@@ -280,6 +272,7 @@ async function main(): Promise<void> {
     await profiler.post('Profiler.enable');
     await profiler.post('Profiler.start');
   }
+  const countersBefore = phone.transactions.counters();
   const cpuStart = process.cpuUsage();
   started = performance.now();
   const done = new Promise<void>((resolve) => (allRegistered = resolve));
@@ -290,18 +283,19 @@ async function main(): Promise<void> {
   const elapsedMs = registeredAt.length === count ? registeredAt[count - 1]! : performance.now() - started;
   const cpu = process.cpuUsage(cpuStart);
   const cpuMs = (cpu.user + cpu.system) / 1000;
-  // Transactions, retransmissions and the peak outstanding, from the log.
+  // Transactions and retransmissions from the layer; the peak outstanding from the log.
+  const countersAfter = phone.transactions.counters();
+  const registerTransactions = countersAfter.clientTransactions - countersBefore.clientTransactions;
+  const retransmissions = countersAfter.retransmissions - countersBefore.retransmissions;
   const entries = traceLog;
   traceLog = undefined;
-  let registerTransactions = 0;
   let outstanding = 0;
   let peakOutstanding = 0;
   for (const entry of entries) {
-    if (entry === NEW_REGISTER) {
-      registerTransactions++;
+    if (entry === SENT_REGISTER) {
       if (++outstanding > peakOutstanding) peakOutstanding = outstanding;
     } else if (entry >= 200 && outstanding > 0) {
-      // A final answer ends a transaction (a retransmitted answer may count twice: the peak is approximate).
+      // A final answer ends a transaction (retransmissions count as sends: with any, the peak is approximate).
       outstanding--;
     }
   }
@@ -351,7 +345,7 @@ async function main(): Promise<void> {
     registeredAtMs,
     registerTransactions: registeredSnapshot.registerTransactions,
     registerSends: registeredSnapshot.registerSends,
-    retransmissions: registeredSnapshot.registerSends - registeredSnapshot.registerTransactions,
+    retransmissions,
     responses: registeredSnapshot.responses,
     peakOutstanding,
     createMs,

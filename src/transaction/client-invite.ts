@@ -102,6 +102,7 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
   #onTimerA(): void {
     if (this.state !== 'calling') return;
     this.#retransmissions++;
+    this.context.counters.retransmissions++;
     this.send(this.outgoing.bytes);
     this.startTimer('A', backoff(this.context.timers.T1, this.#retransmissions, Infinity));
   }
@@ -159,7 +160,10 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
         // received while in the "Completed" state MUST cause the ACK to be
         // re-passed to the transport layer for retransmission, but the newly
         // received response MUST NOT be passed up to the TU."
-        if (status >= 300 && this.#ack !== undefined) this.send(this.#ack);
+        if (status >= 300 && this.#ack !== undefined) {
+          this.context.counters.retransmissions++;
+          this.send(this.#ack);
+        }
         return;
       case 'terminated':
         return;

@@ -89,6 +89,7 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
   #onTimerE(): void {
     if (this.state !== 'trying' && this.state !== 'proceeding') return;
     this.#retransmissions++;
+    this.context.counters.retransmissions++;
     this.send(this.outgoing.bytes);
     const { T1, T2 } = this.context.timers;
     // s17.1.2.2: "If Timer E fires while in the "Proceeding" state, the

@@ -23,6 +23,7 @@ export type {
   TransactionUser,
   TransactionKind,
   TransactionContext,
+  TransactionCounters,
 } from './user.ts';
 export type * from './events.ts';
 export { DEFAULT_TIMER_SETTINGS, resolveTimerSettings, timerValues, backoff, type TimerSettings, type TimerValues } from './timers.ts';

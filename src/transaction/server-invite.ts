@@ -131,13 +131,13 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
         // "Proceeding" state, the most recent provisional response that was
         // received from the TU MUST be passed to the transport layer for
         // retransmission." (Before any, the 200 ms wait goes on.)
-        if (this.lastProvisional !== undefined) this.send(this.lastProvisional);
+        if (this.lastProvisional !== undefined) this.resend(this.lastProvisional);
         return;
       case 'completed':
         // s17.2.1: "while in the "Completed" state, if a request
         // retransmission is received, the server SHOULD pass the response to
         // the transport for retransmission."
-        if (this.lastFinal !== undefined) this.send(this.lastFinal);
+        if (this.lastFinal !== undefined) this.resend(this.lastFinal);
         return;
       default:
         // Confirmed absorbs. RFC 6026: "While in the "Accepted" state, any
@@ -201,7 +201,7 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
   #onTimerG(): void {
     if (this.state !== 'completed' || this.lastFinal === undefined) return;
     this.#retransmissions++;
-    this.send(this.lastFinal);
+    this.resend(this.lastFinal);
     const { T1, T2 } = this.context.timers;
     this.startTimer('G', backoff(T1, this.#retransmissions, T2));
   }

@@ -73,13 +73,13 @@ export class ServerNonInviteTransaction extends ServerTransactionBase<ServerNonI
         // s17.2.2: "If a retransmission of the request is received while in
         // the "Proceeding" state, the most recently sent provisional response
         // MUST be passed to the transport layer for retransmission."
-        if (this.lastProvisional !== undefined) this.send(this.lastProvisional);
+        if (this.lastProvisional !== undefined) this.resend(this.lastProvisional);
         return;
       case 'completed':
         // s17.2.2: "While in the "Completed" state, the server transaction
         // MUST pass the final response to the transport layer for
         // retransmission whenever a retransmission of the request is received."
-        if (this.lastFinal !== undefined) this.send(this.lastFinal);
+        if (this.lastFinal !== undefined) this.resend(this.lastFinal);
         return;
       default:
         // s17.2.2: "While in the "Trying" state, if the request is

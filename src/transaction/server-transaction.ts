@@ -58,4 +58,10 @@ export abstract class ServerTransactionBase<
     const onError = (error: TransportError): void => this.handle({ type: 'transportError', error } as TransportErrorEvent as unknown as Event | TimerEvent<Timer>);
     this.context.transport.send(bytes, target, { flowId, onError });
   }
+
+  /** Sends a response again (a retransmitted request, Timer G), counted as a retransmission. */
+  protected resend(bytes: Uint8Array): void {
+    this.context.counters.retransmissions++;
+    this.send(bytes);
+  }
 }

@@ -19,7 +19,7 @@ import { responseParts, withReceivedVia } from './responses.ts';
 import { ServerInviteTransaction } from './server-invite.ts';
 import { ServerNonInviteTransaction } from './server-non-invite.ts';
 import { resolveTimerSettings, timerValues, type TimerSettings } from './timers.ts';
-import type { ClientTransactionUser, ServerTransaction, TransactionContext, TransactionUser } from './user.ts';
+import type { ClientTransactionUser, ServerTransaction, TransactionContext, TransactionCounters, TransactionUser } from './user.ts';
 
 export type ClientTransaction = ClientInviteTransaction | ClientNonInviteTransaction;
 export type Transaction = ClientTransaction | ServerTransaction;
@@ -77,6 +77,7 @@ export class TransactionLayer {
   /** Every live server transaction, with the key it is matched by (a client's key is its branch and method). */
   readonly #serverKeys = new Map<ServerTransaction, string>();
   readonly #maxTransactions: number;
+  readonly #counters: TransactionCounters = { clientTransactions: 0, serverTransactions: 0, retransmissions: 0 };
   #branches = 0;
   #closed = false;
 
@@ -116,6 +117,7 @@ export class TransactionLayer {
         ? new ClientInviteTransaction(context, outgoing, user)
         : new ClientNonInviteTransaction(context, outgoing, user);
     this.#clients.add(transaction);
+    this.#counters.clientTransactions++;
     transaction.handle({ type: 'start' });
     return transaction;
   }
@@ -195,6 +197,11 @@ export class TransactionLayer {
     return { clientInvite, clientNonInvite, serverInvite, serverNonInvite, transactions: this.#liveCount(), timers };
   }
 
+  /** Totals since the layer was made: transactions started and messages retransmitted. */
+  counters(): TransactionCounters {
+    return { ...this.#counters };
+  }
+
   /** Ends every transaction at once (no TU is told) and drops what arrives later. */
   close(): void {
     this.#closed = true;
@@ -218,6 +225,7 @@ export class TransactionLayer {
     if (bucket === undefined) this.#servers.set(key.key, [transaction]);
     else bucket.push(transaction);
     this.#serverKeys.set(transaction, key.key);
+    this.#counters.serverTransactions++;
     transaction.handle({ type: 'start' });
     const cancelled = method === 'CANCEL' ? this.findCancelled(request) : undefined;
     this.#user.onRequest({ request, received, transaction, cancelled });
@@ -259,6 +267,7 @@ export class TransactionLayer {
         clock: this.#clock,
         transport: this.#transport,
         timers: timerValues(this.#settings, reliable),
+        counters: this.#counters,
         onTerminated: (transaction) => this.#forget(transaction as Transaction),
         passAck: (ack, received) => this.#user.onAck?.(ack, received),
       };

@@ -72,10 +72,22 @@ export interface TransactionUser {
 }
 
 /** What a transaction gets from the layer that owns it. */
+/** Totals since the layer was made (TransactionLayer.counters()). */
+export interface TransactionCounters {
+  /** Client transactions started. */
+  clientTransactions: number;
+  /** Server transactions created for new requests. */
+  serverTransactions: number;
+  /** Messages sent again: requests on Timer A/E, ACKs and responses repeated for retransmissions, responses on Timer G. */
+  retransmissions: number;
+}
+
 export interface TransactionContext {
   readonly clock: Clock;
   readonly transport: Transport;
   readonly timers: TimerValues;
+  /** The layer's totals; machines count their retransmissions here. */
+  readonly counters: TransactionCounters;
   /** Called once, when the transaction enters Terminated: the layer forgets it. */
   readonly onTerminated: (transaction: { readonly kind: TransactionKind }) => void;
   /** Where an INVITE server transaction in Accepted passes the ACKs it receives (the TU's onAck). */

@@ -57,6 +57,7 @@ test('Calling: Timer A retransmits at 500, 1500, 3500, 7500, 15500, 31500 ms; Ti
   const { tx, user } = invite(h);
   h.clock.advance(31_999);
   assert.equal(h.transport.times('INVITE'), [0, 500, 1500, 3500, 7500, 15500, 31500]);
+  assert.equal(h.layer.counters(), { clientTransactions: 1, serverTransactions: 0, retransmissions: 6 });
   assert.is(user.finals.length, 0);
   h.clock.advance(1);
   assert.is(user.finals.length, 1);
@@ -172,6 +173,7 @@ test('Completed: a retransmitted final resends the ACK and is not passed to the 
   h.transport.deliver(busy, PEER_UDP);
   h.transport.deliver(busy, PEER_UDP);
   assert.equal(h.transport.times('ACK'), [0, 1000, 1000]);
+  assert.is(h.layer.counters().retransmissions, 2, 'the ACK repeated for each repeated 486');
   assert.is(new TextDecoder().decode(h.transport.of('ACK')[1]!.bytes), new TextDecoder().decode(h.transport.of('ACK')[0]!.bytes));
   assert.is(user.finals.length, 1);
   // 1xx and 2xx in Completed change nothing.

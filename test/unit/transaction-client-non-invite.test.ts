@@ -31,6 +31,7 @@ test('Trying: request sent, Timer E retransmits at 500, 1500, 3500, 7500, 11500 
   assert.ok(tx.hasTimer('F'));
   h.clock.advance(31_999);
   assert.equal(h.transport.times('OPTIONS'), [0, 500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500]);
+  assert.equal(h.layer.counters(), { clientTransactions: 1, serverTransactions: 0, retransmissions: 10 });
   assert.is(user.finals.length, 0);
   h.clock.advance(1);
   assert.equal(user.finals.map((f) => [f.cause, f.status, f.at]), [['timeout', 408, 32_000]]);

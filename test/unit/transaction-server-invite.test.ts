@@ -109,6 +109,7 @@ test('Proceeding --300-699--> Completed: Timer G resends at 500, 1500, 3500, 750
   h.clock.advance(31_999);
   const offsets = h.transport.times(486).map((t) => t - 1000);
   assert.equal(offsets, [0, 500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500]);
+  assert.is(h.layer.counters().retransmissions, 10, 'Timer G resends, not the first 486 nor the 100');
   assert.is(tx.state, 'completed');
   assert.is(h.tu.ackTimeouts, 0);
   h.clock.advance(1);

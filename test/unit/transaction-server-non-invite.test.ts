@@ -58,6 +58,7 @@ test('Trying --1xx--> Proceeding: retransmission gets the last provisional; --20
   h.transport.deliver(parts, PEER_UDP);
   h.transport.deliver(parts, PEER_UDP);
   assert.equal(h.transport.sent.map((s) => s.message.status), [100, 180, 180, 200, 200, 200]);
+  assert.equal(h.layer.counters(), { clientTransactions: 0, serverTransactions: 1, retransmissions: 3 }, 'the repeated 180 and the two repeated 200s');
   // "Any other final responses passed by the TU ... MUST be discarded while in the Completed state."
   answer(tx, 500);
   answer(tx, 183);
