@@ -37,7 +37,7 @@
  *    one is registered, as SIPp's -l does). Memory is read from it.
  *
  * Knobs: BENCH_REGISTER_COUNT (10000, at most 10000: the site's users),
- * BENCH_REGISTER_ROUNDS (3), BENCH_REGISTER_SIPP_LIMITS ("25,50,100,200"),
+ * BENCH_REGISTER_ROUNDS (5), BENCH_REGISTER_SIPP_LIMITS ("25,50,100,200"),
  * BENCH_REGISTER_WINDOW (0), BENCH_REGISTER_WARMUP (3000), BENCH_REGISTER_CHILDREN
  * (Kamailio UDP workers, 4), BENCH_REGISTER_DEADLINE_S (60: a run that has
  * not registered everything by then is reported as it stands).
@@ -91,7 +91,7 @@ function settingsFromEnv(): Settings {
   const warmup = warmupText === undefined || warmupText === '' ? 3000 : Number(warmupText);
   if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`BENCH_REGISTER_WARMUP must be a whole number >= 0, got ${JSON.stringify(warmupText)}`);
   const roundsText = process.env['BENCH_REGISTER_ROUNDS'];
-  const rounds = roundsText === undefined || roundsText === '' ? 3 : Number(roundsText);
+  const rounds = roundsText === undefined || roundsText === '' ? 5 : Number(roundsText);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`BENCH_REGISTER_ROUNDS must be a whole number >= 1, got ${JSON.stringify(roundsText)}`);
   return {
     count,
