@@ -27,7 +27,7 @@ export type {
 } from './user.ts';
 export type * from './events.ts';
 export { DEFAULT_TIMER_SETTINGS, resolveTimerSettings, timerValues, backoff, type TimerSettings, type TimerValues } from './timers.ts';
-export { MAGIC_COOKIE, hasMagicCookie, clientKey, responseKey, serverKey, serverMatches, transactionMethod, type ServerKey } from './matching.ts';
+export { MAGIC_COOKIE, hasMagicCookie, serverKey, serverMatches, transactionMethod, type ServerKey } from './matching.ts';
 export { responseParts, localResponse, type ResponseOptions } from './responses.ts';
 export { ackForNon2xx } from './ack.ts';
 export { cancelParts } from './cancel.ts';

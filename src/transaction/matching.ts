@@ -1,8 +1,8 @@
 /**
- * Transaction matching: RFC 3261 s17.1.3 (responses to client transactions)
- * and s17.2.3 (requests to server transactions), with the RFC 2543 fallback
- * for requests whose branch lacks the magic cookie. Pure functions over
- * parsed messages; the layer keeps the maps.
+ * Transaction matching: s17.2.3 (requests to server transactions), with the
+ * RFC 2543 fallback for requests whose branch lacks the magic cookie. Pure
+ * functions over parsed messages; the layer keeps the maps. Responses to
+ * client transactions (s17.1.3) are matched by ClientTable.
  */
 import { formatVia, type SipMessage } from '../parser/index.ts';
 import { BRANCH_MAGIC_COOKIE } from '../transport/own-via.ts';
@@ -12,25 +12,6 @@ export const MAGIC_COOKIE = BRANCH_MAGIC_COOKIE;
 
 export function hasMagicCookie(branch: string | null | undefined): branch is string {
   return typeof branch === 'string' && branch.startsWith(MAGIC_COOKIE) && branch.length > MAGIC_COOKIE.length;
-}
-
-/**
- * s17.1.3: a response matches a client transaction when the branch of its top
- * Via equals the request's, and "the method parameter in the CSeq header
- * field matches the method of the request that created the transaction. The
- * method is needed since a CANCEL request constitutes a different
- * transaction, but shares the same value of the branch parameter."
- */
-export function clientKey(branch: string, method: string): string {
-  return `${branch}\u0000${method}`;
-}
-
-/** The client key a response carries, or undefined when it has no branch or CSeq. */
-export function responseKey(response: SipMessage): string | undefined {
-  const branch = response.topVia?.branch;
-  const method = response.cseq?.method;
-  if (branch == null || branch === '' || method === undefined) return undefined;
-  return clientKey(branch, method);
 }
 
 /** The method of the server transaction a request belongs to: an ACK belongs to its INVITE. */
