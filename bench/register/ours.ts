@@ -145,9 +145,14 @@ async function warmUp(phone: Phone, firstId: number, count: number): Promise<voi
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./warm-up-site.ts', import.meta.url)), String(count)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     const port = await new Promise<number>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once('line', (line) => resolve(Number(line)));
+      const timer = setTimeout(() => reject(new Error('the warm-up site did not listen within 20 s')), 20_000);
+      createInterface({ input: child.stdout! }).once('line', (line) => {
+        clearTimeout(timer);
+        resolve(Number(line));
+      });
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`the warm-up site exited (${code}) before it listened`)));
     });
@@ -171,7 +176,11 @@ async function warmUp(phone: Phone, firstId: number, count: number): Promise<voi
     for (const id of ids) phone.connections.removeConnection(id);
     await drain(phone);
   } finally {
+    // Its close must not overlap the timed phase: wait for the exit (by its PID after 10 s).
     child.stdin!.end();
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(killer);
   }
 }
 

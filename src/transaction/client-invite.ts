@@ -139,6 +139,8 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
           // to the TU, and set Timer M to 64*T1."
           this.#enter('accepted');
           this.report({ cause: 'response', status, response });
+          // Accepted sends nothing of its own (the TU ACKs a 2xx).
+          this.releaseSender();
         } else {
           // The ACK is sent before entering Completed, so that a transport
           // error it raises is handled before a zero-length Timer D.

@@ -124,6 +124,8 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
     }
     this.#enter('completed');
     this.report({ cause: 'response', status, response });
+    // Completed sends nothing and ignores transport errors.
+    this.releaseSender();
     // Read it before the final response if needed: Completed keeps no copy (see OutgoingRequest.release).
     this.outgoing.release();
   }

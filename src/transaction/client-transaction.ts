@@ -85,17 +85,19 @@ export abstract class ClientTransactionBase<
   }
 
   protected onTerminated(): void {
-    this.#releaseSender();
     this.context.onTerminated(this as unknown as { readonly kind: 'client-invite' | 'client-non-invite' });
+    this.releaseSender();
   }
 
   /**
-   * Transport errors stop mattering once the final outcome is known: the
-   * transport may forget our callback (it kept it, and this transaction
-   * with it, for 32 s). A later send (an INVITE's ACK) registers anew, and
-   * termination releases that one.
+   * Lets the transport forget our error callback (it would keep it, and
+   * this transaction with it, for 32 s). At the end always; earlier by a
+   * machine whose state no longer reacts to transport errors: a non-INVITE
+   * one with its final answer, an INVITE one in Accepted. Not in an
+   * INVITE's Completed: an error on its ACK still ends it (Figure 5). A
+   * later send registers anew, and the end releases that.
    */
-  #releaseSender(): void {
+  protected releaseSender(): void {
     const options = this.#sendOptions;
     if (options === undefined) return;
     this.#sendOptions = undefined;
@@ -125,7 +127,6 @@ export abstract class ClientTransactionBase<
   protected report(outcome: ClientOutcome): void {
     if (this.#reported) return;
     this.#reported = true;
-    this.#releaseSender();
     this.user.onFinal(outcome);
   }
 }

@@ -71,7 +71,6 @@ export interface TransactionUser {
   onStrayResponse?(response: SipMessage, received: Received): void;
 }
 
-/** What a transaction gets from the layer that owns it. */
 /** Totals since the layer was made (TransactionLayer.counters()). */
 export interface TransactionCounters {
   /** Client transactions started. */
@@ -82,6 +81,7 @@ export interface TransactionCounters {
   retransmissions: number;
 }
 
+/** What a transaction gets from the layer that owns it. */
 export interface TransactionContext {
   readonly clock: Clock;
   readonly transport: Transport;

@@ -87,15 +87,7 @@ export class ConnectionPool {
 
   send(bytes: Uint8Array, target: Endpoint, flowId: string | undefined, onError: ErrorCallback | undefined, trace: (connection: StreamConnection) => void): void {
     if (this.#closing) return this.#failLater(onError, transportError('ECLOSED', target, 'transport closed'));
-    let connection: StreamConnection | undefined;
-    if (flowId !== undefined) {
-      const flow = this.#byFlow.get(flowId);
-      if (flow !== undefined && flow.state !== 'closed' && flow.transport === target.transport) connection = flow;
-    }
-    if (connection === undefined) {
-      const known = this.#byRemote.get(endpointKey(target));
-      if (known !== undefined && known.state !== 'closed') connection = known;
-    }
+    let connection = this.#pick(target, flowId);
     if (connection === undefined) {
       if (this.count >= this.#settings.maxConnections) {
         return this.#failLater(onError, transportError('ELIMIT', target, `connection cap of ${this.#settings.maxConnections} reached`));
@@ -109,8 +101,17 @@ export class ConnectionPool {
 
   /** Forgets a sender's error callback on the connection send() would pick for it (see Transport.release). */
   release(target: Endpoint, flowId: string | undefined, onError: ErrorCallback): void {
-    const flow = flowId === undefined ? undefined : this.#byFlow.get(flowId);
-    (flow ?? this.#byRemote.get(endpointKey(target)))?.release(onError);
+    this.#pick(target, flowId)?.release(onError);
+  }
+
+  /** The open connection a send to `target` (over `flowId` if given and usable) goes out on, if any. */
+  #pick(target: Endpoint, flowId: string | undefined): StreamConnection | undefined {
+    if (flowId !== undefined) {
+      const flow = this.#byFlow.get(flowId);
+      if (flow !== undefined && flow.state !== 'closed' && flow.transport === target.transport) return flow;
+    }
+    const known = this.#byRemote.get(endpointKey(target));
+    return known !== undefined && known.state !== 'closed' ? known : undefined;
   }
 
   /** Sends an RFC 5626 keep-alive ping on a flow; false when there is no such open flow. */

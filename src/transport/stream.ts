@@ -139,6 +139,8 @@ export class StreamConnection {
   /** Forgets a request sender's error callback (see Transport.release). */
   release(onError: ErrorCallback): void {
     this.#pending.remove(onError);
+    // Still connecting: the queued writes would register it when they go out.
+    for (const queued of this.#queue) if (queued.onError === onError) queued.onError = undefined;
   }
 
   #senders(bytes: Uint8Array): PendingSenders {

@@ -136,6 +136,12 @@ class UdpPeer {
     this.#write(bytes, onError, now);
   }
 
+  /** Forgets a sender's error callback, in the pending senders and in what waits for the connect. */
+  release(onError: ErrorCallback): void {
+    this.pending.remove(onError);
+    for (const queued of this.#queue) if (queued.onError === onError) queued.onError = undefined;
+  }
+
   /** Sends what is queued now. */
   flush(): void {
     this.#outbox.flush();
@@ -288,7 +294,7 @@ export class UdpTransport {
 
   /** Forgets a sender's error callback on the connected socket of `key` (see Transport.release). */
   release(key: string, onError: ErrorCallback): void {
-    this.#peers.get(key)?.pending.remove(onError);
+    this.#peers.get(key)?.release(onError);
   }
 
   /** The key of the connected socket from `listener` to `target` (callers that send often keep it). */

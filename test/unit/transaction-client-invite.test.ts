@@ -145,14 +145,13 @@ test('Calling --300-699--> Completed: ACK built per s17.1.1.3 and sent to the IN
   assertClean(h);
 });
 
-test('error callbacks: the INVITE\'s is released at the final response; one given later for ACKs is released when Timer D ends the transaction', () => {
+test('error callbacks: kept through Completed (an ACK that fails still ends it), released once at Timer D; released at a 2xx', () => {
   const h = harness();
   const { request } = invite(h);
   h.clock.advance(100);
   const busy = reply(request, 486);
   h.transport.deliver(busy, PEER_UDP);
-  const inviteOptions = h.transport.of('INVITE')[0]!.options;
-  assert.ok(h.transport.released.some((r) => r.at === 100 && r.options === inviteOptions), 'released at the final');
+  assert.equal(h.transport.released, [], 'Completed still hears transport errors (Figure 5)');
   h.clock.advance(1000);
   h.transport.deliver(busy, PEER_UDP);
   h.clock.advance(32_000);
@@ -160,6 +159,26 @@ test('error callbacks: the INVITE\'s is released at the final response; one give
   const released = h.transport.released.map((r) => r.options);
   assert.equal(new Set(released), given, 'every callback given is released');
   assert.is(released.length, given.size, 'each exactly once');
+  assert.ok(h.transport.released.every((r) => r.at === 32_100), 'at the end (Timer D)');
+
+  const accepted = invite(h);
+  h.clock.advance(100);
+  h.transport.deliver(reply(accepted.request, 200), PEER_UDP);
+  assert.equal(h.transport.released.slice(-1).map((r) => [r.at, r.options]), [[33_200, h.transport.of('INVITE').at(-1)!.options]]);
+  h.clock.advance(32_000); // Timer M
+  assert.is(h.transport.released.length, released.length + 1, 'nothing more to release at the end');
+  assertClean(h);
+});
+
+test('Completed: the first ACK failing after the final still reaches the TU and ends the transaction', () => {
+  const h = harness();
+  const { tx, user, request } = invite(h);
+  h.transport.deliver(reply(request, 486), PEER_UDP);
+  assert.is(tx.state, 'completed');
+  const ack = h.transport.sent.findIndex((s) => s.message.method === 'ACK');
+  h.transport.fail(ack);
+  assert.equal(user.errors.map((e) => e.code), ['ECONNREFUSED']);
+  assert.is(tx.state, 'terminated');
   assertClean(h);
 });
 

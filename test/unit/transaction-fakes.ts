@@ -66,11 +66,15 @@ export class FakeTransport implements Transport {
     return { transport, host: LOCAL.host, port: transport === 'tls' ? 5061 : LOCAL.port };
   }
 
-  /** Reports a failure for an earlier send, as the transport does when it learns of it (ICMP, RST). */
+  /**
+   * Reports a failure for an earlier send, as the transport does when it
+   * learns of it (ICMP, RST): to its sender, unless the sender released the
+   * callback since (a real transport has forgotten it then).
+   */
   fail(index = this.sent.length - 1, code: TransportErrorCode = 'ECONNREFUSED'): TransportError {
     const sent = this.sent[index]!;
     const error = new TransportError(code, sent.target, `send ${index} failed`);
-    sent.options.onError?.(error);
+    if (!this.released.some((r) => r.options === sent.options)) sent.options.onError?.(error);
     return error;
   }
 
