@@ -67,6 +67,9 @@ interface UdpRoute {
   readonly peerKey: string;
 }
 
+/** Key of the per-address route cache (host already normalized). */
+const udpAddressKey = (host: string, port: number): string => `${host}|${port}`;
+
 function isResponseBytes(bytes: Uint8Array): boolean {
   let i = 0;
   while (i < bytes.length && (bytes[i] === 13 || bytes[i] === 10)) i++;
@@ -198,7 +201,7 @@ export class SipTransportLayer implements Transport {
     const onError = options.onError;
     if (onError === undefined) return;
     if (target.transport === 'udp') {
-      const route = this.#udpRoutes.get(target) ?? this.#udpRoutesByAddress.get(`${normalizeHost(target.host)}|${target.port}`);
+      const route = this.#udpRoutes.get(target) ?? this.#udpRoutesByAddress.get(udpAddressKey(normalizeHost(target.host), target.port));
       if (route !== undefined) this.#udp.release(route.peerKey, onError);
       return;
     }
@@ -297,7 +300,7 @@ export class SipTransportLayer implements Transport {
    * to one site are ten thousand target objects but one route.
    */
   #udpRoute(to: Endpoint): UdpRoute | undefined {
-    const key = `${to.host}|${to.port}`;
+    const key = udpAddressKey(to.host, to.port);
     const known = this.#udpRoutesByAddress.get(key);
     if (known !== undefined) return known;
     const info = this.#pickListener('udp', to.host, true);
