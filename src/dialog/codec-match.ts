@@ -1,0 +1,65 @@
+/**
+ * Reading the formats of an m= line as codecs and matching them with the ones
+ * we want: static payload types by number, dynamic ones by encoding name
+ * (case-insensitive, RFC 8866 s6.6 and the IANA registry names) and clock rate.
+ */
+import type { MediaDescription } from '../parser/sdp/index.ts';
+import { getRtpmap } from '../parser/sdp/index.ts';
+import { TELEPHONE_EVENT, isDynamicPayloadType, type Codec } from './media.ts';
+
+/**
+ * The codec a format of this m= line stands for, or undefined when it is not
+ * an RTP payload type, has no known mapping, or has more than one channel
+ * (every codec we speak is mono).
+ */
+export function readFormat(media: MediaDescription, format: string): Codec | undefined {
+  if (!/^\d{1,3}$/.test(format) || Number(format) > 127) return undefined;
+  const rtpmap = getRtpmap(media, format);
+  if (rtpmap === undefined) return undefined;
+  if (rtpmap.encodingParameters !== undefined && rtpmap.encodingParameters !== '1') return undefined;
+  return { name: rtpmap.encodingName, payloadType: Number(format), clockRate: rtpmap.clockRate };
+}
+
+/** Every readable format of this m= line, in its order. */
+export function readFormats(media: MediaDescription): Codec[] {
+  const codecs: Codec[] = [];
+  for (const format of media.formats) {
+    const codec = readFormat(media, format);
+    if (codec !== undefined) codecs.push(codec);
+  }
+  return codecs;
+}
+
+/** Two static numbers match by number; otherwise the names and clock rates must. */
+export function sameCodec(a: Codec, b: Codec): boolean {
+  if (!isDynamicPayloadType(a.payloadType) && !isDynamicPayloadType(b.payloadType)) return a.payloadType === b.payloadType;
+  return a.name.toLowerCase() === b.name.toLowerCase() && a.clockRate === b.clockRate;
+}
+
+export function isTelephoneEvent(codec: Codec): boolean {
+  return codec.name.toLowerCase() === TELEPHONE_EVENT.name && codec.clockRate === TELEPHONE_EVENT.clockRate;
+}
+
+export interface CommonFormats {
+  /** Audio codecs of the m= line that we want, in the line's order, under our names and the line's numbers. */
+  readonly codecs: Codec[];
+  /** The line's payload type for telephone-event/8000 when we want it too. */
+  readonly telephoneEvent: number | undefined;
+}
+
+/** The formats of `media` that match one of `wanted` (telephone-event apart), each codec once. */
+export function commonFormats(media: MediaDescription, wanted: readonly Codec[]): CommonFormats {
+  const codecs: Codec[] = [];
+  let telephoneEvent: number | undefined;
+  const wantsEvents = wanted.some(isTelephoneEvent);
+  for (const offered of readFormats(media)) {
+    if (isTelephoneEvent(offered)) {
+      if (wantsEvents && telephoneEvent === undefined) telephoneEvent = offered.payloadType;
+      continue;
+    }
+    const ours = wanted.find((codec) => !isTelephoneEvent(codec) && sameCodec(codec, offered));
+    if (ours === undefined || codecs.some((codec) => codec.name === ours.name)) continue;
+    codecs.push({ name: ours.name, payloadType: offered.payloadType, clockRate: ours.clockRate });
+  }
+  return { codecs, telephoneEvent };
+}

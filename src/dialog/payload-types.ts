@@ -1,0 +1,43 @@
+/**
+ * The dynamic payload type numbers a session has used. RFC 3264 s8.3.2: "the
+ * mapping from a particular dynamic payload type number to a particular codec
+ * within that media stream MUST NOT change for the duration of a session."
+ * So before we number a codec in an offer we look at what either side already
+ * numbered: the codec keeps its number, and a number taken by another codec
+ * is not reused. Kept for the whole session (not per stream): stricter, and
+ * our audio stream may move to another m= line.
+ */
+import type { MediaDescription } from '../parser/sdp/index.ts';
+import { readFormats, sameCodec } from './codec-match.ts';
+import { isDynamicPayloadType, type Codec } from './media.ts';
+
+export class PayloadTypeMap {
+  /** Dynamic number -> the codec first seen under it. */
+  readonly #byNumber = new Map<number, Codec>();
+
+  /** Records the dynamic numbers of one m= line (ours or the peer's). */
+  record(media: MediaDescription): void {
+    for (const codec of readFormats(media)) {
+      if (isDynamicPayloadType(codec.payloadType) && !this.#byNumber.has(codec.payloadType)) {
+        this.#byNumber.set(codec.payloadType, codec);
+      }
+    }
+  }
+
+  /**
+   * The number to offer `codec` as: its own when static; else the number the
+   * session already gave it, else the one it asks for when free, else the
+   * lowest free dynamic number. `taken` holds numbers already used in the offer.
+   */
+  numberFor(codec: Codec, taken: ReadonlySet<number>): number {
+    if (!isDynamicPayloadType(codec.payloadType)) return codec.payloadType;
+    for (const [number, known] of this.#byNumber) {
+      if (!taken.has(number) && sameCodec(known, codec)) return number;
+    }
+    const free = (number: number) => !taken.has(number) && !this.#byNumber.has(number);
+    if (free(codec.payloadType)) return codec.payloadType;
+    for (let number = 96; number <= 127; number++) if (free(number)) return number;
+    // All 32 numbers used by the peer: keep ours rather than fail the call.
+    return codec.payloadType;
+  }
+}

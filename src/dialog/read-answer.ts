@@ -1,0 +1,61 @@
+/**
+ * Reading the peer's answer to one of our offers: which of our audio streams
+ * it accepted, the codec we send with, where to, and in which direction.
+ * Works on any offer of ours, whatever its m= lines, so the RFC 4317 offers
+ * can be read as if we had sent them.
+ */
+import type { SessionDescription } from '../parser/sdp/index.ts';
+import { isAudio } from './answer.ts';
+import { commonFormats, readFormats } from './codec-match.ts';
+import { PACKET_TIME_MS, type NegotiatedMedia } from './media.ts';
+import { OfferAnswerError } from './offer-answer-error.ts';
+import { actingDirection, readPeerStream } from './peer-stream.ts';
+import { narrowDirection, receives, reverseDirection } from './stream-direction.ts';
+
+/**
+ * The first audio stream that we offered with a port and the answer accepted
+ * with a codec we offered (the answer may list others: RFC 3264 s6.1 lets it
+ * add formats it can receive). Undefined when our offer had no active audio
+ * stream. Throws OfferAnswerError: 400 when the m= lines do not line up, 488
+ * when every audio stream was refused or shares no codec with our offer.
+ *
+ * Lenient about directions: an answer to our sendonly that says sendrecv
+ * breaks RFC 3264 s6.1 (RFC 4317 3.2 prints one), but what we do is the
+ * narrower of the two, so it changes nothing for us and the call goes on.
+ */
+export function readAnswer(offer: SessionDescription, answer: SessionDescription): NegotiatedMedia | undefined {
+  const offered = offer.mediaDescriptions;
+  const answered = answer.mediaDescriptions;
+  if (answered.length !== offered.length) {
+    // RFC 3264 s6: "The answer MUST contain exactly the same number of "m=" lines as the offer."
+    throw new OfferAnswerError('answer-mismatch', `answer has ${answered.length} m= lines, our offer ${offered.length}`);
+  }
+  let offeredAudio = false;
+  let acceptedAudio = false;
+  for (const [index, ours] of offered.entries()) {
+    if (!isAudio(ours) || ours.port === 0) continue;
+    offeredAudio = true;
+    const theirs = answered[index]!;
+    // "To reject an offered stream, the port number in the corresponding stream in the answer MUST be set to zero." (s6)
+    if (!isAudio(theirs) || theirs.port === 0) continue;
+    acceptedAudio = true;
+    const common = commonFormats(theirs, readFormats(ours));
+    if (common.codecs.length === 0) continue;
+    const peer = readPeerStream(answer, index);
+    const mine = actingDirection(offer, ours);
+    return {
+      codec: common.codecs[0]!,
+      codecs: common.codecs,
+      telephoneEvent: common.telephoneEvent,
+      remote: { address: peer.address, port: peer.port },
+      packetTime: peer.packetTime ?? PACKET_TIME_MS,
+      direction: narrowDirection(mine, reverseDirection(peer.direction)),
+      remoteHold: !receives(peer.direction),
+      localHold: !receives(mine),
+      streamIndex: index,
+    };
+  }
+  if (!offeredAudio) return undefined;
+  if (!acceptedAudio) throw new OfferAnswerError('audio-refused', 'the answer refused every audio stream we offered');
+  throw new OfferAnswerError('no-common-codec', 'the answer accepted no audio codec that we offered');
+}
