@@ -13,7 +13,11 @@ export interface RegistrationSettings {
   /** Where REGISTER is sent: the bare address (IPv6 without brackets) and port. */
   readonly server: { readonly host: string; readonly port: number };
   readonly transport: TransportKind;
-  /** Registrar domain (Request-URI and AOR host); default the server host, IPv6 in brackets. */
+  /**
+   * Registrar domain, `host[:port]` as in a SIP URI (Request-URI `sip:DOMAIN`,
+   * AOR `sip:user@DOMAIN`); default the server host, IPv6 in brackets. The
+   * SDK passes the server as written, port included (config's `domain`).
+   */
   readonly domain?: string;
   /** Digest password; without one a challenge ends the registration as `failed`. */
   readonly password?: string;
@@ -70,7 +74,8 @@ export interface ResolvedSettings {
 const TRANSPORTS: ReadonlySet<string> = new Set(['udp', 'tcp', 'tls']);
 /** RFC 3261 s25.1 user part: unreserved, escaped and user-unreserved characters. */
 const USER = /^(?:[A-Za-z0-9\-_.!~*'()&=+$,;?/]|%[0-9A-Fa-f]{2})+$/;
-const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-.]+)$/;
+/** hostport of RFC 3261 s25.1: a host (IPv6 in brackets) and an optional port. */
+const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-.]+)(?::[0-9]{1,5})?$/;
 const UUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
 
 function seconds(name: string, value: number | undefined, fallback: number): number {
@@ -96,7 +101,7 @@ export function resolveSettings(settings: RegistrationSettings): ResolvedSetting
   if (typeof host !== 'string' || host === '') throw new TypeError('server.host is required');
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`server.port must be 1..65535, got ${String(port)}`);
   const domain = settings.domain === undefined || settings.domain === '' ? uriHost(host) : settings.domain;
-  if (!HOST.test(domain)) throw new TypeError(`domain must be a host name or address, got ${JSON.stringify(domain)}`);
+  if (!HOST_PORT.test(domain)) throw new TypeError(`domain must be a host name or address with an optional port, got ${JSON.stringify(domain)}`);
   const reregisterInSeconds = seconds('reregisterInSeconds', settings.reregisterInSeconds, REGISTRATION_DEFAULTS.reregisterInSeconds);
   const minimumRetrySeconds = seconds('minimumRetrySeconds', settings.minimumRetrySeconds, REGISTRATION_DEFAULTS.minimumRetrySeconds);
   const maximumRetrySeconds = seconds('maximumRetrySeconds', settings.maximumRetrySeconds, REGISTRATION_DEFAULTS.maximumRetrySeconds);

@@ -3,7 +3,7 @@
  * the same defaults and checks as a SipEndpoint.config file gives them.
  */
 import { resolveSettings } from '../registrar-client/index.ts';
-import { CONNECTION_DEFAULTS, parseServer, type ConnectionSettings, type SipTransportName } from './config/index.ts';
+import { CONNECTION_DEFAULTS, parseServer, registrarDomain, type ConnectionSettings, type SipTransportName } from './config/index.ts';
 
 export interface ConnectionInput {
   user: string;
@@ -47,17 +47,17 @@ export function completeSettings(input: ConnectionInput | ConnectionSettings): C
   if (transport !== 'udp' && transport !== 'tcp' && transport !== 'tls') throw new ConnectionSettingsError(`unknown transport ${String(input.transport)}`);
   const defaultPort = transport === 'tls' ? CONNECTION_DEFAULTS.tlsPort : CONNECTION_DEFAULTS.port;
   let host: string;
-  let uriHost: string;
+  let domain: string;
   let port: number;
   if (typeof input.server === 'string') {
     const parsed = parseServer(input.server);
     if (typeof parsed === 'string') throw new ConnectionSettingsError(`server ${JSON.stringify(input.server)}: ${parsed}`);
     host = parsed.host;
-    uriHost = parsed.uriHost;
+    domain = registrarDomain(parsed);
     port = parsed.port ?? defaultPort;
   } else {
     host = input.server.host.replace(/^\[(.*)\]$/, '$1');
-    uriHost = host.includes(':') ? `[${host}]` : host;
+    domain = registrarDomain({ uriHost: host.includes(':') ? `[${host}]` : host, port: input.server.port });
     port = input.server.port ?? defaultPort;
   }
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConnectionSettingsError(`server port ${port} out of range`);
@@ -68,7 +68,7 @@ export function completeSettings(input: ConnectionInput | ConnectionSettings): C
     user: input.user,
     server: { host, port },
     transport,
-    domain: input.domain ?? uriHost,
+    domain: input.domain ?? domain,
     authUsername: input.authUsername ?? input.user,
     reregisterInSeconds: seconds(input.reregisterInSeconds, CONNECTION_DEFAULTS.reregisterInSeconds, 'reregisterInSeconds'),
     minimumRetrySeconds,

@@ -95,8 +95,9 @@ test('the DESIGN.md example: two connections, 60 s and 120 s, every other defaul
   const config = configFromXml(fixture('two-sites.config'), 'two-sites.config');
   assert.equal(config.warnings, []);
   assert.equal(config.connections, [
-    { ...defaultsFor('1001', '127.0.0.1', 5070, 'udp'), reregisterInSeconds: 60, password: 'secret' },
-    { ...defaultsFor('1001', '127.0.0.2', 5080, 'tcp'), reregisterInSeconds: 120, password: 'secret' },
+    // The server's written port is part of the default domain (issue 10: Kamailio's `uri == myself`).
+    { ...defaultsFor('1001', '127.0.0.1', 5070, 'udp'), domain: '127.0.0.1:5070', reregisterInSeconds: 60, password: 'secret' },
+    { ...defaultsFor('1001', '127.0.0.2', 5080, 'tcp'), domain: '127.0.0.2:5080', reregisterInSeconds: 120, password: 'secret' },
   ]);
 });
 
@@ -215,10 +216,10 @@ test('server forms', () => {
   }
 });
 
-test('IPv6 server in a file: bare host for sockets, bracketed default domain', () => {
+test('IPv6 server in a file: bare host for sockets, bracketed default domain with the written port', () => {
   const config = configFromXml(doc(['<Connectivity user="u" server="[fe80::1]:5080" protocol="tls"/>']), 'v6.config');
   assert.equal(config.connections[0]!.server, { host: 'fe80::1', port: 5080 });
-  assert.is(config.connections[0]!.domain, '[fe80::1]');
+  assert.is(config.connections[0]!.domain, '[fe80::1]:5080');
   const text = doc(['<Connectivity user="u" server="fe80::1"/>']);
   const error = configFails(text, 'invalid', 3, 'server');
   assert.match(error.message, /brackets/);

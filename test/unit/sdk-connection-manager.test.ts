@@ -306,7 +306,7 @@ test('disable: disabled at once (one event), unregisters, then no REGISTER and n
   r.connections.enableConnection(0);
   r.connections.enableConnection(1);
   r.advance(1);
-  const aor = 'sip:1001@198.51.100.1';
+  const aor = 'sip:1001@198.51.100.1:5060';
   assert.is(a.bindings.get(aor)!.size, 1);
   r.connections.disableConnection(0);
   assert.equal(r.changes.at(-1), { connectionId: 0, status: 'disabled', previousStatus: 'registered', code: undefined, reason: undefined, at: 1000 });
@@ -368,8 +368,8 @@ test('remove: one disabled event, unregister, forgotten (ConnectionError afterwa
   throwsConnectionError(() => r.connections.removeConnection(0), /no connection 0/);
   assert.is(r.manager.stats().draining, 1, 'the unregister is in flight');
   r.advance(1);
-  assert.is(a.bindings.get('sip:1001@198.51.100.1')!.size, 0, 'unregistered');
-  assert.is(a.bindings.get('sip:1002@198.51.100.1')!.size, 1);
+  assert.is(a.bindings.get('sip:1001@198.51.100.1:5060')!.size, 0, 'unregistered');
+  assert.is(a.bindings.get('sip:1002@198.51.100.1:5060')!.size, 1);
   const sent = a.registers.filter((q) => q.message.to!.uri.user === '1001').length;
   r.advance(DAY);
   assert.is(a.registers.filter((q) => q.message.to!.uri.user === '1001').length, sent, 'no REGISTER for the removed one');
@@ -405,7 +405,7 @@ test('remove of a disabled connection: no event; removing while a REGISTER is in
   r.advance(1);
   assert.is(a.registers.length, 2);
   assert.is(a.registers[1]!.message.expires, 0, 'the binding made by the REGISTER in flight is removed');
-  assert.is(a.bindings.get('sip:1001@198.51.100.1')!.size, 0);
+  assert.is(a.bindings.get('sip:1001@198.51.100.1:5060')!.size, 0);
   assert.equal(r.seq(1), ['registering', 'disabled'], 'its 200 is no event after removal');
   assertIdle(r, 0);
 });
@@ -484,7 +484,7 @@ test('same user (DN) on two sites: two registrations, first REGISTERs at the sam
   assert.is(b.registers[0]!.message.to!.uri.user, '1001');
   assert.is.not(a.registers[0]!.message.callId, b.registers[0]!.message.callId, 'separate registrations');
   assert.is(a.bindings.get('sip:1001@198.51.100.1')!.size, 1);
-  assert.is(b.bindings.get('sip:1001@198.51.100.2')!.size, 1);
+  assert.is(b.bindings.get('sip:1001@198.51.100.2:5080')!.size, 1);
   assert.equal(r.connections.registeredIds(), [0, 1]);
   assert.equal(r.seq(0), ['registering', 'registered(200)']);
   assert.equal(r.seq(1), ['registering', 'registered(200)']);

@@ -55,20 +55,21 @@ test('completeSettings: server forms and default ports', () => {
     const s = completeSettings({ user: 'u', ...input });
     return [s.server.host, s.server.port, s.domain];
   };
+  // Issue 10: the default domain is the server as written, the port only when one is written.
   assert.equal(server({ server: 'host.example' }), ['host.example', 5060, 'host.example']);
-  assert.equal(server({ server: 'host.example:5070' }), ['host.example', 5070, 'host.example']);
-  assert.equal(server({ server: '10.0.0.1:5080' }), ['10.0.0.1', 5080, '10.0.0.1']);
-  assert.equal(server({ server: '[::1]:5070' }), ['::1', 5070, '[::1]'], 'IPv6: bare for sockets, bracketed as domain');
+  assert.equal(server({ server: 'host.example:5070' }), ['host.example', 5070, 'host.example:5070']);
+  assert.equal(server({ server: '10.0.0.1:5080' }), ['10.0.0.1', 5080, '10.0.0.1:5080']);
+  assert.equal(server({ server: '[::1]:5070' }), ['::1', 5070, '[::1]:5070'], 'IPv6: bare for sockets, bracketed in the domain');
   assert.equal(server({ server: '[2001:db8::1]' }), ['2001:db8::1', 5060, '[2001:db8::1]']);
-  assert.equal(server({ server: { host: 'h.example', port: 5090 } }), ['h.example', 5090, 'h.example']);
+  assert.equal(server({ server: { host: 'h.example', port: 5090 } }), ['h.example', 5090, 'h.example:5090']);
   assert.equal(server({ server: { host: 'h.example' } }), ['h.example', 5060, 'h.example']);
-  assert.equal(server({ server: { host: '::1', port: 5070 } }), ['::1', 5070, '[::1]']);
-  assert.equal(server({ server: { host: '[::1]', port: 5070 } }), ['::1', 5070, '[::1]'], 'brackets in the object form are dropped');
+  assert.equal(server({ server: { host: '::1', port: 5070 } }), ['::1', 5070, '[::1]:5070']);
+  assert.equal(server({ server: { host: '[::1]', port: 5070 } }), ['::1', 5070, '[::1]:5070'], 'brackets in the object form are dropped');
   // TLS: 5061 by default, whatever form; an explicit port wins.
   assert.equal(server({ server: 'host.example', transport: 'tls' }), ['host.example', 5061, 'host.example']);
   assert.equal(server({ server: '[::1]', transport: 'tls' }), ['::1', 5061, '[::1]']);
   assert.equal(server({ server: { host: 'h.example' }, transport: 'TLS' }), ['h.example', 5061, 'h.example']);
-  assert.equal(server({ server: 'host.example:5071', transport: 'tls' }), ['host.example', 5071, 'host.example']);
+  assert.equal(server({ server: 'host.example:5071', transport: 'tls' }), ['host.example', 5071, 'host.example:5071']);
   assert.equal(server({ server: 'host.example', transport: 'tcp' }), ['host.example', 5060, 'host.example']);
 });
 

@@ -36,7 +36,13 @@ export interface ConnectionSettings {
   server: { host: string; port: number };
   transport: SipTransportName;
   displayName?: string;
-  /** Registrar domain; defaults to the server host (IPv6 in brackets, as in a SIP URI). */
+  /**
+   * Registrar domain: the REGISTER Request-URI is `sip:DOMAIN`, the AOR
+   * `sip:user@DOMAIN`. Defaults to the `server` value as written: host (IPv6
+   * in brackets) and the port when one is written, because a registrar checks
+   * its Request-URI against its own sockets, port included (Kamailio's
+   * `uri == myself`).
+   */
   domain: string;
   password?: string;
   /** Digest user name; defaults to `user`. */
@@ -275,7 +281,7 @@ class ConfigReader {
       user,
       server: { host: server.host, port: server.port ?? defaultPort },
       transport,
-      domain: server.uriHost,
+      domain: registrarDomain(server),
       authUsername: user,
       reregisterInSeconds: CONNECTION_DEFAULTS.reregisterInSeconds,
       minimumRetrySeconds: CONNECTION_DEFAULTS.minimumRetrySeconds,
@@ -497,6 +503,15 @@ export function parseServer(text: string): { host: string; uriHost: string; port
   const port = parseDecimal(portText);
   if (port === undefined || port < 1 || port > 65535) return `port must be a number from 1 to 65535, got ${quote(portText)}`;
   return { host, uriHost, port };
+}
+
+/**
+ * The default registrar domain of a parsed `server` value: as written, the
+ * port included only when one was written (`sip:127.0.0.1:5070`,
+ * `sip:[2001:db8::1]:5070`, `sip:pbx.example.com`).
+ */
+export function registrarDomain(server: { uriHost: string; port: number | undefined }): string {
+  return server.port === undefined ? server.uriHost : `${server.uriHost}:${server.port}`;
 }
 
 /**

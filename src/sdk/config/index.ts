@@ -7,6 +7,7 @@ export {
   CONNECTION_DEFAULTS,
   MAX_SECONDS,
   parseServer,
+  registrarDomain,
   type ConfigErrorCode,
   type ConnectionSettings,
   type EndpointConfig,
