@@ -14,6 +14,7 @@
  *   await registrations.close(); // unregisters what is registered
  */
 import type { Clock } from '../transaction/clock.ts';
+import { cryptoRandom } from '../transaction/random.ts';
 import type { Endpoint, TransportKind } from '../transport/types.ts';
 import { FlightWindow } from './flight-window.ts';
 import { Registration, type RegisterSender, type RegistrationContext, type RegistrationInfo } from './registration.ts';
@@ -76,7 +77,7 @@ export class RegistrationManager {
     this.#context = {
       transactions: options.transactionLayer,
       clock: options.clock,
-      random: options.random ?? defaultRandom,
+      random: options.random ?? cryptoRandom(),
       localEndpoint: options.localEndpoint,
       timers: this.#timers,
       refreshSpread: spread,
@@ -180,11 +181,4 @@ export class RegistrationManager {
       });
     }
   }
-}
-
-/** Uniform in [0, 1) from the platform's CSPRNG (present in every runtime we target). */
-function defaultRandom(): number {
-  const word = new Uint32Array(1);
-  globalThis.crypto.getRandomValues(word);
-  return word[0]! / 0x100000000;
 }

@@ -6,7 +6,7 @@
  */
 import { isLoopback, SipTransportLayer, type TlsOptions } from '../transport/index.ts';
 import type { Endpoint, TransportKind } from '../transport/types.ts';
-import { SystemClock, TransactionLayer, responseParts, type Clock, type TimerSettings } from '../transaction/index.ts';
+import { SystemClock, TransactionLayer, cryptoRandom, responseParts, type Clock, type TimerSettings } from '../transaction/index.ts';
 import { RegistrationManager } from '../registrar-client/index.ts';
 import { loadEndpointConfig, type ConnectionSettings, type EndpointConfig } from './config/index.ts';
 import { ConnectionManager } from './connection-manager.ts';
@@ -23,6 +23,11 @@ export interface PhoneOptions {
   readonly timers?: Partial<TimerSettings>;
   /** Injected for tests. */
   readonly clock?: Clock;
+  /**
+   * Uniform in [0, 1) for every identifier (branches, tags, Call-IDs,
+   * cnonces) and jitter. Default: crypto.getRandomValues (cryptoRandom).
+   * Anything injected here must be cryptographically secure outside tests.
+   */
   readonly random?: () => number;
   /** How long close() waits for unregistrations to finish (default 4000 ms). */
   readonly closeTimeoutMs?: number;
@@ -88,7 +93,7 @@ export class Phone {
   }
 
   static #assemble(transport: SipTransportLayer, settings: ConnectionSettings[], options: PhoneOptions): Phone {    const clock = options.clock ?? new SystemClock();
-    const random = options.random ?? Math.random;
+    const random = options.random ?? cryptoRandom();
     const transactions = new TransactionLayer({
       transport,
       clock,

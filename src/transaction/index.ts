@@ -1,5 +1,6 @@
 /** The transaction layer (RFC 3261 s17 with RFC 6026): what the dialog and registration layers use. */
 export { type Clock, type TimerHandle, SystemClock, FakeClock } from './clock.ts';
+export { cryptoRandom, MissingRandomSourceError, type RandomSource, type RandomFill } from './random.ts';
 export {
   TransactionLayer,
   type ClientTransaction,

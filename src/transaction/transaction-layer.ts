@@ -18,6 +18,7 @@ import { formatOwnVia } from '../transport/own-via.ts';
 import { responseParts, withReceivedVia } from './responses.ts';
 import { ServerInviteTransaction } from './server-invite.ts';
 import { ServerNonInviteTransaction } from './server-non-invite.ts';
+import { cryptoRandom } from './random.ts';
 import { resolveTimerSettings, timerValues, type TimerSettings } from './timers.ts';
 import type { ClientTransactionUser, ServerTransaction, TransactionContext, TransactionCounters, TransactionUser } from './user.ts';
 
@@ -29,7 +30,7 @@ export interface TransactionLayerOptions {
   readonly clock: Clock;
   /** Receives new requests, ACKs for 2xx and stray responses. */
   readonly user: TransactionUser;
-  /** Uniform in [0, 1), for branch values; crypto.getRandomValues by default. */
+  /** Uniform in [0, 1), for branch values; crypto.getRandomValues by default (cryptoRandom). */
   readonly random?: () => number;
   /** T1, T2, T4 and the 100 Trying delay; RFC 3261 defaults otherwise. */
   readonly timers?: Partial<TimerSettings>;
@@ -85,7 +86,7 @@ export class TransactionLayer {
     this.#transport = options.transport;
     this.#clock = options.clock;
     this.#user = options.user;
-    this.#random = options.random ?? defaultRandom;
+    this.#random = options.random ?? cryptoRandom();
     this.#settings = resolveTimerSettings(options.timers);
     this.#rport = options.rport ?? true;
     this.#maxTransactions = options.maxTransactions ?? DEFAULT_MAX_TRANSACTIONS;
@@ -307,19 +308,4 @@ export class TransactionLayer {
   #via(target: Endpoint, branch: string): string {
     return formatOwnVia(this.#transport.localEndpoint(target.transport), branch, this.#rport);
   }
-}
-
-// Random words come from Web Crypto in batches: one getRandomValues call per
-// 256 words instead of one per call (it was ~15% of a busy client's CPU).
-const randomPool = new Uint32Array(256);
-let randomLeft = 0;
-
-function defaultRandom(): number {
-  const crypto = (globalThis as { crypto?: { getRandomValues?: (array: Uint32Array) => Uint32Array } }).crypto;
-  if (crypto?.getRandomValues === undefined) return Math.random();
-  if (randomLeft === 0) {
-    crypto.getRandomValues(randomPool);
-    randomLeft = randomPool.length;
-  }
-  return randomPool[--randomLeft]! / 2 ** 32;
 }
