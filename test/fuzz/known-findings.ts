@@ -2,7 +2,7 @@
  * Findings recorded in test/fuzz/FINDINGS.md and waiting for a parser fix.
  * While an entry is here, `npm test` stays green: the bounded fuzz run in
  * test/unit/parser-robustness.test.ts tolerates matching findings (and says
- * so), and the regression test written for it is skipped. Delete the entry
+ * so), and the regression test written for it must still fail. Delete the entry
  * when the fix lands: its regression test then runs, and the fuzz run fails
  * again on the finding if it was not really fixed. The fuzz run also warns
  * when an entry no longer matches anything.

@@ -204,15 +204,14 @@ test('deep nesting is refused without recursion even with a huge limit', () => {
   assert.is(root.name, 'e');
 });
 
-test('large inputs parse in linear time', () => {
+test('a large input (30 elements of 200 attributes full of entities) reads completely', () => {
   const attrs = Array.from({ length: 200 }, (_, i) => `a${i}="${'&amp;x'.repeat(20)}"`).join(' ');
   const text = `<r>${`<c ${attrs}/>`.repeat(30)}</r>`;
-  const started = Date.now();
   const root = parseXml(text, { maxLength: 2 ** 22 });
   assert.is(root.children.length, 30);
+  assert.is(root.children[29]!.attributes.size, 200);
   assert.is(root.children[0]!.attributes.get('a199'), '&x'.repeat(20));
-  // Generous bound: catches quadratic behaviour, not a slow machine.
-  assert.ok(Date.now() - started < 2000);
+  // That it reads in linear time is measured by `npm run bench -- complexity`.
 });
 
 test('XmlError carries code, reason, offset and position', () => {
