@@ -3,12 +3,19 @@
  *
  * Covers: the asked Expires and the refresh wait for a period and a granted
  * expiry (exact period when granted what we ask, margin before a shorter
- * grant, floor), the spread of the first refresh, the retry backoff bounds
- * [min*2^(k-1)/2, min*2^(k-1)] capped at max and its doubling, the heap:
- * order by due time then scheduling order, moves and cancels, one clock
- * timer for 10,000 entries, batches per clock callback, re-entrant
- * scheduling from a callback, a throwing callback, clear().
- * Not covered: registrations (registrar-registration.test.ts).
+ * grant, floor), the spread of the first refresh; the retry schedule's
+ * guarantees, from what the settings promise: never below
+ * minimum_time_before_reregistration_in_seconds, never above the maximum,
+ * doubling from the minimum to the cap, jitter (up to +50% of the base below
+ * the cap, up to -25% of the cap at it) spread over its whole window,
+ * min = max; the heap: order by due time then scheduling order, moves and
+ * cancels, one clock timer for 10,000 entries, batches per clock callback,
+ * re-entrant scheduling from a callback, a throwing callback, clear().
+ * Expected values are worked out by hand from the documented rules
+ * (ARCHITECTURE.md, Registrar client), never computed with scheduler.ts's
+ * own formulas.
+ * Not covered: registrations (registrar-registration.test.ts: the retry
+ * schedule over a simulated day, min > max refused).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -27,15 +34,19 @@ import { CountingClock, seededRandom } from './registrar-fakes.ts';
 
 // ---------------------------------------------------------------- formulas
 
-test('requestedExpires / refreshBefore: granted what we ask, the refresh falls on the period exactly', () => {
+test('requestedExpires: P + 32 s (Timer F) from 32 s up, 2P below; whole seconds', () => {
+  // Worked out from ARCHITECTURE.md "Refresh": Expires = P + 32 for a period P, and twice P when P < 32.
+  const asked: Array<[number, number]> = [
+    [1, 2], [5, 10], [20, 40], [31, 62], [32, 64], [33, 65], [60, 92], [120, 152], [600, 632], [3600, 3632], [86400, 86432],
+  ];
+  assert.equal(asked.map(([period]) => [period, requestedExpires(period)]), asked);
+  assert.is(requestedExpires(59.5), 92, 'a fractional period asks as the next whole second (60 + 32)');
+});
+
+test('granted what we ask, the refresh falls on the period exactly', () => {
   for (const period of [1, 5, 20, 31, 32, 33, 60, 120, 600, 3600, 86400]) {
-    const asked = requestedExpires(period);
-    assert.ok(asked > period, `asked ${asked} > period ${period}`);
-    assert.is(Math.min(period, refreshBefore(asked)), period, `period ${period}`);
+    assert.is(Math.min(period, refreshBefore(requestedExpires(period))), period, `period ${period}`);
   }
-  assert.is(requestedExpires(3600), 3600 + REFRESH_MARGIN_SECONDS);
-  assert.is(requestedExpires(20), 40);
-  assert.is(requestedExpires(59.5), 60 + REFRESH_MARGIN_SECONDS, 'whole seconds');
 });
 
 test('refreshBefore: margin before a shorter grant, half-way for short ones, floor', () => {
@@ -59,28 +70,84 @@ test('refreshDelayMs: shorter of period and grant; the spread only shortens, and
   assert.is(refreshDelayMs(1, 1, 0.5, () => 0.99, true), 1000, 'floor of 1 s');
 });
 
-test('retry: waits in [min, max] and in [base, 1.5 base] below the cap, base doubling from min to the cap', () => {
-  const min = 20;
-  const max = 1800;
-  assert.equal([1, 2, 3, 4, 5, 6, 7, 8, 9].map((k) => retryBaseSeconds(k, min, max)), [20, 40, 80, 160, 320, 640, 1280, 1800, 1800]);
-  assert.is(retryBaseSeconds(0, min, max), 20, 'k < 1 counts as the first');
-  assert.is(retryBaseSeconds(10_000, min, max), 1800, 'no overflow after a week of failures');
-  const random = seededRandom(9);
-  for (let k = 1; k <= 12; k++) {
-    const base = Math.min(max, min * 2 ** (k - 1));
-    for (let i = 0; i < 200; i++) {
-      const wait = retryDelayMs(k, min, max, random) / 1000;
-      assert.ok(wait >= min && wait <= max, `k=${k}: ${wait} in [${min}, ${max}]`);
-      if (base < max) assert.ok(wait >= base && wait <= Math.min(max, base * 1.5), `k=${k}: ${wait} in [${base}, ${base * 1.5}]`);
-      else assert.ok(wait >= max * 0.75, `k=${k}: ${wait} >= ${max * 0.75} at the cap`);
+// ---------------------------------------------------------------- retry schedule
+//
+// What the settings promise (README "Using the SDK", DESIGN.md, ARCHITECTURE.md
+// "Retry while a site is down"): the first retry waits the minimum and no
+// wait is shorter; no wait is longer than the maximum; waits double from the
+// minimum up to the maximum, with jitter so that endpoints do not retry in
+// step: below the cap up to half the base is added (never past the maximum),
+// at the cap up to a quarter of it is taken off.
+
+/** `random` is injected: the edges of [0, 1) and values it should never return must not break the bounds. */
+const ODD_RANDOMS = [0, 1e-12, 0.5, 0.999_999_999, 1, 7, -3, Number.NaN, Number.POSITIVE_INFINITY];
+
+/** Waits in seconds for failures 1..count, drawn with random. */
+function retryWaits(min: number, max: number, random: () => number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => retryDelayMs(i + 1, min, max, random) / 1000);
+}
+
+test('retry: never below the minimum, never above the maximum, for every failure count and any random value', () => {
+  const settings: Array<[number, number]> = [[20, 1800], [1, 8], [5, 7], [30, 30], [1, 1], [600, 86400], [3600, 3600]];
+  for (const [min, max] of settings) {
+    const randoms = [...ODD_RANDOMS.map((r) => () => r), seededRandom(min * 7 + max)];
+    for (const random of randoms) {
+      for (const [k, wait] of retryWaits(min, max, random, 80).entries()) {
+        assert.ok(wait >= min && wait <= max, `min ${min}, max ${max}, failure ${k + 1}: waited ${wait} s`);
+      }
     }
   }
-  assert.is(retryDelayMs(1, min, max, () => 0), 20_000, 'random 0 -> the minimum itself');
-  assert.is(retryDelayMs(1, min, max, () => 1), 30_000, 'random 1 -> 1.5 x');
-  assert.is(retryDelayMs(1, min, max, () => Number.NaN), 20_000, 'bad random is clamped');
-  assert.is(retryDelayMs(3, min, max, () => 7), 120_000, 'random above 1 is clamped');
-  assert.is(retryDelayMs(9, min, max, () => 1), 1_800_000, 'at the cap: never above max');
-  assert.is(retryDelayMs(9, min, max, () => 0), 1_350_000, 'at the cap: jitter downward');
+});
+
+test('retry: minimum = maximum = 30 s: every wait is exactly 30 s', () => {
+  // The setting leaves no room: jitter may move neither up nor down.
+  for (const random of [...ODD_RANDOMS.map((r) => () => r), seededRandom(30)]) {
+    assert.equal(retryWaits(30, 30, random, 40), Array.from({ length: 40 }, () => 30));
+  }
+});
+
+test('retry: the waits double from the minimum to the cap; each lies in its window (defaults 20 s / 1800 s)', () => {
+  // By hand: bases 20, 40, ... 1280 (+ up to half: [20, 30], [40, 60], ...), the
+  // 7th window stops at the cap (1280 * 1.5 = 1920 > 1800), from the 8th the base
+  // is the cap and the wait is 1800 less up to a quarter: [1350, 1800].
+  const windows: Array<[number, number]> = [
+    [20, 30], [40, 60], [80, 120], [160, 240], [320, 480], [640, 960], [1280, 1800],
+    [1350, 1800], [1350, 1800], [1350, 1800], [1350, 1800], [1350, 1800],
+  ];
+  const random = seededRandom(9);
+  for (let sample = 0; sample < 300; sample++) {
+    const waits = retryWaits(20, 1800, random, windows.length);
+    waits.forEach((wait, i) => {
+      const [low, high] = windows[i]!;
+      assert.ok(wait >= low && wait <= high, `failure ${i + 1}: waited ${wait} s, window [${low}, ${high}]`);
+    });
+  }
+  // Lowest draw: the doubling itself, then the cap's lowest.
+  assert.equal(retryWaits(20, 1800, () => 0, 10), [20, 40, 80, 160, 320, 640, 1280, 1350, 1350, 1350]);
+  // Highest draw: one and a half times each base, never past the cap.
+  assert.equal(retryWaits(20, 1800, () => 0.999_999_999, 9), [30, 60, 120, 240, 480, 960, 1800, 1800, 1800]);
+  // A small range: 1 s doubling to an 8 s cap reaches it at the 4th failure.
+  assert.equal(retryWaits(1, 8, () => 0, 6), [1, 2, 4, 6, 6, 6]);
+  assert.equal(retryWaits(1, 8, () => 0.999_999_999, 6), [1.5, 3, 6, 8, 8, 8]);
+  // A week of failures: still the cap's window, no overflow.
+  const late = retryDelayMs(10_000, 20, 1800, seededRandom(3)) / 1000;
+  assert.ok(late >= 1350 && late <= 1800, `failure 10,000: ${late} s`);
+  assert.equal([1, 2, 3, 4, 5, 6, 7, 8, 9].map((k) => retryBaseSeconds(k, 20, 1800)), [20, 40, 80, 160, 320, 640, 1280, 1800, 1800]);
+  assert.is(retryBaseSeconds(0, 20, 1800), 20, 'k < 1 counts as the first');
+});
+
+test('retry: the jitter spreads waits over the whole window, below the cap and at it', () => {
+  const random = seededRandom(21);
+  // First failure, defaults: [20, 30] in ten 1-s bins; at the cap: [1350, 1800] in ten 45-s bins.
+  for (const [failure, low, width] of [[1, 20, 1], [10, 1350, 45]] as const) {
+    const bins = Array.from({ length: 10 }, () => 0);
+    for (let sample = 0; sample < 2000; sample++) {
+      const wait = retryDelayMs(failure, 20, 1800, random) / 1000;
+      bins[Math.min(9, Math.floor((wait - low) / width))]!++;
+    }
+    // 200 expected per bin for an even spread; 100 leaves room for chance, not for a clumped jitter.
+    assert.ok(bins.every((n) => n >= 100), `failure ${failure}: ${bins.join(' ')}`);
+  }
 });
 
 // ---------------------------------------------------------------- heap
