@@ -8,8 +8,10 @@
  * Expires header, other contacts ignored); 423 with Min-Expires; digest MD5
  * and SHA-256 with qop=auth, nc counting and pre-emptive refreshes, stale
  * nonces, wrong password after one retry, proxy challenges, no password;
- * status mapping of 3xx/4xx/5xx/6xx, timeouts and transport errors; backoff
- * bounds and doubling; recovery reported once; a week of failures without
+ * status mapping of 3xx/4xx/5xx/6xx, timeouts and transport errors; the
+ * retry schedule over a simulated day (refusing and silent sites: every wait
+ * in its window, never below the minimum nor above the maximum, min = max,
+ * min > max refused); recovery reported once; a week of failures without
  * leaks; stop/remove freeing every timer; unregister (Expires: 0, our
  * contact only) including stop/start while a REGISTER is in flight; two
  * connections with the same user.
@@ -18,11 +20,17 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { requestedExpires } from '../../src/registrar-client/index.ts';
 import { rig, settingsFor, type Received2, type Rig } from './registrar-fakes.ts';
 
 const H = 3600;
 const DAY = 86400;
+/**
+ * The Expires a REGISTER asks for, worked out from ARCHITECTURE.md "Refresh":
+ * the refresh period P plus 32 s (Timer F), so a refresh every P lands before
+ * the binding lapses.
+ */
+const ASKED_FOR_3600 = 3632;
+const ASKED_FOR_60 = 92;
 
 function header(r: Received2, name: string): string | undefined {
   return r.message.header(name);
@@ -68,7 +76,7 @@ test('REGISTER: AOR in From/To, domain Request-URI, Contact with our address, Ex
   assert.is(m.cseq!.seq, 1);
   assert.is(m.cseq!.method, 'REGISTER');
   assert.is(header(req, 'Contact'), '<sip:1001@192.0.2.10:5060;transport=tcp>');
-  assert.is(m.expires, requestedExpires(H));
+  assert.is(m.expires, ASKED_FOR_3600);
   assert.is(header(req, 'Max-Forwards'), '70');
   assert.is(m.topVia!.transport, 'TCP');
   assert.is(header(req, 'Supported'), undefined);
@@ -76,11 +84,11 @@ test('REGISTER: AOR in From/To, domain Request-URI, Contact with our address, Ex
   assert.equal(r.statuses(0), ['registering', 'registered(200)']);
   assert.equal(r.events[1], { id: 0, status: 'registered', previous: 'registering', code: 200, reason: 'OK', at: 10 });
   const info = r.manager.info(0)!;
-  assert.is(info.expires, requestedExpires(H));
+  assert.is(info.expires, ASKED_FOR_3600, 'granted what we asked');
   assert.is(info.aor, 'sip:1001@example.com');
   assert.is(info.callId, m.callId);
   assert.ok(info.nextAttemptAt! > 0.9 * H * 1000 && info.nextAttemptAt! <= H * 1000);
-  assert.is(info.expiresAt, requestedExpires(H) * 1000);
+  assert.is(info.expiresAt, 3_632_000, 'counted from the REGISTER, sent at 0');
   assert.is(info.inFlight, false);
 });
 
@@ -115,7 +123,7 @@ test('refresh: 60 s and 120 s connections refresh at exactly those periods over 
   assert.is(tb.length, DAY / 120 + 1);
   assert.equal(ta, Array.from({ length: DAY / 60 + 1 }, (_, k) => k * 60_000));
   assert.equal(tb, Array.from({ length: DAY / 120 + 1 }, (_, k) => k * 120_000));
-  assert.ok(a.requests.every((q) => q.message.expires === requestedExpires(60)));
+  assert.ok(a.requests.every((q) => q.message.expires === ASKED_FOR_60));
   assert.equal(r.statuses(0), ['registering', 'registered(200)'], 'refreshes are no events');
   assert.equal(r.statuses(1), ['registering', 'registered(200)']);
   assert.is(r.manager.stats().inFlight, 2, 'the refreshes at 24:00 are in flight');
@@ -391,34 +399,98 @@ test('statuses: no answer (Timer F) -> unavailable(408); connection refused -> u
 
 // ---------------------------------------------------------------- backoff and recovery
 
-/** Waits between a failure and the next REGISTER, for a refusing site (failure = send + latency). */
-function retryWaits(random?: () => number, min = 20, max = 1800, count = 14): number[] {
-  const r = rig(random === undefined ? {} : { random });
-  const site = r.network.site('198.51.100.1');
-  site.state = 'refusing';
-  r.manager.add(0, settingsFor(site, { minimumRetrySeconds: min, maximumRetrySeconds: max }));
-  r.manager.start(0);
-  while (site.registers.length < count + 1) r.advance(60);
-  return diffs(site.times()).slice(0, count).map((d) => (d - r.network.latency) / 1000);
+// The retry schedule as a site that is down sees it. The windows are worked
+// out by hand from what the settings promise (registrar-scheduler.test.ts says
+// how): with the defaults (20 s, 1800 s) the k-th wait lies in
+const DEFAULT_WINDOWS: ReadonlyArray<readonly [number, number]> = [
+  [20, 30], [40, 60], [80, 120], [160, 240], [320, 480], [640, 960], [1280, 1800],
+];
+/** ... and from the 8th on, at the cap: */
+const CAP_WINDOW = [1350, 1800] as const;
+/** Timer F (64*T1, T1 = 500 ms): how long a silent site takes to fail a REGISTER. */
+const TIMER_F_MS = 32_000;
+
+interface Outage {
+  readonly r: Rig;
+  /** When each REGISTER reached the site, ms (retransmissions left out). */
+  readonly times: number[];
+  /** Seconds from each failure to the next REGISTER. */
+  readonly waits: number[];
 }
 
-test('backoff: the k-th wait is in [min, max], and in [base, 1.5 base] below the cap (base = min*2^(k-1))', () => {
-  for (const seed of [1, 2, 3]) {
-    const waits = retryWaits(undefined, 20, 1800);
-    waits.forEach((wait, i) => {
-      const base = Math.min(1800, 20 * 2 ** i);
-      assert.ok(wait >= 20 && wait <= 1800, `seed ${seed} wait ${i + 1}: ${wait} in [20, 1800]`);
-      if (base < 1800) assert.ok(wait >= base && wait <= Math.min(1800, base * 1.5), `seed ${seed} wait ${i + 1}: ${wait} in [${base}, ${base * 1.5}]`);
-      else assert.ok(wait >= 1350, `seed ${seed} wait ${i + 1}: ${wait} >= 1350 at the cap`);
-    });
+/** A site down for `seconds` from the start: refusing (the failure comes back after the network latency) or silent (after Timer F). */
+function outage(options: { seed?: number; random?: () => number; min?: number; max?: number; state?: 'refusing' | 'silent'; seconds?: number } = {}): Outage {
+  const r = rig(options.random === undefined ? {} : { random: options.random }, options.seed);
+  const site = r.network.site('198.51.100.1');
+  site.state = options.state ?? 'refusing';
+  const limits = { ...(options.min === undefined ? {} : { minimumRetrySeconds: options.min }), ...(options.max === undefined ? {} : { maximumRetrySeconds: options.max }) };
+  r.manager.add(0, settingsFor(site, limits));
+  r.manager.start(0);
+  r.advance(options.seconds ?? DAY);
+  const failsAfter = site.state === 'silent' ? TIMER_F_MS : r.network.latency;
+  const times = site.times();
+  return { r, times, waits: diffs(times).map((d) => (d - failsAfter) / 1000) };
+}
+
+function assertInDefaultWindows(waits: number[], label: string): void {
+  waits.forEach((wait, i) => {
+    const [low, high] = DEFAULT_WINDOWS[i] ?? CAP_WINDOW;
+    assert.ok(wait >= low && wait <= high, `${label}, failure ${i + 1}: waited ${wait} s, window [${low}, ${high}]`);
+  });
+}
+
+test('retry over a simulated day, site refusing (defaults): every wait in its window, attempts never stop', () => {
+  for (const seed of [1, 2, 3, 4]) {
+    const { times, waits, r } = outage({ seed });
+    assert.ok(waits.length >= 50, `seed ${seed}: only ${waits.length} retries in a day`);
+    assertInDefaultWindows(waits, `seed ${seed}`);
+    assert.ok(DAY * 1000 - times.at(-1)! <= 1800_000 + r.network.latency, `seed ${seed}: still retrying at the end of the day`);
+    assert.equal(r.statuses(0), ['registering', 'unavailable(503)'], 'one event for the whole outage');
   }
 });
 
-test('backoff: with a fixed random the waits double exactly up to the cap', () => {
-  const waits = retryWaits(() => 0, 20, 1800, 10);
-  assert.equal(waits, [20, 40, 80, 160, 320, 640, 1280, 1350, 1350, 1350]);
-  const small = retryWaits(() => 0, 1, 8, 6).map((w) => Math.round(w));
-  assert.equal(small, [1, 2, 4, 6, 6, 6]);
+test('retry over a simulated day, site silent (408 after Timer F): waits counted from the timeout, same windows', () => {
+  for (const seed of [5, 6]) {
+    const { waits, r } = outage({ seed, state: 'silent' });
+    assert.ok(waits.length >= 45, `seed ${seed}: only ${waits.length} retries in a day`);
+    assertInDefaultWindows(waits, `seed ${seed}`);
+    assert.equal(r.statuses(0), ['registering', 'unavailable(408)']);
+  }
+});
+
+test('retry: minimum = maximum = 30 s: after every failure of a day the next REGISTER comes 30 s later, exactly', () => {
+  for (const seed of [1, 2]) {
+    const { waits } = outage({ seed, min: 30, max: 30 });
+    // A 30.01 s cycle (refusal after 10 ms, then 30 s): 2,879 retries fit in a day.
+    assert.is(waits.length, 2879);
+    assert.ok(waits.every((wait) => wait === 30), `seed ${seed}: ${[...new Set(waits)].join(', ')}`);
+  }
+  const silent = outage({ min: 30, max: 30, state: 'silent', seconds: H });
+  assert.ok(silent.waits.length > 0 && silent.waits.every((wait) => wait === 30), silent.waits.join(', '));
+});
+
+test('retry: never below the minimum nor above the maximum for small and odd settings, with the extreme draws of random', () => {
+  for (const [min, max] of [[1, 8], [5, 7], [1, 1], [600, 3600]] as const) {
+    for (const random of [() => 0, () => 0.999_999_999, undefined]) {
+      const { waits } = outage({ min, max, random, seconds: H });
+      assert.ok(waits.length > 0);
+      assert.ok(waits.every((wait) => wait >= min && wait <= max), `[${min}, ${max}]: ${waits.slice(0, 12).join(', ')}`);
+    }
+  }
+});
+
+test('retry: with the lowest draw the waits are the doubling itself, then the cap less a quarter', () => {
+  assert.equal(outage({ random: () => 0, seconds: 3 * H }).waits.slice(0, 10), [20, 40, 80, 160, 320, 640, 1280, 1350, 1350, 1350]);
+  assert.equal(outage({ random: () => 0, min: 1, max: 8, seconds: 60 }).waits.slice(0, 6), [1, 2, 4, 6, 6, 6]);
+});
+
+test('retry: a minimum above the maximum is refused when the connection is added; nothing is added', () => {
+  const r = rig();
+  const site = r.network.site('198.51.100.1');
+  assert.throws(() => r.manager.add(0, settingsFor(site, { minimumRetrySeconds: 60, maximumRetrySeconds: 30 })), (error: Error) => error instanceof RangeError && /minimum/i.test(error.message));
+  assert.is(r.manager.stats().registrations, 0);
+  r.manager.add(0, settingsFor(site, { minimumRetrySeconds: 30, maximumRetrySeconds: 30 }));
+  assert.is(r.manager.stats().registrations, 1, 'equal limits are fine');
 });
 
 test('recovery: unavailable once while down, registered exactly once when it answers again', () => {
@@ -564,7 +636,7 @@ test('stop while unavailable or failed: no unregister; while a REGISTER is in fl
   r.manager.stop(1);
   assert.is(r.manager.stats().inFlight, 1);
   r.advance(1);
-  assert.equal(slow.requests.map((q) => q.message.expires), [requestedExpires(H), 0]);
+  assert.equal(slow.requests.map((q) => q.message.expires), [ASKED_FOR_3600, 0]);
   assert.equal(r.statuses(1), ['registering', 'disabled'], 'the late 200 is no event');
   assert.is(slow.bindings.get('sip:1001@198.51.100.2')!.size, 0);
 
