@@ -2,6 +2,7 @@
 // description parses and round-trips, directions and holds read as the RFCs
 // say, leniencies that real-world SDP needs, and each rejected form throws
 // SipParseError with its status. The mutation fuzz is in sdp-fuzz.test.ts.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -28,12 +29,16 @@ interface SdpVector {
   id: string;
   section: string;
   sdp: string;
+  /** SHA-256 of `sdp`; for RFC 4317 also of the text as printed (see the file's description). */
+  sha256: string;
+  printed_sha256?: string;
 }
 
 const vectorsUrl = new URL('../fixtures/conformance/vectors/sdp-offer-answer.json', import.meta.url);
 const vectorsFile = JSON.parse(readFileSync(vectorsUrl, 'utf8')) as { rfc4317: SdpVector[]; rfc3264: SdpVector[] };
 const vectors: SdpVector[] = [...vectorsFile.rfc4317, ...vectorsFile.rfc3264];
 const encoder = new TextEncoder();
+const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
 function vector(id: string): SdpVector {
   const found = vectors.find((v) => v.id === id);
@@ -87,10 +92,31 @@ test('every vector round-trips: parse(serialize(parse(x))) deep-equals parse(x)'
   for (const v of vectors) roundTrips(parseSdp(v.sdp));
 });
 
-test('serialization of a vector reproduces its text (canonical order, CRLF)', () => {
-  for (const v of vectors) {
-    const expected = v.sdp.replace('s=\r\n', 's= \r\n'); // RFC 3264 prints "s=": we write the RFC 8866 form
-    assert.is(serializeSdp(parseSdp(v.sdp)), expected, v.id);
+test('the RFC 4317 vectors are the RFC text byte for byte (SHA-256 of each, and of the text as printed)', () => {
+  assert.is(vectorsFile.rfc4317.length, 54);
+  for (const v of vectorsFile.rfc4317) {
+    assert.is(sha256(v.sdp), v.sha256, v.id);
+    // RFC 4317 s1: the s= line holds a single space, which the printed RFC cannot show; as printed it reads "s=".
+    assert.is(sha256(v.sdp.replace('\r\ns= \r\n', '\r\ns=\r\n')), v.printed_sha256, v.id);
+  }
+  for (const v of vectorsFile.rfc3264) assert.is(sha256(v.sdp), v.sha256, v.id);
+});
+
+test('RFC 4317: parse then serialize gives back every description byte for byte', () => {
+  for (const v of vectorsFile.rfc4317) assert.is(serializeSdp(parseSdp(v.sdp)), v.sdp, v.id);
+});
+
+test('RFC 3264 s10: parse then serialize gives back each description except its "s=" line, which we write "s= "', () => {
+  // Why ours differs: RFC 3264 prints "s=" with nothing after it, but RFC 4566
+  // s5.3 (and RFC 8866 s5.3) say the field MUST NOT be empty and SHOULD be
+  // "s= " for a session without a name. We read both and write the valid form.
+  assert.is(vectorsFile.rfc3264.length, 8);
+  for (const v of vectorsFile.rfc3264) {
+    const theirs = v.sdp.split('\r\n');
+    const ours = serializeSdp(parseSdp(v.sdp)).split('\r\n');
+    assert.is(ours.length, theirs.length, v.id);
+    const differing = theirs.flatMap((line, i) => (line === ours[i] ? [] : [`${JSON.stringify(line)} -> ${JSON.stringify(ours[i])}`]));
+    assert.equal(differing, ['"s=" -> "s= "'], v.id);
   }
 });
 
