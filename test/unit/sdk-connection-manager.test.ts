@@ -28,10 +28,15 @@ import {
   type ConnectionInput,
   type ConnectionStatusChanged,
 } from '../../src/sdk/index.ts';
-import { requestedExpires } from '../../src/registrar-client/index.ts';
 import { rig, type FakeSite, type Rig } from './registrar-fakes.ts';
 
 const DAY = 86_400;
+/**
+ * The Expires a REGISTER asks for with reregisterInSeconds 60 and 120,
+ * worked out from ARCHITECTURE.md "Refresh": the period plus 32 s (Timer F).
+ */
+const ASKED_FOR_60 = 92;
+const ASKED_FOR_120 = 152;
 /** Clock -> wall time offset used by every rig here. */
 const EPOCH = 1_700_000_000_000;
 
@@ -187,15 +192,15 @@ test('enable: registering then registered(200 OK), one event each; the collectio
   assert.equal(r.changes[1], { connectionId: 0, status: 'registered', previousStatus: 'registering', code: 200, reason: 'OK', at: 5_020 });
   const info = r.connections.connection(0)!;
   assert.is(info.status, 'registered');
-  assert.is(info.registrationExpires, requestedExpires(60), 'granted what we asked');
-  assert.is(info.registrationExpiresAt, EPOCH + 5_000 + requestedExpires(60) * 1000, 'counted from the first REGISTER, in wall time');
+  assert.is(info.registrationExpires, ASKED_FOR_60, 'granted what we asked');
+  assert.is(info.registrationExpiresAt, EPOCH + 5_000 + 92_000, 'counted from the first REGISTER (sent at 5 s), in wall time');
   assert.is(info.lastCode, 200);
   assert.is(info.lastReason, 'OK');
   assert.equal(r.connections.registeredIds(), [0]);
   r.advance(3600);
   assert.is(r.changes.length, 2, 'an hour of refreshes: no event');
   assert.is(a.registers.length, 2 + 60, 'pre-emptive credentials on each refresh');
-  assert.is(r.connections.connection(0)!.registrationExpiresAt, EPOCH + 5_000 + 3600_000 + requestedExpires(60) * 1000);
+  assert.is(r.connections.connection(0)!.registrationExpiresAt, EPOCH + 5_000 + 3600_000 + 92_000, 'from the 60th refresh, sent at 5 s + 3600 s');
   // Enabling an enabled connection changes nothing.
   r.connections.enableConnection(0);
   r.advance(1);
@@ -425,7 +430,7 @@ test('two connections with reregisterInSeconds 60 and 120 refresh at exactly tho
   assert.equal(b.times(), Array.from({ length: DAY / 120 + 1 }, (_, k) => k * 120_000));
   assert.equal(r.seq(0), ['registering', 'registered(200)']);
   assert.equal(r.seq(1), ['registering', 'registered(200)']);
-  assert.equal(r.connections.connections.map((c) => c.registrationExpires), [requestedExpires(60), requestedExpires(120)]);
+  assert.equal(r.connections.connections.map((c) => c.registrationExpires), [ASKED_FOR_60, ASKED_FOR_120]);
   assert.is(r.manager.stats().inFlight, 2, 'the refreshes at 24:00 are in flight');
   r.advance(1);
   assert.equal(r.manager.stats(), { registrations: 2, scheduled: 2, clockTimers: 1, inFlight: 0, draining: 0 }, 'one clock timer for both');
