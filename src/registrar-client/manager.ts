@@ -30,8 +30,8 @@ export interface RegistrationManagerOptions {
   /** Where REGISTERs go (the TransactionLayer). */
   readonly transactionLayer: RegisterSender;
   readonly clock: Clock;
-  /** The transport's local address per transport kind, for Contact. */
-  readonly localEndpoint: (transport: TransportKind) => Endpoint;
+  /** The transport's local address per transport kind and registrar, for Contact (Transport.localEndpoint). */
+  readonly localEndpoint: (transport: TransportKind, target: Endpoint) => Endpoint;
   /** Uniform in [0, 1) for Call-ID, tags, cnonces and jitter; crypto.getRandomValues by default. */
   readonly random?: () => number;
   readonly onStatusChanged?: (event: RegistrationStatusEvent) => void;

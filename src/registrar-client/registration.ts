@@ -40,8 +40,8 @@ export interface RegistrationContext {
   readonly clock: Clock;
   /** Uniform in [0, 1). */
   readonly random: () => number;
-  /** Local address for the Contact, per transport. */
-  readonly localEndpoint: (transport: TransportKind) => Endpoint;
+  /** Local address for the Contact, per transport and registrar (an IPv6 registrar gets our IPv6 address). */
+  readonly localEndpoint: (transport: TransportKind, target: Endpoint) => Endpoint;
   readonly timers: TimerHeap;
   /** Fraction by which the first refresh after registering is shortened at most (scheduler.ts). */
   readonly refreshSpread: number;
@@ -250,7 +250,7 @@ export class Registration {
     if (!this.#acquire()) return;
     this.#cycleStart = this.#ctx.clock.now();
     this.#intervalRetries = 0;
-    this.#send(this.#asked, contactUri(this.settings, this.#ctx.localEndpoint(this.settings.target.transport)));
+    this.#send(this.#asked, contactUri(this.settings, this.#ctx.localEndpoint(this.settings.target.transport, this.settings.target)));
   }
 
   #send(expires: number, contact: string): void {

@@ -65,11 +65,15 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
   /** Converts the registration layer's clock to wall time for registrationExpiresAt. */
   readonly #toEpoch: (clockMs: number) => number;
 
+  /** What the Phone's sockets cannot serve (an IPv6 server without an IPv6 listener); throws ConnectionSettingsError. */
+  readonly #checkSettings: (settings: ConnectionSettings) => void;
+
   /** @internal Built by Phone. */
-  constructor(registrations: RegistrationManager, toEpoch: (clockMs: number) => number) {
+  constructor(registrations: RegistrationManager, toEpoch: (clockMs: number) => number, checkSettings: (settings: ConnectionSettings) => void = () => {}) {
     super();
     this.#registrations = registrations;
     this.#toEpoch = toEpoch;
+    this.#checkSettings = checkSettings;
   }
 
   /** @internal Status events of the registration layer, re-emitted as ConnectionEventArgs. */
@@ -95,6 +99,7 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
     if (!Number.isInteger(id) || id < 0) throw new ConnectionError(`connection id must be a whole number >= 0, got ${id}`);
     if (this.#entries.has(id)) throw new ConnectionError(`connection ${id} exists already`);
     const settings = completeSettings(input);
+    this.#checkSettings(settings);
     this.#registrations.add(id, settings);
     this.#entries.set(id, { settings, enabled: false, lastCode: undefined, lastReason: undefined });
     return this.connection(id)!;

@@ -4,17 +4,26 @@
  * the managers. `start()` registers every configured connection at once, with
  * equal priority; `close()` unregisters and frees every socket and timer.
  */
-import { isLoopback, SipTransportLayer, type TlsOptions } from '../transport/index.ts';
+import { isIPv6, isLoopback, SipTransportLayer, type ListenerOptions, type TlsOptions } from '../transport/index.ts';
 import type { Endpoint, TransportKind } from '../transport/types.ts';
 import { SystemClock, TransactionLayer, cryptoRandom, responseParts, type Clock, type TimerSettings } from '../transaction/index.ts';
 import { RegistrationManager } from '../registrar-client/index.ts';
 import { loadEndpointConfig, type ConnectionSettings, type EndpointConfig } from './config/index.ts';
 import { ConnectionManager } from './connection-manager.ts';
-import { completeSettings, type ConnectionInput } from './connection-settings.ts';
+import { completeSettings, ConnectionSettingsError, type ConnectionInput } from './connection-settings.ts';
 
 export interface PhoneOptions {
-  /** Local address to bind; default 127.0.0.1 when every server is on loopback, else 0.0.0.0. */
+  /**
+   * Local address to bind (IPv4 or IPv6); default 127.0.0.1 when every server
+   * is on loopback, else 0.0.0.0, and for IPv6 ::1 or :: likewise.
+   */
   readonly localHost?: string;
+  /**
+   * Listen on IPv6 too (UDP, TCP and TLS when configured). Default: when a
+   * configured connection's server is IPv6. A connection added later with an
+   * IPv6 server needs it.
+   */
+  readonly ipv6?: boolean;
   /** Local port for UDP and TCP (0, the default, lets the system choose). */
   readonly localPort?: number;
   /** TLS: trusted CAs, and our certificate/key if we should also accept TLS. */
@@ -74,14 +83,7 @@ export class Phone {
       throw new RangeError(`PhoneOptions.maxRegistrationsInFlight must be a positive integer, got ${inFlight}`);
     }
     const settings = config.connections.map((connection) => completeSettings(connection));
-    const host = options.localHost ?? (settings.length > 0 && settings.every((s) => isLoopback(s.server.host)) ? '127.0.0.1' : '0.0.0.0');
-    const port = options.localPort ?? 0;
-    // UDP and TCP always: a connection added later may use either; TLS when we hold a certificate.
-    const listeners: Array<{ transport: TransportKind; host: string; port: number }> = [
-      { transport: 'udp', host, port },
-      { transport: 'tcp', host, port },
-    ];
-    if (options.tls?.cert !== undefined && options.tls.key !== undefined) listeners.push({ transport: 'tls', host, port: 0 });
+    const listeners = listenerPlan(settings, options);
     const transport = await SipTransportLayer.create({ listeners, ...(options.tls ? { tls: options.tls } : {}) });
     try {
       return Phone.#assemble(transport, settings, options);
@@ -106,11 +108,9 @@ export class Phone {
       ...(options.timers ? { timers: options.timers } : {}),
     });
     transport.onReceive = transactions.receive;
-    const localEndpoint = (kind: TransportKind): Endpoint => {
-      if (transport.listeners.some((l) => l.transport === kind)) return transport.localEndpoint(kind);
-      // TLS without a TLS listener: the Contact names our TCP address; the registrar reaches us over the flow.
-      return { ...transport.localEndpoint('tcp'), transport: kind };
-    };
+    // Per registrar: its address family, and for TLS without a TLS listener our
+    // TCP address (the registrar reaches us over the flow we open).
+    const localEndpoint = (kind: TransportKind, target: Endpoint): Endpoint => transport.localEndpoint(kind, target);
     let connections: ConnectionManager | undefined;
     const registrations = new RegistrationManager({
       transactionLayer: transactions,
@@ -122,7 +122,13 @@ export class Phone {
       ...(options.maxRegistrationsInFlight !== undefined ? { maxInFlight: options.maxRegistrationsInFlight } : {}),
     });
     const wallOffset = Date.now() - clock.now();
-    connections = new ConnectionManager(registrations, (ms) => Math.round(ms + wallOffset));
+    const hasV6 = transport.listeners.some((l) => l.family === 6);
+    const checkSettings = (s: ConnectionSettings): void => {
+      if (!hasV6 && isIPv6(s.server.host)) {
+        throw new ConnectionSettingsError(`server ${s.server.host} is IPv6 but this Phone has no IPv6 listener: create it with ipv6: true`);
+      }
+    };
+    connections = new ConnectionManager(registrations, (ms) => Math.round(ms + wallOffset), checkSettings);
     const configured = settings.map((s, id) => {
       connections!.addConnection(id, s);
       return id;
@@ -155,3 +161,27 @@ export class Phone {
   }
 }
 
+/**
+ * The sockets a Phone binds: UDP and TCP always (a connection added later may
+ * use either), TLS when we hold a certificate; IPv4, and IPv6 as well when a
+ * configured server is IPv6 (or `ipv6: true`). The Via and Contact of each
+ * request name the listener of the target's family (Transport.localEndpoint).
+ */
+function listenerPlan(settings: readonly ConnectionSettings[], options: PhoneOptions): ListenerOptions[] {
+  const port = options.localPort ?? 0;
+  const loopbackOnly = settings.length > 0 && settings.every((s) => isLoopback(s.server.host));
+  const wantsV6 = options.ipv6 ?? settings.some((s) => isIPv6(s.server.host));
+  const hosts: string[] = [];
+  if (options.localHost !== undefined) hosts.push(options.localHost);
+  else {
+    hosts.push(loopbackOnly ? '127.0.0.1' : '0.0.0.0');
+    if (wantsV6) hosts.push(loopbackOnly ? '::1' : '::');
+  }
+  const tls = options.tls?.cert !== undefined && options.tls.key !== undefined;
+  const listeners: ListenerOptions[] = [];
+  for (const host of hosts) {
+    listeners.push({ transport: 'udp', host, port }, { transport: 'tcp', host, port });
+    if (tls) listeners.push({ transport: 'tls', host, port: 0 });
+  }
+  return listeners;
+}

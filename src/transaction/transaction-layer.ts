@@ -306,6 +306,6 @@ export class TransactionLayer {
   }
 
   #via(target: Endpoint, branch: string): string {
-    return formatOwnVia(this.#transport.localEndpoint(target.transport), branch, this.#rport);
+    return formatOwnVia(this.#transport.localEndpoint(target.transport, target), branch, this.#rport);
   }
 }

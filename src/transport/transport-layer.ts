@@ -94,6 +94,8 @@ export class SipTransportLayer implements Transport {
   readonly #ourPorts = new Set<number>();
   readonly #udpRoutes = new WeakMap<Endpoint, UdpRoute>();
   readonly #udpRoutesByAddress = new Map<string, UdpRoute>();
+  /** localEndpointFor() answers by "transport|host" (bounded like the route cache). */
+  readonly #localByTarget = new Map<string, Endpoint>();
   readonly #datagramParse: { framing: 'datagram'; limits?: Partial<ParseLimits> };
   readonly #streamParse: { framing: 'stream'; limits?: Partial<ParseLimits> };
   #closing: Promise<void> | undefined;
@@ -156,18 +158,32 @@ export class SipTransportLayer implements Transport {
    * TLS without a TLS listener (a client without a certificate of its own) uses the TCP listener's
    * address: responses and requests back come over the TLS connection we opened (RFC 3261 s18.2.2).
    */
-  localEndpoint(transport: TransportKind): Endpoint {
+  localEndpoint(transport: TransportKind, target?: Endpoint): Endpoint {
+    if (target !== undefined) return this.localEndpointFor({ transport, host: target.host, port: target.port });
     let listener = this.#listeners.find((l) => l.transport === transport);
     if (listener === undefined && transport === 'tls') listener = this.#listeners.find((l) => l.transport === 'tcp');
     if (listener === undefined) throw new Error(`no ${transport} listener configured`);
     return { transport, host: listener.advertisedHost, port: listener.port };
   }
 
-  /** The listener a message to `target` leaves from (same transport, address family, loopback or not). */
+  /**
+   * The listener a message to `target` leaves from: same transport and
+   * address family, loopback matching loopback (TLS without a TLS listener:
+   * the TCP one of that family). Remembered per address: Via and Contact ask
+   * for it on every request.
+   */
   localEndpointFor(target: Endpoint): Endpoint {
-    const listener = this.#pickListener(target.transport, target.host, false);
-    if (listener === undefined) return this.localEndpoint(target.transport);
-    return { transport: target.transport, host: listener.advertisedHost, port: listener.port };
+    const key = `${target.transport}|${target.host}`;
+    const known = this.#localByTarget.get(key);
+    if (known !== undefined) return known;
+    let listener = this.#pickListener(target.transport, target.host, true);
+    if (listener === undefined && target.transport === 'tls') listener = this.#pickListener('tcp', target.host, true);
+    const local = listener === undefined
+      ? this.localEndpoint(target.transport)
+      : { transport: target.transport, host: listener.advertisedHost, port: listener.port };
+    if (this.#localByTarget.size >= MAX_CACHED_ROUTES) this.#localByTarget.clear();
+    this.#localByTarget.set(key, local);
+    return local;
   }
 
   send(bytes: Uint8Array, target: Endpoint, options: SendOptions = NO_OPTIONS): void {

@@ -59,8 +59,12 @@ export interface Transport {
   send(bytes: Uint8Array, target: Endpoint, options?: SendOptions): void;
   /** True for TCP/TLS: no retransmissions, timers D/I/J/K are zero. */
   isReliable(transport: TransportKind): boolean;
-  /** Local address to put in Via sent-by and Contact for that transport. */
-  localEndpoint(transport: TransportKind): Endpoint;
+  /**
+   * Local address to put in Via sent-by and Contact for that transport; with
+   * a `target`, the address a message to that target leaves from (same
+   * address family: an IPv6 target gets our IPv6 address).
+   */
+  localEndpoint(transport: TransportKind, target?: Endpoint): Endpoint;
   /**
    * The sender of `options.onError` no longer needs to hear of errors on
    * `target` (its transaction got its final answer, or ended): the transport

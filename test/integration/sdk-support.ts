@@ -118,7 +118,7 @@ export function labSite(name: string, host: string, extra: Partial<LabSiteOption
 export function labConnection(site: LabSite, extra: Partial<ConnectionInput> = {}): ConnectionInput {
   return {
     user: '1001',
-    server: `${site.options.host}:${site.port}`,
+    server: `${site.options.host.includes(':') ? `[${site.options.host}]` : site.options.host}:${site.port}`,
     transport: 'udp',
     password: PASSWORD,
     reregisterInSeconds: 2,
