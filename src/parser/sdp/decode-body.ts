@@ -7,7 +7,8 @@ export interface DecodedBody {
   fromUtf8Bytes: boolean;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** Made on first use: the core creates nothing at module load (DESIGN, Package). */
+let strictUtf8: TextDecoder | undefined;
 
 /**
  * Checks the size and NUL bytes, then decodes. Bytes that are not valid UTF-8
@@ -25,6 +26,7 @@ export function decodeBody(body: Uint8Array | string, limits: SdpLimits): Decode
   if (body.length > limits.maxBytes) throw tooLarge(limits);
   const nul = body.indexOf(0);
   if (nul !== -1) throw sdpError('NUL byte in SDP', nul);
+  strictUtf8 ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   try {
     return { text: strictUtf8.decode(body), fromUtf8Bytes: true };
   } catch {

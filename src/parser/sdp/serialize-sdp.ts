@@ -9,7 +9,8 @@
 import { SipParseError } from '../errors.ts';
 import type { MediaDescription, SdpAttribute, SdpBandwidth, SdpConnection, SdpRawLine, SessionDescription } from './types.ts';
 
-const encoder = new TextEncoder();
+/** Made on first use: the core creates nothing at module load (DESIGN, Package). */
+let encoder: TextEncoder | undefined;
 
 export function serializeSdp(sd: SessionDescription): string {
   const out: string[] = [];
@@ -42,6 +43,7 @@ export function serializeSdp(sd: SessionDescription): string {
 }
 
 export function serializeSdpBytes(sd: SessionDescription): Uint8Array {
+  encoder ??= new TextEncoder();
   return encoder.encode(serializeSdp(sd));
 }
 
