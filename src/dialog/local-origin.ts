@@ -37,11 +37,6 @@ export class LocalOrigin {
     return this.#sessionId;
   }
 
-  /** The version of the last SDP written (FIRST_VERSION before any). */
-  get version(): number {
-    return this.#version;
-  }
-
   /** Builds, versions and encodes one SDP of ours; `build` gets the o= to put in it. */
   write(build: (origin: SdpOrigin) => SessionDescription): WrittenSdp {
     const description = build(this.#origin(this.#version));

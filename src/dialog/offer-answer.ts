@@ -19,7 +19,7 @@
  */
 import type { SessionDescription } from '../parser/sdp/index.ts';
 import { parseSdp } from '../parser/sdp/index.ts';
-import { SipParseError } from '../parser/errors.ts';
+import type { SipParseError } from '../parser/errors.ts';
 import { IllegalTransitionError } from '../transaction/machine.ts';
 import { answerParts, chooseAudio, type AudioChoice } from './answer.ts';
 import { AUDIO_PROTO, audioSection, disabledSection, localSession, sdpAddress, slotOf, type StreamSlot } from './local-offer.ts';
@@ -250,8 +250,8 @@ function parseBody(body: Uint8Array, what: 'offer' | 'answer'): SessionDescripti
   try {
     return parseSdp(body);
   } catch (error) {
-    if (!(error instanceof SipParseError)) throw error;
-    throw new OfferAnswerError('malformed-sdp', `malformed SDP ${what}: ${error.message}`, { cause: error });
+    // parseSdp lets nothing but SipParseError out.
+    throw new OfferAnswerError('malformed-sdp', `malformed SDP ${what}: ${(error as SipParseError).message}`, { cause: error });
   }
 }
 
