@@ -7,8 +7,10 @@
  *        +-- receiveAnswer ---+    +--- createAnswer -+
  *        +-- rollback --------+    +--- rollback -----+
  *
- * One offer at a time: RFC 3264 s4, "the offerer MUST NOT generate a new
- * offer until it has received an answer [...] or has received a rejection".
+ * One offer at a time. RFC 3264 s4: an agent "MUST NOT generate a new offer
+ * if it has received an offer which it has not yet answered or rejected.
+ * Furthermore, it MUST NOT generate a new offer if it has generated a prior
+ * offer for which it has not yet received an answer or a rejection."
  * The dialog layer calls createOffer for an INVITE or re-INVITE (or for the
  * 2xx of an INVITE that came without SDP), receiveAnswer on the 2xx (or the
  * ACK), receiveOffer and createAnswer for an incoming INVITE or re-INVITE,
@@ -22,6 +24,7 @@ import { parseSdp } from '../parser/sdp/index.ts';
 import type { SipParseError } from '../parser/errors.ts';
 import { IllegalTransitionError } from '../transaction/machine.ts';
 import { answerParts, chooseAudio, type AudioChoice } from './answer.ts';
+import { isTelephoneEvent } from './codec-match.ts';
 import { AUDIO_PROTO, audioSection, disabledSection, localSession, sdpAddress, slotOf, type StreamSlot } from './local-offer.ts';
 import { LocalOrigin, randomSessionId } from './local-origin.ts';
 import {
@@ -132,13 +135,13 @@ export class OfferAnswer {
     const slots = this.#audioIndex === undefined ? [...this.#slots, { media: 'audio', proto: AUDIO_PROTO, format: '0' }] : this.#slots;
     const peerReceives = this.#media === undefined || !this.#media.remoteHold;
     const taken = new Set<number>();
-    const number = (codec: Codec): Codec => {
+    const numbered = (codec: Codec): Codec => {
       const payloadType = this.#payloadTypes.numberFor(codec, taken);
       taken.add(payloadType);
       return { ...codec, payloadType };
     };
-    const codecs = this.#codecs.map(number);
-    const telephoneEvent = number(TELEPHONE_EVENT).payloadType;
+    const codecs = this.#codecs.map(numbered);
+    const telephoneEvent = numbered(TELEPHONE_EVENT).payloadType;
     const audio = audioSection({ local: this.#local, codecs, telephoneEvent, direction: offerDirection(hold, peerReceives) });
     const sections = slots.map((slot, index) => (index === audioIndex ? audio : disabledSection(slot)));
     const written = this.#origin.write((origin) => localSession({ origin, local: this.#local, sections }));
@@ -272,6 +275,7 @@ function checkCodecs(codecs: readonly Codec[]): readonly Codec[] {
       Number.isInteger(codec.clockRate) && codec.clockRate > 0 &&
       isSdpField(codec.name) && !codec.name.includes('/');
     if (!valid) throw new TypeError(`codec ${JSON.stringify(codec)} is not a valid RTP payload format`);
+    if (isTelephoneEvent(codec)) throw new TypeError('telephone-event is always offered; it is not a codec to list');
   }
   return codecs;
 }

@@ -274,6 +274,7 @@ test('the constructor refuses what cannot be written in SDP', () => {
     () => new OfferAnswer({ local: LOCAL, codecs: [{ name: 'opus', payloadType: 128, clockRate: 48000 }] }),
     () => new OfferAnswer({ local: LOCAL, codecs: [{ name: 'op/us', payloadType: 111, clockRate: 48000 }] }),
     () => new OfferAnswer({ local: LOCAL, codecs: [{ name: 'opus', payloadType: 111, clockRate: 0 }] }),
+    () => new OfferAnswer({ local: LOCAL, codecs: ['PCMU', { name: 'telephone-event', payloadType: 101, clockRate: 8000 }] }),
   ];
   for (const make of bad) assert.throws(make);
 });
