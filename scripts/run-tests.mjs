@@ -39,7 +39,7 @@ function testFiles(dir) {
     if (statSync(full).isDirectory()) found.push(...testFiles(full));
     else if (name.endsWith('.test.ts')) found.push(relative('.', full));
   }
-  return found.sort();
+  return found.sort((a, b) => a.localeCompare(b)); // the order uvu's own CLI uses
 }
 
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
