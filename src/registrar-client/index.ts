@@ -8,6 +8,8 @@
 export { DEFAULT_MAX_IN_FLIGHT, RegistrationManager, type RegistrationManagerOptions, type RegistrationStats } from './manager.ts';
 export { Registration, type RegisterSender, type RegistrationContext, type RegistrationInfo } from './registration.ts';
 export { FlightWindow, type SlotWaiter } from './flight-window.ts';
+export { KeepAlive, MAX_PROBE_WAIT_MS, type FlowProber, type KeepAliveContext, type KeepAliveOwner } from './keep-alive.ts';
+export { randomHex } from './random-hex.ts';
 export { REGISTRATION_DEFAULTS, MAX_PERIOD_SECONDS, resolveSettings, uriHost, type RegistrationSettings, type ResolvedSettings } from './settings.ts';
 export { classifyOutcome, outcomeReason, type OutcomeClass, type RegistrationId, type RegistrationStatus, type RegistrationStatusEvent } from './status.ts';
 export {

@@ -17,6 +17,7 @@ import type { Clock } from '../transaction/clock.ts';
 import { cryptoRandom } from '../transaction/random.ts';
 import type { Endpoint, TransportKind } from '../transport/types.ts';
 import { FlightWindow } from './flight-window.ts';
+import type { FlowProber } from './keep-alive.ts';
 import { Registration, type RegisterSender, type RegistrationContext, type RegistrationInfo } from './registration.ts';
 import { DEFAULT_REFRESH_SPREAD } from './scheduler.ts';
 import { resolveSettings, type RegistrationSettings } from './settings.ts';
@@ -43,6 +44,8 @@ export interface RegistrationManagerOptions {
   readonly refreshSpread?: number;
   /** User-Agent header value; none by default. */
   readonly userAgent?: string;
+  /** Keep-alive pings of TCP/TLS flows (Transport.probeFlow); without it a TCP/TLS keep-alive reports the site unanswered. */
+  readonly probeFlow?: FlowProber;
 }
 
 export interface RegistrationStats {
@@ -85,6 +88,7 @@ export class RegistrationManager {
       onStatus: (event) => this.#emit(event),
       onIdle: (registration) => this.#onIdle(registration),
       window: new FlightWindow(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT),
+      probeFlow: options.probeFlow,
     };
   }
 

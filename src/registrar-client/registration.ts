@@ -23,6 +23,8 @@ import type { Clock } from '../transaction/clock.ts';
 import type { ClientOutcome, ClientTransactionUser } from '../transaction/user.ts';
 import type { Endpoint, TransportKind } from '../transport/types.ts';
 import { DigestClient } from './digest-client.ts';
+import { KeepAlive, type FlowProber } from './keep-alive.ts';
+import { randomHex } from './random-hex.ts';
 import { contactUri, grantedExpires, registerIdentity, registerParts, type RegisterIdentity } from './register-request.ts';
 import { refreshDelayMs, requestedExpires, retryDelayMs } from './scheduler.ts';
 import type { ResolvedSettings } from './settings.ts';
@@ -32,7 +34,7 @@ import { heapEntry, type HeapEntry, type TimerHeap } from './timer-heap.ts';
 
 /** The part of the transaction layer a registration uses (TransactionLayer fits). */
 export interface RegisterSender {
-  sendRequest(parts: MessageParts, target: Endpoint, user: ClientTransactionUser): unknown;
+  sendRequest(parts: MessageParts, target: Endpoint, user: ClientTransactionUser, options?: { readonly rport?: boolean }): unknown;
 }
 
 export interface RegistrationContext {
@@ -52,6 +54,8 @@ export interface RegistrationContext {
   readonly onIdle: (registration: Registration) => void;
   /** Caps the REGISTER exchanges in flight across all registrations. */
   readonly window: FlightWindow;
+  /** Keep-alive pings of TCP/TLS flows (Transport.probeFlow), when the transport has them. */
+  readonly probeFlow: FlowProber | undefined;
 }
 
 /** A snapshot for the SDK's connection collection. */
@@ -89,6 +93,9 @@ class Sent implements ClientTransactionUser {
   }
 }
 
+const WITH_RPORT = Object.freeze({ rport: true });
+const WITHOUT_RPORT = Object.freeze({ rport: false });
+
 /** 423 answers followed in one cycle before giving up. */
 const MAX_INTERVAL_RETRIES = 2;
 
@@ -120,6 +127,8 @@ export class Registration {
   #granted: number | undefined;
   /** The Contact registered by the last 2xx (what an unregister removes). */
   #bound: string | undefined;
+  /** Probes while registered, when the connection asks for keep-alive. */
+  readonly #keepAlive: KeepAlive | undefined;
 
   constructor(id: RegistrationId, settings: ResolvedSettings, context: RegistrationContext) {
     this.id = id;
@@ -132,6 +141,23 @@ export class Registration {
       context.random,
     );
     this.#asked = requestedExpires(settings.reregisterInSeconds);
+    this.#keepAlive = settings.keepAliveSeconds === undefined ? undefined : new KeepAlive(this.#keepAliveOwner(), context, settings.keepAliveSeconds);
+  }
+
+  #keepAliveOwner() {
+    return {
+      settings: this.settings,
+      identity: this.identity,
+      canProbe: (): boolean => this.#enabled && this.#status === 'registered' && this.#inFlight === undefined,
+      onUnanswered: (reason: string): void => this.#onKeepAliveUnanswered(reason),
+    };
+  }
+
+  /** A keep-alive probe went unanswered while registered: the site is down (408). */
+  #onKeepAliveUnanswered(reason: string): void {
+    // A REGISTER in flight reports on the site itself.
+    if (!this.#enabled || this.#status !== 'registered' || this.#inFlight !== undefined) return;
+    this.#onUnavailable(408, reason);
   }
 
   get status(): RegistrationStatus {
@@ -267,7 +293,7 @@ export class Registration {
     });
     this.#inFlight = sent;
     try {
-      this.#ctx.transactions.sendRequest(parts, settings.target, sent);
+      this.#ctx.transactions.sendRequest(parts, settings.target, sent, settings.useRport ? WITH_RPORT : WITHOUT_RPORT);
     } catch (error) {
       // The layer refused the request (closed, ...): as a transport error.
       if (this.#inFlight === sent) {
@@ -370,6 +396,8 @@ export class Registration {
     const previous = this.#status;
     if (previous === status) return;
     this.#status = status;
+    if (status === 'registered') this.#keepAlive?.start();
+    else this.#keepAlive?.stop();
     this.#ctx.onStatus({ id: this.id, status, previous, code, reason });
   }
 }
@@ -380,13 +408,4 @@ function minExpiresOf(response: SipMessage): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-const HEX = '0123456789abcdef';
-
-/** `bytes` random bytes as hex, from the injected random. */
-function randomHex(random: () => number, bytes: number): string {
-  let out = '';
-  for (let i = 0; i < bytes * 2; i++) out += HEX[Math.floor(random() * 16) & 15];
-  return out;
 }

@@ -38,6 +38,15 @@ export interface RegistrationSettings {
   readonly instanceId?: string;
   /** RFC 5626 s4.2 `reg-id` of this flow; only with `instanceId` (default 1 when an instance is given). */
   readonly regId?: number;
+  /**
+   * Probe the registrar while registered (DESIGN.md `send_sip_keep_alive_messages`):
+   * OPTIONS over UDP, the RFC 5626 CRLFCRLF ping over TCP/TLS. Default false.
+   */
+  readonly sendKeepAlive?: boolean;
+  /** Seconds between probes (default 30); one unanswered within min(interval, 10 s) makes the site unavailable. */
+  readonly keepAliveIntervalSeconds?: number;
+  /** Put `rport` (RFC 3581) in the Via of this connection's requests (default true). */
+  readonly useRport?: boolean;
   /** Settings this layer does not use, kept by the SDK; ignored here. */
   readonly extra?: Readonly<Record<string, string>>;
 }
@@ -46,6 +55,7 @@ export const REGISTRATION_DEFAULTS = Object.freeze({
   reregisterInSeconds: 3600,
   minimumRetrySeconds: 20,
   maximumRetrySeconds: 1800,
+  keepAliveIntervalSeconds: 30,
 });
 
 /**
@@ -69,6 +79,9 @@ export interface ResolvedSettings {
   /** `urn:uuid:...` or undefined. */
   readonly instanceId: string | undefined;
   readonly regId: number | undefined;
+  /** Seconds between keep-alive probes while registered; undefined: no probes. */
+  readonly keepAliveSeconds: number | undefined;
+  readonly useRport: boolean;
 }
 
 const TRANSPORTS: ReadonlySet<string> = new Set(['udp', 'tcp', 'tls']);
@@ -120,6 +133,7 @@ export function resolveSettings(settings: RegistrationSettings): ResolvedSetting
     throw new TypeError('regId needs an instanceId (RFC 5626 s4.2)');
   }
   const authUsername = settings.authUsername === undefined || settings.authUsername === '' ? settings.user : settings.authUsername;
+  const keepAliveInterval = seconds('keepAliveIntervalSeconds', settings.keepAliveIntervalSeconds, REGISTRATION_DEFAULTS.keepAliveIntervalSeconds);
   return {
     user: settings.user,
     target: { transport: settings.transport, host: host.replace(/^\[(.*)\]$/, '$1'), port },
@@ -132,5 +146,7 @@ export function resolveSettings(settings: RegistrationSettings): ResolvedSetting
     maximumRetrySeconds,
     instanceId,
     regId,
+    keepAliveSeconds: settings.sendKeepAlive === true ? keepAliveInterval : undefined,
+    useRport: settings.useRport ?? true,
   };
 }

@@ -18,6 +18,8 @@ export interface ConnectionInput {
   minimumRetrySeconds?: number;
   maximumRetrySeconds?: number;
   sendKeepAlive?: boolean;
+  /** Seconds between keep-alive probes (default 30). */
+  keepAliveIntervalSeconds?: number;
   useRport?: boolean;
   extra?: Record<string, string>;
   /**
@@ -74,6 +76,7 @@ export function completeSettings(input: ConnectionInput | ConnectionSettings): C
     minimumRetrySeconds,
     maximumRetrySeconds,
     sendKeepAlive: input.sendKeepAlive ?? CONNECTION_DEFAULTS.sendKeepAlive,
+    keepAliveIntervalSeconds: seconds(input.keepAliveIntervalSeconds, CONNECTION_DEFAULTS.keepAliveIntervalSeconds, 'keepAliveIntervalSeconds'),
     useRport: input.useRport ?? CONNECTION_DEFAULTS.useRport,
     extra: { ...(input.extra ?? {}) },
   };

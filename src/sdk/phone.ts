@@ -117,6 +117,7 @@ export class Phone {
       clock,
       random,
       localEndpoint,
+      probeFlow: (target, timeoutMs, done) => transport.probeFlow(target, timeoutMs, done),
       onStatusChanged: (event) => connections?.onRegistrationStatus(event),
       ...(options.userAgent ? { userAgent: options.userAgent } : {}),
       ...(options.maxRegistrationsInFlight !== undefined ? { maxInFlight: options.maxRegistrationsInFlight } : {}),

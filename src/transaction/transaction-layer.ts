@@ -50,6 +50,8 @@ export const DEFAULT_MAX_TRANSACTIONS = 200_000;
 export interface SendRequestOptions {
   /** Send over this connection (TCP/TLS flow of a received request). */
   readonly flowId?: string;
+  /** `rport` (RFC 3581) in the Via this layer adds; default: the layer's `rport` option. */
+  readonly rport?: boolean;
 }
 
 /** Live transactions by kind, and the timers they hold. */
@@ -106,7 +108,7 @@ export class TransactionLayer {
     if (method === undefined) throw new TypeError('sendRequest needs a request (parts.method)');
     if (method === 'ACK') throw new TypeError('an ACK is not a transaction: use sendStateless (the ACK for a 300-699 is sent by its INVITE transaction)');
     if (this.#liveCount() >= this.#maxTransactions) throw new Error(`transaction limit reached (${this.#maxTransactions} live)`);
-    const { bytes, branch, cseqMethod } = this.#prepareRequest(parts, target);
+    const { bytes, branch, cseqMethod } = this.#prepareRequest(parts, target, options.rport ?? this.#rport);
     if (!hasMagicCookie(branch)) throw new TypeError(`a client transaction needs a branch starting with ${MAGIC_COOKIE}`);
     if (cseqMethod !== method) throw new TypeError(`CSeq method ${String(cseqMethod)} differs from ${method}`);
     if (this.#clients.taken(branch, method)) throw new Error(`a ${method} client transaction with branch ${branch} is already live`);
@@ -281,13 +283,13 @@ export class TransactionLayer {
    * A request's bytes, branch and CSeq method. With our own Via (the usual
    * case) nothing is parsed back; parts that carry a Via (a CANCEL) are.
    */
-  #prepareRequest(parts: MessageParts, target: Endpoint): { bytes: Uint8Array; branch: string | undefined; cseqMethod: string | undefined } {
+  #prepareRequest(parts: MessageParts, target: Endpoint, rport: boolean): { bytes: Uint8Array; branch: string | undefined; cseqMethod: string | undefined } {
     if (findHeader(parts.headers, 'via') >= 0) {
       const { bytes, message } = this.#prepare(parts, target);
       return { bytes, branch: message.topVia?.branch ?? undefined, cseqMethod: message.cseq?.method };
     }
     const branch = this.newBranch();
-    const bytes = formatMessage(parts, this.#via(target, branch));
+    const bytes = formatMessage(parts, this.#via(target, branch, rport));
     const cseq = findHeader(parts.headers, 'cseq');
     let cseqMethod: string | undefined;
     try {
@@ -305,7 +307,7 @@ export class TransactionLayer {
     return { bytes, message: parseMessage(bytes) };
   }
 
-  #via(target: Endpoint, branch: string): string {
-    return formatOwnVia(this.#transport.localEndpoint(target.transport, target), branch, this.#rport);
+  #via(target: Endpoint, branch: string, rport = this.#rport): string {
+    return formatOwnVia(this.#transport.localEndpoint(target.transport, target), branch, rport);
   }
 }

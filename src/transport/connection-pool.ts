@@ -10,7 +10,7 @@ import { endpointKey, normalizeHost } from './addresses.ts';
 import { transportError } from './errors.ts';
 import type { FlowInfo, TlsOptions, TransportDiagnostic } from './options.ts';
 import { callSafely, type ErrorCallback } from './pending-senders.ts';
-import { StreamConnection, type ConnectionSettings } from './stream.ts';
+import { StreamConnection, type ConnectionSettings, type PongWaiter } from './stream.ts';
 import { closeServer, connectTcp, createTcpServer, listen } from './tcp.ts';
 import { connectTls, createTlsServer } from './tls.ts';
 import type { Endpoint, TransportError } from './types.ts';
@@ -120,6 +120,20 @@ export class ConnectionPool {
     if (connection === undefined || connection.state !== 'open') return false;
     connection.ping();
     return true;
+  }
+
+  /**
+   * A keep-alive probe of the open connection a send to `target` would use:
+   * `done(true)` on the pong; `done(false, why)` when there is no such
+   * connection or it fails first (no pong within timeoutMs closes it).
+   */
+  probe(target: Endpoint, timeoutMs: number, done: PongWaiter): void {
+    const connection = this.#pick(target, undefined);
+    if (connection === undefined || connection.state !== 'open') {
+      queueMicrotask(() => done(false, `no open ${target.transport.toUpperCase()} connection to the site`));
+      return;
+    }
+    connection.ping(timeoutMs, done);
   }
 
   flow(flowId: string): StreamConnection | undefined {

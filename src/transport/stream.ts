@@ -36,6 +36,9 @@ export interface ConnectionEvents {
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
+/** Hears once whether a keep-alive ping got its pong (true) or the flow failed first (false, why). */
+export type PongWaiter = (alive: boolean, reason: string) => void;
+
 const PING = new Uint8Array([13, 10, 13, 10]);
 const PONG = new Uint8Array([13, 10]);
 
@@ -62,6 +65,8 @@ export class StreamConnection {
   #connectTimer: ReturnType<typeof setTimeout> | undefined;
   #pingTimer: ReturnType<typeof setTimeout> | undefined;
   #pongTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Callers of ping() waiting for the pong. */
+  #pongWaiters: PongWaiter[] = [];
   #error: TransportError | undefined;
   #closedByUs = false;
   #quiet = false;
@@ -148,14 +153,31 @@ export class StreamConnection {
     return bytes[0] === 0x53 && bytes[1] === 0x49 && bytes[2] === 0x50 && bytes[3] === 0x2f ? this.#responseSenders : this.#pending;
   }
 
-  /** Sends one RFC 5626 CRLFCRLF ping now and waits pongTimeoutMs for the pong. */
-  ping(): void {
-    if (this.state !== 'open' || this.#pongTimer !== undefined) return;
+  /**
+   * Sends one RFC 5626 CRLFCRLF ping now and waits `timeoutMs` for the pong;
+   * without one the flow has failed (s4.4.1) and is closed with ETIMEDOUT.
+   * `done` hears the outcome once: true on the pong, false when the flow
+   * fails or closes first. A ping already out carries a new waiter along.
+   */
+  ping(timeoutMs = this.#settings.keepAlive.pongTimeoutMs, done?: PongWaiter): void {
+    if (this.state !== 'open') {
+      if (done !== undefined) queueMicrotask(() => this.#guard(() => done(false, `connection ${this.state}`)));
+      return;
+    }
+    if (done !== undefined) this.#pongWaiters.push(done);
+    if (this.#pongTimer !== undefined) return;
     this.#socket.write(PING);
     this.#pongTimer = setTimeout(() => {
-      this.#guard(() => this.fail(transportError('ETIMEDOUT', this.remote, `no keep-alive pong within ${this.#settings.keepAlive.pongTimeoutMs} ms`)));
-    }, this.#settings.keepAlive.pongTimeoutMs);
+      this.#guard(() => this.fail(transportError('ETIMEDOUT', this.remote, `no keep-alive pong within ${timeoutMs} ms`)));
+    }, timeoutMs);
     this.#pongTimer.unref?.();
+  }
+
+  #settlePongWaiters(alive: boolean, reason: string): void {
+    const waiters = this.#pongWaiters;
+    if (waiters.length === 0) return;
+    this.#pongWaiters = [];
+    for (const waiter of waiters) this.#guard(() => waiter(alive, reason));
   }
 
   /** Closes with an error reported to every recent sender and to the layer. */
@@ -215,6 +237,7 @@ export class StreamConnection {
             clearTimeout(this.#pongTimer);
             this.#pongTimer = undefined;
             if (this.direction === 'outgoing' && this.#settings.keepAlive.intervalMs > 0) this.#schedulePing();
+            this.#settlePongWaiters(true, 'pong');
           }
           break;
         case 'error':
@@ -264,6 +287,7 @@ export class StreamConnection {
     else this.#pending.clear();
     if (error !== undefined && !this.#quiet && !this.#peerEnded) this.#responseSenders.fail(error);
     else this.#responseSenders.clear();
+    this.#settlePongWaiters(false, error?.message ?? 'connection closed');
     this.#resolveClosed();
     this.#events.closed(this, this.#quiet ? undefined : error);
   }

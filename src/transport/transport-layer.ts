@@ -252,6 +252,16 @@ export class SipTransportLayer implements Transport {
     return this.#pool.ping(flowId);
   }
 
+  /** See Transport.probeFlow. */
+  probeFlow(target: Endpoint, timeoutMs: number, done: (alive: boolean, reason: string) => void): void {
+    const to: Endpoint = { transport: target.transport, host: normalizeHost(target.host), port: target.port };
+    if (to.transport === 'udp' || this.#closing !== undefined) {
+      queueMicrotask(() => done(false, to.transport === 'udp' ? 'UDP has no flow to ping' : 'transport closed'));
+      return;
+    }
+    this.#pool.probe(to, timeoutMs, done);
+  }
+
   stats(): TransportStats {
     const udp = this.#udp.stats();
     const pool = this.#pool.stats();

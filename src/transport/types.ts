@@ -73,6 +73,14 @@ export interface Transport {
    * out of that window.
    */
   release?(target: Endpoint, options: SendOptions): void;
+  /**
+   * RFC 5626 s4.4.1 keep-alive of the TCP/TLS connection to `target`: a
+   * CRLFCRLF ping, and `done(true)` when the CRLF pong comes, `done(false,
+   * why)` when there is no open connection or no pong within `timeoutMs`
+   * (the connection is then failed). Optional: transports without streams
+   * leave it out.
+   */
+  probeFlow?(target: Endpoint, timeoutMs: number, done: (alive: boolean, reason: string) => void): void;
   /** The upper layer's handler for every received message. */
   onReceive: ((received: Received) => void) | undefined;
 }

@@ -69,7 +69,7 @@ test('a Phone without `random` takes every identifier from crypto.getRandomValue
     assert.is(mathCalls, 0, 'Math.random made no identifier');
   } finally {
     Math.random = mathRandom;
-    registrar.close();
+    await new Promise<void>((resolve) => registrar.close(() => resolve()));
   }
 });
 

@@ -86,6 +86,7 @@ function defaultsFor(user: string, host: string, port: number, transport: Connec
     minimumRetrySeconds: 20,
     maximumRetrySeconds: 1800,
     sendKeepAlive: false,
+    keepAliveIntervalSeconds: 30,
     useRport: true,
     extra: {},
   };
@@ -117,6 +118,7 @@ test('documented defaults', () => {
     minimumRetrySeconds: 20,
     maximumRetrySeconds: 1800,
     sendKeepAlive: false,
+    keepAliveIntervalSeconds: 30,
     useRport: true,
   });
   const config = configFromXml(
@@ -149,6 +151,7 @@ test('every documented setting, IPv6 server, env: password, unknown settings', (
     minimumRetrySeconds: 5,
     maximumRetrySeconds: 600,
     sendKeepAlive: true,
+    keepAliveIntervalSeconds: 15,
     useRport: false,
     extra: { codec_priority: 'pcmu' },
   });

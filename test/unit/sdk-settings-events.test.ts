@@ -35,6 +35,7 @@ test('completeSettings: every default, as a SipEndpoint.config file gives them',
     minimumRetrySeconds: 20,
     maximumRetrySeconds: 1800,
     sendKeepAlive: false,
+    keepAliveIntervalSeconds: 30,
     useRport: true,
     extra: {},
   });
@@ -89,6 +90,7 @@ test('completeSettings: transports in either case, every optional field kept', (
     minimumRetrySeconds: 5,
     maximumRetrySeconds: 5,
     sendKeepAlive: true,
+    keepAliveIntervalSeconds: 7,
     useRport: false,
     extra,
   });
@@ -102,6 +104,7 @@ test('completeSettings: transports in either case, every optional field kept', (
     minimumRetrySeconds: 5,
     maximumRetrySeconds: 5,
     sendKeepAlive: true,
+    keepAliveIntervalSeconds: 7,
     useRport: false,
     extra: { custom_thing: '1' },
     displayName: 'Alice',

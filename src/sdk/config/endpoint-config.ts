@@ -53,8 +53,10 @@ export interface ConnectionSettings {
   minimumRetrySeconds: number;
   /** Cap of the retry wait. */
   maximumRetrySeconds: number;
-  /** CRLF keep-alive on TCP/TLS, OPTIONS on UDP. */
+  /** CRLF keep-alive on TCP/TLS, OPTIONS on UDP, every keepAliveIntervalSeconds while registered. */
   sendKeepAlive: boolean;
+  /** Seconds between keep-alive probes (default 30). */
+  keepAliveIntervalSeconds: number;
   useRport: boolean;
   /** Settings this SDK does not know, by name as written, kept for the application. */
   extra: Record<string, string>;
@@ -75,6 +77,7 @@ export const CONNECTION_DEFAULTS = {
   minimumRetrySeconds: 20,
   maximumRetrySeconds: 1800,
   sendKeepAlive: false,
+  keepAliveIntervalSeconds: 30,
   useRport: true,
 } as const;
 
@@ -150,6 +153,7 @@ const SETTINGS: ReadonlyMap<string, KnownSetting> = new Map([
   ['password', known('password', (c, v) => { c.password = v; })],
   ['auth_username', known('name', (c, v) => { c.authUsername = v; })],
   ['send_sip_keep_alive_messages', known('boolean', (c, v) => { c.sendKeepAlive = v; })],
+  ['keep_alive_interval_in_seconds', known('seconds', (c, v) => { c.keepAliveIntervalSeconds = v; })],
   ['use_rport', known('boolean', (c, v) => { c.useRport = v; })],
 ]);
 
@@ -287,6 +291,7 @@ class ConfigReader {
       minimumRetrySeconds: CONNECTION_DEFAULTS.minimumRetrySeconds,
       maximumRetrySeconds: CONNECTION_DEFAULTS.maximumRetrySeconds,
       sendKeepAlive: CONNECTION_DEFAULTS.sendKeepAlive,
+      keepAliveIntervalSeconds: CONNECTION_DEFAULTS.keepAliveIntervalSeconds,
       useRport: CONNECTION_DEFAULTS.useRport,
       extra: {},
     };
