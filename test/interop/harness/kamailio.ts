@@ -1,13 +1,17 @@
 /**
  * Real Kamailio "sites" for interop tests: one registrar + proxy per loopback
  * address (test/interop/kamailio/kamailio.cfg), each in a fresh temp dir with
- * its own users table, TLS CA/certificate, ctl socket and log.
+ * its own users table, TLS CA/certificate, ctl socket and log. The address is
+ * any 127.x.y.z or ::1 (IPv6: listeners, probes and certificate SAN on ::1,
+ * `site.uriHost` is `[::1]`).
  *
  *   const site = await startSite({ name: 'a', address: '127.0.0.1', algorithm: 'SHA-256' });
  *   site.ports.udp / .tcp / .tls, site.caCertPath, await site.ulDump()
  *   await site.stop();   // down: SIGTERM to its PID (its children follow)
  *   await site.start();  // up again: same address, ports, users and certificate
  *   await site.kill();   // crash: SIGKILL to the main PID and every worker PID
+ *   site.freeze();       // silent: SIGSTOP to every PID of the site (sockets stay open)
+ *   site.thaw();         // SIGCONT to the same PIDs
  *   await stopAllSites(); // in after(): stops every site and removes its dir
  *
  * Kamailio runs in the foreground (-DD -E) as our child, so the harness owns
@@ -48,7 +52,7 @@ export type SiteAlgorithm = 'MD5' | 'SHA-256';
 export interface SiteOptions {
   /** Label: temp dir prefix, `Server: kamailio-site-NAME` header, log lines. */
   name: string;
-  /** Loopback IPv4 address (127.0.0.0/8); default 127.0.0.1. */
+  /** Loopback address: IPv4 127.0.0.0/8 or IPv6 ::1 (with or without brackets); default 127.0.0.1. */
   address?: string;
   /** Ports; omitted or 0 = a free port (UDP and TCP share one when both are free). */
   udpPort?: number;
@@ -101,7 +105,12 @@ export interface SitePorts {
 
 export interface KamailioSite {
   readonly name: string;
+  /** The address as bound: 127.x.y.z or ::1 (no brackets). */
   readonly address: string;
+  /** The address as a SIP URI host takes it: 127.x.y.z or [::1]. */
+  readonly uriHost: string;
+  /** 4 or 6. */
+  readonly family: 4 | 6;
   readonly ports: SitePorts;
   readonly algorithm: SiteAlgorithm;
   /** PID of the running main process (of the last run once stopped). */
@@ -123,6 +132,17 @@ export interface KamailioSite {
   restart(): Promise<void>;
   /** SIGKILL to the main PID and every worker PID: a crashed site. */
   kill(): Promise<void>;
+  /**
+   * SIGSTOP to the main PID and every worker PID: a silent site. The kernel
+   * keeps its sockets (UDP datagrams queue, TCP connects and data are
+   * accepted) but nothing answers. Returns the PIDs stopped. stop(), kill(),
+   * dispose() and the exit hooks thaw a frozen site first or SIGKILL it.
+   */
+  freeze(): number[];
+  /** SIGCONT to every PID freeze() stopped (a no-op when not frozen). */
+  thaw(): void;
+  /** True between freeze() and thaw(). */
+  readonly frozen: boolean;
   /**
    * Every registered binding, from `kamcmd ul.dump`. kamcmd refuses big
    * replies ("reply too big": about 250-300 bindings): beyond that this
@@ -182,6 +202,8 @@ export async function stopAllSites(): Promise<void> {
 class SiteImpl implements KamailioSite {
   readonly name: string;
   readonly address: string;
+  readonly uriHost: string;
+  readonly family: 4 | 6;
   readonly ports: SitePorts;
   readonly algorithm: SiteAlgorithm;
   readonly dir: string;
@@ -195,11 +217,14 @@ class SiteImpl implements KamailioSite {
   private previousLogs = '';
   private runs = 0;
   private disposed = false;
+  private frozenPids: number[] = [];
 
   private constructor(options: SiteOptions, address: string, ports: SitePorts, dir: string, users: Map<string, string>) {
     this.options = options;
     this.name = options.name;
     this.address = address;
+    this.family = address.includes(':') ? 6 : 4;
+    this.uriHost = this.family === 6 ? `[${address}]` : address;
     this.ports = ports;
     this.algorithm = options.algorithm ?? 'MD5';
     this.dir = dir;
@@ -215,8 +240,10 @@ class SiteImpl implements KamailioSite {
 
   static async create(options: SiteOptions): Promise<SiteImpl> {
     if (!/^[A-Za-z0-9_.-]+$/.test(options.name)) throw new Error(`site name ${JSON.stringify(options.name)}: letters, digits, _ . - only`);
-    const address = options.address ?? '127.0.0.1';
-    if (!isLoopbackV4(address)) throw new Error(`site ${options.name}: ${address} is not a loopback IPv4 address (127.0.0.0/8)`);
+    const address = (options.address ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1');
+    if (!isLoopbackV4(address) && address !== '::1') {
+      throw new Error(`site ${options.name}: ${address} is not a loopback address (127.0.0.0/8 or ::1)`);
+    }
     const users = new Map<string, string>();
     if (options.defaultUsers !== false) for (const user of defaultUserNames()) users.set(user, DEFAULT_PASSWORD);
     for (const [user, password] of Object.entries(options.users ?? {})) {
@@ -265,7 +292,8 @@ class SiteImpl implements KamailioSite {
     if (this.options.callAuth === true) args.push('-A', 'WITH_CALL_AUTH');
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      KSITE_ADDR: this.address,
+      // Kamailio's listen= takes an IPv6 address in brackets.
+      KSITE_ADDR: this.uriHost,
       KSITE_UDP_PORT: String(this.ports.udp),
       KSITE_TCP_PORT: String(this.ports.tcp),
       KSITE_TLS_PORT: String(this.ports.tls),
@@ -313,6 +341,7 @@ class SiteImpl implements KamailioSite {
   async stop(): Promise<void> {
     const peer = this.peer;
     if (peer === undefined) return;
+    this.thaw(); // a stopped process would not act on SIGTERM
     if (this.running) {
       // SIGTERM ourselves rather than peer.stop(): its grace timer would keep
       // the test process alive for the whole grace period.
@@ -347,8 +376,39 @@ class SiteImpl implements KamailioSite {
       this.killWorkers();
       await peer.exited;
     }
+    this.frozenPids = []; // SIGKILL ends stopped processes too
     await peer.stop();
     this.collectLog();
+  }
+
+  get frozen(): boolean {
+    return this.frozenPids.length > 0;
+  }
+
+  freeze(): number[] {
+    if (!this.running) throw new Error(`site ${this.name} is not running`);
+    if (this.frozen) return [...this.frozenPids];
+    // The main PID first (it forks nothing once stopped), then every worker,
+    // found by command line as kill() finds them.
+    const pids = [this.pid, ...sitePids(this.dir).filter((pid) => pid !== this.pid)];
+    for (const pid of pids) signal(pid, 'SIGSTOP');
+    this.frozenPids = pids;
+    // Only return once every one of them is really stopped (state T).
+    const deadline = Date.now() + 2000;
+    while (pids.some((pid) => isAlive(pid) && procStat(pid)?.state !== 'T') && Date.now() < deadline) spawnSync('sleep', ['0.01']);
+    const late = pids.filter((pid) => isAlive(pid) && procStat(pid)?.state !== 'T');
+    if (late.length > 0) {
+      this.thaw();
+      throw new Error(`site ${this.name}: PIDs ${late.join(', ')} did not stop`);
+    }
+    return [...pids];
+  }
+
+  thaw(): void {
+    const pids = this.frozenPids;
+    this.frozenPids = [];
+    // Only our own processes: a PID is signalled again only while it is still this site's Kamailio.
+    for (const pid of pids) if (isOurKamailio(pid, this.dir)) signal(pid, 'SIGCONT');
   }
 
   /** SIGKILL to every process left of this site (workers outlive a SIGKILLed main); waits until they are gone. */
@@ -416,7 +476,7 @@ class SiteImpl implements KamailioSite {
     if (process.env['KAMAILIO_KEEP_DIR'] !== '1') rmSync(this.dir, { recursive: true, force: true });
   }
 
-  /** For the exit hook: SIGKILL everything of this site, synchronously. */
+  /** For the exit hook: SIGKILL everything of this site (stopped or not), synchronously. */
   killNow(): void {
     if (this.running && this.peer !== undefined) signal(this.peer.pid, 'SIGKILL');
     for (const pid of sitePids(this.dir)) signal(pid, 'SIGKILL');
@@ -576,7 +636,7 @@ async function choosePorts(address: string, options: SiteOptions): Promise<SiteP
 
 function udpFree(address: string, port: number): Promise<boolean> {
   return new Promise((resolvePromise) => {
-    const socket = createSocket('udp4');
+    const socket = createSocket(address.includes(':') ? 'udp6' : 'udp4');
     socket.once('error', () => {
       socket.close();
       resolvePromise(false);
@@ -594,12 +654,14 @@ function tcpFree(address: string, port: number): Promise<boolean> {
 }
 
 /**
- * Sends an OPTIONS over UDP and resolves true on any SIP answer within
+ * Sends an OPTIONS over UDP (IPv4 or IPv6 after the address) and resolves true on any SIP answer within
  * `timeoutMs` (with `server`: only an answer whose Server header is that).
  */
 export function udpAnswers(address: string, port: number, timeoutMs: number, server?: string): Promise<boolean> {
   return new Promise((resolvePromise) => {
-    const socket = createSocket('udp4');
+    const v6 = address.includes(':');
+    const socket = createSocket(v6 ? 'udp6' : 'udp4');
+    const host = v6 ? `[${address}]` : address;
     let done = false;
     const finish = (ok: boolean): void => {
       if (done) return;
@@ -615,15 +677,16 @@ export function udpAnswers(address: string, port: number, timeoutMs: number, ser
       const from = /\r\nServer:[ \t]*([^\r\n]*)/i.exec(text)?.[1]?.trim();
       finish(text.startsWith('SIP/2.0 ') && (server === undefined || from === server));
     });
-    socket.bind(0, '127.0.0.1', () => {
+    socket.bind(0, v6 ? '::1' : '127.0.0.1', () => {
       const local = socket.address();
+      const localHost = v6 ? `[${local.address}]` : local.address;
       const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
       const message =
-        `OPTIONS sip:${address}:${port} SIP/2.0\r\n` +
-        `Via: SIP/2.0/UDP ${local.address}:${local.port};rport;branch=z9hG4bK-probe-${id}\r\n` +
+        `OPTIONS sip:${host}:${port} SIP/2.0\r\n` +
+        `Via: SIP/2.0/UDP ${localHost}:${local.port};rport;branch=z9hG4bK-probe-${id}\r\n` +
         'Max-Forwards: 70\r\n' +
-        `From: <sip:probe@${local.address}>;tag=${id}\r\n` +
-        `To: <sip:${address}:${port}>\r\n` +
+        `From: <sip:probe@${localHost}>;tag=${id}\r\n` +
+        `To: <sip:${host}:${port}>\r\n` +
         `Call-ID: probe-${id}\r\n` +
         'CSeq: 1 OPTIONS\r\n' +
         'Content-Length: 0\r\n\r\n';
