@@ -79,7 +79,7 @@ function summarise(dir, report, exit) {
       const declared = f.registered + f.only;
       for (const error of f.errors) found.push(`${f.file}: ${error.split('\n')[0]}`);
       if (declared + f.skipped === 0 && f.errors.length === 0) found.push(`${f.file}: registers no tests`);
-      else if (declared > 0 && f.runs === 0) found.push(`${f.file}: registers ${plural(declared, 'test')} but never calls .run()`);
+      else if (f.runs === 0) found.push(`${f.file}: registers ${plural(declared + f.skipped, 'test')} but never calls .run()`);
       else if (report.finished && f.errors.length === 0) {
         // What uvu ran or skipped, less the .skip calls, is every test registered before a .run().
         const lost = declared - (f.total + f.skippedTests - f.skipped);
