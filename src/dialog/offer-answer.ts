@@ -23,6 +23,7 @@ import type { SessionDescription } from '../parser/sdp/index.ts';
 import { parseSdp } from '../parser/sdp/index.ts';
 import type { SipParseError } from '../parser/errors.ts';
 import { IllegalTransitionError } from '../transaction/machine.ts';
+import { cryptoRandom } from '../transaction/random.ts';
 import { answerParts, chooseAudio, type AudioChoice } from './answer.ts';
 import { isTelephoneEvent } from './codec-match.ts';
 import { AUDIO_PROTO, audioSection, disabledSection, localSession, sdpAddress, slotOf, type StreamSlot } from './local-offer.ts';
@@ -44,7 +45,7 @@ import { offerDirection } from './stream-direction.ts';
 export interface OfferAnswerOptions {
   /** Our RTP address and port for this call. */
   readonly local: LocalMedia;
-  /** Uniform in [0, 1), for the o= session id; crypto.getRandomValues by default. */
+  /** Uniform in [0, 1), for the o= session id; crypto.getRandomValues by default (cryptoRandom). */
   readonly random?: () => number;
   /** o= username; default '-' (RFC 8866 s5.2: no user ids on the host). */
   readonly username?: string;
@@ -95,7 +96,7 @@ export class OfferAnswer {
     this.#codecs = checkCodecs((options.codecs ?? DEFAULT_CODECS).map(resolveCodec));
     const username = options.username ?? '-';
     if (!isSdpField(username)) throw new TypeError(`o= username ${JSON.stringify(username)} is empty or has a blank`);
-    this.#origin = new LocalOrigin(username, randomSessionId(options.random ?? defaultRandom), this.#local);
+    this.#origin = new LocalOrigin(username, randomSessionId(options.random ?? cryptoRandom()), this.#local);
   }
 
   get state(): OfferAnswerState {
@@ -283,11 +284,4 @@ function checkCodecs(codecs: readonly Codec[]): readonly Codec[] {
 /** Non-empty, and no blank or control character that would break an SDP line. */
 function isSdpField(value: string): boolean {
   return value !== '' && !/[\s\x00-\x1f\x7f]/.test(value);
-}
-
-/** Uniform in [0, 1) from the platform's CSPRNG. */
-function defaultRandom(): number {
-  const word = new Uint32Array(1);
-  globalThis.crypto.getRandomValues(word);
-  return word[0]! / 2 ** 32;
 }

@@ -1,0 +1,54 @@
+/**
+ * What every dialog machine gets from the dialog layer that owns it: the
+ * transaction layer to send through, the clock, randomness, timer values,
+ * how a URI becomes a transport target, the header values the UA advertises,
+ * and the layer's registry of live dialogs.
+ */
+import type { MessageParts, Uri } from '../parser/index.ts';
+import type { Clock } from '../transaction/clock.ts';
+import type { ClientTransactionUser } from '../transaction/user.ts';
+import type { Endpoint, TransportKind } from '../transport/types.ts';
+
+/** The part of the TransactionLayer the dialog layer uses. */
+export interface DialogTransactions {
+  sendRequest(parts: MessageParts, target: Endpoint, user: ClientTransactionUser, options?: { readonly flowId?: string; readonly rport?: boolean }): unknown;
+  /** Returns the message as sent (its Via tells the branch). */
+  sendStateless(parts: MessageParts, target: Endpoint, options?: { readonly flowId?: string }): { header(name: string): string | undefined };
+}
+
+/** A URI to the address it is sent to (RFC 3263 resolution is the caller's: the default takes IP addresses only). */
+export type TargetResolver = (uri: Uri, fallback: TransportKind) => Endpoint | undefined;
+
+export interface DialogRegistry {
+  /** A dialog (early or confirmed) now answers to its key. */
+  add(key: string, dialog: DialogEntry): void;
+  remove(key: string, dialog: DialogEntry): void;
+}
+
+/** What the registry holds; SessionDialog implements it. */
+export interface DialogEntry {
+  readonly key: string;
+}
+
+export interface DialogContext {
+  readonly transactions: DialogTransactions;
+  readonly clock: Clock;
+  readonly random: () => number;
+  /** RFC 3261 T1 and T2 (ms): 2xx retransmission from T1 doubling to T2, given up after 64*T1. */
+  readonly T1: number;
+  readonly T2: number;
+  readonly resolve: TargetResolver;
+  readonly userAgent: string | undefined;
+  /** Allow and Supported header values of this UA. */
+  readonly allow: string;
+  readonly supported: string;
+  readonly registry: DialogRegistry;
+}
+
+/** A token of `length` random characters (tags; RFC 3261 s19.3 wants at least 32 bits of randomness). */
+export function randomToken(random: () => number, length = 10): string {
+  const alphabet = '0123456789abcdefghijklmnopqrstuvwxyz';
+  let out = '';
+  for (let i = 0; i < length; i++) out += alphabet[Math.floor(random() * alphabet.length) % alphabet.length];
+  return out;
+}

@@ -1,0 +1,197 @@
+/**
+ * A re-INVITE we send in a confirmed dialog (RFC 3261 s14.1): a new offer
+ * (hold with a=sendonly/inactive, resume with sendrecv, or a refresh), the
+ * ACK for its 2xx (re-sent for every retransmitted 2xx), digest once per
+ * challenge, and the outcomes s14.1 lists:
+ *
+ * - 2xx: the answer is taken, the target refreshed; an unusable answer ends
+ *   the session (ACK, then BYE).
+ * - 491 (glare): the offer is withdrawn and the re-INVITE tried again after
+ *   the random wait of glare.ts, at most MAX_GLARE_RETRIES times.
+ * - 481, 408 or no answer: "the UAC will terminate the dialog" (BYE after a
+ *   timeout; none after a 481: the peer has no dialog).
+ * - any other non-2xx: "the session parameters MUST remain unchanged, as if
+ *   no re-INVITE had been issued" (the offer is rolled back).
+ */
+import type { MessageParts, SipMessage } from '../parser/index.ts';
+import type { ClientOutcome, ClientTransactionUser } from '../transaction/user.ts';
+import type { TransportKind } from '../transport/types.ts';
+import { AckFor2xx } from './ack-2xx.ts';
+import type { Authenticator } from './authenticator.ts';
+import type { DialogContext } from './dialog-context.ts';
+import type { DialogState } from './dialog-state.ts';
+import { glareWaitMs } from './glare.ts';
+import type { NegotiatedMedia } from './media.ts';
+import type { OfferAnswer } from './offer-answer.ts';
+import { OfferAnswerError } from './offer-answer-error.ts';
+
+export type ReinviteResult =
+  | { readonly ok: true; readonly media: NegotiatedMedia | undefined }
+  | { readonly ok: false; readonly status: number; readonly reason: string };
+
+/** 491s in a row after which the re-INVITE gives up. */
+export const MAX_GLARE_RETRIES = 3;
+/** Challenges answered per re-INVITE. */
+const MAX_AUTH_ROUNDS = 2;
+
+/** What a re-INVITE needs from its session. */
+export interface ReinviteHost {
+  readonly context: DialogContext;
+  readonly dialog: DialogState;
+  readonly media: OfferAnswer;
+  readonly auth: Authenticator | undefined;
+  readonly contact: string;
+  readonly transport: TransportKind;
+  /** We generated the Call-ID (we sent the initial INVITE): the longer glare wait. */
+  readonly ownsCallId: boolean;
+  /** The ACK to resend for a 2xx retransmitted after the transaction ended. */
+  setLastAck(ack: AckFor2xx): void;
+  /** A completed exchange changed the media. */
+  mediaChanged(media: NegotiatedMedia | undefined): void;
+  /** Runs `retry` after `ms` (a timer the session owns and clears when it ends). */
+  scheduleRetry(ms: number, retry: () => void): void;
+  /** The dialog is over: `bye` sends a BYE first. */
+  fail(status: number, reason: string, bye: boolean): void;
+  /** This re-INVITE is settled (the session may start another). */
+  finished(client: ReinviteClient): void;
+}
+
+export class ReinviteClient implements ClientTransactionUser {
+  #offer: Uint8Array | undefined;
+  #sentHeaders: ReadonlyArray<readonly [string, string]> = [];
+  #cseq = 0;
+  #authRounds = 0;
+  #glareRetries = 0;
+  #ack: AckFor2xx | undefined;
+  #settled = false;
+  #inFlight = false;
+
+  constructor(
+    private readonly host: ReinviteHost,
+    private readonly hold: boolean | undefined,
+    private readonly resolve: (result: ReinviteResult) => void,
+  ) {}
+
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /** Its INVITE transaction is in progress (not while waiting out a 491). */
+  get inFlight(): boolean {
+    return this.#inFlight;
+  }
+
+  start(): void {
+    const { media } = this.host;
+    try {
+      this.#offer = media.createOffer(this.hold === undefined ? {} : { hold: this.hold });
+    } catch (error) {
+      return this.#settle({ ok: false, status: 500, reason: `no offer can be made now: ${(error as Error).message}` });
+    }
+    this.#send();
+  }
+
+  /** The dialog ended under this re-INVITE: it settles without effect. */
+  abandon(reason: string): void {
+    if (this.#settled) return;
+    if (this.host.media.state === 'have-local-offer') this.host.media.rollback();
+    this.#settle({ ok: false, status: 481, reason });
+  }
+
+  #send(): void {
+    const { context, dialog, auth, contact } = this.host;
+    const credentials = auth?.headersFor({ method: 'INVITE', uri: dialog.requestUri }) ?? [];
+    const headers: Array<[string, string]> = [
+      ['Contact', contact],
+      ['Allow', context.allow],
+      ['Supported', context.supported],
+      ['Content-Type', 'application/sdp'],
+      ...credentials,
+    ];
+    if (context.userAgent !== undefined) headers.push(['User-Agent', context.userAgent]);
+    const built = dialog.request('INVITE', { headers, body: this.#offer! });
+    this.#cseq = dialog.localSeq;
+    this.#sentHeaders = credentials;
+    const target = context.resolve(built.nextHop, this.host.transport);
+    if (target === undefined) return this.#failUnsent(`no transport target for ${built.nextHop.toString()}`);
+    try {
+      this.#inFlight = true;
+      context.transactions.sendRequest(built.parts as MessageParts, target, this);
+    } catch (error) {
+      this.#inFlight = false;
+      this.#failUnsent(`cannot send: ${(error as Error).message}`);
+    }
+  }
+
+  onFinal(outcome: ClientOutcome): void {
+    this.#inFlight = false;
+    if (this.#settled) {
+      // Abandoned (the dialog ended) and a 2xx still came: acknowledge it.
+      if (outcome.cause === 'response' && outcome.status < 300) this.#acknowledge(outcome.response).send();
+      return;
+    }
+    const { status } = outcome;
+    if (outcome.cause === 'response' && status >= 200 && status < 300) return this.#accepted(outcome.response);
+    const auth = this.host.auth;
+    if (outcome.cause === 'response' && (status === 401 || status === 407) && auth !== undefined && this.#authRounds < MAX_AUTH_ROUNDS) {
+      if (auth.onChallenge(outcome.response).retry) {
+        this.#authRounds++;
+        return this.#send();
+      }
+    } else {
+      auth?.onAnswered();
+    }
+    const reason = outcome.cause === 'response' ? (outcome.response.reasonPhrase ?? '') : outcome.cause === 'timeout' ? 'Request Timeout' : outcome.error.message;
+    this.host.media.rollback();
+    if (outcome.cause === 'response' && status === 491 && this.#glareRetries < MAX_GLARE_RETRIES) {
+      this.#glareRetries++;
+      this.host.scheduleRetry(glareWaitMs(this.host.ownsCallId, this.host.context.random), () => {
+        if (!this.#settled) this.start();
+      });
+      return;
+    }
+    this.#settle({ ok: false, status, reason });
+    // s14.1 via s12.2.1.2: 481 or 408 (or no answer at all) ends the dialog.
+    if (status === 481) this.host.fail(status, reason, false);
+    else if (status === 408 || outcome.cause !== 'response') this.host.fail(status, reason, true);
+  }
+
+  /** A retransmission of the 2xx, or a 2xx of another fork: the same ACK again. */
+  onAdditional2xx(response: SipMessage): void {
+    if (response.to?.tag === this.host.dialog.remoteTag) this.#ack?.send();
+  }
+
+  #accepted(response: SipMessage): void {
+    this.host.auth?.onAnswered();
+    this.host.dialog.refreshTarget(response);
+    this.#ack = this.#acknowledge(response);
+    this.#ack.send();
+    this.host.setLastAck(this.#ack);
+    let media: NegotiatedMedia | undefined;
+    try {
+      media = this.host.media.receiveAnswer(response.body);
+    } catch (error) {
+      const reason = error instanceof OfferAnswerError ? error.message : String(error);
+      this.#settle({ ok: false, status: 488, reason });
+      return this.host.fail(488, `unusable answer in the 2xx: ${reason}`, true);
+    }
+    this.#settle({ ok: true, media });
+    this.host.mediaChanged(media);
+  }
+
+  #acknowledge(_response: SipMessage): AckFor2xx {
+    return new AckFor2xx(this.host.context, this.host.dialog, { cseq: this.#cseq, headers: this.#sentHeaders }, this.host.transport, undefined);
+  }
+
+  #failUnsent(reason: string): void {
+    this.host.media.rollback();
+    this.#settle({ ok: false, status: 503, reason });
+  }
+
+  #settle(result: ReinviteResult): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.host.finished(this);
+    this.resolve(result);
+  }
+}

@@ -1,0 +1,341 @@
+/**
+ * An INVITE we send to start a call (RFC 3261 s13.2), over one INVITE client
+ * transaction at a time:
+ *
+ *   calling --1xx--> proceeding --2xx--> ended (answered: a confirmed SessionDialog)
+ *   calling/proceeding --300-699, timeout, transport error--> ended (failed)
+ *   calling/proceeding --401/407 answered with credentials--> calling (a new transaction)
+ *
+ * - Early dialogs: every 1xx with a To tag opens an early dialog for that tag
+ *   (forking gives several, s13.2.2.1); an SDP in it is previewed as early
+ *   media.
+ * - The first 2xx wins: its dialog is confirmed, ACKed (ack-2xx.ts) and the
+ *   answer taken. s13.2.2.4: "If more than one 2xx are received ... the UAC
+ *   MUST ... construct the ACK ... and then ... send a BYE": every 2xx of
+ *   another fork is ACKed and BYEd; a retransmitted 2xx is ACKed again.
+ * - CANCEL (s9.1) only once a provisional came on the current transaction:
+ *   asked earlier, it is sent when the first provisional arrives. A 2xx that
+ *   crosses our CANCEL is ACKed and BYEd, and the call ends cancelled.
+ * - Digest: a 401/407 is answered once with the call's credentials, same
+ *   Call-ID and From tag, CSeq + 1 (s22.2), the same offer.
+ */
+import { formatMessage, parseMessage, type MessageParts, type SipMessage } from '../parser/index.ts';
+import { cancelParts } from '../transaction/cancel.ts';
+import { StateMachine, type MachineTables } from '../transaction/machine.ts';
+import type { TimerEvent } from '../transaction/events.ts';
+import type { ClientOutcome, ClientTransactionUser } from '../transaction/user.ts';
+import type { Endpoint } from '../transport/types.ts';
+import { AckFor2xx } from './ack-2xx.ts';
+import type { Authenticator } from './authenticator.ts';
+import { randomToken, type DialogContext } from './dialog-context.ts';
+import { DialogState } from './dialog-state.ts';
+import { sendInDialog } from './in-dialog-request.ts';
+import type { NegotiatedMedia } from './media.ts';
+import type { OfferAnswer } from './offer-answer.ts';
+import { SessionDialog } from './session-dialog.ts';
+
+export interface InviteOptions {
+  /** Request-URI: who is called. */
+  readonly requestUri: string;
+  /** Our From, a name-addr without tag (`"Agent" <sip:1001@example.com>`). */
+  readonly from: string;
+  /** To, a name-addr. */
+  readonly to: string;
+  /** Our Contact header value. */
+  readonly contact: string;
+  /** Where the INVITE goes first (an outbound proxy: the site). */
+  readonly nextHop: Endpoint;
+  /** The call's offer/answer: our offer goes in the INVITE. */
+  readonly media: OfferAnswer;
+  readonly auth?: Authenticator;
+  /** More header fields (after the usual ones). */
+  readonly headers?: ReadonlyArray<readonly [string, string]>;
+  /** `rport` in our Via (default: the transaction layer's). */
+  readonly rport?: boolean;
+}
+
+export type InviteFailureCause = ClientOutcome['cause'] | 'unsendable' | 'cancelled' | 'unusable-answer';
+
+export interface InviteFailure {
+  /** 487 when cancelled; 408/503 for a timeout/transport error (s8.1.3.1). */
+  readonly status: number;
+  readonly reason: string;
+  readonly cause: InviteFailureCause;
+  readonly response: SipMessage | undefined;
+}
+
+export interface ProvisionalInfo {
+  readonly status: number;
+  /** The To tag: the early dialog it opened, or null (a 100 from a proxy). */
+  readonly tag: string | null;
+  /** Early media: an SDP in the 1xx, read against our offer. */
+  readonly media: NegotiatedMedia | undefined;
+}
+
+export interface OutgoingInviteEvents {
+  onProvisional?(info: ProvisionalInfo, response: SipMessage): void;
+  /** Once, for the first 2xx: the session is confirmed and ACKed. */
+  onAnswered?(session: SessionDialog, response: SipMessage): void;
+  /** Once, when the call ends without being answered (or was cancelled). */
+  onFailed?(failure: InviteFailure): void;
+}
+
+export type OutgoingInviteState = 'calling' | 'proceeding' | 'ended';
+
+const TABLES: MachineTables<OutgoingInviteState, never> = {
+  name: 'uac-invite',
+  initial: 'calling',
+  terminal: 'ended',
+  moves: {
+    calling: ['proceeding', 'ended', 'calling'],
+    proceeding: ['ended', 'calling'],
+    ended: [],
+  },
+  timers: { calling: [], proceeding: [], ended: [] },
+};
+
+/** Early dialogs kept per INVITE at most (forks beyond are not tracked). */
+export const MAX_EARLY_DIALOGS = 16;
+/** Challenges answered per call. */
+const MAX_AUTH_ROUNDS = 2;
+
+export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly type: 'noop' }, never> implements ClientTransactionUser {
+  readonly callId: string;
+  readonly localTag: string;
+  events: OutgoingInviteEvents;
+  readonly #context: DialogContext;
+  readonly #options: InviteOptions;
+  readonly #offer: Uint8Array;
+  readonly #early = new Map<string, DialogState>();
+  /** ACKs sent for 2xx, by To tag: the winner's and every fork BYEd. */
+  readonly #acks = new Map<string, AckFor2xx>();
+  #cseq: number;
+  #invite: SipMessage | undefined;
+  #credentials: Array<[string, string]> = [];
+  #provisionalSeen = false;
+  #cancelRequested = false;
+  #cancelSent = false;
+  #authRounds = 0;
+  #winner: string | undefined;
+  #session: SessionDialog | undefined;
+
+  constructor(context: DialogContext, options: InviteOptions, events: OutgoingInviteEvents = {}) {
+    super(context.clock, TABLES);
+    this.#context = context;
+    this.#options = options;
+    this.events = events;
+    this.callId = `${randomToken(context.random, 20)}`;
+    this.localTag = randomToken(context.random);
+    // s8.1.1.5: the first CSeq "MUST be less than 2**31".
+    this.#cseq = 1 + Math.floor(context.random() * 0x7fff);
+    this.#offer = options.media.createOffer();
+  }
+
+  /** Early dialogs open now (one per To tag of a 1xx). */
+  get earlyDialogs(): number {
+    return this.#early.size;
+  }
+
+  /** The answered session, once there is one. */
+  get session(): SessionDialog | undefined {
+    return this.#session;
+  }
+
+  /** Sends the INVITE (call once). */
+  start(): void {
+    this.#send();
+  }
+
+  /**
+   * Cancels the call (s9.1): now if a provisional came on the current
+   * transaction, else as soon as one does. After the 2xx it is too late:
+   * end the session with bye().
+   */
+  cancel(): void {
+    if (this.state === 'ended' || this.#cancelRequested) return;
+    this.#cancelRequested = true;
+    if (this.#provisionalSeen) this.#sendCancel();
+  }
+
+  // ------------------------------------------------ transaction user
+
+  onProvisional(response: SipMessage): void {
+    if (this.state === 'ended') return;
+    if (!this.#provisionalSeen) {
+      this.#provisionalSeen = true;
+      if (this.state === 'calling') this.transition('proceeding');
+      if (this.#cancelRequested) this.#sendCancel();
+    }
+    const tag = response.to?.tag ?? null;
+    let media: NegotiatedMedia | undefined;
+    if (tag !== null && response.status! > 100) {
+      if (!this.#early.has(tag) && this.#early.size < MAX_EARLY_DIALOGS) {
+        try {
+          this.#early.set(tag, DialogState.forUac(this.#invite!, response));
+        } catch {
+          // A 1xx that cannot make a dialog still tells us the call progresses.
+        }
+      }
+      if (response.body.length > 0) {
+        try {
+          media = this.#options.media.previewAnswer(response.body);
+        } catch {
+          media = undefined;
+        }
+      }
+    }
+    const info: ProvisionalInfo = { status: response.status!, tag, media };
+    this.#emit(() => this.events.onProvisional?.(info, response));
+  }
+
+  onFinal(outcome: ClientOutcome): void {
+    if (this.state === 'ended') return;
+    if (outcome.cause === 'response' && outcome.status >= 200 && outcome.status < 300) return this.#onFirst2xx(outcome.response);
+    const auth = this.#options.auth;
+    if (outcome.cause === 'response' && (outcome.status === 401 || outcome.status === 407) && auth !== undefined && !this.#cancelRequested && this.#authRounds < MAX_AUTH_ROUNDS) {
+      if (auth.onChallenge(outcome.response).retry) {
+        this.#authRounds++;
+        this.#cseq++;
+        this.#provisionalSeen = false;
+        this.#cancelSent = false;
+        this.transition('calling');
+        return this.#send();
+      }
+    } else {
+      auth?.onAnswered();
+    }
+    const reason = outcome.cause === 'response' ? (outcome.response.reasonPhrase ?? '') : outcome.cause === 'timeout' ? 'Request Timeout' : outcome.error.message;
+    this.#fail({ status: outcome.status, reason, cause: outcome.cause, response: outcome.response });
+  }
+
+  onAdditional2xx(response: SipMessage): void {
+    const tag = response.to?.tag;
+    if (tag == null) return;
+    const known = this.#acks.get(tag);
+    if (known !== undefined) {
+      known.send();
+      return;
+    }
+    // Another fork answered: ACK it, then BYE it (s13.2.2.4).
+    this.#ackAndBye(response);
+  }
+
+  // ------------------------------------------------------------ internal
+
+  protected step(_event: { readonly type: 'noop' } | TimerEvent<never>): void {}
+
+  protected onTerminated(): void {
+    this.#early.clear();
+  }
+
+  #send(): void {
+    const o = this.#options;
+    const credentials = o.auth?.headersFor({ method: 'INVITE', uri: o.requestUri }) ?? [];
+    this.#credentials = credentials;
+    const headers: Array<[string, string]> = [
+      ['Max-Forwards', '70'],
+      ['From', `${o.from};tag=${this.localTag}`],
+      ['To', o.to],
+      ['Call-ID', this.callId],
+      ['CSeq', `${this.#cseq} INVITE`],
+      ['Contact', o.contact],
+      ['Allow', this.#context.allow],
+      ['Supported', this.#context.supported],
+      ['Content-Type', 'application/sdp'],
+      ...credentials,
+    ];
+    if (this.#context.userAgent !== undefined) headers.push(['User-Agent', this.#context.userAgent]);
+    for (const [name, value] of o.headers ?? []) headers.push([name, value]);
+    const parts: MessageParts = { method: 'INVITE', uri: o.requestUri, headers, body: this.#offer };
+    try {
+      const transaction = this.#context.transactions.sendRequest(parts, o.nextHop, this, o.rport === undefined ? {} : { rport: o.rport }) as { request?: SipMessage } | undefined;
+      this.#invite = transaction?.request ?? parseMessage(formatMessage(parts));
+    } catch (error) {
+      this.#fail({ status: 503, reason: `cannot send: ${(error as Error).message}`, cause: 'unsendable', response: undefined });
+    }
+  }
+
+  #sendCancel(): void {
+    if (this.#cancelSent || this.#invite === undefined) return;
+    this.#cancelSent = true;
+    try {
+      // The CANCEL's own outcome does not matter: the INVITE's 487 (or 2xx) settles the call.
+      this.#context.transactions.sendRequest(cancelParts(this.#invite), this.#options.nextHop, { onFinal() {} });
+    } catch {
+      // The INVITE transaction ends on its own (Timer B) if the CANCEL cannot go.
+    }
+  }
+
+  #onFirst2xx(response: SipMessage): void {
+    this.#options.auth?.onAnswered();
+    if (this.#cancelRequested) {
+      // The 2xx crossed our CANCEL: the callee answered; acknowledge and hang up.
+      this.#ackAndBye(response);
+      return this.#fail({ status: 487, reason: 'cancelled; the 2xx that crossed the CANCEL was acknowledged and ended with BYE', cause: 'cancelled', response });
+    }
+    let dialog: DialogState;
+    try {
+      dialog = DialogState.forUac(this.#invite!, response);
+    } catch (error) {
+      return this.#fail({ status: 502, reason: `the 2xx cannot make a dialog: ${(error as Error).message}`, cause: 'unusable-answer', response });
+    }
+    const ack = this.#ack(dialog);
+    const tag = dialog.remoteTag;
+    this.#winner = tag;
+    try {
+      this.#options.media.receiveAnswer(response.body);
+    } catch (error) {
+      sendInDialog(this.#context, dialog, 'BYE', { ...(this.#options.auth ? { auth: this.#options.auth } : {}), transport: this.#options.nextHop.transport });
+      return this.#fail({ status: 488, reason: `unusable answer in the 2xx: ${(error as Error).message}`, cause: 'unusable-answer', response });
+    }
+    const session = new SessionDialog(this.#context, {
+      role: 'uac',
+      dialog,
+      media: this.#options.media,
+      transport: this.#options.nextHop.transport,
+      contact: this.#options.contact,
+      state: 'confirmed',
+      ...(this.#options.auth ? { auth: this.#options.auth } : {}),
+    });
+    session.setLastAck(ack);
+    this.#session = session;
+    this.transition('ended');
+    this.#emit(() => this.events.onAnswered?.(session, response));
+  }
+
+  /** ACKs a 2xx of a dialog we do not keep, then BYEs it; its retransmissions get the same ACK. */
+  #ackAndBye(response: SipMessage): void {
+    let dialog: DialogState;
+    try {
+      dialog = DialogState.forUac(this.#invite!, response);
+    } catch {
+      return;
+    }
+    this.#ack(dialog);
+    sendInDialog(this.#context, dialog, 'BYE', { ...(this.#options.auth ? { auth: this.#options.auth } : {}), transport: this.#options.nextHop.transport });
+  }
+
+  #ack(dialog: DialogState): AckFor2xx {
+    const ack = new AckFor2xx(this.#context, dialog, { cseq: this.#cseq, headers: this.#credentials }, this.#options.nextHop.transport, undefined);
+    ack.send();
+    this.#acks.set(dialog.remoteTag, ack);
+    return ack;
+  }
+
+  #fail(failure: InviteFailure): void {
+    if (this.state === 'ended') return;
+    if (this.#options.media.state === 'have-local-offer') this.#options.media.rollback();
+    this.transition('ended');
+    this.#emit(() => this.events.onFailed?.(failure));
+  }
+
+  #emit(call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+}

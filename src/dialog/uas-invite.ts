@@ -1,0 +1,185 @@
+/**
+ * An INVITE we received that starts a call (RFC 3261 s13.3), until it is
+ * answered:
+ *
+ *   proceeding --ring (180/183)--> proceeding --accept (2xx)--> ended (a confirmed SessionDialog)
+ *   proceeding --reject (300-699) / CANCEL (487) / no answer in time (480) / transport error--> ended
+ *
+ * The offer in the INVITE is taken when it arrives (a 488 or 400 goes back
+ * before the application sees the call); an INVITE without SDP gets our offer
+ * in the 2xx and the answer in the ACK. A 183 may carry the answer early;
+ * the 2xx then repeats it (s13.2.1: "that same exact answer").
+ * CANCEL (s9.2): "the UAS SHOULD immediately respond to the INVITE with a 487"
+ * when no final response was sent (the 200 to the CANCEL is the layer's).
+ * Our 2xx is re-sent until the ACK (uas-2xx.ts, held by the session).
+ */
+import type { SipMessage } from '../parser/index.ts';
+import { StateMachine, type MachineTables } from '../transaction/machine.ts';
+import { responseParts } from '../transaction/responses.ts';
+import type { ServerInviteTransaction } from '../transaction/server-invite.ts';
+import type { TimerEvent } from '../transaction/events.ts';
+import type { IncomingRequest } from '../transaction/user.ts';
+import type { Received } from '../transport/types.ts';
+import type { Authenticator } from './authenticator.ts';
+import { randomToken, type DialogContext } from './dialog-context.ts';
+import { DialogState } from './dialog-state.ts';
+import type { OfferAnswer } from './offer-answer.ts';
+import { SessionDialog } from './session-dialog.ts';
+
+export type IncomingInviteState = 'proceeding' | 'ended';
+
+export type IncomingInviteEnd = 'answered' | 'rejected' | 'cancelled' | 'expired' | 'transport-error' | 'closed';
+
+export interface IncomingInviteEvents {
+  /** Once, when the INVITE ends without accept() or reject() from the application: CANCEL, no answer in time, a response that cannot be sent. */
+  onEnded?(why: Exclude<IncomingInviteEnd, 'answered' | 'rejected'>): void;
+}
+
+type InviteTimer = 'NoAnswer';
+
+const TABLES: MachineTables<IncomingInviteState, InviteTimer> = {
+  name: 'uas-invite',
+  initial: 'proceeding',
+  terminal: 'ended',
+  moves: { proceeding: ['ended'], ended: [] },
+  timers: { proceeding: ['NoAnswer'], ended: [] },
+};
+
+export interface AcceptOptions {
+  /** Our Contact for the dialog. */
+  readonly contact: string;
+  /** Credentials for our requests in the dialog (BYE, re-INVITE) if the peer challenges them. */
+  readonly auth?: Authenticator;
+  /** Answer with a=sendonly (we hold from the start). */
+  readonly hold?: boolean;
+}
+
+export class IncomingInvite extends StateMachine<IncomingInviteState, { readonly type: 'noop' }, InviteTimer> {
+  readonly request: SipMessage;
+  readonly received: Received;
+  readonly localTag: string;
+  readonly media: OfferAnswer;
+  events: IncomingInviteEvents = {};
+  readonly #context: DialogContext;
+  readonly #transaction: ServerInviteTransaction;
+  readonly #onDone: (invite: IncomingInvite) => void;
+  #earlyAnswer: Uint8Array | undefined;
+  #end: IncomingInviteEnd | undefined;
+
+  /**
+   * Takes the INVITE's offer into `media` (throws OfferAnswerError with the
+   * status to refuse it with). `noAnswerMs`: the longest the INVITE may wait
+   * for accept() or reject() before a 480 goes back.
+   */
+  constructor(context: DialogContext, incoming: IncomingRequest, media: OfferAnswer, noAnswerMs: number, onDone: (invite: IncomingInvite) => void) {
+    super(context.clock, TABLES);
+    this.#context = context;
+    this.request = incoming.request;
+    this.received = incoming.received;
+    this.#transaction = incoming.transaction as ServerInviteTransaction;
+    this.#onDone = onDone;
+    this.media = media;
+    this.localTag = randomToken(context.random);
+    if (this.request.body.length > 0) media.receiveOffer(this.request.body);
+    this.#transaction.user = { onTransportError: () => this.#finish(undefined, 'transport-error') };
+    this.startTimer('NoAnswer', noAnswerMs);
+  }
+
+  /** How it ended; undefined while it waits for an answer. */
+  get end(): IncomingInviteEnd | undefined {
+    return this.#end;
+  }
+
+  /** A provisional response: 180 Ringing, or 183 Session Progress with our answer (early media). */
+  ring(options: { readonly status?: 180 | 183; readonly contact: string; readonly earlyMedia?: boolean }): void {
+    if (this.state !== 'proceeding') return;
+    const status = options.status ?? 180;
+    let body: Uint8Array | undefined;
+    if (options.earlyMedia === true && this.media.state === 'have-remote-offer') {
+      this.#earlyAnswer = this.media.createAnswer();
+      body = this.#earlyAnswer;
+    } else if (options.earlyMedia === true) {
+      body = this.#earlyAnswer;
+    }
+    const headers: Array<[string, string]> = [['Contact', options.contact]];
+    if (body !== undefined) headers.push(['Content-Type', 'application/sdp']);
+    this.#transaction.respond(responseParts(this.request, status, { toTag: this.localTag, headers, ...(body === undefined ? {} : { body }) }));
+  }
+
+  /** Answers 200 with our answer (or our offer, for an INVITE without SDP) and returns the confirmed session. */
+  accept(options: AcceptOptions): SessionDialog {
+    if (this.state !== 'proceeding') throw new Error(`the INVITE has ${this.#end ?? 'ended'}: it cannot be answered`);
+    let body: Uint8Array;
+    let offered = false;
+    const hold = options.hold === undefined ? {} : { hold: options.hold };
+    if (this.media.state === 'have-remote-offer') body = this.media.createAnswer(hold);
+    else if (this.#earlyAnswer !== undefined) body = this.#earlyAnswer;
+    else {
+      body = this.media.createOffer(hold);
+      offered = true;
+    }
+    const dialog = DialogState.forUas(this.request, this.localTag, 1 + Math.floor(this.#context.random() * 0x7fff), this.received.source.transport === 'tls');
+    const session = new SessionDialog(this.#context, {
+      role: 'uas',
+      dialog,
+      media: this.media,
+      transport: this.received.source.transport,
+      contact: options.contact,
+      state: 'confirmed',
+      ...(options.auth ? { auth: options.auth } : {}),
+    });
+    const parts = responseParts(this.request, 200, {
+      toTag: this.localTag,
+      headers: [['Contact', options.contact], ['Allow', this.#context.allow], ['Supported', this.#context.supported], ['Content-Type', 'application/sdp']],
+      body,
+    });
+    const transaction = this.#transaction;
+    transaction.respond(parts);
+    session.await2xxAck(this.request.cseq!.seq, offered, () => transaction.respond(parts));
+    this.#finish(undefined, 'answered');
+    return session;
+  }
+
+  /** Refuses the call with a final response (486 Busy Here, 603 Decline, 480 ...). */
+  reject(status: number, reason?: string, headers: ReadonlyArray<readonly [string, string]> = []): void {
+    if (status < 300 || status > 699) throw new RangeError(`reject needs a status from 300 to 699, got ${status}`);
+    this.#finish({ status, ...(reason === undefined ? {} : { reason }), headers }, 'rejected');
+  }
+
+  /** @internal A CANCEL matched this INVITE (its 200 is sent by the layer). */
+  cancelled(): void {
+    this.#finish({ status: 487, headers: [] }, 'cancelled');
+  }
+
+  /** @internal The layer closes: the INVITE is refused and forgotten. */
+  close(): void {
+    this.#finish({ status: 480, headers: [] }, 'closed');
+  }
+
+  protected step(event: { readonly type: 'noop' } | TimerEvent<InviteTimer>): void {
+    if (event.type === 'timer' && event.name === 'NoAnswer') this.#finish({ status: 480, reason: 'No Answer', headers: [] }, 'expired');
+  }
+
+  protected onTerminated(): void {
+    this.#onDone(this);
+  }
+
+  #finish(response: { status: number; reason?: string; headers: ReadonlyArray<readonly [string, string]> } | undefined, end: IncomingInviteEnd): void {
+    if (this.state !== 'proceeding') return;
+    this.#end = end;
+    if (response !== undefined) {
+      this.#transaction.respond(responseParts(this.request, response.status, { toTag: this.localTag, headers: response.headers, ...(response.reason === undefined ? {} : { reason: response.reason }) }));
+    }
+    if (end !== 'answered' && this.media.state !== 'stable') this.media.rollback();
+    this.transition('ended');
+    if (end === 'cancelled' || end === 'expired' || end === 'transport-error' || end === 'closed') {
+      try {
+        this.events.onEnded?.(end);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+}
