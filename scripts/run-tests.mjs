@@ -78,9 +78,11 @@ function summarise(dir, report, exit) {
       counts.skipped += f.skippedTests;
       const declared = f.registered + f.only;
       for (const error of f.errors) found.push(`${f.file}: ${error.split('\n')[0]}`);
-      if (declared + f.skipped === 0 && f.errors.length === 0) found.push(`${f.file}: registers no tests`);
+      if (f.errors.length > 0) {
+        // Said above; what it registered before failing proves nothing.
+      } else if (declared + f.skipped === 0) found.push(`${f.file}: registers no tests`);
       else if (f.runs === 0) found.push(`${f.file}: registers ${plural(declared + f.skipped, 'test')} but never calls .run()`);
-      else if (report.finished && f.errors.length === 0) {
+      else if (report.finished) {
         // What uvu ran or skipped, less the .skip calls, is every test registered before a .run().
         const lost = declared - (f.total + f.skippedTests - f.skipped);
         if (lost > 0) found.push(`${f.file}: ${plural(lost, 'test')} registered after its last .run() never ran`);
