@@ -31,7 +31,8 @@ function withoutTag(value: NameAddr): string {
   if (!value.params.has('tag')) return formatNameAddr(value);
   const params = new Map(value.params);
   params.delete('tag');
-  return formatNameAddr({ ...value, params });
+  // NameAddr reads its URI lazily (a getter): copy the fields, do not spread.
+  return formatNameAddr({ displayName: value.displayName, uri: value.uri, params, tag: null });
 }
 
 /** The URI of the first Contact, when it is a usable name-addr. */

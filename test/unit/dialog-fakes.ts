@@ -1,0 +1,309 @@
+/**
+ * Test doubles for the dialog-layer tests (not a test file itself), on the
+ * FakeClock:
+ *
+ * - `uaRig()`: one UA (TransactionLayer + DialogLayer) on a recording
+ *   transport, and a scripted peer: the test reads what the UA sent and
+ *   hands it responses and requests built here (forking, races, losses).
+ * - `pairRig()`: two UAs, A and B, linked by an in-memory network with a
+ *   latency and a drop filter, for whole calls both ways.
+ *
+ * `assertIdle` checks that nothing is left: dialogs, INVITEs, transactions
+ * and clock timers.
+ */
+import * as assert from 'uvu/assert';
+import { formatMessage, parseMessage, type MessageParts, type SipMessage } from '../../src/parser/index.ts';
+import { FakeClock } from '../../src/transaction/clock.ts';
+import { TransactionLayer, responseParts } from '../../src/transaction/index.ts';
+import { TransportError, type Endpoint, type Received, type SendOptions, type Transport, type TransportKind } from '../../src/transport/types.ts';
+import { DialogLayer, OfferAnswer, type Authenticator, type IncomingInvite } from '../../src/dialog/index.ts';
+
+/** A deterministic uniform [0, 1) generator. */
+export function seeded(seed = 1): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 0x100000000;
+  };
+}
+
+export const T1 = 500;
+
+/** An SDP offer of a peer (PCMU, PCMA, telephone-event) with the given direction. */
+export function peerSdp(options: { address?: string; port?: number; direction?: string; version?: number; codecs?: string } = {}): string {
+  const address = options.address ?? '198.51.100.9';
+  return [
+    'v=0',
+    `o=peer 1000 ${options.version ?? 1} IN IP4 ${address}`,
+    's=-',
+    `c=IN IP4 ${address}`,
+    't=0 0',
+    `m=audio ${options.port ?? 30000} RTP/AVP ${options.codecs ?? '0 8 101'}`,
+    'a=rtpmap:0 PCMU/8000',
+    'a=rtpmap:8 PCMA/8000',
+    'a=rtpmap:101 telephone-event/8000',
+    `a=${options.direction ?? 'sendrecv'}`,
+    '',
+  ].join('\r\n');
+}
+
+/** The direction attribute of an SDP body. */
+export function directionOf(body: Uint8Array | string): string | undefined {
+  const text = typeof body === 'string' ? body : new TextDecoder().decode(body);
+  return /a=(sendrecv|sendonly|recvonly|inactive)/.exec(text)?.[1];
+}
+
+export interface Sent {
+  readonly at: number;
+  readonly message: SipMessage;
+  readonly target: Endpoint;
+  readonly options: SendOptions;
+}
+
+/** A transport that records sends and lets the test deliver messages. */
+export class ScriptTransport implements Transport {
+  readonly sent: Sent[] = [];
+  onReceive: ((received: Received) => void) | undefined;
+  /** When set, a send to this port fails at once with ECONNREFUSED. */
+  refusePort: number | undefined;
+
+  constructor(
+    readonly clock: FakeClock,
+    readonly local: { host: string; port: number },
+  ) {}
+
+  send(bytes: Uint8Array, target: Endpoint, options: SendOptions = {}): void {
+    this.sent.push({ at: this.clock.now(), message: parseMessage(bytes), target, options });
+    if (this.refusePort === target.port) queueMicrotask(() => options.onError?.(new TransportError('ECONNREFUSED', target, 'refused')));
+  }
+
+  isReliable(transport: TransportKind): boolean {
+    return transport !== 'udp';
+  }
+
+  localEndpoint(transport: TransportKind): Endpoint {
+    return { transport, host: this.local.host, port: this.local.port };
+  }
+
+  deliver(message: SipMessage | MessageParts, source: Endpoint): void {
+    const parsed = 'kind' in message ? message : parseMessage(formatMessage(message));
+    this.onReceive!({ message: parsed, source, local: this.localEndpoint(source.transport), flowId: undefined });
+  }
+
+  /** Messages sent: requests by method, responses by "status METHOD". */
+  labels(since = 0): string[] {
+    return this.sent.slice(since).map((s) => label(s.message));
+  }
+
+  /** The last message sent with this label. */
+  last(what: string): SipMessage {
+    const found = [...this.sent].reverse().find((s) => label(s.message) === what);
+    assert.ok(found, `nothing sent as ${what}; sent: ${this.labels().join(', ')}`);
+    return found!.message;
+  }
+
+  count(what: string): number {
+    return this.sent.filter((s) => label(s.message) === what).length;
+  }
+}
+
+export function label(message: SipMessage): string {
+  return message.kind === 'request' ? message.method! : `${message.status} ${message.cseq?.method}`;
+}
+
+export interface Ua {
+  readonly transport: ScriptTransport;
+  readonly transactions: TransactionLayer;
+  readonly dialogs: DialogLayer;
+  readonly invites: IncomingInvite[];
+  readonly endpoint: Endpoint;
+  /** A fresh OfferAnswer for this UA (RTP at its address, a port per call). */
+  media(): OfferAnswer;
+}
+
+let nextRtpPort = 40000;
+
+export function makeUa(clock: FakeClock, host: string, port: number, seed: number, options: { mediaFor?: boolean } = {}): Ua {
+  const transport = new ScriptTransport(clock, { host, port });
+  const random = seeded(seed);
+  let dialogs!: DialogLayer;
+  const transactions = new TransactionLayer({
+    transport,
+    clock,
+    random,
+    user: {
+      onRequest: (incoming) => dialogs.onRequest(incoming),
+      onAck: (ack) => dialogs.onAck(ack),
+      onStrayResponse: (response) => dialogs.onStrayResponse(response),
+    },
+  });
+  transport.onReceive = transactions.receive;
+  const media = (): OfferAnswer => new OfferAnswer({ local: { address: host, port: nextRtpPort++ }, random });
+  dialogs = new DialogLayer({
+    transactions,
+    clock,
+    random,
+    ...(options.mediaFor === false ? {} : { mediaFor: () => media() }),
+  });
+  const invites: IncomingInvite[] = [];
+  dialogs.onInvite = (invite) => invites.push(invite);
+  return { transport, transactions, dialogs, invites, endpoint: { transport: 'udp', host, port }, media };
+}
+
+export interface UaRig {
+  readonly clock: FakeClock;
+  readonly ua: Ua;
+  /** The peer's address: the UA's requests go there, the test's messages come from there. */
+  readonly peer: Endpoint;
+  /** Advances the clock (ms) and runs queued microtasks. */
+  advance(ms: number): Promise<void>;
+}
+
+export function uaRig(): UaRig {
+  const clock = new FakeClock();
+  const ua = makeUa(clock, '192.0.2.10', 5060, 11);
+  return {
+    clock,
+    ua,
+    peer: { transport: 'udp', host: '198.51.100.7', port: 5070 },
+    advance: async (ms) => {
+      clock.advance(ms);
+      await flush();
+    },
+  };
+}
+
+/** Lets promises and queued microtasks run. */
+export async function flush(): Promise<void> {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+}
+
+/** A response from the scripted peer to a request the UA sent. */
+export function reply(
+  request: SipMessage,
+  status: number,
+  options: { toTag?: string; contact?: string; sdp?: string; recordRoute?: string[]; headers?: Array<[string, string]>; reason?: string } = {},
+): MessageParts {
+  const headers: Array<[string, string]> = [];
+  for (const rr of options.recordRoute ?? []) headers.push(['Record-Route', rr]);
+  if (options.contact !== undefined) headers.push(['Contact', options.contact]);
+  if (options.sdp !== undefined) headers.push(['Content-Type', 'application/sdp']);
+  headers.push(...(options.headers ?? []));
+  return responseParts(request, status, {
+    headers,
+    ...(options.toTag === undefined ? {} : { toTag: options.toTag }),
+    ...(options.sdp === undefined ? {} : { body: options.sdp }),
+    ...(options.reason === undefined ? {} : { reason: options.reason }),
+  });
+}
+
+/** A request from the scripted peer. */
+export function peerRequest(method: string, fields: { uri: string; via?: string; from: string; to: string; callId: string; cseq: number; contact?: string; sdp?: string; headers?: Array<[string, string]>; body?: string; contentType?: string }): MessageParts {
+  const headers: Array<[string, string]> = [
+    ['Via', fields.via ?? `SIP/2.0/UDP 198.51.100.7:5070;branch=z9hG4bK${Math.random().toString(36).slice(2)}`],
+    ['Max-Forwards', '70'],
+    ['From', fields.from],
+    ['To', fields.to],
+    ['Call-ID', fields.callId],
+    ['CSeq', `${fields.cseq} ${method}`],
+  ];
+  if (fields.contact !== undefined) headers.push(['Contact', fields.contact]);
+  headers.push(...(fields.headers ?? []));
+  const body = fields.sdp ?? fields.body;
+  if (fields.sdp !== undefined) headers.push(['Content-Type', 'application/sdp']);
+  else if (fields.contentType !== undefined) headers.push(['Content-Type', fields.contentType]);
+  return { method, uri: fields.uri, headers, ...(body === undefined ? {} : { body }) };
+}
+
+/** Two UAs on one in-memory network; `drop` decides which messages are lost. */
+export interface PairRig {
+  readonly clock: FakeClock;
+  readonly a: Ua;
+  readonly b: Ua;
+  latency: number;
+  drop: ((message: SipMessage, from: 'a' | 'b') => boolean) | undefined;
+  advance(ms: number): Promise<void>;
+  /** Advances the clock until `promise` settles (at most `maxMs`), and returns its value. */
+  settle<T>(promise: Promise<T>, maxMs?: number): Promise<T>;
+}
+
+export function pairRig(): PairRig {
+  const clock = new FakeClock();
+  const a = makeUa(clock, '192.0.2.10', 5060, 21);
+  const b = makeUa(clock, '192.0.2.20', 5060, 22);
+  const rig: PairRig = {
+    clock,
+    a,
+    b,
+    latency: 10,
+    drop: undefined,
+    advance: async (ms) => {
+      // Step in small slices so that microtasks (promise settlements) run between timers.
+      const end = clock.now() + ms;
+      while (clock.now() < end) {
+        clock.advance(Math.min(5, end - clock.now()));
+        await flush();
+      }
+    },
+    settle: async <T>(promise: Promise<T>, maxMs = 60_000): Promise<T> => {
+      let done = false;
+      let value: T | undefined;
+      void promise.then((v) => {
+        done = true;
+        value = v;
+      });
+      const end = clock.now() + maxMs;
+      await flush();
+      while (!done && clock.now() < end) {
+        clock.advance(5);
+        await flush();
+      }
+      assert.ok(done, `the promise did not settle within ${maxMs} ms`);
+      return value as T;
+    },
+  };
+  const link = (from: Ua, to: Ua, name: 'a' | 'b'): void => {
+    const original = from.transport.send.bind(from.transport);
+    from.transport.send = (bytes, target, options) => {
+      original(bytes, target, options);
+      const message = parseMessage(bytes);
+      if (rig.drop?.(message, name) === true) return;
+      if (target.host !== to.endpoint.host) return;
+      clock.setTimer(rig.latency, () => to.transport.deliver(parseMessage(bytes), { transport: target.transport, host: from.endpoint.host, port: from.endpoint.port }));
+    };
+  };
+  link(a, b, 'a');
+  link(b, a, 'b');
+  return rig;
+}
+
+/** Nothing left in either UA: dialogs, INVITEs, dialog timers, transactions, clock timers. */
+export function assertIdle(clock: FakeClock, ...uas: Ua[]): void {
+  for (const ua of uas) {
+    assert.equal(ua.dialogs.stats(), { dialogs: 0, incomingInvites: 0, outgoingInvites: 0, timers: 0 }, `dialog layer of ${ua.endpoint.host}`);
+    assert.is(ua.transactions.stats().transactions, 0, `transactions of ${ua.endpoint.host}`);
+  }
+  assert.is(clock.pending, 0, 'no clock timer left');
+}
+
+/** An Authenticator that answers every challenge once with a fixed Authorization, and records what it saw. */
+export function fakeAuth(): Authenticator & { challenges: number; answered: number } {
+  let held = false;
+  let challengesInARow = 0;
+  const auth = {
+    challenges: 0,
+    answered: 0,
+    headersFor: ({ method }: { method: string }): Array<[string, string]> => (held ? [['Proxy-Authorization', `Digest username="1001", realm="r", nonce="n", uri="x", response="${method.toLowerCase()}"`]] : []),
+    onChallenge: () => {
+      auth.challenges++;
+      if (++challengesInARow > 1) return { retry: false as const, reason: 'credentials rejected' };
+      held = true;
+      return { retry: true as const };
+    },
+    onAnswered: () => {
+      auth.answered++;
+      challengesInARow = 0;
+    },
+  };
+  return auth;
+}
