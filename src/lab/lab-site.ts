@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
 import type { SipMessage } from '../parser/index.ts';
 import { isWildcard } from '../parser/index.ts';
 import { isLoopback, SipTransportLayer } from '../transport/index.ts';
-import type { Endpoint, TransportKind } from '../transport/types.ts';
+import type { Endpoint, Received, TransportKind } from '../transport/types.ts';
+import { LabProxy, type LabRoute } from './lab-proxy.ts';
 import { SystemClock, TransactionLayer, responseParts, type IncomingRequest } from '../transaction/index.ts';
 import { computeDigest, parseDigestAlgorithm, type DigestAlgorithm } from '../registrar-client/digest/index.ts';
 
@@ -36,6 +37,11 @@ export interface LabBinding {
   readonly contact: string;
   readonly expiresAt: number;
   readonly callId: string;
+  /** Where the REGISTER came from, and its flow (calls to the user go there). */
+  readonly source: Endpoint;
+  readonly flowId: string | undefined;
+  /** Date.now() of the REGISTER that made or refreshed it. */
+  readonly at: number;
 }
 
 export type LabSiteState = 'up' | 'refusing' | 'silent' | 'closed';
@@ -52,10 +58,32 @@ export class LabSite {
   readonly #bindings = new Map<string, Map<string, LabBinding>>();
   /** Requests answered, by method (for tests and the QuickStart narration). */
   readonly counts = new Map<string, number>();
+  /** Forwards calls to registered users (lab-proxy.ts). */
+  readonly proxy: LabProxy;
 
   private constructor(options: LabSiteOptions) {
     this.options = options;
     this.#port = options.port ?? 0;
+    this.proxy = new LabProxy({
+      transport: {
+        send: (bytes, target, sendOptions) => this.#transport?.send(bytes, target, sendOptions),
+        isReliable: (kind) => kind !== 'udp',
+        localEndpoint: (kind, target) => this.#transport!.localEndpoint(kind, target),
+        onReceive: undefined,
+      },
+      local: (kind) => this.#transport!.localEndpoint(kind),
+      route: (user) => this.#route(user),
+    });
+  }
+
+  /** The most recent live binding of a user, for the proxy. */
+  #route(user: string): LabRoute | 'unknown' | 'unregistered' {
+    if (!(user in this.options.users)) return 'unknown';
+    let best: LabBinding | undefined;
+    for (const binding of this.bindings()) {
+      if (binding.aor.startsWith(`sip:${user}@`) && (best === undefined || binding.at > best.at)) best = binding;
+    }
+    return best === undefined ? 'unregistered' : { contact: best.contact, source: best.source, flowId: best.flowId };
   }
 
   static async start(options: LabSiteOptions): Promise<LabSite> {
@@ -127,7 +155,8 @@ export class LabSite {
     this.#port = transport.localEndpoint(transports[0]!).port;
     const layer = new TransactionLayer({ transport, clock: new SystemClock(), user: { onRequest: (incoming) => this.#onRequest(incoming) } });
     transport.onReceive = (received) => {
-      if (this.#state === 'up') layer.receive(received);
+      if (this.#state !== 'up') return;
+      if (!this.proxy.handle(received)) layer.receive(received);
     };
     this.#transport = transport;
     this.#layer = layer;
@@ -141,14 +170,15 @@ export class LabSite {
     this.#transport = undefined;
   }
 
-  #onRequest({ request, transaction }: IncomingRequest): void {
+  #onRequest(incoming: IncomingRequest): void {
+    const { request, transaction } = incoming;
     const method = request.method ?? '';
     this.counts.set(method, (this.counts.get(method) ?? 0) + 1);
     const respond = (status: number, headers: Array<[string, string]> = [], reason?: string): void => {
       transaction.respond(responseParts(request, status, { toTag: status > 100 ? randomToken() : undefined, headers, reason }));
     };
     try {
-      if (method === 'REGISTER') this.#register(request, respond);
+      if (method === 'REGISTER') this.#register(request, respond, incoming.received);
       else if (method === 'OPTIONS') respond(200, [['Allow', 'REGISTER, OPTIONS']]);
       else respond(405, [['Allow', 'REGISTER, OPTIONS']]);
     } catch {
@@ -156,7 +186,7 @@ export class LabSite {
     }
   }
 
-  #register(request: SipMessage, respond: (status: number, headers?: Array<[string, string]>, reason?: string) => void): void {
+  #register(request: SipMessage, respond: (status: number, headers?: Array<[string, string]>, reason?: string) => void, received: Received): void {
     const to = request.to;
     const user = to?.uri.user ?? null;
     if (to === undefined || user === null || !(user in this.options.users)) {
@@ -189,7 +219,7 @@ export class LabSite {
         respond(423, [['Min-Expires', String(minExpires)]]);
         return;
       }
-      contacts.set(uri, { aor, contact: uri, expiresAt: Date.now() + expires * 1000, callId: request.callId ?? '' });
+      contacts.set(uri, { aor, contact: uri, expiresAt: Date.now() + expires * 1000, callId: request.callId ?? '', source: received.source, flowId: received.flowId, at: Date.now() });
     }
     const now = Date.now();
     const headers: Array<[string, string]> = [];

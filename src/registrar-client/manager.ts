@@ -118,6 +118,11 @@ export class RegistrationManager {
     if (registration.busy) this.#draining.add(registration);
   }
 
+  /** A request other than REGISTER found the site down (Registration.siteDown); unknown ids are ignored. */
+  siteDown(id: RegistrationId, code: number, reason: string): void {
+    this.#registrations.get(id)?.siteDown(code, reason);
+  }
+
   has(id: RegistrationId): boolean {
     return this.#registrations.has(id);
   }

@@ -44,10 +44,15 @@ export function registerIdentity(settings: ResolvedSettings, callId: string, fro
   };
 }
 
-/** Our Contact URI for a local endpoint. */
+/**
+ * Our Contact URI for a local endpoint: `transport=` for TCP and TLS, and the
+ * connection's `line=` token when it has one, so that a call forwarded by
+ * either site names its connection in the Request-URI.
+ */
 export function contactUri(settings: ResolvedSettings, local: Endpoint): string {
   const transport = local.transport === 'udp' ? '' : `;transport=${local.transport}`;
-  return `sip:${settings.user}@${uriHost(local.host)}:${local.port}${transport}`;
+  const line = settings.line === undefined ? '' : `;line=${settings.line}`;
+  return `sip:${settings.user}@${uriHost(local.host)}:${local.port}${transport}${line}`;
 }
 
 /** The Contact header value: URI plus the RFC 5626 params when the connection asks for outbound. */
@@ -132,7 +137,7 @@ function unquoteAngle(value: string): string {
 
 /** Parses the URI contactUri() wrote (no general URI parsing needed). */
 function parseOwnUri(uri: string): { user: string; host: string; port: number; transport: string } {
-  const match = /^sip:([^@]+)@(\[[^\]]+\]|[^:;]+):(\d+)(?:;transport=(\w+))?$/.exec(uri)!;
+  const match = /^sip:([^@]+)@(\[[^\]]+\]|[^:;]+):(\d+)(?:;transport=(\w+))?(?:;line=[^;]*)?$/.exec(uri)!;
   return { user: match[1]!, host: stripBrackets(match[2]!), port: Number(match[3]), transport: match[4] ?? 'udp' };
 }
 

@@ -155,9 +155,18 @@ export class Registration {
 
   /** A keep-alive probe went unanswered while registered: the site is down (408). */
   #onKeepAliveUnanswered(reason: string): void {
-    // A REGISTER in flight reports on the site itself.
+    this.siteDown(408, reason);
+  }
+
+  /**
+   * Another request to the site failed as a down site fails (an INVITE timed
+   * out, 503, a transport error): while registered, the connection becomes
+   * `unavailable` and the retry schedule takes over. A REGISTER in flight
+   * reports on the site itself, so nothing changes then.
+   */
+  siteDown(code: number, reason: string): void {
     if (!this.#enabled || this.#status !== 'registered' || this.#inFlight !== undefined) return;
-    this.#onUnavailable(408, reason);
+    this.#onUnavailable(code, reason);
   }
 
   get status(): RegistrationStatus {

@@ -47,6 +47,8 @@ export interface RegistrationSettings {
   readonly keepAliveIntervalSeconds?: number;
   /** Put `rport` (RFC 3581) in the Via of this connection's requests (default true). */
   readonly useRport?: boolean;
+  /** A token unique to this connection, put in its Contact as `;line=` (the SDK makes one). */
+  readonly line?: string;
   /** Settings this layer does not use, kept by the SDK; ignored here. */
   readonly extra?: Readonly<Record<string, string>>;
 }
@@ -82,6 +84,7 @@ export interface ResolvedSettings {
   /** Seconds between keep-alive probes while registered; undefined: no probes. */
   readonly keepAliveSeconds: number | undefined;
   readonly useRport: boolean;
+  readonly line: string | undefined;
 }
 
 const TRANSPORTS: ReadonlySet<string> = new Set(['udp', 'tcp', 'tls']);
@@ -148,5 +151,13 @@ export function resolveSettings(settings: RegistrationSettings): ResolvedSetting
     regId,
     keepAliveSeconds: settings.sendKeepAlive === true ? keepAliveInterval : undefined,
     useRport: settings.useRport ?? true,
+    line: checkLine(settings.line),
   };
+}
+
+/** A `line` token: a URI param value we write ourselves (token characters only, RFC 3261 s25.1). */
+function checkLine(line: string | undefined): string | undefined {
+  if (line === undefined) return undefined;
+  if (!/^[A-Za-z0-9\-_.!~*'+%]{1,64}$/.test(line)) throw new TypeError(`line must be a token of 1-64 characters, got ${JSON.stringify(line)}`);
+  return line;
 }

@@ -12,6 +12,8 @@ import type { RegistrationManager, RegistrationStatus, RegistrationStatusEvent }
 import type { ConnectionSettings, SipTransportName } from './config/index.ts';
 import { completeSettings, type ConnectionInput } from './connection-settings.ts';
 import { TypedEvents } from './typed-events.ts';
+import { randomHex } from '../registrar-client/index.ts';
+import { cryptoRandom } from '../transaction/index.ts';
 
 export type ConnectionStatus = RegistrationStatus;
 
@@ -52,6 +54,8 @@ export class ConnectionError extends Error {
 
 interface Entry {
   settings: ConnectionSettings;
+  /** The `line=` token of this connection's Contact (incoming calls name their connection by it). */
+  line: string;
   enabled: boolean;
   /** The last SIP code and reason seen (kept when a later change carries none, e.g. disable). */
   lastCode: number | undefined;
@@ -68,12 +72,20 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
   /** What the Phone's sockets cannot serve (an IPv6 server without an IPv6 listener); throws ConnectionSettingsError. */
   readonly #checkSettings: (settings: ConnectionSettings) => void;
 
+  readonly #random: () => number;
+
   /** @internal Built by Phone. */
-  constructor(registrations: RegistrationManager, toEpoch: (clockMs: number) => number, checkSettings: (settings: ConnectionSettings) => void = () => {}) {
+  constructor(
+    registrations: RegistrationManager,
+    toEpoch: (clockMs: number) => number,
+    checkSettings: (settings: ConnectionSettings) => void = () => {},
+    random: () => number = cryptoRandom(),
+  ) {
     super();
     this.#registrations = registrations;
     this.#toEpoch = toEpoch;
     this.#checkSettings = checkSettings;
+    this.#random = random;
   }
 
   /** @internal Status events of the registration layer, re-emitted as ConnectionEventArgs. */
@@ -100,8 +112,9 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
     if (this.#entries.has(id)) throw new ConnectionError(`connection ${id} exists already`);
     const settings = completeSettings(input);
     this.#checkSettings(settings);
-    this.#registrations.add(id, settings);
-    this.#entries.set(id, { settings, enabled: false, lastCode: undefined, lastReason: undefined });
+    const line = randomHex(this.#random, 6);
+    this.#registrations.add(id, { ...settings, line });
+    this.#entries.set(id, { settings, line, enabled: false, lastCode: undefined, lastReason: undefined });
     return this.connection(id)!;
   }
 
@@ -167,6 +180,33 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
       lastReason: info.code === undefined ? entry.lastReason : info.reason,
       settings,
     };
+  }
+
+  /** @internal The `line=` token of a connection's Contact. */
+  lineOf(id: number): string | undefined {
+    return this.#entries.get(id)?.line;
+  }
+
+  /** @internal The connection whose Contact carries this `line=` token. */
+  idForLine(line: string): number | undefined {
+    for (const [id, entry] of this.#entries) if (entry.line === line) return id;
+    return undefined;
+  }
+
+  /** @internal Enabled and registered now: a call can go out on it. */
+  isUsable(id: number): boolean {
+    const entry = this.#entries.get(id);
+    return entry !== undefined && entry.enabled && !this.#closed && this.#registrations.statusOf(id) === 'registered';
+  }
+
+  /** @internal Enabled (whatever its registration status). */
+  isEnabled(id: number): boolean {
+    return this.#entries.get(id)?.enabled === true && !this.#closed;
+  }
+
+  /** @internal Every connection id, ascending. */
+  ids(): number[] {
+    return [...this.#entries.keys()].sort((a, b) => a - b);
   }
 
   /** Ids of the connections that are registered now (for dialling and failover). */

@@ -20,6 +20,8 @@ export interface ConnectionInput {
   sendKeepAlive?: boolean;
   /** Seconds between keep-alive probes (default 30). */
   keepAliveIntervalSeconds?: number;
+  /** No provisional answer to an INVITE within this many ms moves the call to another site (default 2000). */
+  dialFailoverTimeoutMs?: number;
   useRport?: boolean;
   extra?: Record<string, string>;
   /**
@@ -40,6 +42,12 @@ export class ConnectionSettingsError extends Error {
 function seconds(value: number | undefined, fallback: number, name: string): number {
   const result = value ?? fallback;
   if (!Number.isInteger(result) || result < 1) throw new ConnectionSettingsError(`${name} must be a whole number of seconds >= 1, got ${result}`);
+  return result;
+}
+
+function milliseconds(value: number | undefined, fallback: number, name: string): number {
+  const result = value ?? fallback;
+  if (!Number.isInteger(result) || result < 1 || result > 0x7fffffff) throw new ConnectionSettingsError(`${name} must be a whole number of milliseconds >= 1, got ${result}`);
   return result;
 }
 
@@ -77,6 +85,7 @@ export function completeSettings(input: ConnectionInput | ConnectionSettings): C
     maximumRetrySeconds,
     sendKeepAlive: input.sendKeepAlive ?? CONNECTION_DEFAULTS.sendKeepAlive,
     keepAliveIntervalSeconds: seconds(input.keepAliveIntervalSeconds, CONNECTION_DEFAULTS.keepAliveIntervalSeconds, 'keepAliveIntervalSeconds'),
+    dialFailoverTimeoutMs: milliseconds(input.dialFailoverTimeoutMs, CONNECTION_DEFAULTS.dialFailoverTimeoutMs, 'dialFailoverTimeoutMs'),
     useRport: input.useRport ?? CONNECTION_DEFAULTS.useRport,
     extra: { ...(input.extra ?? {}) },
   };

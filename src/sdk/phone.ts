@@ -6,11 +6,15 @@
  */
 import { isIPv6, isLoopback, SipTransportLayer, type ListenerOptions, type TlsOptions } from '../transport/index.ts';
 import type { Endpoint, TransportKind } from '../transport/types.ts';
-import { SystemClock, TransactionLayer, cryptoRandom, responseParts, type Clock, type TimerSettings } from '../transaction/index.ts';
+import { SystemClock, TransactionLayer, cryptoRandom, type Clock, type TimerSettings } from '../transaction/index.ts';
 import { RegistrationManager } from '../registrar-client/index.ts';
 import { loadEndpointConfig, type ConnectionSettings, type EndpointConfig } from './config/index.ts';
 import { ConnectionManager } from './connection-manager.ts';
 import { completeSettings, ConnectionSettingsError, type ConnectionInput } from './connection-settings.ts';
+import { DialogLayer } from '../dialog/index.ts';
+import { CallControl } from './call-control.ts';
+import { MediaPorts } from './media-ports.ts';
+import { SessionManager } from './session-manager.ts';
 
 export interface PhoneOptions {
   /**
@@ -49,6 +53,12 @@ export type PhoneConfig = Pick<EndpointConfig, 'connections'> | { connections: A
 
 export class Phone {
   readonly connections: ConnectionManager;
+  /** ICallControl: dial, answer, reject, hold, retrieve, hangup, sendDtmf. */
+  readonly calls: CallControl;
+  /** The session manager: live calls and `sessionStatusChanged`. */
+  readonly sessions: SessionManager;
+  readonly #dialogs: DialogLayer;
+  readonly #mediaPorts: MediaPorts;
   readonly transport: SipTransportLayer;
   readonly transactions: TransactionLayer;
   readonly #registrations: RegistrationManager;
@@ -61,6 +71,10 @@ export class Phone {
     transactions: TransactionLayer;
     registrations: RegistrationManager;
     connections: ConnectionManager;
+    dialogs: DialogLayer;
+    calls: CallControl;
+    sessions: SessionManager;
+    mediaPorts: MediaPorts;
     configured: number[];
     closeTimeoutMs: number;
   }) {
@@ -68,6 +82,10 @@ export class Phone {
     this.transactions = parts.transactions;
     this.#registrations = parts.registrations;
     this.connections = parts.connections;
+    this.#dialogs = parts.dialogs;
+    this.calls = parts.calls;
+    this.sessions = parts.sessions;
+    this.#mediaPorts = parts.mediaPorts;
     this.#configured = parts.configured;
     this.#closeTimeoutMs = parts.closeTimeoutMs;
   }
@@ -96,14 +114,16 @@ export class Phone {
 
   static #assemble(transport: SipTransportLayer, settings: ConnectionSettings[], options: PhoneOptions): Phone {    const clock = options.clock ?? new SystemClock();
     const random = options.random ?? cryptoRandom();
+    let dialogs: DialogLayer | undefined;
     const transactions = new TransactionLayer({
       transport,
       clock,
       random,
-      // Until calls land, requests to the phone are answered 480 (OPTIONS: 200).
+      // Registrations receive no requests: the dialog layer is the TU of every request.
       user: {
-        onRequest: ({ request, transaction }) =>
-          transaction.respond(responseParts(request, request.method === 'OPTIONS' ? 200 : 480, { toTag: random().toString(36).slice(2, 10) })),
+        onRequest: (incoming) => dialogs?.onRequest(incoming),
+        onAck: (ack) => dialogs?.onAck(ack),
+        onStrayResponse: (response) => dialogs?.onStrayResponse(response),
       },
       ...(options.timers ? { timers: options.timers } : {}),
     });
@@ -129,12 +149,35 @@ export class Phone {
         throw new ConnectionSettingsError(`server ${s.server.host} is IPv6 but this Phone has no IPv6 listener: create it with ipv6: true`);
       }
     };
-    connections = new ConnectionManager(registrations, (ms) => Math.round(ms + wallOffset), checkSettings);
+    connections = new ConnectionManager(registrations, (ms) => Math.round(ms + wallOffset), checkSettings, random);
     const configured = settings.map((s, id) => {
       connections!.addConnection(id, s);
       return id;
     });
-    return new Phone({ transport, transactions, registrations, connections, configured, closeTimeoutMs: options.closeTimeoutMs ?? 4000 });
+    const sessions = new SessionManager();
+    const mediaPorts = new MediaPorts();
+    let calls: CallControl | undefined;
+    dialogs = new DialogLayer({
+      transactions,
+      clock,
+      random,
+      ...(options.timers?.T1 !== undefined || options.timers?.T2 !== undefined ? { timers: { ...(options.timers.T1 !== undefined ? { T1: options.timers.T1 } : {}), ...(options.timers.T2 !== undefined ? { T2: options.timers.T2 } : {}) } } : {}),
+      ...(options.userAgent ? { userAgent: options.userAgent } : {}),
+      mediaFor: (request, received) => calls?.mediaFor(request, received),
+    });
+    calls = new CallControl({
+      dialogs,
+      connections,
+      registrations,
+      sessions,
+      mediaPorts,
+      clock,
+      random,
+      localEndpoint: (kind, target) => transport.localEndpoint(kind, target),
+    });
+    // Incoming calls need an RTP port at once: bind a few ahead on every listener address.
+    for (const listener of transport.listeners) if (listener.transport === 'udp') void mediaPorts.prepare(listener.advertisedHost);
+    return new Phone({ transport, transactions, registrations, connections, dialogs, calls, sessions, mediaPorts, configured, closeTimeoutMs: options.closeTimeoutMs ?? 4000 });
   }
 
   /** Registers every configured connection, all at once. */
@@ -148,6 +191,9 @@ export class Phone {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Calls first: their BYEs and CANCELs go out while the transports are open.
+    this.calls.close();
+    this.#dialogs.close();
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       this.#registrations.close(),
@@ -158,6 +204,7 @@ export class Phone {
     clearTimeout(timer);
     this.connections.markClosed();
     this.transactions.close();
+    this.#mediaPorts.closeAll();
     await this.transport.close();
   }
 }

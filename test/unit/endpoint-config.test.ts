@@ -87,6 +87,7 @@ function defaultsFor(user: string, host: string, port: number, transport: Connec
     maximumRetrySeconds: 1800,
     sendKeepAlive: false,
     keepAliveIntervalSeconds: 30,
+    dialFailoverTimeoutMs: 2000,
     useRport: true,
     extra: {},
   };
@@ -119,6 +120,7 @@ test('documented defaults', () => {
     maximumRetrySeconds: 1800,
     sendKeepAlive: false,
     keepAliveIntervalSeconds: 30,
+    dialFailoverTimeoutMs: 2000,
     useRport: true,
   });
   const config = configFromXml(
@@ -152,6 +154,7 @@ test('every documented setting, IPv6 server, env: password, unknown settings', (
     maximumRetrySeconds: 600,
     sendKeepAlive: true,
     keepAliveIntervalSeconds: 15,
+    dialFailoverTimeoutMs: 1500,
     useRport: false,
     extra: { codec_priority: 'pcmu' },
   });

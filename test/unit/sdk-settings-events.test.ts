@@ -36,6 +36,7 @@ test('completeSettings: every default, as a SipEndpoint.config file gives them',
     maximumRetrySeconds: 1800,
     sendKeepAlive: false,
     keepAliveIntervalSeconds: 30,
+    dialFailoverTimeoutMs: 2000,
     useRport: true,
     extra: {},
   });
@@ -91,6 +92,7 @@ test('completeSettings: transports in either case, every optional field kept', (
     maximumRetrySeconds: 5,
     sendKeepAlive: true,
     keepAliveIntervalSeconds: 7,
+    dialFailoverTimeoutMs: 700,
     useRport: false,
     extra,
   });
@@ -105,6 +107,7 @@ test('completeSettings: transports in either case, every optional field kept', (
     maximumRetrySeconds: 5,
     sendKeepAlive: true,
     keepAliveIntervalSeconds: 7,
+    dialFailoverTimeoutMs: 700,
     useRport: false,
     extra: { custom_thing: '1' },
     displayName: 'Alice',

@@ -57,6 +57,8 @@ export interface ConnectionSettings {
   sendKeepAlive: boolean;
   /** Seconds between keep-alive probes (default 30). */
   keepAliveIntervalSeconds: number;
+  /** No provisional answer to an INVITE within this many ms moves the call to another site (default 2000). */
+  dialFailoverTimeoutMs: number;
   useRport: boolean;
   /** Settings this SDK does not know, by name as written, kept for the application. */
   extra: Record<string, string>;
@@ -78,6 +80,7 @@ export const CONNECTION_DEFAULTS = {
   maximumRetrySeconds: 1800,
   sendKeepAlive: false,
   keepAliveIntervalSeconds: 30,
+  dialFailoverTimeoutMs: 2000,
   useRport: true,
 } as const;
 
@@ -129,7 +132,7 @@ export class ConfigError extends Error {
   }
 }
 
-type SettingKind = 'seconds' | 'boolean' | 'text' | 'name' | 'password';
+type SettingKind = 'seconds' | 'milliseconds' | 'boolean' | 'text' | 'name' | 'password';
 
 interface KnownSetting {
   kind: SettingKind;
@@ -138,7 +141,7 @@ interface KnownSetting {
 
 function known<T extends SettingKind>(
   kind: T,
-  apply: (connection: ConnectionSettings, value: T extends 'seconds' ? number : T extends 'boolean' ? boolean : string) => void,
+  apply: (connection: ConnectionSettings, value: T extends 'seconds' | 'milliseconds' ? number : T extends 'boolean' ? boolean : string) => void,
 ): KnownSetting {
   return { kind, apply };
 }
@@ -154,6 +157,7 @@ const SETTINGS: ReadonlyMap<string, KnownSetting> = new Map([
   ['auth_username', known('name', (c, v) => { c.authUsername = v; })],
   ['send_sip_keep_alive_messages', known('boolean', (c, v) => { c.sendKeepAlive = v; })],
   ['keep_alive_interval_in_seconds', known('seconds', (c, v) => { c.keepAliveIntervalSeconds = v; })],
+  ['dial_failover_timeout_in_milliseconds', known('milliseconds', (c, v) => { c.dialFailoverTimeoutMs = v; })],
   ['use_rport', known('boolean', (c, v) => { c.useRport = v; })],
 ]);
 
@@ -292,6 +296,7 @@ class ConfigReader {
       maximumRetrySeconds: CONNECTION_DEFAULTS.maximumRetrySeconds,
       sendKeepAlive: CONNECTION_DEFAULTS.sendKeepAlive,
       keepAliveIntervalSeconds: CONNECTION_DEFAULTS.keepAliveIntervalSeconds,
+      dialFailoverTimeoutMs: CONNECTION_DEFAULTS.dialFailoverTimeoutMs,
       useRport: CONNECTION_DEFAULTS.useRport,
       extra: {},
     };
@@ -411,6 +416,13 @@ class ConfigReader {
           throw fail(`must be a whole number of seconds from 1 to ${MAX_SECONDS}, got ${quote(entry.value)}`);
         }
         return seconds;
+      }
+      case 'milliseconds': {
+        const ms = parseDecimal(trimmed);
+        if (ms === undefined || ms < 1 || ms > MAX_SECONDS * 1000) {
+          throw fail(`must be a whole number of milliseconds from 1 to ${MAX_SECONDS * 1000}, got ${quote(entry.value)}`);
+        }
+        return ms;
       }
       case 'boolean': {
         const lower = trimmed.toLowerCase();

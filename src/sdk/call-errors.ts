@@ -1,0 +1,30 @@
+/**
+ * Why a call action was refused: every rejected promise of `phone.calls`
+ * carries a CallError with a stable `code`.
+ */
+export type CallErrorCode =
+  /** No session with that id (never was, or ended and forgotten). */
+  | 'no-such-session'
+  /** The session's status does not allow the action (answer a connected call, hold a ringing one ...). */
+  | 'wrong-state'
+  /** No connection can place the call: the chosen one is unknown, and no other is registered. */
+  | 'no-connection'
+  /** The destination or the DTMF digits are not valid (CR/LF, NUL, not a SIP address ...). */
+  | 'invalid-argument'
+  /** The peer refused the action (a re-INVITE answered 488, a BYE answered 481 ...). */
+  | 'refused'
+  /** The phone is closed. */
+  | 'closed';
+
+export class CallError extends Error {
+  override readonly name = 'CallError';
+  readonly code: CallErrorCode;
+  /** The SIP status behind a `refused`, when there is one. */
+  readonly status: number | undefined;
+
+  constructor(code: CallErrorCode, message: string, status?: number) {
+    super(message);
+    this.code = code;
+    this.status = status;
+  }
+}

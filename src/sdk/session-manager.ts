@@ -1,0 +1,69 @@
+/**
+ * The session manager (`phone.sessions`): the live calls, and the typed
+ * `sessionStatusChanged` event, exactly once per change of a session's
+ * status, in order. A disconnected session stays listed until the event has
+ * been delivered, then is forgotten.
+ */
+import type { Session, SessionProperties, SessionStatus, SessionStatusChanged, DisconnectReason } from './session.ts';
+import { TypedEvents } from './typed-events.ts';
+
+export interface SessionEvents {
+  sessionStatusChanged: SessionStatusChanged;
+  [name: string]: unknown;
+}
+
+export class SessionManager extends TypedEvents<SessionEvents> {
+  readonly #sessions = new Map<string, Session>();
+
+  /** The live sessions (not yet disconnected), oldest first. */
+  get sessions(): SessionProperties[] {
+    return [...this.#sessions.values()].map((s) => s.properties());
+  }
+
+  session(id: string): SessionProperties | undefined {
+    return this.#sessions.get(id)?.properties();
+  }
+
+  /** @internal */
+  get(id: string): Session | undefined {
+    return this.#sessions.get(id);
+  }
+
+  /** @internal Live sessions (the SDK's objects). */
+  all(): Session[] {
+    return [...this.#sessions.values()];
+  }
+
+  /** @internal A new session, with its first event. */
+  add(session: Session): void {
+    this.#sessions.set(session.id, session);
+    this.emit('sessionStatusChanged', eventOf(session, null));
+  }
+
+  /** @internal Moves a session to `status`: one event when it changes, none when it does not. */
+  change(session: Session, status: SessionStatus, reason?: DisconnectReason, code?: number): void {
+    if (session.status === 'disconnected' || session.status === status) return;
+    const previous = session.status;
+    session.status = status;
+    if (status === 'disconnected') {
+      session.reason = reason ?? 'Normal';
+      session.code = code;
+      this.#sessions.delete(session.id);
+    }
+    this.emit('sessionStatusChanged', eventOf(session, previous));
+  }
+}
+
+function eventOf(session: Session, previous: SessionStatus | null): SessionStatusChanged {
+  const event: SessionStatusChanged = {
+    sessionId: session.id,
+    connectionId: session.connectionId,
+    direction: session.direction,
+    remote: session.remote,
+    status: session.status,
+    previousStatus: previous,
+    ...(session.status === 'disconnected' && session.reason !== undefined ? { reason: session.reason } : {}),
+    ...(session.status === 'disconnected' && session.code !== undefined ? { code: session.code } : {}),
+  };
+  return event;
+}
