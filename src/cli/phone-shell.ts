@@ -1,12 +1,14 @@
 /**
  * `cli phone --config FILE [--events json]`: the softphone shell of the
  * DESIGN.md contract. Commands on stdin, one a line: connections, enable ID,
- * disable ID, remove ID, dial/answer/hold/retrieve/hangup (calls: not yet),
- * quit. Events on stdout: one JSON object a line with --events json, else a
+ * disable ID, remove ID, dial ID DEST, answer SID, reject SID, hold SID,
+ * retrieve SID, hangup SID, dtmf SID DIGITS, sessions, quit. Call actions
+ * run in the background: their outcome shows as session events (an error
+ * event when one is refused). Events on stdout: one JSON object a line with --events json, else a
  * readable line. quit, end of input, SIGINT and SIGTERM unregister and exit.
  */
 import { createInterface } from 'node:readline';
-import { ConfigError, Phone, type ConnectionInfo, type ConnectionStatusChanged } from '../sdk/index.ts';
+import { ConfigError, Phone, type ConnectionInfo, type ConnectionStatusChanged, type SessionStatusChanged } from '../sdk/index.ts';
 
 export interface ShellOptions {
   configPath: string;
@@ -47,6 +49,8 @@ export async function runPhoneShell(args: string[]): Promise<number> {
     return 2;
   }
   phone.connections.on('connectionStatusChanged', (event) => out({ event: 'connectionStatusChanged', ...event }, describeChange(event)));
+  phone.sessions.on('sessionStatusChanged', (event) => out({ event: 'sessionStatusChanged', ...event }, describeSession(event)));
+  phone.sessions.on('dtmfReceived', (event) => out({ event: 'dtmfReceived', ...event }, `session ${event.sessionId}: DTMF ${event.digit} received`));
   phone.start();
 
   let closing: Promise<number> | undefined;
@@ -89,6 +93,14 @@ function runCommand(phone: Phone, command: string, args: string[], out: Out): vo
     if (args[0] === undefined || !Number.isInteger(value)) throw new Error(`${command} needs a connection id`);
     return value;
   };
+  const sid = (): string => {
+    if (args[0] === undefined) throw new Error(`${command} needs a session id (see sessions)`);
+    return args[0];
+  };
+  // Call actions settle later: a refusal is reported as an error event, success by the session events.
+  const background = (action: Promise<unknown>): void => {
+    action.catch((error: Error & { code?: string }) => out({ event: 'error', command, code: error.code, message: error.message }, `error: ${command}: ${error.message}`));
+  };
   switch (command) {
     case 'connections': {
       const list = phone.connections.connections.map(connectionJson);
@@ -107,14 +119,31 @@ function runCommand(phone: Phone, command: string, args: string[], out: Out): vo
       out({ event: 'connectionRemoved', connectionId: removed }, `connection ${removed} removed`);
       return;
     }
-    case 'dial':
+    case 'dial': {
+      if (args[1] === undefined) throw new Error('usage: dial ID DESTINATION');
+      return background(phone.calls.dial(id(), args.slice(1).join(' ')));
+    }
     case 'answer':
+      return background(phone.calls.answer(sid()));
+    case 'reject':
+      return background(phone.calls.reject(sid()));
     case 'hold':
+      return background(phone.calls.hold(sid()));
     case 'retrieve':
+      return background(phone.calls.retrieve(sid()));
     case 'hangup':
-      throw new Error(`${command}: calls are not available in this release yet`);
+      return background(phone.calls.hangup(sid()));
+    case 'dtmf': {
+      if (args[1] === undefined) throw new Error('usage: dtmf SID DIGITS');
+      return background(phone.calls.sendDtmf(sid(), args[1]));
+    }
+    case 'sessions': {
+      const list = phone.sessions.sessions;
+      out({ event: 'sessions', sessions: list }, list.map((s) => `session ${s.id}: ${s.direction} ${s.remote} on connection ${s.connectionID} ${s.status}`).join('\n') || 'no sessions');
+      return;
+    }
     default:
-      throw new Error(`unknown command ${command} (connections, enable ID, disable ID, remove ID, quit)`);
+      throw new Error(`unknown command ${command} (connections, enable ID, disable ID, remove ID, dial ID DEST, answer SID, reject SID, hold SID, retrieve SID, hangup SID, dtmf SID DIGITS, sessions, quit)`);
   }
 }
 
@@ -136,6 +165,12 @@ export function describeConnection(c: ConnectionInfo): string {
   const last = c.lastCode === undefined ? '' : `, last ${c.lastCode} ${c.lastReason ?? ''}`.trimEnd();
   const expires = c.registrationExpires === undefined ? '' : `, expires in ${c.registrationExpires} s`;
   return `connection ${c.id}: ${c.user}@${c.server} ${c.transport.toUpperCase()} ${c.status}${expires}${last}`;
+}
+
+export function describeSession(e: SessionStatusChanged): string {
+  const why = e.status === 'disconnected' ? ` (${e.reason ?? 'Normal'}${e.code === undefined ? '' : ` ${e.code}`})` : '';
+  const from = e.previousStatus === null ? '' : `${e.previousStatus} -> `;
+  return `session ${e.sessionId} (${e.direction} ${e.remote}, connection ${e.connectionId}): ${from}${e.status}${why}`;
 }
 
 export function describeChange(e: ConnectionStatusChanged): string {

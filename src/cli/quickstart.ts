@@ -1,39 +1,47 @@
 /**
  * `npm start`: the QuickStart. With no arguments it starts two lab SIP sites
- * on loopback and a Phone with one connection to each, from the bundled
- * examples/quickstart/SipEndpoint.config, and narrates what happens: both
- * connections registered at once; site 0 down -> connection 0 unavailable,
- * connection 1 untouched; site 0 back -> registered; a connection disabled
- * and re-enabled; close -> both unregistered. Exits 0 when every step
- * happened, non-zero naming the step that did not.
+ * on loopback (each a registrar with digest auth and a proxy to what is
+ * registered there), a lab answering party (DN 1002, registered at both,
+ * answering every call), and a Phone (DN 1001) with one connection to each
+ * site from the bundled examples/quickstart/SipEndpoint.config. It narrates:
+ *
+ *   1. both connections registered at once;
+ *   2. a call from connection 0: connected, held, retrieved, hung up;
+ *   3. site 0 taken down: connection 0 unavailable;
+ *   4. a dial on connection 0 connects through site 1;
+ *   5. a call arriving while that one is connected rings, and answered, holds it;
+ *   6. site 0 back: connection 0 registered again;
+ *   7. close: both connections unregistered.
+ *
+ * Exits 0 when every step happened, non-zero naming the step that did not.
  * `npm start -- --config FILE` runs the phone shell against real servers.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { LabSite } from '../lab/lab-site.ts';
-import { Phone, configFromXml, type ConnectionStatusChanged } from '../sdk/index.ts';
-import { describeChange, runPhoneShell } from './phone-shell.ts';
+import { Phone, configFromXml, type ConnectionStatusChanged, type SessionStatusChanged } from '../sdk/index.ts';
+import { describeChange, describeSession, runPhoneShell } from './phone-shell.ts';
 
 const BUNDLED = join(dirname(fileURLToPath(import.meta.url)), '../../examples/quickstart/SipEndpoint.config');
-const USERS = { '1001': 'secret' };
+const PASSWORD = 'secret';
+const USERS = { '1001': PASSWORD, '1002': PASSWORD };
 
 class StepFailed extends Error {}
+
+type Say = (text: string) => void;
 
 export async function runQuickStart(args: string[]): Promise<number> {
   if (args.length > 0) return runPhoneShell(args);
   const started = Date.now();
-  const say = (text: string): void => {
-    process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${text}\n`);
-  };
+  const say: Say = (text) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${text}\n`);
   const config = configFromXml(readFileSync(BUNDLED, 'utf8'), BUNDLED);
-  const [first, second] = config.connections;
-  if (first === undefined || second === undefined) throw new Error('the bundled config must have two connections');
+  if (config.connections.length !== 2) throw new Error('the bundled config must have two connections');
 
-  say('sip-endpoint QuickStart: one endpoint (DN 1001) registered on two SIP Server sites');
+  say('sip-endpoint QuickStart: one endpoint (DN 1001) on two SIP Server sites, calls to and from DN 1002');
   const sites: LabSite[] = [];
   let phone: Phone | undefined;
-  const events: ConnectionStatusChanged[] = [];
+  let party: Phone | undefined;
   let step = '';
   try {
     for (const [index, connection] of config.connections.entries()) {
@@ -41,60 +49,83 @@ export async function runQuickStart(args: string[]): Promise<number> {
       sites.push(site);
       // A busy port moves the lab site; the connection follows it.
       connection.server = { host: connection.server.host, port: site.port };
-      say(`site ${index} (lab registrar with digest auth) listening on ${connection.server.host}:${site.port} (UDP and TCP)`);
+      say(`site ${index} (lab registrar + proxy) on ${connection.server.host}:${site.port} (UDP and TCP)`);
     }
-    const [siteA, siteB] = sites as [LabSite, LabSite];
+    const [site0, site1] = sites as [LabSite, LabSite];
     phone = await Phone.create(config);
-    phone.connections.on('connectionStatusChanged', (event) => {
-      events.push(event);
-      say(describeChange(event));
-    });
-    // Waits for an event at or after `mark` (events.length taken before the action: some events are synchronous).
-    const waitFor = (mark: number, id: number, status: string, seconds: number): Promise<void> =>
-      waitForEvent(events, mark, id, status, seconds * 1000);
+    party = await answeringParty(config.connections.map((c) => ({ host: c.server.host, port: c.server.port, transport: c.transport })));
+    const story = new Story(phone, say);
+    phone.connections.on('connectionStatusChanged', (event) => story.onConnection(event));
+    phone.sessions.on('sessionStatusChanged', (event) => story.onSession(event));
 
-    step = 'register on both sites at once';
+    step = 'both connections registered at once';
     say(`step 1: ${step}`);
-    let mark = events.length;
+    let mark = story.mark();
     phone.start();
-    await Promise.all([waitFor(mark, 0, 'registered', 10), waitFor(mark, 1, 'registered', 10)]);
-    say(`  both registered: site 0 has ${siteA.bindings().length} binding, site 1 has ${siteB.bindings().length}`);
+    party.start();
+    await Promise.all([story.connection(mark, 0, 'registered', 10), story.connection(mark, 1, 'registered', 10)]);
+    await until(() => party!.connections.registeredIds().length === 2, 10_000, 'the answering party did not register at both sites');
+    say(`  both registered; the answering party (1002) too: site 0 holds ${site0.bindings().length} bindings, site 1 ${site1.bindings().length}`);
 
-    step = 'site 0 goes down: connection 0 unavailable, connection 1 untouched';
+    step = 'a call from connection 0: connected, held, retrieved, hung up';
     say(`step 2: ${step}`);
-    const before = events.filter((e) => e.connectionId === 1).length;
-    mark = events.length;
-    await siteA.stop('refuse');
-    say('  site 0 stopped (its sockets are closed)');
-    await waitFor(mark, 0, 'unavailable', first.reregisterInSeconds + 10);
-    if (events.filter((e) => e.connectionId === 1).length !== before) throw new StepFailed('connection 1 changed while site 0 was down');
-    say('  connection 1 did not change');
+    mark = story.mark();
+    const first = await phone.calls.dial(0, '1002');
+    await story.session(mark, first.id, 'connected', 5);
+    await phone.calls.hold(first.id);
+    await story.session(mark, first.id, 'held', 5);
+    await phone.calls.retrieve(first.id);
+    await story.session(mark, first.id, 'connected', 5);
+    await phone.calls.hangup(first.id);
+    const ended = await story.session(mark, first.id, 'disconnected', 5);
+    if (ended.connectionId !== 0 || ended.reason !== 'Normal') throw new StepFailed(`the call ended on connection ${ended.connectionId} with ${ended.reason}`);
 
-    step = 'site 0 comes back: connection 0 registered again';
+    step = 'site 0 taken down: connection 0 unavailable';
     say(`step 3: ${step}`);
-    mark = events.length;
-    await siteA.restart();
-    say('  site 0 restarted on the same port');
-    await waitFor(mark, 0, 'registered', first.maximumRetrySeconds * 1.5 + 10);
+    mark = story.mark();
+    await site0.stop('refuse');
+    say('  site 0 stopped (its sockets are closed)');
+    await story.connection(mark, 0, 'unavailable', 5);
+    if (story.changesOf(1, mark) > 0) throw new StepFailed('connection 1 changed while site 0 went down');
 
-    step = 'disable connection 1 (unregisters), then enable it';
+    step = 'a dial on connection 0 connects through site 1';
     say(`step 4: ${step}`);
-    mark = events.length;
-    phone.connections.disableConnection(1);
-    await waitFor(mark, 1, 'disabled', 5);
-    await until(() => siteB.bindings().length === 0, 5000, 'site 1 still holds the binding after disable');
-    say('  site 1 has no binding left');
-    mark = events.length;
-    phone.connections.enableConnection(1);
-    await waitFor(mark, 1, 'registered', 10);
+    mark = story.mark();
+    const second = await phone.calls.dial(0, '1002');
+    const connected = await story.session(mark, second.id, 'connected', 5);
+    if (connected.connectionId !== 1) throw new StepFailed(`the call connected on connection ${connected.connectionId}, not through site 1`);
+    say('  connected through site 1 (connectionID 1)');
+
+    step = 'a call arriving while another is connected rings, and answered, holds the first';
+    say(`step 5: ${step}`);
+    mark = story.mark();
+    await party.calls.dial(1, '1001');
+    const ringing = await story.inbound(mark, 5);
+    say(`  session ${ringing.sessionId} rings while session ${second.id} is connected; answering it`);
+    await phone.calls.answer(ringing.sessionId);
+    await story.session(mark, second.id, 'held', 5);
+    await story.session(mark, ringing.sessionId, 'connected', 5);
+    say(`  session ${second.id} is held, session ${ringing.sessionId} connected`);
+    await phone.calls.hangup(ringing.sessionId);
+    await phone.calls.hangup(second.id);
+    await story.session(mark, second.id, 'disconnected', 5);
+    await story.session(mark, ringing.sessionId, 'disconnected', 5);
+
+    step = 'site 0 back: connection 0 registered again';
+    say(`step 6: ${step}`);
+    mark = story.mark();
+    await site0.restart();
+    say('  site 0 restarted on the same port');
+    await story.connection(mark, 0, 'registered', config.connections[0]!.maximumRetrySeconds + 5);
 
     step = 'close: both connections unregistered';
-    say(`step 5: ${step}`);
+    say(`step 7: ${step}`);
     await phone.close();
     phone = undefined;
-    await until(() => siteA.bindings().length === 0 && siteB.bindings().length === 0, 3000, 'a site still holds a binding after close');
-    say('  both sites have no binding left');
-    say('QuickStart: all 5 steps happened');
+    const ours = (site: LabSite): number => site.bindings().filter((b) => b.aor.startsWith('sip:1001@')).length;
+    await until(() => ours(site0) === 0 && ours(site1) === 0, 3000, 'a site still holds a binding of 1001 after close');
+    say('  neither site holds a binding of 1001');
+    say(`QuickStart: all 7 steps happened in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return 0;
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
@@ -102,11 +133,101 @@ export async function runQuickStart(args: string[]): Promise<number> {
     return 1;
   } finally {
     await phone?.close();
+    await party?.close();
     for (const site of sites) await site.close();
   }
 }
 
-async function startSite(name: string, host: string, port: number, say: (text: string) => void): Promise<LabSite> {
+/** The lab answering party: DN 1002 on both sites, answering every call after a moment of ringing. */
+async function answeringParty(sites: Array<{ host: string; port: number; transport: 'udp' | 'tcp' | 'tls' }>): Promise<Phone> {
+  const party = await Phone.create({
+    connections: sites.map((site) => ({
+      user: '1002',
+      server: { host: site.host, port: site.port },
+      transport: site.transport,
+      password: PASSWORD,
+      sendKeepAlive: true,
+      keepAliveIntervalSeconds: 1,
+      minimumRetrySeconds: 1,
+      maximumRetrySeconds: 2,
+    })),
+  });
+  party.sessions.on('sessionStatusChanged', (event) => {
+    if (event.direction === 'inbound' && event.status === 'ringing') {
+      setTimeout(() => void party.calls.answer(event.sessionId).catch(() => {}), 200);
+    }
+  });
+  return party;
+}
+
+/** The events of the QuickStart's Phone, narrated as they come, with waits on them. */
+class Story {
+  readonly #connections: ConnectionStatusChanged[] = [];
+  readonly #sessions: SessionStatusChanged[] = [];
+  readonly #wakers = new Set<() => void>();
+
+  constructor(
+    readonly phone: Phone,
+    readonly say: Say,
+  ) {}
+
+  onConnection(event: ConnectionStatusChanged): void {
+    this.#connections.push(event);
+    this.say(`  ${describeChange(event)}`);
+    this.#wake();
+  }
+
+  onSession(event: SessionStatusChanged): void {
+    this.#sessions.push(event);
+    this.say(`  ${describeSession(event)}`);
+    this.#wake();
+  }
+
+  /** A mark: waits look at events after it. */
+  mark(): { connections: number; sessions: number } {
+    return { connections: this.#connections.length, sessions: this.#sessions.length };
+  }
+
+  changesOf(id: number, mark: { connections: number }): number {
+    return this.#connections.slice(mark.connections).filter((e) => e.connectionId === id).length;
+  }
+
+  connection(mark: { connections: number }, id: number, status: string, seconds: number): Promise<ConnectionStatusChanged> {
+    return this.#wait(() => this.#connections.slice(mark.connections).find((e) => e.connectionId === id && e.status === status), seconds, `connection ${id} did not become ${status}`);
+  }
+
+  session(mark: { sessions: number }, id: string, status: string, seconds: number): Promise<SessionStatusChanged> {
+    return this.#wait(() => this.#sessions.slice(mark.sessions).find((e) => e.sessionId === id && e.status === status), seconds, `session ${id} did not become ${status}`);
+  }
+
+  inbound(mark: { sessions: number }, seconds: number): Promise<SessionStatusChanged> {
+    return this.#wait(() => this.#sessions.slice(mark.sessions).find((e) => e.direction === 'inbound' && e.status === 'ringing'), seconds, 'no incoming call rang');
+  }
+
+  #wait<T>(find: () => T | undefined, seconds: number, failure: string): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const found = find();
+        if (found === undefined) return;
+        clearTimeout(timer);
+        this.#wakers.delete(check);
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        this.#wakers.delete(check);
+        reject(new StepFailed(`${failure} within ${seconds} s`));
+      }, seconds * 1000);
+      this.#wakers.add(check);
+      check();
+    });
+  }
+
+  #wake(): void {
+    for (const check of [...this.#wakers]) check();
+  }
+}
+
+async function startSite(name: string, host: string, port: number, say: Say): Promise<LabSite> {
   const options = { name, host, users: USERS, minExpires: 2 };
   try {
     return await LabSite.start({ ...options, port });
@@ -114,14 +235,6 @@ async function startSite(name: string, host: string, port: number, say: (text: s
     say(`${name}: ${host}:${port} is taken (${(error as Error).message}); using a free port`);
     return LabSite.start({ ...options, port: 0 });
   }
-}
-
-function waitForEvent(events: ConnectionStatusChanged[], from: number, id: number, status: string, timeoutMs: number): Promise<void> {
-  return until(
-    () => events.slice(from).some((e) => e.connectionId === id && e.status === status),
-    timeoutMs,
-    `connection ${id} did not become ${status} within ${timeoutMs / 1000} s`,
-  );
 }
 
 async function until(condition: () => boolean, timeoutMs: number, failure: string): Promise<void> {

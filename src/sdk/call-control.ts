@@ -73,7 +73,7 @@ export class CallControl {
     const attempts = new DialAttempts(this.#attemptHost(), connectionId, destination);
     const first = attempts.firstLine();
     if (first === undefined) throw new CallError('no-connection', `connection ${connectionId} is not registered and no other connection is`);
-    const session = new Session(this.#newId(), 'outbound', first, attempts.remote, 'dialing');
+    const session = new Session(this.#newId(), 'outbound', first, attempts.remoteVia(first), 'dialing');
     this.#host.sessions.add(session);
     await this.#holdActive(session);
     attempts.start(session);

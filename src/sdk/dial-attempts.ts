@@ -80,6 +80,11 @@ export class DialAttempts {
     return this.#next();
   }
 
+  /** The remote party as reached through connection `id` (a bare user takes that connection's domain). */
+  remoteVia(id: number): string {
+    return parseDestination(this.#destination, this.#host.line(id).domain).uri.toString();
+  }
+
   start(session: Session): void {
     this.#session = session;
     void this.#attempt();

@@ -2,7 +2,7 @@
 export { Phone, type PhoneOptions, type PhoneConfig } from './phone.ts';
 export { CallControl } from './call-control.ts';
 export { CallError, type CallErrorCode } from './call-errors.ts';
-export { SessionManager, type SessionEvents } from './session-manager.ts';
+export { SessionManager, type SessionEvents, type DtmfReceived } from './session-manager.ts';
 export type { SessionStatus, SessionDirection, DisconnectReason, SessionStatusChanged, SessionProperties } from './session.ts';
 export {
   ConnectionManager,

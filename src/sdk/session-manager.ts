@@ -7,8 +7,15 @@
 import type { Session, SessionProperties, SessionStatus, SessionStatusChanged, DisconnectReason } from './session.ts';
 import { TypedEvents } from './typed-events.ts';
 
+/** A DTMF digit the peer sent (INFO application/dtmf-relay). */
+export interface DtmfReceived {
+  readonly sessionId: string;
+  readonly digit: string;
+}
+
 export interface SessionEvents {
   sessionStatusChanged: SessionStatusChanged;
+  dtmfReceived: DtmfReceived;
   [name: string]: unknown;
 }
 

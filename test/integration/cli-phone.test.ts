@@ -2,7 +2,9 @@
  * The phone shell and the QuickStart, run as users run them (tsx
  * src/cli/main.ts, i.e. `npm run --silent cli -- phone ...` and `npm start`),
  * against lab sites on loopback. Covers the JSON event contract, the
- * connection commands, quit and SIGTERM; not calls (not in this release).
+ * connection commands, a dial refused by the site (session events), an
+ * unknown command, quit and SIGTERM, and the whole QuickStart. Calls in the
+ * shell are covered by cli-phone-calls.test.ts.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -38,7 +40,7 @@ async function until(condition: () => boolean, ms: number, what: string): Promis
   }
 }
 
-test('phone --events json: registration events, connections, disable, an unsupported command, quit', async () => {
+test('phone --events json: registration events, connections, disable, a dial to an unknown user, an unknown command, quit', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sip-endpoint-cli-'));
   const a = await LabSite.start({ name: 'a', host: '127.0.0.1', users });
   const b = await LabSite.start({ name: 'b', host: '127.0.0.2', users });
@@ -56,7 +58,15 @@ test('phone --events json: registration events, connections, disable, an unsuppo
     run.child.stdin.write('disable 1\ndial 0 sip:2000@127.0.0.1\nfrobnicate\n');
     await until(() => events().some((e) => e.connectionId === 1 && e.status === 'disabled'), 5000, 'connection 1 disabled');
     await until(() => b.bindings().length === 0, 5000, 'site 1 unregistered');
-    await until(() => events().filter((e) => e.event === 'error').length === 2, 5000, 'two errors');
+    await until(() => events().some((e) => e.event === 'error' && e.command === 'frobnicate'), 5000, 'the unknown command refused');
+    // The site knows no user 2000: the call ends SipError 404 (no failover: a final answer).
+    await until(() => events().some((e) => e.event === 'sessionStatusChanged' && e.status === 'disconnected'), 5000, 'the call ended');
+    const call = events().filter((e) => e.event === 'sessionStatusChanged');
+    assert.equal(call.map((e) => [e.status, e.previousStatus, e.connectionId, e.direction, e.reason, e.code]), [
+      ['dialing', null, 0, 'outbound', undefined, undefined],
+      ['disconnected', 'dialing', 0, 'outbound', 'SipError', 404],
+    ]);
+    assert.is(call[0]!.remote, 'sip:2000@127.0.0.1');
     assert.is(a.bindings().length, 1);
     run.child.stdin.write('quit\n');
     assert.is(await run.exited, 0);
@@ -96,7 +106,7 @@ test('npm start (the QuickStart) passes every step and exits 0', async () => {
   const run = shell(['quickstart']);
   const code = await run.exited;
   assert.is(code, 0, run.lines().join('\n'));
-  assert.ok(run.lines().some((line) => line.includes('QuickStart: all 5 steps happened')));
+  assert.ok(run.lines().some((line) => line.includes('QuickStart: all 7 steps happened')));
 });
 
 test.run();
