@@ -136,6 +136,7 @@ export class DialogLayer implements TransactionUser {
     let timers = 0;
     for (const dialog of this.#dialogs.values()) timers += dialog.timersHeld;
     for (const invite of this.#incoming.values()) timers += invite.liveTimers;
+    for (const call of this.#outgoing) timers += call.liveTimers;
     return { dialogs: this.#dialogs.size, incomingInvites: this.#incoming.size, outgoingInvites: this.#outgoing.size, timers };
   }
 

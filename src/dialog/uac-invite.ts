@@ -15,7 +15,9 @@
  *   another fork is ACKed and BYEd; a retransmitted 2xx is ACKed again.
  * - CANCEL (s9.1) only once a provisional came on the current transaction:
  *   asked earlier, it is sent when the first provisional arrives. A 2xx that
- *   crosses our CANCEL is ACKed and BYEd, and the call ends cancelled.
+ *   crosses our CANCEL is ACKed and BYEd, and the call ends cancelled. No
+ *   final response within 64*T1 of the CANCEL: the INVITE transaction is
+ *   destroyed and the call ends cancelled (s9.1).
  * - Digest: a 401/407 is answered once with the call's credentials, same
  *   Call-ID and From tag, CSeq + 1 (s22.2), the same offer.
  */
@@ -82,7 +84,10 @@ export interface OutgoingInviteEvents {
 
 export type OutgoingInviteState = 'calling' | 'proceeding' | 'ended';
 
-const TABLES: MachineTables<OutgoingInviteState, never> = {
+/** 64*T1 after our CANCEL without a final response for the INVITE (s9.1). */
+type InviteTimer = 'CancelGiveUp';
+
+const TABLES: MachineTables<OutgoingInviteState, InviteTimer> = {
   name: 'uac-invite',
   initial: 'calling',
   terminal: 'ended',
@@ -91,15 +96,21 @@ const TABLES: MachineTables<OutgoingInviteState, never> = {
     proceeding: ['ended', 'calling'],
     ended: [],
   },
-  timers: { calling: [], proceeding: [], ended: [] },
+  timers: { calling: [], proceeding: ['CancelGiveUp'], ended: [] },
 };
+
+/** What the dialog layer needs of the INVITE client transaction it started: its request, and a way to destroy it. */
+interface InviteTransaction {
+  readonly request?: SipMessage;
+  handle?(event: { readonly type: 'terminate' }): void;
+}
 
 /** Early dialogs kept per INVITE at most (forks beyond are not tracked). */
 export const MAX_EARLY_DIALOGS = 16;
 /** Challenges answered per call. */
 const MAX_AUTH_ROUNDS = 2;
 
-export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly type: 'noop' }, never> implements ClientTransactionUser {
+export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly type: 'noop' }, InviteTimer> implements ClientTransactionUser {
   readonly callId: string;
   readonly localTag: string;
   events: OutgoingInviteEvents;
@@ -111,6 +122,7 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
   readonly #acks = new Map<string, AckFor2xx>();
   #cseq: number;
   #invite: SipMessage | undefined;
+  #transaction: InviteTransaction | undefined;
   #credentials: Array<[string, string]> = [];
   #provisionalSeen = false;
   #cancelRequested = false;
@@ -222,7 +234,14 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
 
   // ------------------------------------------------------------ internal
 
-  protected step(_event: { readonly type: 'noop' } | TimerEvent<never>): void {}
+  protected step(event: { readonly type: 'noop' } | TimerEvent<InviteTimer>): void {
+    if (event.type !== 'timer' || event.name !== 'CancelGiveUp') return;
+    // s9.1: "If there is no final response for the original request in 64*T1 seconds ..., the client SHOULD
+    // then consider the original transaction cancelled and SHOULD destroy the client transaction handling the
+    // original request."
+    this.#transaction?.handle?.({ type: 'terminate' });
+    this.#fail({ status: 487, reason: 'cancelled; no final response within 64*T1 of the CANCEL', cause: 'cancelled', response: undefined });
+  }
 
   protected onTerminated(): void {
     this.#early.clear();
@@ -248,7 +267,8 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
     for (const [name, value] of o.headers ?? []) headers.push([name, value]);
     const parts: MessageParts = { method: 'INVITE', uri: o.requestUri, headers, body: this.#offer };
     try {
-      const transaction = this.#context.transactions.sendRequest(parts, o.nextHop, this, o.rport === undefined ? {} : { rport: o.rport }) as { request?: SipMessage } | undefined;
+      const transaction = this.#context.transactions.sendRequest(parts, o.nextHop, this, o.rport === undefined ? {} : { rport: o.rport }) as InviteTransaction | undefined;
+      this.#transaction = transaction;
       this.#invite = transaction?.request ?? parseMessage(formatMessage(parts));
     } catch (error) {
       this.#fail({ status: 503, reason: `cannot send: ${(error as Error).message}`, cause: 'unsendable', response: undefined });
@@ -264,6 +284,7 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
     } catch {
       // The INVITE transaction ends on its own (Timer B) if the CANCEL cannot go.
     }
+    this.startTimer('CancelGiveUp', 64 * this.#context.T1);
   }
 
   #onFirst2xx(response: SipMessage): void {
