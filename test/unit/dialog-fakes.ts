@@ -16,7 +16,17 @@ import { formatMessage, parseMessage, type MessageParts, type SipMessage } from 
 import { FakeClock } from '../../src/transaction/clock.ts';
 import { TransactionLayer, responseParts } from '../../src/transaction/index.ts';
 import { TransportError, type Endpoint, type Received, type SendOptions, type Transport, type TransportKind } from '../../src/transport/types.ts';
-import { DialogLayer, OfferAnswer, type Authenticator, type IncomingInvite } from '../../src/dialog/index.ts';
+import {
+  DialogLayer,
+  OfferAnswer,
+  type Authenticator,
+  type IncomingInvite,
+  type InviteFailure,
+  type InviteOptions,
+  type OutgoingInvite,
+  type ProvisionalInfo,
+  type SessionDialog,
+} from '../../src/dialog/index.ts';
 
 /** A deterministic uniform [0, 1) generator. */
 export function seeded(seed = 1): () => number {
@@ -306,4 +316,99 @@ export function fakeAuth(): Authenticator & { challenges: number; answered: numb
     },
   };
   return auth;
+}
+
+// ------------------------------------------------------------------ calls on the scripted rig
+
+/** The scripted peer's Contact and the URI the UA is called at. */
+export const PEER_CONTACT = '<sip:peer@198.51.100.7:5070>';
+export const UA_URI = 'sip:ua@192.0.2.10:5060';
+
+/** An outgoing call of the rig's UA to the scripted peer, with what its events reported. */
+export interface Dialled {
+  readonly call: OutgoingInvite;
+  readonly media: OfferAnswer;
+  readonly provisionals: ProvisionalInfo[];
+  readonly failures: InviteFailure[];
+  answered: SessionDialog | undefined;
+}
+
+/** Starts a call from the rig's UA to the peer (the INVITE is sent at once). */
+export function dial(rig: UaRig, options: Partial<InviteOptions> = {}): Dialled {
+  const media = options.media ?? rig.ua.media();
+  const dialled: Dialled = { call: undefined as unknown as OutgoingInvite, media, provisionals: [], failures: [], answered: undefined };
+  (dialled as { call: OutgoingInvite }).call = rig.ua.dialogs.invite(
+    {
+      requestUri: 'sip:peer@198.51.100.7:5070',
+      from: '"UA" <sip:ua@example.com>',
+      to: '<sip:peer@example.com>',
+      contact: `<${UA_URI}>`,
+      nextHop: rig.peer,
+      ...options,
+      media,
+    },
+    {
+      onProvisional: (info) => dialled.provisionals.push(info),
+      onAnswered: (session) => (dialled.answered = session),
+      onFailed: (failure) => dialled.failures.push(failure),
+    },
+  );
+  return dialled;
+}
+
+/** The scripted peer calls the UA: an INVITE delivered (with the peer's SDP offer unless `sdp` is null). */
+export function callIn(
+  rig: UaRig,
+  options: { callId?: string; fromTag?: string; cseq?: number; sdp?: string | null; contact?: string; headers?: Array<[string, string]>; via?: string; transport?: TransportKind } = {},
+): { readonly incoming: IncomingInvite | undefined; readonly request: SipMessage } {
+  const before = rig.ua.invites.length;
+  const parts = peerRequest('INVITE', {
+    uri: UA_URI,
+    from: `<sip:peer@example.com>;tag=${options.fromTag ?? 'peertag'}`,
+    to: '<sip:ua@example.com>',
+    callId: options.callId ?? 'call-in-1@198.51.100.7',
+    cseq: options.cseq ?? 1,
+    contact: options.contact ?? PEER_CONTACT,
+    ...(options.via === undefined ? {} : { via: options.via }),
+    ...(options.sdp === null ? {} : { sdp: options.sdp ?? peerSdp() }),
+    ...(options.headers === undefined ? {} : { headers: options.headers }),
+  });
+  const request = parseMessage(formatMessage(parts));
+  rig.ua.transport.deliver(request, options.transport === undefined ? rig.peer : { ...rig.peer, transport: options.transport });
+  return { incoming: rig.ua.invites.length > before ? rig.ua.invites[rig.ua.invites.length - 1] : undefined, request };
+}
+
+/** A request of the scripted peer within `session`'s dialog (From/To/Call-ID from the dialog; CSeq as given). */
+export function inDialog(
+  session: SessionDialog,
+  method: string,
+  cseq: number,
+  options: { sdp?: string; contact?: string; body?: string; contentType?: string; headers?: Array<[string, string]>; via?: string } = {},
+): MessageParts {
+  const d = session.dialog;
+  return peerRequest(method, {
+    uri: UA_URI,
+    from: `${d.remote};tag=${d.remoteTag}`,
+    to: `${d.local};tag=${d.localTag}`,
+    callId: d.callId,
+    cseq,
+    ...options,
+  });
+}
+
+/** The ACK the scripted peer sends for the UA's 2xx to `invite` (optionally with an answer). */
+export function peerAck(invite: SipMessage, ok: SipMessage, sdp?: string): MessageParts {
+  return peerRequest('ACK', {
+    uri: UA_URI,
+    from: invite.header('from')!,
+    to: ok.header('to')!,
+    callId: invite.callId!,
+    cseq: invite.cseq!.seq,
+    ...(sdp === undefined ? {} : { sdp }),
+  });
+}
+
+/** Sends of one label, with their clock times. */
+export function times(transport: ScriptTransport, what: string, since = 0): number[] {
+  return transport.sent.filter((s) => label(s.message) === what && s.at >= since).map((s) => s.at);
 }
