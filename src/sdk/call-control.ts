@@ -19,7 +19,7 @@ import type { ConnectionManager } from './connection-manager.ts';
 import type { ConnectionSettings } from './config/index.ts';
 import { DialAttempts, type DialLine } from './dial-attempts.ts';
 import { lineOfInvite } from './incoming-line.ts';
-import type { MediaPort, MediaPorts } from './media-ports.ts';
+import type { MediaPort, MediaPortSource } from './media-ports.ts';
 import { Session, type DisconnectReason, type SessionProperties } from './session.ts';
 import type { SessionManager } from './session-manager.ts';
 
@@ -29,7 +29,7 @@ export interface CallHost {
   readonly connections: ConnectionManager;
   readonly registrations: RegistrationManager;
   readonly sessions: SessionManager;
-  readonly mediaPorts: MediaPorts;
+  readonly mediaPorts: MediaPortSource;
   readonly clock: Clock;
   readonly random: () => number;
   /** Our address for messages to `target` (Transport.localEndpoint). */

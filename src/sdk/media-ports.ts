@@ -17,10 +17,18 @@ export interface MediaPort {
   release(): void;
 }
 
+/** Where calls get their RTP ports (MediaPorts; tests give a fake). */
+export interface MediaPortSource {
+  /** Binds a port now (outbound calls). */
+  allocate(address: string): Promise<MediaPort>;
+  /** A port bound ahead, or undefined (incoming calls need one at once). */
+  take(address: string): MediaPort | undefined;
+}
+
 /** Ports bound ahead per address for incoming calls. */
 export const DEFAULT_SPARE_PORTS = 4;
 
-export class MediaPorts {
+export class MediaPorts implements MediaPortSource {
   readonly #open = new Set<Socket>();
   readonly #spares = new Map<string, MediaPort[]>();
   readonly #refilling = new Set<string>();
