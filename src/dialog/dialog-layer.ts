@@ -4,7 +4,9 @@
  *
  * Incoming (RFC 3261 s8.2 then s12.2.2):
  * - the UAS checks of uas-checks.ts (405, 415, 420, 400 ...) first;
- * - CANCEL: 200 and 487 for the INVITE it cancels, 481 when there is none;
+ * - CANCEL: 200 (with the INVITE's To tag) and 487 for an INVITE still
+ *   waiting, 200 alone once the INVITE has its final response, 481 when it
+ *   matches no INVITE transaction (s9.2);
  * - a request with a To tag: to its dialog by (Call-ID, local tag, remote
  *   tag); "If the UAS receives a request with a To tag that does not match
  *   any existing dialog, it MUST respond with a 481";
@@ -160,8 +162,8 @@ export class DialogLayer implements TransactionUser {
 
   onRequest(incoming: IncomingRequest): void {
     const { request, transaction } = incoming;
-    const reply = (status: number, headers: Array<[string, string]> = [], reason?: string): void => {
-      transaction.respond(responseParts(request, status, { headers, ...(reason === undefined ? {} : { reason }), ...(request.to?.tag == null && status > 100 ? { toTag: this.#tag() } : {}) }));
+    const reply = (status: number, headers: Array<[string, string]> = [], reason?: string, toTag?: string): void => {
+      transaction.respond(responseParts(request, status, { headers, ...(reason === undefined ? {} : { reason }), ...(request.to?.tag == null && status > 100 ? { toTag: toTag ?? this.#tag() } : {}) }));
     };
     const check = checkRequest(request, ENDPOINT_POLICY);
     if (check !== null) return reply(check.status, check.headers, check.reason);
@@ -196,12 +198,16 @@ export class DialogLayer implements TransactionUser {
 
   // ------------------------------------------------------------- internal
 
-  #onCancel(incoming: IncomingRequest, reply: (status: number) => void): void {
-    const invite = incoming.cancelled === undefined ? undefined : this.#incoming.get(incoming.cancelled);
+  #onCancel(incoming: IncomingRequest, reply: (status: number, headers?: Array<[string, string]>, reason?: string, toTag?: string) => void): void {
+    const cancelled = incoming.cancelled;
     // s9.2: "If the UAS did not find a matching transaction for the CANCEL according to the procedure above, it SHOULD respond to the CANCEL with a 481".
-    if (invite === undefined) return reply(481);
-    reply(200);
-    invite.cancelled();
+    if (cancelled === undefined) return reply(481);
+    // s9.2: "as long as the CANCEL matched an existing transaction, the UAS answers the CANCEL request itself
+    // with a 200 (OK) response" (after our final response too: then the CANCEL has no effect), and "The To tag
+    // of the response to the CANCEL and the To tag in the response to the original request SHOULD be the same."
+    const invite = this.#incoming.get(cancelled);
+    reply(200, [], undefined, invite?.localTag ?? cancelled.responseToTag ?? undefined);
+    invite?.cancelled();
   }
 
   #onInvite(incoming: IncomingRequest, reply: (status: number, headers?: Array<[string, string]>, reason?: string) => void): void {
