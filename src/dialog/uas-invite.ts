@@ -81,7 +81,10 @@ export class IncomingInvite extends StateMachine<IncomingInviteState, { readonly
     this.media = media;
     this.localTag = randomToken(context.random);
     if (this.request.body.length > 0) media.receiveOffer(this.request.body);
-    this.#transaction.user = { onTransportError: () => this.#finish(undefined, 'transport-error') };
+    // A response that cannot be sent ends the call. Only a final response takes an INVITE server transaction
+    // out of Proceeding (s17.2.1), and RFC 6026 s7.1 keeps it alive after the error ("MUST NOT immediately
+    // destroy"): without one it would stay forever. The final response lets Timer H end it.
+    this.#transaction.user = { onTransportError: () => this.#finish({ status: 500, reason: 'Response Not Delivered', headers: [] }, 'transport-error') };
     this.startTimer('NoAnswer', noAnswerMs);
   }
 
