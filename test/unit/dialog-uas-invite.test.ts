@@ -281,8 +281,8 @@ test('reject: the status and reason given, with our To tag; a status outside 300
   const rig = uaRig();
   const t = rig.ua.transport;
   const { incoming, invite } = ringing(rig);
-  assert.throws(() => incoming.reject(200), RangeError);
-  assert.throws(() => incoming.reject(700), RangeError);
+  assert.throws(() => incoming.reject(200), (e: unknown) => e instanceof RangeError);
+  assert.throws(() => incoming.reject(700), (e: unknown) => e instanceof RangeError);
   const ended: string[] = [];
   incoming.events.onEnded = (why) => ended.push(why);
   incoming.reject(603, 'Decline', [['Retry-After', '60']]);
