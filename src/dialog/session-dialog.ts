@@ -16,7 +16,10 @@
  * for its ACK gets 500 with Retry-After (s14.2).
  *
  * Everything ends with terminated: timers cleared, pending re-INVITE settled,
- * the layer's registry entry removed, `onTerminated` told once.
+ * the layer's registry entry removed, `onTerminated` told once. One
+ * exception (s15): the callee's bye() before the ACK of its 2xx ends the
+ * session for its owner at once, but the BYE is sent, and the dialog let go,
+ * only when that ACK comes or the 2xx is given up at 64*T1.
  */
 import type { SipMessage } from '../parser/index.ts';
 import type { Clock } from '../transaction/clock.ts';
@@ -124,6 +127,10 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
   #lastAck: AckFor2xx | undefined;
   #glareRetry: (() => void) | undefined;
   #registered = false;
+  /** UAS: the ACK for the 2xx of the INVITE that made the dialog: not yet asked for, awaited, or settled (s15). */
+  #initialAck: 'none' | 'pending' | 'settled' = 'none';
+  /** bye() called while the initial ACK was awaited: the BYE goes once it comes or the 2xx is given up. */
+  #deferredBye: ((result: RequestResult) => void) | undefined;
 
   constructor(context: DialogContext, options: SessionDialogOptions) {
     super(context.clock as Clock, TABLES);
@@ -156,6 +163,7 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
   /** UAS: our 2xx was sent; `resend` sends it again. The ACK (or 64*T1 without one) settles it. */
   await2xxAck(cseq: number, offered: boolean, resend: () => void): void {
     this.#pending2xx?.timer.stop();
+    if (this.role === 'uas' && this.#initialAck === 'none') this.#initialAck = 'pending';
     const timer = new Pending2xx(this.#context.clock, cseq, this.#context, resend, () => this.#noAck());
     this.#pending2xx = { timer, offered };
   }
@@ -202,6 +210,13 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
   bye(): Promise<RequestResult> {
     return new Promise((resolve) => {
       if (this.state === 'terminated') return resolve({ status: 0, reason: 'the dialog is over', cause: 'unsendable', response: undefined });
+      if (this.#initialAck === 'pending' && this.#pending2xx !== undefined) {
+        // s15: "the callee's UA MUST NOT send a BYE on a confirmed dialog until it has received an ACK for its
+        // 2xx response or until the server transaction times out." Over for the owner now; the dialog stays
+        // (2xx still re-sent, ACK still matched) until one of the two.
+        this.#deferredBye = resolve;
+        return this.#end({ by: 'local', cause: 'bye', code: undefined, reason: undefined }, true);
+      }
       this.#sendBye(resolve);
       this.#end({ by: 'local', cause: 'bye', code: undefined, reason: undefined });
     });
@@ -244,6 +259,8 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
     if (pending === undefined || ack.cseq?.seq !== pending.timer.cseq) return;
     pending.timer.acked();
     this.#pending2xx = undefined;
+    if (this.#initialAck === 'pending') this.#initialAck = 'settled';
+    if (this.#deferredBye !== undefined) return this.#sendDeferredBye();
     if (pending.offered) {
       if (ack.body.length === 0) {
         this.media.rollback();
@@ -329,7 +346,9 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
 
   #noAck(): void {
     this.#pending2xx = undefined;
+    if (this.#initialAck === 'pending') this.#initialAck = 'settled';
     if (this.media.state !== 'stable') this.media.rollback();
+    if (this.#deferredBye !== undefined) return this.#sendDeferredBye();
     this.#sendBye();
     this.#end({ by: 'local', cause: 'no-ack', code: 408, reason: 'no ACK for our 2xx within 64*T1' });
   }
@@ -366,20 +385,36 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
     };
   }
 
-  #end(termination: Termination): void {
+  /** The BYE held back by s15 goes now (the ACK came, or the 2xx was given up); then the dialog is let go. */
+  #sendDeferredBye(): void {
+    const done = this.#deferredBye!;
+    this.#deferredBye = undefined;
+    if (this.media.state !== 'stable') this.media.rollback();
+    this.#sendBye(done);
+    this.#unregister();
+  }
+
+  /** `untilAck`: the initial 2xx still waits for its ACK: keep re-sending it and keep the dialog matchable. */
+  #end(termination: Termination, untilAck = false): void {
     if (this.state === 'terminated') return;
-    this.#pending2xx?.timer.stop();
-    this.#pending2xx = undefined;
+    if (!untilAck) {
+      this.#pending2xx?.timer.stop();
+      this.#pending2xx = undefined;
+    }
     this.#glareRetry = undefined;
     this.transition('terminated');
     const reinvite = this.#reinvite;
     this.#reinvite = undefined;
     reinvite?.abandon('the dialog ended');
+    if (!untilAck) this.#unregister();
+    this.#emit(() => this.events.onTerminated?.(termination));
+  }
+
+  #unregister(): void {
     if (this.#registered) {
       this.#registered = false;
       this.#context.registry.remove(this.key, this);
     }
-    this.#emit(() => this.events.onTerminated?.(termination));
   }
 
   /** Calls an owner's handler; one that throws does not stop the dialog (reported outside this stack). */
