@@ -412,3 +412,32 @@ export function peerAck(invite: SipMessage, ok: SipMessage, sdp?: string): Messa
 export function times(transport: ScriptTransport, what: string, since = 0): number[] {
   return transport.sent.filter((s) => label(s.message) === what && s.at >= since).map((s) => s.at);
 }
+
+/** A confirmed call placed by the rig's UA: the peer answered 200 (Record-Route and Contact as given) and the UA ACKed. */
+export function outgoingSession(
+  rig: UaRig,
+  options: { recordRoute?: string[]; contact?: string; toTag?: string; auth?: Authenticator } = {},
+): { readonly session: SessionDialog; readonly invite: SipMessage; readonly ok: MessageParts } {
+  const dialled = dial(rig, options.auth === undefined ? {} : { auth: options.auth });
+  const invite = rig.ua.transport.last('INVITE');
+  const ok = reply(invite, 200, { toTag: options.toTag ?? 'peertag', contact: options.contact ?? PEER_CONTACT, sdp: peerSdp(), ...(options.recordRoute === undefined ? {} : { recordRoute: options.recordRoute }) });
+  rig.ua.transport.deliver(ok, rig.peer);
+  assert.ok(dialled.answered, 'the call was answered');
+  return { session: dialled.answered!, invite, ok };
+}
+
+/** A confirmed call the scripted peer placed to the UA: accepted and ACKed. */
+export function incomingSession(
+  rig: UaRig,
+  options: { recordRoute?: string[]; auth?: Authenticator; callId?: string } = {},
+): { readonly session: SessionDialog; readonly invite: SipMessage; readonly ok: SipMessage } {
+  const { incoming, request } = callIn(rig, {
+    ...(options.callId === undefined ? {} : { callId: options.callId }),
+    ...(options.recordRoute === undefined ? {} : { headers: options.recordRoute.map((rr): [string, string] => ['Record-Route', rr]) }),
+  });
+  assert.ok(incoming, 'the application got the call');
+  const session = incoming!.accept({ contact: `<${UA_URI}>`, ...(options.auth === undefined ? {} : { auth: options.auth }) });
+  const ok = rig.ua.transport.last('200 INVITE');
+  rig.ua.transport.deliver(peerAck(request, ok), rig.peer);
+  return { session, invite: request, ok };
+}
