@@ -129,7 +129,12 @@ export class CallControl {
 
   /** Ends a call: CANCEL while dialing or ringing out, 603 for an unanswered incoming one, BYE once answered. */
   hangup(sessionId: string): Promise<SessionProperties> {
-    const session = this.#get(sessionId);
+    let session: Session;
+    try {
+      session = this.#get(sessionId);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (session.direction === 'outbound' && (session.status === 'dialing' || session.status === 'ringing')) {
       session.outgoing?.cancel();
       this.#finish(session, 'Cancelled', undefined);
