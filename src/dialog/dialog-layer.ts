@@ -10,7 +10,8 @@
  * - a request with a To tag: to its dialog by (Call-ID, local tag, remote
  *   tag); "If the UAS receives a request with a To tag that does not match
  *   any existing dialog, it MUST respond with a 481";
- * - a new INVITE: its offer taken (488/400), then handed up through
+ * - a new INVITE: refused with 400 without exactly one Contact (s8.1.1.8),
+ *   its offer taken (488/400), then handed up through
  *   `onInvite` (480 when nobody listens, 503 past the dialog cap);
  * - OPTIONS outside a dialog: 200 with Allow, Accept and Supported (s11.2);
  * - other requests outside a dialog: 481 (BYE, INFO) or 405.
@@ -22,7 +23,7 @@
  * stats() counts live dialogs, INVITEs in progress and the timers they hold,
  * so tests can prove that nothing is left after a call.
  */
-import type { SipMessage, Uri } from '../parser/index.ts';
+import { isWildcard, type SipMessage, type Uri } from '../parser/index.ts';
 import type { Clock } from '../transaction/clock.ts';
 import { cryptoRandom } from '../transaction/random.ts';
 import { responseParts } from '../transaction/responses.ts';
@@ -211,6 +212,9 @@ export class DialogLayer implements TransactionUser {
   }
 
   #onInvite(incoming: IncomingRequest, reply: (status: number, headers?: Array<[string, string]>, reason?: string) => void): void {
+    // s8.1.1.8: "The Contact header field MUST be present and contain exactly one SIP or SIPS URI in any request
+    // that can result in the establishment of a dialog." Without it no dialog can be made: refused here, not in accept().
+    if (!hasOneContact(incoming.request)) return reply(400, [], 'Bad Contact');
     if (this.#closed) return reply(503, [['Retry-After', '5']]);
     if (this.#live() >= this.#maxDialogs) return reply(503, [['Retry-After', '5']], 'Too Many Calls');
     if (this.onInvite === undefined) return reply(480);
@@ -242,6 +246,15 @@ export class DialogLayer implements TransactionUser {
     let out = '';
     for (let i = 0; i < 10; i++) out += '0123456789abcdefghijklmnopqrstuvwxyz'[Math.floor(this.#context.random() * 36) % 36];
     return out;
+  }
+}
+
+function hasOneContact(request: SipMessage): boolean {
+  try {
+    const contacts = request.contact;
+    return contacts.length === 1 && !isWildcard(contacts[0]!);
+  } catch {
+    return false;
   }
 }
 
