@@ -19,6 +19,7 @@ import { TransportError, type Endpoint, type Received, type SendOptions, type Tr
 import {
   DialogLayer,
   OfferAnswer,
+  type DialogLayerOptions,
   type Authenticator,
   type IncomingInvite,
   type InviteFailure,
@@ -133,7 +134,13 @@ export interface Ua {
 
 let nextRtpPort = 40000;
 
-export function makeUa(clock: FakeClock, host: string, port: number, seed: number, options: { mediaFor?: boolean } = {}): Ua {
+export function makeUa(
+  clock: FakeClock,
+  host: string,
+  port: number,
+  seed: number,
+  options: { mediaFor?: boolean; layer?: Partial<Omit<DialogLayerOptions, 'transactions' | 'clock' | 'random' | 'mediaFor'>> } = {},
+): Ua {
   const transport = new ScriptTransport(clock, { host, port });
   const random = seeded(seed);
   let dialogs!: DialogLayer;
@@ -153,6 +160,7 @@ export function makeUa(clock: FakeClock, host: string, port: number, seed: numbe
     transactions,
     clock,
     random,
+    ...options.layer,
     ...(options.mediaFor === false ? {} : { mediaFor: () => media() }),
   });
   const invites: IncomingInvite[] = [];
@@ -169,9 +177,10 @@ export interface UaRig {
   advance(ms: number): Promise<void>;
 }
 
-export function uaRig(): UaRig {
+/** `options` go to makeUa: no mediaFor, or DialogLayer options (maxDialogs, userAgent ...). */
+export function uaRig(options: Parameters<typeof makeUa>[4] = {}): UaRig {
   const clock = new FakeClock();
-  const ua = makeUa(clock, '192.0.2.10', 5060, 11);
+  const ua = makeUa(clock, '192.0.2.10', 5060, 11, options);
   return {
     clock,
     ua,
