@@ -33,7 +33,7 @@ import type { Authenticator } from './authenticator.ts';
 import type { DialogContext, DialogEntry } from './dialog-context.ts';
 import type { DialogState } from './dialog-state.ts';
 import { DTMF_RELAY, dtmfRelayBody, readDtmfRelay } from './dtmf-relay.ts';
-import { retryAfterSeconds } from './glare.ts';
+import { glareWaitMs, retryAfterSeconds } from './glare.ts';
 import { sendInDialog, type RequestResult } from './in-dialog-request.ts';
 import type { NegotiatedMedia } from './media.ts';
 import type { OfferAnswer } from './offer-answer.ts';
@@ -286,6 +286,12 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
 
   protected step(event: SessionEvent | TimerEvent<SessionTimer>): void {
     if (event.type === 'timer' && event.name === 'GlareRetry') {
+      if (this.#pending2xx !== undefined || this.media.state !== 'stable') {
+        // The peer's re-INVITE, answered during the wait, still waits for its ACK. s14.1: "a UAC MUST NOT initiate
+        // a new INVITE transaction within a dialog while another INVITE transaction is in progress in either
+        // direction": wait once more (the ACK, or 64*T1 and a BYE, settles it).
+        return this.startTimer('GlareRetry', glareWaitMs(this.role === 'uac', this.#context.random));
+      }
       const retry = this.#glareRetry;
       this.#glareRetry = undefined;
       retry?.();
