@@ -323,6 +323,34 @@ test('the peer\'s re-INVITE during our glare wait is served; the dialog ending d
   assertIdle(rig.clock, rig.ua);
 });
 
+test('our glare retry is not sent while the peer\'s re-INVITE, answered during the wait, still waits for its ACK (s14.1)', async () => {
+  for (const withOffer of [true, false]) {
+    const rig = uaRig();
+    const t = rig.ua.transport;
+    const { session } = incomingSession(rig);
+    const held = session.reinvite(true);
+    deliver(rig, reply(t.last('INVITE'), 491));
+    // The peer's own re-INVITE arrives at once (with an offer, or without: then our offer rides in the 2xx); its ACK is late.
+    deliver(rig, inDialog(session, 'INVITE', 2, withOffer ? { sdp: peerSdp({ version: 2 }) } : {}));
+    const invites = t.count('INVITE');
+    // s14.1: "a UAC MUST NOT initiate a new INVITE transaction within a dialog while another INVITE transaction is
+    // in progress in either direction" (the longest non-owner wait is 2 s).
+    await rig.advance(3_000);
+    assert.is(t.count('INVITE'), invites, `no retry before the ACK (${withOffer ? 'offer in the re-INVITE' : 'offer in our 2xx'})`);
+    deliver(rig, inDialog(session, 'ACK', 2, withOffer ? {} : { sdp: peerSdp({ version: 2 }) }));
+    const ackAt = rig.clock.now();
+    while (t.count('INVITE') === invites && rig.clock.now() - ackAt <= 5_000) await rig.advance(10);
+    assert.is(t.count('INVITE'), invites + 1, 'retried once the ACK came');
+    const retry = t.last('INVITE');
+    assert.ok(t.sent.at(-1)!.at - ackAt <= 2_000, 'within one more non-owner wait');
+    assert.is(directionOf(retry.body), 'sendonly');
+    deliver(rig, reply(retry, 200, { contact: '<sip:peer@198.51.100.7:5070>', sdp: peerSdp({ direction: 'recvonly', version: 3 }) }));
+    const result = await settled(rig, held);
+    assert.ok(result.ok, JSON.stringify(result));
+    await hangUpAndIdle(rig, session);
+  }
+});
+
 test('our re-INVITE answered 481: the dialog ends, no BYE; a 408 timeout: the dialog ends with a BYE; a 488: the session unchanged (s14.1)', async () => {
   // 481
   const rig = uaRig();
