@@ -562,6 +562,11 @@ export class CallRig {
       .map((s) => ({ at: s.at, target: s.target, message: s.message, callId: s.message.callId ?? '' }));
   }
 
+  /** How many requests of one method the phone sent. */
+  sentCount(method: string): number {
+    return this.sent(method).length;
+  }
+
   /** Session events as "sessionId status[:reason][(code)] @connectionId", in order. */
   sessionSeq(sessionId?: string): string[] {
     return this.sessionEvents
@@ -575,6 +580,22 @@ export class CallRig {
       .slice(since)
       .filter((e) => e.event.connectionId === id)
       .map(({ event: e }) => `${e.status}${e.code === undefined ? '' : `(${e.code})`}`);
+  }
+
+  /**
+   * Every session's events form one chain: the first has previousStatus
+   * null, each next one the status before it, no status twice in a row,
+   * nothing after `disconnected`.
+   */
+  assertChains(): void {
+    const last = new Map<string, string>();
+    for (const { event } of this.sessionEvents) {
+      const before = last.get(event.sessionId) ?? null;
+      assert.is(event.previousStatus, before, `${event.sessionId}: previousStatus of ${event.status}`);
+      assert.is.not(event.status, before, `${event.sessionId}: ${event.status} twice in a row`);
+      assert.is.not(before, 'disconnected', `${event.sessionId}: an event after disconnected`);
+      last.set(event.sessionId, event.status);
+    }
   }
 
   /** The clock time of a session's event with that status. */
@@ -609,12 +630,17 @@ export class CallRig {
 
   /** Nothing of the phone is left: no session, dialog, INVITE, transaction, registration, port or timer. */
   assertIdle(): void {
-    const { sessions, dialogs, transactions, registrations, media, clock } = this.phone;
+    this.assertReleased();
+    assert.equal(this.phone.dialogs.stats(), { dialogs: 0, incomingInvites: 0, outgoingInvites: 0, timers: 0 }, 'no dialog or INVITE left');
+    assert.is(this.phone.clock.pending, 0, 'no timer of the phone left');
+  }
+
+  /** No session, transaction, registration or port of the phone is left (dialogs and timers not checked). */
+  assertReleased(): void {
+    const { sessions, transactions, registrations, media } = this.phone;
     assert.equal(sessions.sessions, [], 'no session left');
-    assert.equal(dialogs.stats(), { dialogs: 0, incomingInvites: 0, outgoingInvites: 0, timers: 0 }, 'no dialog or INVITE left');
     assert.is(transactions.stats().transactions, 0, 'no transaction left');
     assert.equal(registrations.stats(), { registrations: 0, scheduled: 0, clockTimers: 0, inFlight: 0, draining: 0 }, 'no registration left');
     assert.is(media.held, 0, 'no RTP port held');
-    assert.is(clock.pending, 0, 'no timer of the phone left');
   }
 }
