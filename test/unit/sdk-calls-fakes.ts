@@ -318,14 +318,20 @@ export class FarParty implements NetNode {
 
   /** Calls `user` through `site` (the site forwards it to the user's binding). */
   call(site: CallSite, user = '1001'): FarCall {
+    const domain = `${site.endpoint.host}:${site.endpoint.port}`;
+    return this.callUri(`sip:${user}@${domain}`, site.endpoint, domain);
+  }
+
+  /** Sends an INVITE for `requestUri` straight to `nextHop` (no site in between unless it is one). */
+  callUri(requestUri: string, nextHop: Endpoint, domain = FAR_HOST): FarCall {
     const dialled: FarCall = { call: undefined as unknown as OutgoingInvite, provisionals: [], failures: [], answered: undefined };
     (dialled as { call: OutgoingInvite }).call = this.ua.dialogs.invite(
       {
-        requestUri: `sip:${user}@${site.endpoint.host}:${site.endpoint.port}`,
-        from: `<sip:1002@${site.endpoint.host}:${site.endpoint.port}>`,
-        to: `<sip:${user}@${site.endpoint.host}:${site.endpoint.port}>`,
+        requestUri,
+        from: `<sip:1002@${domain}>`,
+        to: `<${requestUri}>`,
         contact: FAR_CONTACT,
-        nextHop: site.endpoint,
+        nextHop,
         media: this.ua.media(),
       },
       {

@@ -1,0 +1,217 @@
+/**
+ * Incoming calls and their lines (src/sdk/incoming-line.ts), and the one
+ * active call rule of CallControl, on the fake-clock rig of
+ * sdk-calls-fakes.ts (scripted sites, the far party 1002, 10 ms per hop).
+ *
+ * Covers: two connections of the same DN (1001) on two sites: a call through
+ * each site rings on that site's connection, its Request-URI carrying that
+ * connection's `line=` token; the same DN twice on ONE site, registered from
+ * the same local port: only the token tells them apart, and it does; no
+ * `line=` parameter: the site's source address decides; an INVITE from no
+ * site without a token, with an unknown token, or with the token of a
+ * disabled connection -> 404 and no session; no RTP port ready -> 503 and no
+ * session; a second call ringing while the first is connected (no hold yet),
+ * answer() holding the first (its re-INVITE a=sendonly answered before our
+ * 200 for the second), retrieve() swapping them (second held, first
+ * re-INVITEd a=sendrecv); dial() while a call is connected holding it before
+ * the new INVITE leaves; every session's events exactly once and in order
+ * (whole sequences, previousStatus chains); nothing left after close.
+ * Not covered: outbound failover (sdk-calls-failover.test.ts), single-call
+ * actions and errors (sdk-calls-control.test.ts), real sockets
+ * (test/integration/sdk-calls.test.ts).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { SipMessage } from '../../src/parser/index.ts';
+import { directionOf } from './dialog-fakes.ts';
+import { CallRig, PHONE_HOST, type CallSite, type FarCall } from './sdk-calls-fakes.ts';
+
+const PHONE = { transport: 'tcp' as const, host: PHONE_HOST, port: 5060 };
+
+/** The INVITEs (initial ones: no To tag) the phone received, newest last. */
+function invitesIn(rig: CallRig): SipMessage[] {
+  return rig.phone.received.filter((r) => r.message.method === 'INVITE' && r.message.to?.tag == null).map((r) => r.message);
+}
+
+async function ringsOn(rig: CallRig, call: () => FarCall): Promise<{ call: FarCall; sessionId: string; connectionId: number }> {
+  const before = rig.sessionEvents.length;
+  const made = call();
+  await rig.until(() => rig.sessionEvents.length > before, 5000, 'the call ringing');
+  const event = rig.sessionEvents[before]!.event;
+  assert.is(event.status, 'ringing');
+  assert.is(event.direction, 'inbound');
+  return { call: made, sessionId: event.sessionId, connectionId: event.connectionId };
+}
+
+async function refused(rig: CallRig, call: () => FarCall, status: number): Promise<void> {
+  const before = rig.sessionEvents.length;
+  const made = call();
+  await rig.advance(200);
+  assert.equal(made.failures.map((f) => f.status), [status]);
+  assert.is(rig.sessionEvents.length, before, 'no session event');
+}
+
+// ---------------------------------------------------------------- lines
+
+test('same DN on two sites: a call through each site rings on its connection; the Request-URI carries its line token', async () => {
+  const rig = new CallRig();
+  await rig.start();
+  const [site0, site1] = rig.sites as [CallSite, CallSite];
+  const lines = [rig.phone.connections.lineOf(0), rig.phone.connections.lineOf(1)];
+  assert.ok(lines[0] && lines[1] && lines[0] !== lines[1], 'each connection has its own token');
+  const first = await ringsOn(rig, () => rig.far.call(site1));
+  assert.is(first.connectionId, 1);
+  assert.is(invitesIn(rig)[0]!.uri?.params.get('line'), lines[1]);
+  const second = await ringsOn(rig, () => rig.far.call(site0));
+  assert.is(second.connectionId, 0);
+  assert.is(invitesIn(rig)[1]!.uri?.params.get('line'), lines[0]);
+  assert.equal(rig.sessionSeq(), ['s1 ringing @1', 's2 ringing @0']);
+  await rig.close();
+  await rig.advance(1000);
+  assert.equal(rig.sessionSeq().slice(2), ['s1 disconnected:Normal @1', 's2 disconnected:Normal @0']);
+  rig.assertIdle();
+});
+
+test('same DN twice on one site from the same local port: the line token alone picks the connection', async () => {
+  const rig = new CallRig({ sites: 1 });
+  const site = rig.sites[0]!;
+  rig.phone.connections.addConnection(1, { user: '1001', server: { host: site.endpoint.host, port: 5060 }, transport: 'tcp' });
+  await rig.start();
+  const bindings = site.bindings.get('1001')!;
+  assert.is(bindings.length, 2, 'two bindings at the site');
+  assert.equal(
+    bindings.map((b) => b.contact.replace(/;line=[^;>]*/, '')),
+    [bindings[0]!.contact.replace(/;line=[^;>]*/, ''), bindings[0]!.contact.replace(/;line=[^;>]*/, '')],
+    'identical but for the line token',
+  );
+  for (const id of [1, 0, 1]) {
+    site.pick = (list) => list.find((b) => b.contact.includes(`;line=${rig.phone.connections.lineOf(id)}`));
+    const rung = await ringsOn(rig, () => rig.far.call(site));
+    assert.is(rung.connectionId, id);
+  }
+  assert.equal(rig.sessionSeq(), ['s1 ringing @1', 's2 ringing @0', 's3 ringing @1']);
+  await rig.close();
+  rig.assertIdle();
+});
+
+test("no line= parameter: the site's address decides (the lowest enabled connection to it)", async () => {
+  const rig = new CallRig();
+  await rig.start();
+  const site1 = rig.sites[1]!;
+  site1.requestUri = (contact) => contact.replace(/;line=[^;>]*/, '');
+  const rung = await ringsOn(rig, () => rig.far.call(site1));
+  assert.is(invitesIn(rig)[0]!.uri?.params.has('line'), false);
+  assert.is(rung.connectionId, 1);
+  await rig.close();
+  rig.assertIdle();
+});
+
+test('404 and no session: no token from no site, an unknown token, a disabled connection\'s token', async () => {
+  const rig = new CallRig();
+  await rig.start();
+  // From the far party's own address, not a site's.
+  await refused(rig, () => rig.far.callUri(`sip:1001@${PHONE_HOST}:5060;transport=tcp`, PHONE), 404);
+  await refused(rig, () => rig.far.callUri(`sip:1001@${PHONE_HOST}:5060;transport=tcp;line=nosuchline`, PHONE), 404);
+  const line1 = rig.phone.connections.lineOf(1)!;
+  rig.phone.connections.disableConnection(1);
+  await rig.advance(100);
+  await refused(rig, () => rig.far.callUri(`sip:1001@${PHONE_HOST}:5060;transport=tcp;line=${line1}`, PHONE), 404);
+  // The same token on an enabled connection rings: the refusal above was the disabling.
+  rig.phone.connections.enableConnection(1);
+  await rig.advance(100);
+  const rung = await ringsOn(rig, () => rig.far.callUri(`sip:1001@${PHONE_HOST}:5060;transport=tcp;line=${line1}`, PHONE));
+  assert.is(rung.connectionId, 1);
+  assert.equal(rig.sessionSeq(), ['s1 ringing @1']);
+  await rig.close();
+  rig.assertIdle();
+});
+
+test('no RTP port ready for an incoming call: 503, no session', async () => {
+  const rig = new CallRig();
+  await rig.start();
+  rig.phone.media.exhausted = true;
+  await refused(rig, () => rig.far.call(rig.sites[0]!), 503);
+  assert.equal(rig.sessionEvents, []);
+  await rig.close();
+  rig.assertIdle();
+});
+
+// ------------------------------------------------------ one active call
+
+test('a second call rings while the first is connected; answer holds the first, then connects the second; retrieve swaps them', async () => {
+  const rig = new CallRig();
+  await rig.start();
+  const first = await rig.calls.dial(0, '1002');
+  await rig.until(() => rig.phone.sessions.session(first.id)?.status === 'connected', 5000);
+  await rig.advance(50);
+  const second = await ringsOn(rig, () => rig.far.call(rig.sites[1]!));
+  assert.is(rig.phone.sessions.session(first.id)?.status, 'connected', 'ringing holds nothing');
+  assert.equal(rig.sent('INVITE').length, 1, 'no re-INVITE for a call that only rings');
+
+  const answered = await rig.settle(rig.calls.answer(second.sessionId));
+  assert.is(answered.status, 'connected');
+  assert.is(rig.phone.sessions.session(first.id)?.status, 'held');
+  const farFirst = rig.far.sessions[0]!;
+  const farSecondCallId = second.call.call.callId;
+  // Our re-INVITE holding the first (a=sendonly) went, and was answered, before our 200 for the second.
+  const holdFirst = rig.sent('INVITE').find((s) => s.callId === farFirst.dialog.callId && s.message.to?.tag != null)!;
+  assert.is(directionOf(holdFirst.message.body), 'sendonly');
+  const okSecond = rig.phone.transport.sent.find((s) => s.message.status === 200 && s.message.callId === farSecondCallId)!;
+  const holdAnswered = rig.phone.received.find((r) => r.message.status === 200 && r.message.callId === farFirst.dialog.callId && r.message.cseq?.method === 'INVITE' && r.at > holdFirst.at)!;
+  assert.ok(holdAnswered.at <= okSecond.at, 'the hold completed before the answer went');
+
+  await rig.advance(50);
+  const retrieved = await rig.settle(rig.calls.retrieve(first.id));
+  assert.is(retrieved.status, 'connected');
+  assert.is(rig.phone.sessions.session(second.sessionId)?.status, 'held');
+  const reinvites = rig.sent('INVITE').filter((s) => s.message.to?.tag != null).map((s) => [s.callId === farFirst.dialog.callId ? 'first' : 'second', directionOf(s.message.body)]);
+  assert.equal(reinvites, [
+    ['first', 'sendonly'],
+    ['second', 'sendonly'],
+    ['first', 'sendrecv'],
+  ]);
+  assert.equal(rig.sessionSeq(), [
+    's1 dialing @0',
+    's1 ringing @0',
+    's1 connected @0',
+    's2 ringing @1',
+    's1 held @0',
+    's2 connected @1',
+    's2 held @1',
+    's1 connected @0',
+  ]);
+  await rig.settle(rig.calls.hangup(first.id));
+  await rig.settle(rig.calls.hangup(second.sessionId));
+  assert.equal(rig.sessionSeq().slice(8), ['s1 disconnected:Normal @0', 's2 disconnected:Normal @1']);
+  rig.assertChains();
+  await rig.advance(1000);
+  await rig.close();
+  rig.assertIdle();
+});
+
+test('dial() while a call is connected holds it before the new INVITE leaves', async () => {
+  const rig = new CallRig();
+  await rig.start();
+  const first = await rig.calls.dial(0, '1002');
+  await rig.until(() => rig.phone.sessions.session(first.id)?.status === 'connected', 5000);
+  await rig.advance(50);
+  const second = await rig.settle(rig.calls.dial(1, '1002'));
+  assert.is(second.status, 'dialing');
+  await rig.until(() => rig.phone.sessions.session(second.id)?.status === 'connected', 5000);
+  const invites = rig.sent('INVITE');
+  assert.equal(invites.map((s) => (s.message.to?.tag != null ? `re-INVITE ${directionOf(s.message.body)}` : `INVITE ${s.target.host}`)), [
+    'INVITE 198.51.100.1',
+    're-INVITE sendonly',
+    'INVITE 198.51.100.2',
+  ]);
+  const holdAnswered = rig.phone.received.find((r) => r.message.status === 200 && r.message.callId === invites[1]!.callId && r.message.cseq?.method === 'INVITE' && r.at > invites[1]!.at)!;
+  assert.ok(holdAnswered.at <= invites[2]!.at, 'the new INVITE waited for the hold');
+  assert.equal(rig.sessionSeq(), ['s1 dialing @0', 's1 ringing @0', 's1 connected @0', 's2 dialing @1', 's1 held @0', 's2 ringing @1', 's2 connected @1']);
+  rig.assertChains();
+  await rig.close();
+  await rig.advance(1000);
+  assert.equal(rig.sessionSeq().slice(7), ['s1 disconnected:Normal @0', 's2 disconnected:Normal @1']);
+  rig.assertIdle();
+});
+
+test.run();
