@@ -54,7 +54,7 @@ function answerBye(rig: UaRig): void {
   deliver(rig, reply(rig.ua.transport.last('BYE'), 200));
 }
 
-test('the INVITE as sent: From tag, Call-ID, first CSeq below 2^31, Contact, our offer', () => {
+test('the INVITE as sent: From tag, Call-ID, first CSeq below 2^31, Contact, our offer', async () => {
   const rig = uaRig();
   const d = dial(rig, { headers: [['X-Trace', 'abc']] });
   const invite = rig.ua.transport.last('INVITE');
@@ -74,6 +74,9 @@ test('the INVITE as sent: From tag, Call-ID, first CSeq below 2^31, Contact, our
   assert.is(d.media.state, 'have-local-offer');
   assert.is(d.call.state, 'calling');
   assert.equal(rig.ua.dialogs.stats(), { dialogs: 0, incomingInvites: 0, outgoingInvites: 1, timers: 0 });
+  deliver(rig, reply(invite, 603));
+  await rig.advance(32_000);
+  assertIdle(rig.clock, rig.ua);
 });
 
 test('forking: an early dialog per To tag; the first 2xx wins; a later fork\'s 2xx is ACKed then BYEd; every 2xx retransmission gets the same ACK again', async () => {
@@ -156,7 +159,7 @@ test('forking: an early dialog per To tag; the first 2xx wins; a later fork\'s 2
   assertIdle(rig.clock, rig.ua);
 });
 
-test(`early dialogs are kept for at most ${MAX_EARLY_DIALOGS} To tags; a 1xx beyond is still reported`, () => {
+test(`early dialogs are kept for at most ${MAX_EARLY_DIALOGS} To tags; a 1xx beyond is still reported`, async () => {
   const rig = uaRig();
   const d = dial(rig);
   const invite = rig.ua.transport.last('INVITE');
@@ -165,15 +168,20 @@ test(`early dialogs are kept for at most ${MAX_EARLY_DIALOGS} To tags; a 1xx bey
   assert.is(d.provisionals.length, 19);
   deliver(rig, reply(invite, 486));
   assert.is(d.call.earlyDialogs, 0, 'early dialogs end with the INVITE');
+  await rig.advance(32_000);
+  assertIdle(rig.clock, rig.ua);
 });
 
-test('a 1xx with an SDP that cannot be read is reported without early media', () => {
+test('a 1xx with an SDP that cannot be read is reported without early media', async () => {
   const rig = uaRig();
   const d = dial(rig);
   const invite = rig.ua.transport.last('INVITE');
   deliver(rig, reply(invite, 183, { toTag: 'x', contact: A, sdp: 'v=0\r\nthis is not SDP\r\n' }));
   assert.equal(d.provisionals.map((p) => [p.status, p.tag, p.media]), [[183, 'x', undefined]]);
   assert.is(d.media.state, 'have-local-offer');
+  deliver(rig, reply(invite, 480, { toTag: 'x' }));
+  await rig.advance(32_000);
+  assertIdle(rig.clock, rig.ua);
 });
 
 test('CANCEL asked before any provisional waits for one (s9.1), then goes with the INVITE\'s fields; the 487 ends the call', async () => {
@@ -481,6 +489,7 @@ test('an INVITE the transaction layer refuses to send: 503 unsendable, reported 
   assert.equal(failures, [[503, 'unsendable']]);
   assert.is(media.state, 'stable');
   assert.equal(layer.stats(), { dialogs: 0, incomingInvites: 0, outgoingInvites: 0, timers: 0 });
+  assert.is(clock.pending, 0);
 });
 
 test('an event handler that throws does not stop the call (the error is reported outside the stack)', async () => {
