@@ -72,9 +72,11 @@ test('UAS checks first (s8.2): 405 and 501 with Allow, 416, 420 with Unsupported
   // An INVITE whose Accept rules out SDP cannot be answered (s21.4.7).
   deliver(rig, outside('INVITE', { headers: [['Accept', 'text/html']], callId: 'acc-1' }));
   assert.ok(t.last('406 INVITE'));
-  // A header that must appear once, twice: 400.
+  // A header that must appear once, twice: 400; a header read on demand that does not parse: 400.
   deliver(rig, outside('INVITE', { headers: [['Max-Forwards', '70']], callId: 'dup-1' }));
   assert.ok(t.last('400 INVITE'));
+  deliver(rig, outside('INVITE', { headers: [['Accept', '@@@']], callId: 'bad-accept-1' }));
+  assert.is(t.count('400 INVITE'), 2);
   assert.equal(rig.ua.invites, []);
   // Order (s8.2): the method before the headers before the body.
   deliver(rig, outside('SUBSCRIBE', { headers: [['Require', 'foo']], callId: 'order-1' }));

@@ -326,6 +326,11 @@ test('a next hop the resolver cannot reach (a host name; the default resolver ta
   const before = t.sent.length;
   const result = await session.sendOptions();
   assert.equal([result.status, result.cause], [503, 'unsendable']);
+  // A re-INVITE cannot go either: it fails at once and the offer is withdrawn.
+  const reinvite = await session.reinvite(true);
+  assert.equal([reinvite.ok, (reinvite as { status: number }).status], [false, 503]);
+  assert.is(session.media.state, 'stable');
+  assert.is(session.state, 'confirmed');
   assert.equal(t.labels(before), []);
   // The BYE cannot go either; the session still ends.
   const bye = await session.bye();
