@@ -13,8 +13,8 @@
  * INVITE's To tag, 487 for the INVITE) and after it (200, no effect, s9.2);
  * the no-answer deadline (480); reject; an INVITE without SDP (our offer in
  * the 2xx, the answer in the ACK, and what happens when the ACK has none or
- * a bad one); hold from the start; a response that cannot be sent; nothing
- * left afterwards.
+ * a bad one); hold from the start; a response that cannot be sent; an ACK
+ * lost between two UAs of this stack (pairRig); nothing left afterwards.
  *
  * Does not cover: the UAS checks and refusals before the application sees
  * the call (dialog-layer.test.ts), requests in the confirmed dialog
@@ -26,7 +26,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { IncomingInvite, SessionDialog, Termination } from '../../src/dialog/index.ts';
-import { assertIdle, callIn, directionOf, inDialog, peerAck, peerSdp, reply, times, uaRig, type UaRig } from './dialog-fakes.ts';
+import { assertIdle, callIn, directionOf, inDialog, pairRig, peerAck, peerSdp, reply, times, uaRig, type UaRig } from './dialog-fakes.ts';
 
 const CONTACT = '<sip:ua@192.0.2.10:5060>';
 const T1 = 500;
@@ -370,6 +370,36 @@ test('a provisional that cannot be sent ends the INVITE (transport-error) and no
   assert.is(rig.ua.dialogs.stats().incomingInvites, 0);
   await rig.advance(64 * T1);
   assertIdle(rig.clock, rig.ua);
+});
+
+test('a lost ACK between two UAs: the 2xx re-sent at T1 brings the same ACK again, and the callee is confirmed then', async () => {
+  const rig = pairRig();
+  const { a, b } = rig;
+  let dropped = 0;
+  // The network loses A's first ACK.
+  rig.drop = (message, from) => from === 'a' && message.method === 'ACK' && dropped++ === 0;
+  let caller: SessionDialog | undefined;
+  a.dialogs.invite(
+    { requestUri: 'sip:bob@192.0.2.20:5060', from: '<sip:alice@192.0.2.10>', to: '<sip:bob@192.0.2.20>', contact: '<sip:alice@192.0.2.10:5060>', nextHop: b.endpoint, media: a.media() },
+    { onAnswered: (session) => (caller = session) },
+  );
+  await rig.advance(10);
+  const callee = b.invites[0]!.accept({ contact: '<sip:bob@192.0.2.20:5060>' });
+  const acceptedAt = rig.clock.now();
+  let confirmedAt: number | undefined;
+  callee.events.onConfirmed = () => (confirmedAt = rig.clock.now());
+  await rig.advance(T1 + 2 * rig.latency + 5);
+  assert.ok(caller);
+  // The 2xx: at 0 and again at T1 (s13.3.1.4); each reaches A after the latency and A ACKs each (s13.2.2.4).
+  assert.equal(times(b.transport, '200 INVITE').map((at) => at - acceptedAt), [0, T1]);
+  assert.equal(times(a.transport, 'ACK').map((at) => at - acceptedAt), [rig.latency, T1 + rig.latency]);
+  assert.is(a.transport.sent.filter((s) => s.message.method === 'ACK')[0]!.message.topVia?.branch, a.transport.last('ACK').topVia?.branch, 'the same ACK');
+  assert.is(confirmedAt! - acceptedAt, T1 + 2 * rig.latency);
+  await rig.advance(5_000);
+  assert.equal(times(b.transport, '200 INVITE').map((at) => at - acceptedAt), [0, T1], 'no more retransmissions');
+  await rig.settle(caller!.bye());
+  await rig.advance(40_000);
+  assertIdle(rig.clock, a, b);
 });
 
 test.run();
