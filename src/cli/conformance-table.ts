@@ -5,7 +5,15 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseCommandArgs } from './args.ts';
 import { lintMessage } from './lint-report.ts';
+
+export const CONFORMANCE_HELP = `usage: sip-endpoint conformance
+
+Lints the bundled RFC 4475 torture messages and prints, for each, the
+verdict RFC 4475 expects, ours, and the status a UAS would answer.
+Exit status: 0 when every verdict agrees, 1 otherwise.
+`;
 
 const corpus = join(dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/conformance/rfc4475');
 
@@ -15,7 +23,8 @@ function expectedVerdict(name: string, category: string): 'accept' | 'reject' {
   return 'accept';
 }
 
-export function runConformanceTable(): number {
+export function runConformanceTable(args: string[] = []): number {
+  parseCommandArgs('conformance', args, {}, false);
   const rows = readFileSync(join(corpus, 'INDEX.tsv'), 'utf8').trim().split('\n').slice(1);
   let agree = 0;
   const lines: string[] = [];

@@ -1,5 +1,5 @@
 /**
- * `cli phone --config FILE [--events json]`: the softphone shell of the
+ * `sip-endpoint phone --config FILE [--events json] [--trace] [--pcap FILE]`: the softphone shell of the
  * DESIGN.md contract. Commands on stdin, one a line: connections, enable ID,
  * disable ID, remove ID, dial ID DEST, answer SID, reject SID, hold SID,
  * retrieve SID, hangup SID, dtmf SID DIGITS, sessions, quit. Call actions
@@ -8,35 +8,60 @@
  * readable line. quit, end of input, SIGINT and SIGTERM unregister and exit.
  */
 import { createInterface } from 'node:readline';
-import { ConfigError, Phone, type ConnectionInfo, type ConnectionStatusChanged, type SessionStatusChanged } from '../sdk/index.ts';
+import { ConfigError, Phone, type ConnectionInfo, type ConnectionStatusChanged, type SessionStatusChanged, type SipMessageTrace } from '../sdk/index.ts';
+import { parseMessage } from '../parser/index.ts';
+import { parseCommandArgs, UsageError } from './args.ts';
+import { ladder } from './ladder.ts';
+import { PcapWriter } from './pcap.ts';
+
+export const PHONE_HELP = `usage: sip-endpoint phone --config FILE [--events json] [--trace] [--pcap FILE]
+
+The softphone shell: registers every <Connectivity> of the SipEndpoint.config
+(connection ids 0, 1, ... in file order) and reads commands, one a line.
+  --config FILE    the SipEndpoint.config
+  --events json    every event as one JSON line on stdout (default: text)
+  --trace          print every SIP message sent and received (stderr)
+  --pcap FILE      write every SIP message to a pcap file (Wireshark, sngrep)
+
+commands:
+  connections               the connections and their status
+  enable ID | disable ID | remove ID
+  dial ID DEST              call DEST (user, user@host or SIP URI) from connection ID
+  answer SID | reject SID | hangup SID
+  hold SID | retrieve SID   hold / take back a call (one call is active at a time)
+  dtmf SID DIGITS           send DTMF (0-9 * # A-D) as SIP INFO
+  sessions                  the live calls
+  flow [SID]                ladder diagram of a call's messages (no SID: the registrations)
+  help                      this list
+  quit                      unregister and exit (also end of input, SIGINT, SIGTERM)
+`;
 
 export interface ShellOptions {
   configPath: string;
   json: boolean;
+  trace: boolean;
+  pcap: string | undefined;
 }
 
-export function parseShellArgs(args: string[]): ShellOptions | string {
-  let configPath: string | undefined;
-  let json = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '--config') configPath = args[++i];
-    else if (arg === '--events') {
-      const value = args[++i];
-      if (value !== 'json' && value !== 'text') return `--events takes json or text, got ${String(value)}`;
-      json = value === 'json';
-    } else return `unknown argument ${arg}`;
+export function parseShellArgs(args: string[]): ShellOptions {
+  const { values } = parseCommandArgs(
+    'phone',
+    args,
+    { config: { type: 'string' }, events: { type: 'string' }, trace: { type: 'boolean' }, pcap: { type: 'string' } },
+    false,
+  );
+  if (values.config === undefined) throw new UsageError('phone: --config FILE is required');
+  if (values.events !== undefined && values.events !== 'json' && values.events !== 'text') {
+    throw new UsageError(`phone: --events takes json or text, got "${values.events}"`);
   }
-  if (configPath === undefined) return 'usage: cli phone --config FILE [--events json]';
-  return { configPath, json };
+  return { configPath: values.config, json: values.events === 'json', trace: values.trace === true, pcap: values.pcap };
 }
+
+/** Messages kept for `flow` (the oldest are dropped). */
+const MAX_KEPT_MESSAGES = 5000;
 
 export async function runPhoneShell(args: string[]): Promise<number> {
   const options = parseShellArgs(args);
-  if (typeof options === 'string') {
-    process.stderr.write(`${options}\n`);
-    return 2;
-  }
   const out = (event: Record<string, unknown>, text: string): void => {
     process.stdout.write(`${options.json ? JSON.stringify(event) : text}\n`);
   };
@@ -48,6 +73,15 @@ export async function runPhoneShell(args: string[]): Promise<number> {
     process.stderr.write(`${message}\n`);
     return 2;
   }
+  for (const warning of phone.configWarnings) process.stderr.write(`warning: ${warning}\n`);
+  const kept: SipMessageTrace[] = [];
+  const pcap = options.pcap === undefined ? undefined : new PcapWriter(options.pcap);
+  phone.onSipMessage((trace) => {
+    kept.push(trace);
+    if (kept.length > MAX_KEPT_MESSAGES) kept.shift();
+    pcap?.write(trace);
+    if (options.trace) process.stderr.write(formatTrace(trace));
+  });
   phone.connections.on('connectionStatusChanged', (event) => out({ event: 'connectionStatusChanged', ...event }, describeChange(event)));
   phone.sessions.on('sessionStatusChanged', (event) => out({ event: 'sessionStatusChanged', ...event }, describeSession(event)));
   phone.sessions.on('dtmfReceived', (event) => out({ event: 'dtmfReceived', ...event }, `session ${event.sessionId}: DTMF ${event.digit} received`));
@@ -56,10 +90,18 @@ export async function runPhoneShell(args: string[]): Promise<number> {
   let closing: Promise<number> | undefined;
   const quit = (): Promise<number> =>
     (closing ??= phone.close().then(() => {
+      pcap?.close();
       out({ event: 'closed' }, 'phone closed: every connection unregistered');
       return 0;
     }));
-  const lines = createInterface({ input: process.stdin, terminal: false });
+  // A terminal gets a prompt, line editing and history; a script on a pipe sees none.
+  const interactive = process.stdin.isTTY === true;
+  const lines = createInterface({ input: process.stdin, output: interactive ? process.stdout : undefined, terminal: interactive, historySize: 200 });
+  if (interactive) {
+    process.stdout.write('sip-endpoint phone shell: `help` lists the commands\n');
+    lines.setPrompt('sip-endpoint> ');
+    lines.prompt();
+  }
   // A signal ends the command loop; the code after it unregisters and exits.
   const onSignal = (): void => lines.close();
   process.once('SIGINT', onSignal);
@@ -67,14 +109,18 @@ export async function runPhoneShell(args: string[]): Promise<number> {
 
   for await (const line of lines) {
     const [command, ...rest] = line.trim().split(/\s+/);
-    if (command === undefined || command === '') continue;
-    if (command === 'quit' || command === 'exit') break;
-    try {
-      runCommand(phone, command, rest, out);
-    } catch (error) {
-      out({ event: 'error', command, message: (error as Error).message }, `error: ${(error as Error).message}`);
+    if (command !== undefined && command !== '') {
+      if (command === 'quit' || command === 'exit') break;
+      try {
+        if (command === 'help') process.stdout.write(PHONE_HELP.slice(PHONE_HELP.indexOf('commands:')));
+        else if (command === 'flow') showFlow(phone, kept, rest[0], out);
+        else runCommand(phone, command, rest, out);
+      } catch (error) {
+        out({ event: 'error', command, message: (error as Error).message }, `error: ${(error as Error).message}`);
+      }
+      if (closing !== undefined) break;
     }
-    if (closing !== undefined) break;
+    if (interactive) lines.prompt();
   }
   lines.close();
   // Stop reading stdin so that the process can exit.
@@ -83,6 +129,42 @@ export async function runPhoneShell(args: string[]): Promise<number> {
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   return code;
+}
+
+/** One message of --trace, as baresip -s prints them: time, direction, transport, addresses, the message. */
+export function formatTrace(trace: SipMessageTrace): string {
+  const time = new Date(trace.time).toISOString().slice(11, 23);
+  const from = `${bracket(trace.source.host)}:${trace.source.port}`;
+  const to = `${bracket(trace.destination.host)}:${trace.destination.port}`;
+  const arrow = trace.direction === 'out' ? 'sent' : 'received';
+  const text = new TextDecoder().decode(trace.bytes).replace(/\r\n/g, '\n');
+  return `${time} ${arrow} ${trace.transport.toUpperCase()} ${from} -> ${to} (${trace.bytes.length} bytes)\n${text}${text.endsWith('\n') ? '' : '\n'}\n`;
+}
+
+function bracket(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** `flow SID`: the ladder of the session's Call-ID; `flow`: the REGISTERs and their answers. */
+function showFlow(phone: Phone, kept: readonly SipMessageTrace[], sessionId: string | undefined, out: Out): void {
+  let match: (callId: string | undefined, method: string | undefined) => boolean;
+  if (sessionId === undefined) {
+    match = (_callId, method) => method === 'REGISTER';
+  } else {
+    const session = phone.sessions.session(sessionId);
+    if (session === undefined) throw new Error(`no live session ${sessionId} (flow shows live calls)`);
+    match = (callId) => callId !== undefined && callId === session.callId;
+  }
+  const selected = kept.filter((trace) => {
+    try {
+      const message = parseMessage(trace.bytes);
+      return match(message.callId, message.cseq?.method);
+    } catch {
+      return false;
+    }
+  });
+  const diagram = ladder(selected);
+  out({ event: 'flow', sessionId: sessionId ?? null, messages: selected.length, diagram }, diagram);
 }
 
 type Out = (event: Record<string, unknown>, text: string) => void;

@@ -27,6 +27,18 @@ const BUNDLED = join(dirname(fileURLToPath(import.meta.url)), '../../examples/qu
 const PASSWORD = 'secret';
 const USERS = { '1001': PASSWORD, '1002': PASSWORD };
 
+export const QUICKSTART_HELP = `usage: sip-endpoint quickstart            (npm start)
+       sip-endpoint quickstart --config FILE [phone options]
+
+Without options: two lab sites on 127.0.0.1:5070 and 127.0.0.2:5080, a lab
+answering party (DN 1002) and a Phone (DN 1001) from the bundled
+examples/quickstart/SipEndpoint.config; narrates registration on both sites,
+a call held and retrieved, site 0 going down, a dial failing over to site 1,
+a second call holding the first, site 0 coming back, close.
+Exit status: 0 when every step happened, 1 naming the step that did not.
+With --config: the phone shell (sip-endpoint phone --help).
+`;
+
 class StepFailed extends Error {}
 
 type Say = (text: string) => void;

@@ -15,6 +15,7 @@ import { DialogLayer } from '../dialog/index.ts';
 import { CallControl } from './call-control.ts';
 import { MediaPorts } from './media-ports.ts';
 import { SessionManager } from './session-manager.ts';
+import { TypedEvents } from './typed-events.ts';
 
 export interface PhoneOptions {
   /**
@@ -51,8 +52,29 @@ export interface PhoneOptions {
 
 export type PhoneConfig = Pick<EndpointConfig, 'connections'> | { connections: Array<ConnectionInput | ConnectionSettings> };
 
+/** One SIP message sent or received (keep-alives excluded), for traces and captures. */
+export interface SipMessageTrace {
+  /** Date.now() when it went out or came in. */
+  readonly time: number;
+  readonly direction: 'in' | 'out';
+  readonly transport: TransportKind;
+  readonly source: Endpoint;
+  readonly destination: Endpoint;
+  readonly bytes: Uint8Array;
+}
+
+export interface PhoneEvents {
+  /** Every SIP message in and out; listened to, it costs a copy per message. */
+  sipMessage: SipMessageTrace;
+  [name: string]: unknown;
+}
+
 export class Phone {
   readonly connections: ConnectionManager;
+  /** Phone-wide events: `sipMessage` (the SIP trace). */
+  readonly events = new TypedEvents<PhoneEvents>();
+  /** Warnings of the SipEndpoint.config it was made from (unknown settings and elements), `file:line: ...`. */
+  readonly configWarnings: readonly string[];
   /** ICallControl: dial, answer, reject, hold, retrieve, hangup, sendDtmf. */
   readonly calls: CallControl;
   /** The session manager: live calls and `sessionStatusChanged`. */
@@ -77,7 +99,9 @@ export class Phone {
     mediaPorts: MediaPorts;
     configured: number[];
     closeTimeoutMs: number;
+    warnings: readonly string[];
   }) {
+    this.configWarnings = parts.warnings;
     this.transport = parts.transport;
     this.transactions = parts.transactions;
     this.#registrations = parts.registrations;
@@ -95,7 +119,25 @@ export class Phone {
     return Phone.create(loadEndpointConfig(path), options);
   }
 
-  static async create(config: PhoneConfig, options: PhoneOptions = {}): Promise<Phone> {
+  #traceHooked = false;
+
+  /** Starts feeding `events.sipMessage` from the transport's trace hook (done on the first listener). */
+  #hookTrace(): void {
+    if (this.#traceHooked) return;
+    this.#traceHooked = true;
+    this.transport.onTrace = (direction, transport, source, destination, bytes) => {
+      if (this.events.listenerCount('sipMessage') === 0) return;
+      this.events.emit('sipMessage', { time: Date.now(), direction, transport, source, destination, bytes: bytes.slice() });
+    };
+  }
+
+  /** Listens to the SIP trace: every message sent and received. Returns the unsubscribe function. */
+  onSipMessage(handler: (trace: SipMessageTrace) => void): () => void {
+    this.#hookTrace();
+    return this.events.on('sipMessage', handler);
+  }
+
+  static async create(config: PhoneConfig & { warnings?: readonly string[] }, options: PhoneOptions = {}): Promise<Phone> {
     const inFlight = options.maxRegistrationsInFlight;
     if (inFlight !== undefined && (!Number.isInteger(inFlight) || inFlight < 1)) {
       throw new RangeError(`PhoneOptions.maxRegistrationsInFlight must be a positive integer, got ${inFlight}`);
@@ -104,7 +146,7 @@ export class Phone {
     const listeners = listenerPlan(settings, options);
     const transport = await SipTransportLayer.create({ listeners, ...(options.tls ? { tls: options.tls } : {}) });
     try {
-      return Phone.#assemble(transport, settings, options);
+      return Phone.#assemble(transport, settings, options, config.warnings ?? []);
     } catch (error) {
       // Nothing may stay open behind a failed create().
       await transport.close();
@@ -112,7 +154,7 @@ export class Phone {
     }
   }
 
-  static #assemble(transport: SipTransportLayer, settings: ConnectionSettings[], options: PhoneOptions): Phone {    const clock = options.clock ?? new SystemClock();
+  static #assemble(transport: SipTransportLayer, settings: ConnectionSettings[], options: PhoneOptions, warnings: readonly string[]): Phone {    const clock = options.clock ?? new SystemClock();
     const random = options.random ?? cryptoRandom();
     let dialogs: DialogLayer | undefined;
     const transactions = new TransactionLayer({
@@ -177,7 +219,7 @@ export class Phone {
     });
     // Incoming calls need an RTP port at once: bind a few ahead on every listener address.
     for (const listener of transport.listeners) if (listener.transport === 'udp') void mediaPorts.prepare(listener.advertisedHost);
-    return new Phone({ transport, transactions, registrations, connections, dialogs, calls, sessions, mediaPorts, configured, closeTimeoutMs: options.closeTimeoutMs ?? 4000 });
+    return new Phone({ transport, transactions, registrations, connections, dialogs, calls, sessions, mediaPorts, configured, closeTimeoutMs: options.closeTimeoutMs ?? 4000, warnings });
   }
 
   /** Registers every configured connection, all at once. */

@@ -44,6 +44,8 @@ export interface SessionProperties {
   readonly triedConnections: readonly number[];
   /** The peer holds us (their last offer was sendonly or inactive). */
   readonly remoteHold: boolean;
+  /** Call-ID of the call's current INVITE or dialog (for traces). */
+  readonly callId: string | undefined;
 }
 
 /** @internal The SDK's state of one call. */
@@ -87,6 +89,7 @@ export class Session {
       code: this.code,
       triedConnections: [...this.tried],
       remoteHold: this.remoteHold,
+      callId: this.dialog?.dialog.callId ?? this.outgoing?.callId ?? this.incoming?.request.callId,
     };
   }
 }

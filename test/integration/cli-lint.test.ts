@@ -16,7 +16,8 @@ function cli(args: string[]): { status: number | null; stdout: string; stderr: s
 test('lint --json prints one JSON line per file with the contract fields', () => {
   const files = ['valid/esc01.dat', 'invalid/badvers.dat', 'semantic/bext01.dat', 'valid/unreason.dat', 'invalid/baddate.dat'];
   const run = cli(['lint', '--json', ...files.map((file) => `${corpus}/${file}`)]);
-  assert.is(run.status, 0, run.stderr);
+  // Exit 1: badvers and baddate are rejected (issue 13: lint tells scripts, as sipsak does).
+  assert.is(run.status, 1, run.stderr);
   const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line));
   assert.is(lines.length, files.length);
   const [esc01, badvers, bext01, unreason, baddate] = lines;
@@ -60,7 +61,7 @@ test('lint --json prints one JSON line per file with the contract fields', () =>
 
 test('lint without --json prints a readable line per file', () => {
   const run = cli(['lint', `${corpus}/invalid/badvers.dat`, `${corpus}/semantic/invut.dat`]);
-  assert.is(run.status, 0);
+  assert.is(run.status, 1, 'one rejected message');
   assert.match(run.stdout, /^REJECT .*badvers\.dat: 505 /m);
   assert.match(run.stdout, /^ACCEPT .*invut\.dat: INVITE .*UAS answers 415/m);
 });

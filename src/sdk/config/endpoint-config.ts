@@ -26,6 +26,7 @@
  */
 
 import { parseXml, XmlError, type XmlElement, type XmlLocation } from './xml-reader.ts';
+import { oneEditAway } from './near-miss.ts';
 
 export type SipTransportName = 'udp' | 'tcp' | 'tls';
 
@@ -385,6 +386,10 @@ class ConfigReader {
   private applySettings(connection: ConnectionSettings, entries: Map<string, SettingEntry>): void {
     for (const [key, entry] of entries) {
       const setting = SETTINGS.get(key);
+      const meant = setting === undefined ? oneEditAway(key, SETTINGS.keys()) : undefined;
+      if (meant !== undefined) {
+        throw this.error('invalid', `unknown setting, one letter away from "${meant}": did you mean it? (refused, as a misspelt setting would do nothing)`, entry, entry.name, `setting "${entry.name}" of ${entry.section}`);
+      }
       if (setting === undefined) {
         Object.defineProperty(connection.extra, entry.name, { value: entry.value, enumerable: true, writable: true, configurable: true });
         this.warnOnce(`setting:${key}`, entry, `unknown setting "${entry.name}" in section "${entry.section}" kept in extra`);
