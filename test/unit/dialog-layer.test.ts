@@ -54,17 +54,18 @@ test('UAS checks first (s8.2): 405 and 501 with Allow, 416, 420 with Unsupported
   // Not Allowed) response ... The UAS MUST also add an Allow header field to the 405".
   deliver(rig, outside('SUBSCRIBE'));
   assert.match(t.last('405 SUBSCRIBE').header('allow') ?? '', /INVITE/);
-  // s8.2.1 via s21.5.2: a method not recognized at all: 501 (Not Implemented).
+  // s21.5.2: 501 "is the appropriate response when a UAS does not recognize the request method".
   deliver(rig, outside('FROB'));
   assert.ok(t.last('501 FROB'));
   // s8.2.2.1: "If the Request-URI uses a scheme not supported by the UAS, it SHOULD reject the request with a 416".
   deliver(rig, outside('INVITE', { uri: 'im:ua@example.com' }));
   assert.ok(t.last('416 INVITE'));
-  // s8.2.2.3: "the UAS MUST generate a 420 (Bad Extension) response ... MUST include an Unsupported header field".
+  // s8.2.2.3: "the UAS MUST generate a 420 (Bad Extension) response. The UAS MUST add an Unsupported header field".
   deliver(rig, outside('INVITE', { headers: [['Require', '100rel, foo']], callId: 'req-1' }));
   assert.is(t.last('420 INVITE').header('unsupported'), '100rel, foo');
-  // s8.2.3: "If a UAS does not understand the body ..., the UAS MUST reject the request with a 415 ... The response
-  // MUST contain an Accept header field listing the types of all bodies it understands".
+  // s8.2.3: bodies whose type or encoding "are not understood ... the UAS MUST reject the request with a 415
+  // (Unsupported Media Type) response. The response MUST contain an Accept header field listing the types of all
+  // bodies it understands".
   deliver(rig, outside('INVITE', { body: 'hello', contentType: 'text/plain', callId: 'ct-1' }));
   assert.match(t.last('415 INVITE').header('accept') ?? '', /application\/sdp/);
   deliver(rig, outside('INVITE', { body: peerSdp(), contentType: 'application/sdp', headers: [['Content-Encoding', 'gzip']], callId: 'ce-1' }));
@@ -190,7 +191,8 @@ test('an offer we cannot take is refused before the application sees the call: 4
   const t = rig.ua.transport;
   const g729 = callIn(rig, { callId: 'oa-1', sdp: peerSdp({ codecs: '18' }).replace(/a=rtpmap:(0|8|101) [^\r]*\r\n/g, '') });
   assert.is(g729.incoming, undefined);
-  // s13.3.1 (via RFC 3264 s6): an unacceptable offer is refused with 488 (Not Acceptable Here), with a Warning.
+  // s13.3.1.3: "A UAS rejecting an offer contained in an INVITE SHOULD return a 488 (Not Acceptable Here) response.
+  // Such a response SHOULD include a Warning header field value explaining why the offer was rejected."
   assert.match(t.last('488 INVITE').header('warning') ?? '', /^399 - "no-common-codec"$/);
   const junk = callIn(rig, { callId: 'oa-2', sdp: 'this is not SDP' });
   assert.is(junk.incoming, undefined);

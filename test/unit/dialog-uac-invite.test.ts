@@ -90,7 +90,8 @@ test('forking: an early dialog per To tag; the first 2xx wins; a later fork\'s 2
   deliver(rig, reply(invite, 180, { toTag: 'fork-a', contact: A }));
   deliver(rig, reply(invite, 183, { toTag: 'fork-b', contact: B, sdp: peerSdp({ port: 31000 }) }));
   deliver(rig, reply(invite, 180, { toTag: 'fork-a', contact: A }));
-  // s13.2.2.1: "a 1xx with a To tag ... creates an early dialog"; one per tag; a 100 without tag creates none.
+  // s13.2.2.1: "If a provisional response has a tag in the To field, and if the dialog ID of the response does not
+  // match an existing dialog, one is constructed": one per tag; a 100 without tag makes none.
   assert.equal(d.provisionals.map((p) => `${p.status}:${p.tag}`), ['100:null', '180:fork-a', '183:fork-b', '180:fork-a']);
   assert.is(d.call.earlyDialogs, 2);
   assert.is(d.call.state, 'proceeding');
@@ -115,11 +116,14 @@ test('forking: an early dialog per To tag; the first 2xx wins; a later fork\'s 2
   assert.is(ack.from?.tag, d.call.localTag);
   assert.is(ack.callId, d.call.callId);
   assert.equal([ack.cseq?.seq, ack.cseq?.method], [seq, 'ACK']);
-  // s17.1.1.3: the ACK for a 2xx is not part of the INVITE transaction: a branch of its own.
+  // s8.1.1.7: the branch "MUST be unique across space and time for all requests sent by the UA. The exceptions to
+  // this rule are CANCEL and ACK for non-2xx responses": the ACK for a 2xx has a branch of its own.
   assert.is.not(ack.topVia?.branch, invite.topVia?.branch);
   assert.equal(rig.ua.dialogs.stats(), { dialogs: 1, incomingInvites: 0, outgoingInvites: 0, timers: 0 });
 
-  // Another fork answers: s13.2.2.4 "the UAC core MUST ... construct the ACK ... and then send a BYE".
+  // Another fork answers. s13.2.2.4: "The UAC core MUST generate an ACK request for each 2xx received from the
+  // transaction layer" and "If, after acknowledging any 2xx response to an INVITE, the UAC does not want to continue
+  // with that dialog, then the dialog MUST be terminated by sending a BYE request".
   const beforeFork = t.sent.length;
   deliver(rig, reply(invite, 200, { toTag: 'fork-b', contact: B, sdp: peerSdp() }));
   assert.equal(labelsSince(rig, beforeFork), ['ACK', 'BYE']);
@@ -214,7 +218,7 @@ test('CANCEL asked before any provisional waits for one (s9.1), then goes with t
   assert.equal(d.failures.map((f) => [f.status, f.cause]), [[487, 'response']]);
   assert.is(d.answered, undefined);
   assert.is(d.media.state, 'stable', 'our offer is withdrawn');
-  // The 487 is ACKed by the INVITE transaction (s17.1.1.3), on the INVITE's branch.
+  // The 487 is ACKed by the INVITE transaction; s17.1.1.3: its Via "MUST be equal to the top Via header field of the original request".
   assert.is(t.last('ACK').topVia?.branch, invite.topVia?.branch);
   assert.is(rig.ua.dialogs.stats().outgoingInvites, 0);
   await rig.advance(32_000);

@@ -94,7 +94,7 @@ test('the 2xx is re-sent at T1, then doubling up to T2, until the ACK (s13.3.1.4
   // then 4000, 4000: at 500, 1500, 3500, 7500, 11500.
   await rig.advance(12_000);
   assert.equal(times(t, '200 INVITE'), [0, T1, 3 * T1, 7 * T1, 7 * T1 + T2, 7 * T1 + 2 * T2]);
-  // "The retransmissions cease when ACK is received."
+  // "Response retransmissions cease when an ACK request for the response is received."
   t.deliver(peerAck(invite, t.last('200 INVITE')), rig.peer);
   await rig.advance(40_000);
   assert.equal(times(t, '200 INVITE'), [0, 500, 1500, 3500, 7500, 11500]);
@@ -327,7 +327,8 @@ test('an INVITE without SDP whose ACK brings no answer, or one we cannot use: th
     const session = incoming.accept({ contact: CONTACT });
     const ends: Termination[] = [];
     session.events.onTerminated = (end) => ends.push(end);
-    // s13.2.1: "If the initial offer is in the 2xx, the answer MUST be in the ACK".
+    // s13.2.1: "If the initial offer is in the first reliable non-failure message from the UAS back to the UAC, the
+    // answer MUST be in the acknowledgement for that message (in this specification, ACK for a 2xx response)."
     t.deliver(peerAck(invite, t.last('200 INVITE'), ackSdp), rig.peer);
     assert.equal(t.labels(), ['200 INVITE', 'BYE']);
     assert.equal(ends.map((e) => [e.by, e.cause, e.code]), [['local', 'error', code]]);
