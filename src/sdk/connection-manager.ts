@@ -44,7 +44,7 @@ export interface ConnectionInfo {
   readonly settings: Readonly<ConnectionSettings>;
 }
 
-export interface ConnectionEvents extends Record<string, unknown> {
+export interface ConnectionEvents {
   connectionStatusChanged: ConnectionStatusChanged;
 }
 

@@ -9,7 +9,7 @@ import type { Endpoint, TransportKind } from '../transport/types.ts';
 import { SystemClock, TransactionLayer, cryptoRandom, type Clock, type TimerSettings } from '../transaction/index.ts';
 import { RegistrationManager } from '../registrar-client/index.ts';
 import { loadEndpointConfig, type ConnectionSettings, type EndpointConfig } from './config/index.ts';
-import { ConnectionManager } from './connection-manager.ts';
+import { ConnectionManager, type ConnectionInfo } from './connection-manager.ts';
 import { completeSettings, ConnectionSettingsError, type ConnectionInput } from './connection-settings.ts';
 import { DialogLayer } from '../dialog/index.ts';
 import { CallControl } from './call-control.ts';
@@ -66,7 +66,6 @@ export interface SipMessageTrace {
 export interface PhoneEvents {
   /** Every SIP message in and out; listened to, it costs a copy per message. */
   sipMessage: SipMessageTrace;
-  [name: string]: unknown;
 }
 
 export class Phone {
@@ -120,6 +119,7 @@ export class Phone {
   }
 
   #traceHooked = false;
+  readonly #startWaiters = new Set<() => void>();
 
   /** Starts feeding `events.sipMessage` from the transport's trace hook (done on the first listener). */
   #hookTrace(): void {
@@ -222,11 +222,37 @@ export class Phone {
     return new Phone({ transport, transactions, registrations, connections, dialogs, calls, sessions, mediaPorts, configured, closeTimeoutMs: options.closeTimeoutMs ?? 4000, warnings });
   }
 
-  /** Registers every configured connection, all at once. */
-  start(): void {
-    for (const id of this.#configured) {
-      if (this.connections.has(id)) this.connections.enableConnection(id);
-    }
+  /**
+   * Registers every configured connection, all at once. The promise settles
+   * when each of them has its first outcome (`registered`, `unavailable` or
+   * `failed`), with the collection then; it never rejects (a site that is
+   * down is an outcome, and its retries go on).
+   */
+  start(): Promise<ConnectionInfo[]> {
+    const started = this.#configured.filter((id) => this.connections.has(id));
+    const pending = new Set(started);
+    const settled = new Promise<ConnectionInfo[]>((resolve) => {
+      if (pending.size === 0) return resolve(this.connections.connections);
+      let off = (): void => {};
+      const finish = (): void => {
+        off();
+        this.#startWaiters.delete(finish);
+        resolve(this.connections.connections);
+      };
+      // close() before every outcome came settles it too.
+      this.#startWaiters.add(finish);
+      off = this.connections.on('connectionStatusChanged', (event) => {
+        if (event.status === 'registering' || event.status === 'disabled') {
+          // Disabled or removed before its outcome: nothing to wait for.
+          if (event.status === 'disabled') pending.delete(event.connectionId);
+        } else {
+          pending.delete(event.connectionId);
+        }
+        if (pending.size === 0) finish();
+      });
+    });
+    for (const id of started) this.connections.enableConnection(id);
+    return settled;
   }
 
   /** Unregisters every connection (waiting at most closeTimeoutMs) and frees every socket and timer. */
@@ -245,6 +271,7 @@ export class Phone {
     ]);
     clearTimeout(timer);
     this.connections.markClosed();
+    for (const finish of [...this.#startWaiters]) finish();
     this.transactions.close();
     this.#mediaPorts.closeAll();
     await this.transport.close();

@@ -16,7 +16,6 @@ export interface DtmfReceived {
 export interface SessionEvents {
   sessionStatusChanged: SessionStatusChanged;
   dtmfReceived: DtmfReceived;
-  [name: string]: unknown;
 }
 
 export class SessionManager extends TypedEvents<SessionEvents> {

@@ -4,7 +4,11 @@
  * to the `error` sink, console.error by default): a user callback must never
  * break the stack's own state.
  */
-export type EventMap = Record<string, unknown>;
+/**
+ * An event map: event names to payload types. Closed: an interface with
+ * exactly its events (no index signature), so a misspelt name does not compile.
+ */
+export type EventMap = object;
 export type Handler<T> = (payload: T) => void;
 
 export class TypedEvents<Events extends EventMap> {
@@ -14,14 +18,14 @@ export class TypedEvents<Events extends EventMap> {
     console.error(`sip-endpoint: a ${String(event)} handler threw:`, error);
   };
 
-  on<K extends keyof Events>(event: K, handler: Handler<Events[K]>): () => void {
+  on<K extends keyof Events & string>(event: K, handler: Handler<Events[K]>): () => void {
     let set = this.#handlers.get(event);
     if (set === undefined) this.#handlers.set(event, (set = new Set()));
     set.add(handler as Handler<never>);
     return () => this.off(event, handler);
   }
 
-  once<K extends keyof Events>(event: K, handler: Handler<Events[K]>): () => void {
+  once<K extends keyof Events & string>(event: K, handler: Handler<Events[K]>): () => void {
     const wrapper: Handler<Events[K]> = (payload) => {
       this.off(event, handler);
       handler(payload);
@@ -32,7 +36,7 @@ export class TypedEvents<Events extends EventMap> {
   }
 
   /** Removes a handler added with on() or once(). */
-  off<K extends keyof Events>(event: K, handler: Handler<Events[K]>): void {
+  off<K extends keyof Events & string>(event: K, handler: Handler<Events[K]>): void {
     const set = this.#handlers.get(event);
     if (set === undefined) return;
     const wrapper = this.#onceWrappers.get(handler as Handler<unknown>);
@@ -45,7 +49,7 @@ export class TypedEvents<Events extends EventMap> {
     this.#onHandlerError = sink;
   }
 
-  emit<K extends keyof Events>(event: K, payload: Events[K]): void {
+  emit<K extends keyof Events & string>(event: K, payload: Events[K]): void {
     const set = this.#handlers.get(event);
     if (set === undefined) return;
     for (const handler of [...set]) {
@@ -57,7 +61,7 @@ export class TypedEvents<Events extends EventMap> {
     }
   }
 
-  listenerCount(event: keyof Events): number {
+  listenerCount(event: keyof Events & string): number {
     return this.#handlers.get(event)?.size ?? 0;
   }
 }

@@ -1,0 +1,43 @@
+/**
+ * Phone.start() resolves once every configured connection has its first
+ * outcome (issue 13): registered, unavailable or failed; at close() before
+ * that; and with no connection at once. Lab sites on loopback.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Phone } from '../../src/sdk/index.ts';
+import { labConnection, labSite } from './sdk-support.ts';
+
+test('start() resolves with the collection when each connection has an outcome (registered, failed)', async () => {
+  const site = await labSite('start', '127.0.0.1');
+  const phone = await Phone.create({ connections: [labConnection(site), labConnection(site, { password: 'wrong' })] });
+  try {
+    const infos = await phone.start();
+    assert.equal(infos.map((c) => [c.id, c.status]), [[0, 'registered'], [1, 'failed']]);
+  } finally {
+    await phone.close();
+    await site.close();
+  }
+});
+
+test('start() resolves when close() comes first; with no connection at once', async () => {
+  const site = await labSite('silent', '127.0.0.1');
+  await site.stop('silent');
+  const phone = await Phone.create({ connections: [labConnection(site)] });
+  let settled = false;
+  const started = phone.start().then((infos) => {
+    settled = true;
+    return infos;
+  });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.is(settled, false, 'a silent site has no outcome yet');
+  await phone.close();
+  const infos = await started;
+  assert.equal(infos.map((c) => c.status), ['disabled']);
+  await site.close();
+  const empty = await Phone.create({ connections: [] });
+  assert.equal(await empty.start(), []);
+  await empty.close();
+});
+
+test.run();
