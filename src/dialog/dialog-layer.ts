@@ -215,6 +215,9 @@ export class DialogLayer implements TransactionUser {
     // s8.1.1.8: "The Contact header field MUST be present and contain exactly one SIP or SIPS URI in any request
     // that can result in the establishment of a dialog." Without it no dialog can be made: refused here, not in accept().
     if (!hasOneContact(incoming.request)) return reply(400, [], 'Bad Contact');
+    // RFC 2543 UACs sent no From tag (s12.1.1 asks a UAS to cope); every RFC 3261
+    // UA sends one, and a dialog ID without a remote tag is not supported here.
+    if (!incoming.request.from?.tag) return reply(400, [], 'From tag required');
     if (this.#closed) return reply(503, [['Retry-After', '5']]);
     if (this.#live() >= this.#maxDialogs) return reply(503, [['Retry-After', '5']], 'Too Many Calls');
     if (this.onInvite === undefined) return reply(480);

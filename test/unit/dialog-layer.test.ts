@@ -224,6 +224,18 @@ test('an INVITE without a Contact cannot make a dialog: 400 before the applicati
   assertIdle(rig.clock, rig.ua);
 });
 
+test('an INVITE without a From tag (an RFC 2543 UAC) is refused with 400 before the application sees it', async () => {
+  const rig = uaRig();
+  const invite = outside('INVITE', { body: peerSdp(), contentType: 'application/sdp', callId: 'no-from-tag' });
+  // s8.1.1.3 makes the From tag a MUST for RFC 3261 UACs; see ARCHITECTURE.md (Dialog, differences) for why we refuse the rest.
+  invite.headers = invite.headers.map(([name, value]) => (name === 'From' ? [name, '<sip:peer@example.com>'] : [name, value]));
+  deliver(rig, invite);
+  assert.is(rig.ua.transport.last('400 INVITE').reasonPhrase, 'From tag required');
+  assert.equal(rig.ua.invites, []);
+  await rig.advance(32_000);
+  assertIdle(rig.clock, rig.ua);
+});
+
 test('an onInvite handler that throws: the INVITE gets 500 and the error is reported outside the stack', async () => {
   const rig = uaRig();
   const thrown: unknown[] = [];
