@@ -341,7 +341,14 @@ class SiteImpl implements KamailioSite {
   async stop(): Promise<void> {
     const peer = this.peer;
     if (peer === undefined) return;
-    this.thaw(); // a stopped process would not act on SIGTERM
+    if (this.frozen) {
+      // A stopped process would not act on SIGTERM. Kamailio's main process
+      // keeps only the last signal it caught: the SIGCHLDs of its continued
+      // workers would overwrite a SIGTERM sent right after SIGCONT (seen: 1
+      // stop in 3 lost it), so give it time to take them first.
+      this.thaw();
+      await delay(100);
+    }
     if (this.running) {
       // SIGTERM ourselves rather than peer.stop(): its grace timer would keep
       // the test process alive for the whole grace period.
@@ -407,8 +414,10 @@ class SiteImpl implements KamailioSite {
   thaw(): void {
     const pids = this.frozenPids;
     this.frozenPids = [];
+    // Workers first, the main process last: their SIGCHLDs (one per worker
+    // continued) then wait as one pending signal on the stopped main.
     // Only our own processes: a PID is signalled again only while it is still this site's Kamailio.
-    for (const pid of pids) if (isOurKamailio(pid, this.dir)) signal(pid, 'SIGCONT');
+    for (const pid of [...pids.slice(1), pids[0]]) if (pid !== undefined && isOurKamailio(pid, this.dir)) signal(pid, 'SIGCONT');
   }
 
   /** SIGKILL to every process left of this site (workers outlive a SIGKILLed main); waits until they are gone. */
