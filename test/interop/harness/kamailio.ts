@@ -343,9 +343,10 @@ class SiteImpl implements KamailioSite {
     if (peer === undefined) return;
     if (this.frozen) {
       // A stopped process would not act on SIGTERM. Kamailio's main process
-      // keeps only the last signal it caught: the SIGCHLDs of its continued
-      // workers would overwrite a SIGTERM sent right after SIGCONT (seen: 1
-      // stop in 3 lost it), so give it time to take them first.
+      // ignores a signal that comes before it has handled the previous one
+      // (sig_usr: `if (sig_flag==0) sig_flag=signo; else return;`): the
+      // SIGCHLD of its continued workers made it drop a SIGTERM sent right
+      // after SIGCONT (1 stop in 3 here), so let it handle that one first.
       this.thaw();
       await delay(100);
     }
