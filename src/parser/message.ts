@@ -23,15 +23,16 @@ import { parseWarningListAt, type Warning } from './headers/warning.ts';
 import { parseSipDate } from './headers/date.ts';
 
 /** Offsets of one header field in the header text (6 numbers per field). */
-export const enum FieldSlot {
-  Id = 0,
-  NameStart,
-  NameEnd,
-  ValueStart,
-  ValueEnd,
-  Folded,
-  Size,
-}
+export const FieldSlot = {
+  Id: 0,
+  NameStart: 1,
+  NameEnd: 2,
+  ValueStart: 3,
+  ValueEnd: 4,
+  Folded: 5,
+  Size: 6,
+} as const;
+export type FieldSlot = (typeof FieldSlot)[keyof typeof FieldSlot];
 
 export interface HeaderField {
   /** The name as written (compact forms stay compact). */

@@ -15,14 +15,29 @@ export interface MediaType {
 class ParsedMediaType implements MediaType {
   #params: Params | undefined;
 
+  // `declare`: set only by the constructor, so no field is defined first and then overwritten (hot path).
+  declare readonly essence: string;
+  declare readonly slash: number;
+  private declare readonly src: Src;
+  private declare readonly paramsStart: number;
+  private declare readonly paramsEnd: number;
+  private declare readonly maxParams: number;
+
   constructor(
-    readonly essence: string,
-    readonly slash: number,
-    private readonly src: Src,
-    private readonly paramsStart: number,
-    private readonly paramsEnd: number,
-    private readonly maxParams: number,
-  ) {}
+    essence: string,
+    slash: number,
+    src: Src,
+    paramsStart: number,
+    paramsEnd: number,
+    maxParams: number,
+  ) {
+    this.essence = essence;
+    this.slash = slash;
+    this.src = src;
+    this.paramsStart = paramsStart;
+    this.paramsEnd = paramsEnd;
+    this.maxParams = maxParams;
+  }
 
   get type(): string {
     return this.essence.slice(0, this.slash);

@@ -40,16 +40,35 @@ class ParsedNameAddr implements NameAddr {
   #params: Params | undefined;
   #uri: Uri | undefined;
 
+  // `declare`: set only by the constructor, so no field is defined first and then overwritten (hot path).
+  declare readonly displayName: string | null;
+  private declare readonly src: Src;
+  private declare readonly uriStart: number;
+  private declare readonly uriEnd: number;
+  private declare readonly paramsStart: number;
+  private declare readonly paramsEnd: number;
+  private declare readonly header: string;
+  private declare readonly maxParams: number;
+
   constructor(
-    readonly displayName: string | null,
-    private readonly src: Src,
-    private readonly uriStart: number,
-    private readonly uriEnd: number,
-    private readonly paramsStart: number,
-    private readonly paramsEnd: number,
-    private readonly header: string,
-    private readonly maxParams: number,
-  ) {}
+    displayName: string | null,
+    src: Src,
+    uriStart: number,
+    uriEnd: number,
+    paramsStart: number,
+    paramsEnd: number,
+    header: string,
+    maxParams: number,
+  ) {
+    this.displayName = displayName;
+    this.src = src;
+    this.uriStart = uriStart;
+    this.uriEnd = uriEnd;
+    this.paramsStart = paramsStart;
+    this.paramsEnd = paramsEnd;
+    this.header = header;
+    this.maxParams = maxParams;
+  }
 
   get uri(): Uri {
     return (this.#uri ??= parseUriAt(this.src, this.uriStart, this.uriEnd, this.header));

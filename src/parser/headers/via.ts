@@ -38,16 +38,35 @@ class ParsedVia implements Via {
   ttl: number | null = null;
   #params: Params | undefined;
 
+  // `declare`: set only by the constructor, so no field is defined first and then overwritten (hot path).
+  declare readonly protocol: string;
+  declare readonly transport: string;
+  declare readonly host: string;
+  declare readonly port: number | null;
+  private declare readonly src: Src;
+  private declare readonly paramsStart: number;
+  private declare readonly paramsEnd: number;
+  private declare readonly maxParams: number;
+
   constructor(
-    readonly protocol: string,
-    readonly transport: string,
-    readonly host: string,
-    readonly port: number | null,
-    private readonly src: Src,
-    private readonly paramsStart: number,
-    private readonly paramsEnd: number,
-    private readonly maxParams: number,
-  ) {}
+    protocol: string,
+    transport: string,
+    host: string,
+    port: number | null,
+    src: Src,
+    paramsStart: number,
+    paramsEnd: number,
+    maxParams: number,
+  ) {
+    this.protocol = protocol;
+    this.transport = transport;
+    this.host = host;
+    this.port = port;
+    this.src = src;
+    this.paramsStart = paramsStart;
+    this.paramsEnd = paramsEnd;
+    this.maxParams = maxParams;
+  }
 
   get params(): Params {
     return (this.#params ??= paramsMap(this.src, this.paramsStart, this.paramsEnd, this.maxParams));
