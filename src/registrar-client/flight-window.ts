@@ -23,7 +23,10 @@ export class FlightWindow {
   #freed = 0;
   #handingOver = false;
 
-  constructor(readonly limit: number) {
+  readonly limit: number;
+
+  constructor(limit: number) {
+    this.limit = limit;
     // Zero would never send anything, a fraction would round oddly: refuse both.
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`maxInFlight must be a positive integer, got ${limit}`);
   }

@@ -53,7 +53,11 @@ export interface KeepAliveOwner {
 
 /** One probe out; for UDP also the OPTIONS transaction's user. */
 class Probe implements ClientTransactionUser {
-  constructor(private readonly keepAlive: KeepAlive) {}
+  private readonly keepAlive: KeepAlive;
+
+  constructor(keepAlive: KeepAlive) {
+    this.keepAlive = keepAlive;
+  }
 
   onFinal(outcome: ClientOutcome): void {
     if (outcome.cause === 'response') this.keepAlive.settle(this, true, '');

@@ -19,13 +19,22 @@ import type { ClientOutcome, ClientTransactionUser, TransactionContext } from '.
 export class OutgoingRequest {
   #bytes: Uint8Array | undefined;
 
+  readonly target: Endpoint;
+  readonly flowId: string | undefined;
+  readonly branch: string;
+  readonly method: string;
+
   constructor(
     bytes: Uint8Array,
-    readonly target: Endpoint,
-    readonly flowId: string | undefined,
-    readonly branch: string,
-    readonly method: string,
+    target: Endpoint,
+    flowId: string | undefined,
+    branch: string,
+    method: string,
   ) {
+    this.target = target;
+    this.flowId = flowId;
+    this.branch = branch;
+    this.method = method;
     this.#bytes = bytes;
   }
 

@@ -12,12 +12,19 @@ import type { TimerEvent } from './events.ts';
 /** A move that the machine's table forbids: a bug in the machine, never a network condition. */
 export class IllegalTransitionError extends Error {
   override readonly name = 'IllegalTransitionError';
+  readonly machine: string;
+  readonly from: string;
+  readonly to: string;
+
   constructor(
-    readonly machine: string,
-    readonly from: string,
-    readonly to: string,
+    machine: string,
+    from: string,
+    to: string,
   ) {
     super(`${machine}: illegal transition ${from} -> ${to}`);
+    this.machine = machine;
+    this.from = from;
+    this.to = to;
   }
 }
 

@@ -18,18 +18,30 @@ export class ListTimer {
   /** The list it is in; undefined once fired or cleared. */
   list: DurationList | undefined;
 
+  readonly id: number;
+  readonly due: number;
+  readonly callback: () => void;
+
   constructor(
-    readonly id: number,
-    readonly due: number,
-    readonly callback: () => void,
-  ) {}
+    id: number,
+    due: number,
+    callback: () => void,
+  ) {
+    this.id = id;
+    this.due = due;
+    this.callback = callback;
+  }
 }
 
 class DurationList {
   head: ListTimer | undefined;
   tail: ListTimer | undefined;
 
-  constructor(readonly ms: number) {}
+  readonly ms: number;
+
+  constructor(ms: number) {
+    this.ms = ms;
+  }
 
   append(timer: ListTimer): void {
     timer.list = this;
