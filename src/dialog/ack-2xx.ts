@@ -23,13 +23,16 @@ export class AckFor2xx {
   #parts: MessageParts | undefined;
   #target: Endpoint | undefined;
 
+  private readonly context: DialogContext;
+
   constructor(
-    private readonly context: DialogContext,
+    context: DialogContext,
     dialog: DialogState,
     invite: { readonly cseq: number; readonly headers: ReadonlyArray<readonly [string, string]> },
     transport: TransportKind,
     body: Uint8Array | undefined,
   ) {
+    this.context = context;
     this.cseq = invite.cseq;
     const headers: Array<[string, string]> = invite.headers.filter(([name]) => CREDENTIALS.has(name.toLowerCase())).map(([n, v]) => [n, v]);
     if (body !== undefined) headers.push(['Content-Type', 'application/sdp']);
