@@ -46,13 +46,25 @@ class DialogRequest implements ClientTransactionUser {
   #rounds = 0;
   #settled = false;
 
+  private readonly context: DialogContext;
+  private readonly dialog: DialogState;
+  private readonly method: string;
+  private readonly options: DialogRequestOptions;
+  private readonly done: (result: RequestResult) => void;
+
   constructor(
-    private readonly context: DialogContext,
-    private readonly dialog: DialogState,
-    private readonly method: string,
-    private readonly options: DialogRequestOptions,
-    private readonly done: (result: RequestResult) => void,
-  ) {}
+    context: DialogContext,
+    dialog: DialogState,
+    method: string,
+    options: DialogRequestOptions,
+    done: (result: RequestResult) => void,
+  ) {
+    this.context = context;
+    this.dialog = dialog;
+    this.method = method;
+    this.options = options;
+    this.done = done;
+  }
 
   send(): void {
     const { auth, body } = this.options;
