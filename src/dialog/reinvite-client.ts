@@ -66,11 +66,19 @@ export class ReinviteClient implements ClientTransactionUser {
   #settled = false;
   #inFlight = false;
 
+  private readonly host: ReinviteHost;
+  private readonly hold: boolean | undefined;
+  private readonly resolve: (result: ReinviteResult) => void;
+
   constructor(
-    private readonly host: ReinviteHost,
-    private readonly hold: boolean | undefined,
-    private readonly resolve: (result: ReinviteResult) => void,
-  ) {}
+    host: ReinviteHost,
+    hold: boolean | undefined,
+    resolve: (result: ReinviteResult) => void,
+  ) {
+    this.host = host;
+    this.hold = hold;
+    this.resolve = resolve;
+  }
 
   get settled(): boolean {
     return this.#settled;
