@@ -17,13 +17,22 @@ export class Pending2xx {
   #interval: number;
   #done = false;
 
+  private readonly clock: Clock;
+  private readonly timers: { readonly T1: number; readonly T2: number };
+  private readonly resend: () => void;
+  private readonly onNoAck: () => void;
+
   constructor(
-    private readonly clock: Clock,
+    clock: Clock,
     cseq: number,
-    private readonly timers: { readonly T1: number; readonly T2: number },
-    private readonly resend: () => void,
-    private readonly onNoAck: () => void,
+    timers: { readonly T1: number; readonly T2: number },
+    resend: () => void,
+    onNoAck: () => void,
   ) {
+    this.clock = clock;
+    this.timers = timers;
+    this.resend = resend;
+    this.onNoAck = onNoAck;
     this.cseq = cseq;
     this.#interval = timers.T1;
     this.#resendTimer = clock.setTimer(this.#interval, () => this.#onResend());
