@@ -71,7 +71,11 @@ export class StepClock extends FakeClock {
 /** The phone's view of the shared clock: counts the timers the phone's own layers hold. */
 export class OwnedClock implements Clock {
   readonly #live = new Set<number>();
-  constructor(readonly shared: StepClock) {}
+  readonly shared: StepClock;
+
+  constructor(shared: StepClock) {
+    this.shared = shared;
+  }
 
   now(): number {
     return this.shared.now();
@@ -134,7 +138,11 @@ export class CallNet {
   /** Every message handed to the network, with its send time. */
   readonly log: Carried[] = [];
 
-  constructor(readonly clock: StepClock) {}
+  readonly clock: StepClock;
+
+  constructor(clock: StepClock) {
+    this.clock = clock;
+  }
 
   attach(transport: ScriptTransport, node: NetNode): void {
     this.nodes.set(keyOf(transport.local), node);
@@ -190,12 +198,12 @@ export class CallSite implements NetNode {
   /** Every message it got, with the clock time. */
   readonly received: Array<{ readonly at: number; readonly message: SipMessage }> = [];
 
-  constructor(
-    readonly clock: StepClock,
-    readonly name: string,
-    host: string,
-    port: number,
-  ) {
+  readonly clock: StepClock;
+  readonly name: string;
+
+  constructor(clock: StepClock, name: string, host: string, port: number) {
+    this.clock = clock;
+    this.name = name;
     this.endpoint = { transport: 'tcp', host, port };
     this.transport = new ScriptTransport(clock, { host, port });
     this.registrar = new FakeSite(clock, this.endpoint);
@@ -284,7 +292,10 @@ export class FarParty implements NetNode {
   /** Every message it got, with the clock time. */
   readonly received: Array<{ readonly at: number; readonly message: SipMessage }> = [];
 
-  constructor(readonly clock: StepClock) {
+  readonly clock: StepClock;
+
+  constructor(clock: StepClock) {
+    this.clock = clock;
     this.ua = makeUa(clock, FAR_HOST, 5060, 77);
     this.policy = (invite) => {
       this.ring(invite);
