@@ -21,7 +21,11 @@ export class DatagramOutbox {
   #callbacks: Array<DatagramCallback | undefined> = [];
   #scheduled = false;
 
-  constructor(private readonly socket: Socket) {}
+  private readonly socket: Socket;
+
+  constructor(socket: Socket) {
+    this.socket = socket;
+  }
 
   get size(): number {
     return this.#bytes.length;
