@@ -17,12 +17,22 @@ export class PendingSenders {
   readonly #entries = new Map<ErrorCallback, number>();
   #prunedAt = -Infinity;
 
+  private readonly windowMs: number;
+  private readonly maxEntries: number;
+  private readonly now: () => number;
+  private readonly onCallbackError: (error: unknown) => void;
+
   constructor(
-    private readonly windowMs: number,
-    private readonly maxEntries: number,
-    private readonly now: () => number,
-    private readonly onCallbackError: (error: unknown) => void = () => {},
-  ) {}
+    windowMs: number,
+    maxEntries: number,
+    now: () => number,
+    onCallbackError: (error: unknown) => void = () => {},
+  ) {
+    this.windowMs = windowMs;
+    this.maxEntries = maxEntries;
+    this.now = now;
+    this.onCallbackError = onCallbackError;
+  }
 
   get size(): number {
     return this.#entries.size;
