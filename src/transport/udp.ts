@@ -91,14 +91,25 @@ class UdpPeer {
     if (error) this.#onError(error);
   };
 
+  readonly listener: UdpListener;
+  readonly target: Endpoint;
+  private readonly hooks: UdpHooks;
+  private readonly onClosed: (peer: UdpPeer) => void;
+  private readonly fallback: (bytes: Uint8Array, onError: ErrorCallback | undefined) => void;
+
   constructor(
-    readonly listener: UdpListener,
-    readonly target: Endpoint,
+    listener: UdpListener,
+    target: Endpoint,
     settings: UdpSettings,
-    private readonly hooks: UdpHooks,
-    private readonly onClosed: (peer: UdpPeer) => void,
-    private readonly fallback: (bytes: Uint8Array, onError: ErrorCallback | undefined) => void,
+    hooks: UdpHooks,
+    onClosed: (peer: UdpPeer) => void,
+    fallback: (bytes: Uint8Array, onError: ErrorCallback | undefined) => void,
   ) {
+    this.listener = listener;
+    this.target = target;
+    this.hooks = hooks;
+    this.onClosed = onClosed;
+    this.fallback = fallback;
     this.pending = new PendingSenders(settings.pendingSenderMs, settings.maxPendingSenders, () => performance.now(), (e) => hooks.callbackError(e));
     const socket = createSocket({ type: listener.family === 6 ? 'udp6' : 'udp4', reuseAddr: true });
     this.#socket = socket;
