@@ -42,7 +42,11 @@ export class LabProxy {
   forwarded = 0;
   relayed = 0;
 
-  constructor(private readonly host: LabProxyHost) {}
+  private readonly host: LabProxyHost;
+
+  constructor(host: LabProxyHost) {
+    this.host = host;
+  }
 
   /** True when the message was the proxy's to handle (forwarded, relayed or answered). */
   handle(received: Received): boolean {
