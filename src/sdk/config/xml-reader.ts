@@ -140,7 +140,11 @@ class Locator {
   private line = 1;
   private column = 1;
 
-  constructor(private readonly text: string) {}
+  private readonly text: string;
+
+  constructor(text: string) {
+    this.text = text;
+  }
 
   at(target: number): XmlLocation & { offset: number } {
     if (target < this.offset) {
@@ -182,11 +186,18 @@ class Reader {
   private root: XmlElement | undefined;
   private elementCount = 0;
 
+  private readonly s: string;
+  private readonly maxDepth: number;
+  private readonly maxElements: number;
+
   constructor(
-    private readonly s: string,
-    private readonly maxDepth: number,
-    private readonly maxElements: number,
+    s: string,
+    maxDepth: number,
+    maxElements: number,
   ) {
+    this.s = s;
+    this.maxDepth = maxDepth;
+    this.maxElements = maxElements;
     this.locator = new Locator(s);
   }
 
