@@ -179,10 +179,16 @@ class ConfigReader {
   readonly warnings: string[] = [];
   private readonly warned = new Set<string>();
 
+  private readonly file: string;
+  private readonly env: Record<string, string | undefined>;
+
   constructor(
-    private readonly file: string,
-    private readonly env: Record<string, string | undefined>,
-  ) {}
+    file: string,
+    env: Record<string, string | undefined>,
+  ) {
+    this.file = file;
+    this.env = env;
+  }
 
   error(
     code: ConfigErrorCode,
