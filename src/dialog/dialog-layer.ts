@@ -159,6 +159,21 @@ export class DialogLayer implements TransactionUser {
     }
   }
 
+  /**
+   * After close() and the transaction layer's own close: nothing can be
+   * sent or answered any more. Every INVITE still waiting and every dialog
+   * still live is ended without a message, so no state or timer is left.
+   */
+  destroy(): void {
+    this.#closed = true;
+    for (const call of [...this.#outgoing]) call.abandon('the dialog layer was destroyed');
+    this.#outgoing.clear();
+    for (const invite of [...this.#incoming.values()]) invite.close();
+    this.#incoming.clear();
+    for (const dialog of [...this.#dialogs.values()]) dialog.end({ by: 'local', cause: 'closed', code: undefined, reason: undefined });
+    this.#dialogs.clear();
+  }
+
   // ------------------------------------------------------ TransactionUser
 
   onRequest(incoming: IncomingRequest): void {

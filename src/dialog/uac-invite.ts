@@ -169,6 +169,14 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
     if (this.#provisionalSeen) this.#sendCancel();
   }
 
+  /**
+   * @internal The transaction layer is closed: no answer will come. Ends the
+   * call as failed (503, cause `unsendable`), its timers cleared.
+   */
+  abandon(reason: string): void {
+    this.#fail({ status: 503, reason, cause: 'unsendable', response: undefined });
+  }
+
   // ------------------------------------------------ transaction user
 
   onProvisional(response: SipMessage): void {

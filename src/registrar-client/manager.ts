@@ -46,6 +46,8 @@ export interface RegistrationManagerOptions {
   readonly userAgent?: string;
   /** Keep-alive pings of TCP/TLS flows (Transport.probeFlow); without it a TCP/TLS keep-alive reports the site unanswered. */
   readonly probeFlow?: FlowProber;
+  /** Keeps a registered connection's TCP/TLS flow open past the idle timeout (Transport.retainFlow). */
+  readonly retainFlow?: (target: Endpoint, retain: boolean) => void;
 }
 
 export interface RegistrationStats {
@@ -89,6 +91,7 @@ export class RegistrationManager {
       onIdle: (registration) => this.#onIdle(registration),
       window: new FlightWindow(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT),
       probeFlow: options.probeFlow,
+      retainFlow: options.retainFlow,
     };
   }
 
@@ -162,6 +165,22 @@ export class RegistrationManager {
     for (const id of [...this.#registrations.keys()]) this.remove(id);
     if (this.#draining.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /**
+   * After close(), once the transaction layer is closed too: unregisters that
+   * will never be answered are forgotten, every wake-up is dropped, and
+   * close()'s promise resolves. Nothing is left.
+   */
+  destroy(): void {
+    this.#closed = true;
+    for (const registration of this.#draining) registration.abandon();
+    this.#draining.clear();
+    for (const registration of this.#registrations.values()) registration.abandon();
+    this.#timers.clear();
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   #get(id: RegistrationId): Registration {

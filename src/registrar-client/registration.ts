@@ -27,7 +27,7 @@ import { KeepAlive, type FlowProber } from './keep-alive.ts';
 import { randomHex } from './random-hex.ts';
 import { contactUri, grantedExpires, registerIdentity, registerParts, type RegisterIdentity } from './register-request.ts';
 import { refreshDelayMs, requestedExpires, retryDelayMs } from './scheduler.ts';
-import type { ResolvedSettings } from './settings.ts';
+import { MAX_EXPIRES_SECONDS, type ResolvedSettings } from './settings.ts';
 import { classifyOutcome, outcomeReason, type OutcomeClass, type RegistrationId, type RegistrationStatus, type RegistrationStatusEvent } from './status.ts';
 import type { FlightWindow } from './flight-window.ts';
 import { heapEntry, type HeapEntry, type TimerHeap } from './timer-heap.ts';
@@ -56,6 +56,8 @@ export interface RegistrationContext {
   readonly window: FlightWindow;
   /** Keep-alive pings of TCP/TLS flows (Transport.probeFlow), when the transport has them. */
   readonly probeFlow: FlowProber | undefined;
+  /** Keeps our TCP/TLS flow to the site open while registered (Transport.retainFlow). */
+  readonly retainFlow: ((target: Endpoint, retain: boolean) => void) | undefined;
 }
 
 /** A snapshot for the SDK's connection collection. */
@@ -232,6 +234,20 @@ export class Registration {
     this.#checkIdle();
   }
 
+  /** @internal The transaction layer is gone: forget what is in flight and scheduled, no event. */
+  abandon(): void {
+    this.#enabled = false;
+    this.#inFlight = undefined;
+    this.#unregister = undefined;
+    this.#waitingForSlot = false;
+    if (this.#slot) {
+      this.#slot = false;
+      this.#ctx.window.release();
+    }
+    this.#ctx.timers.cancel(this.#entry);
+    this.#keepAlive?.stop();
+  }
+
   /**
    * @internal The flight window hands this registration a slot. Used when it
    * is still waiting for one (its wake-up found the window full); given back
@@ -343,6 +359,9 @@ export class Registration {
         // expiry; "the UAC MAY retry with an expiration interval greater than
         // or equal to" the Min-Expires.
         const minimum = minExpiresOf(response!);
+        if (minimum !== undefined && minimum > MAX_EXPIRES_SECONDS) {
+          return this.#fail(code, `${reason}: Min-Expires ${minimum} is above the most we ask for (${MAX_EXPIRES_SECONDS} s)`);
+        }
         if (minimum !== undefined && minimum > sent.expires && ++this.#intervalRetries <= MAX_INTERVAL_RETRIES) {
           this.#asked = minimum;
           return this.#send(minimum, sent.contact);
@@ -358,11 +377,12 @@ export class Registration {
   }
 
   #onRegistered(sent: Sent, code: number, reason: string, response: SipMessage): void {
+    const granted = grantedExpires(response, sent.contact, this.settings, sent.expires);
+    // RFC 3261 s10.2.4: expires=0 for our contact means the binding is gone: not registered, retried like a down site.
+    if (granted === 0) return this.#onUnavailable(code, `${reason}: the registrar granted expires=0 for our contact`);
     this.#digest.onAnswered();
     this.#failures = 0;
-    const granted = grantedExpires(response, sent.contact, this.settings, sent.expires);
-    // A 2xx that grants nothing (0) for our contact: count on what we asked.
-    this.#granted = granted > 0 ? granted : sent.expires;
+    this.#granted = Math.min(granted, MAX_EXPIRES_SECONDS);
     this.#bound = sent.contact;
     const first = this.#status !== 'registered';
     const delay = refreshDelayMs(this.settings.reregisterInSeconds, this.#granted, this.#ctx.refreshSpread, this.#ctx.random, first);
@@ -407,6 +427,10 @@ export class Registration {
     this.#status = status;
     if (status === 'registered') this.#keepAlive?.start();
     else this.#keepAlive?.stop();
+    // The site reaches us for calls over the flow we registered on: it must outlive the idle timeout.
+    if (this.settings.target.transport !== 'udp' && (status === 'registered' || previous === 'registered')) {
+      this.#ctx.retainFlow?.(this.settings.target, status === 'registered');
+    }
     this.#ctx.onStatus({ id: this.id, status, previous, code, reason });
   }
 }

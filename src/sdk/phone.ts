@@ -131,6 +131,16 @@ export class Phone {
     };
   }
 
+  /** Diagnostics: what the phone holds now (all zero after close()). */
+  stats(): { dialogs: ReturnType<DialogLayer['stats']>; transactions: ReturnType<TransactionLayer['stats']>; registrations: ReturnType<RegistrationManager['stats']>; mediaPorts: number } {
+    return {
+      dialogs: this.#dialogs.stats(),
+      transactions: this.transactions.stats(),
+      registrations: this.#registrations.stats(),
+      mediaPorts: this.#mediaPorts.held,
+    };
+  }
+
   /** Listens to the SIP trace: every message sent and received. Returns the unsubscribe function. */
   onSipMessage(handler: (trace: SipMessageTrace) => void): () => void {
     this.#hookTrace();
@@ -180,6 +190,7 @@ export class Phone {
       random,
       localEndpoint,
       probeFlow: (target, timeoutMs, done) => transport.probeFlow(target, timeoutMs, done),
+      retainFlow: (target, retain) => transport.retainFlow(target, retain),
       onStatusChanged: (event) => connections?.onRegistrationStatus(event),
       ...(options.userAgent ? { userAgent: options.userAgent } : {}),
       ...(options.maxRegistrationsInFlight !== undefined ? { maxInFlight: options.maxRegistrationsInFlight } : {}),
@@ -273,6 +284,9 @@ export class Phone {
     this.connections.markClosed();
     for (const finish of [...this.#startWaiters]) finish();
     this.transactions.close();
+    // No answer can come any more: what still waits for one is let go.
+    this.#dialogs.destroy();
+    this.#registrations.destroy();
     this.#mediaPorts.closeAll();
     await this.transport.close();
   }
