@@ -60,9 +60,14 @@ function callIdOf(ua: DialogUa, call: UaCall): string {
   return /\r\nCall-ID:\s*([^\r\n]+)/i.exec(invite?.text ?? '')?.[1] ?? '';
 }
 
-/** Nothing left in our UA once every transaction ran out its timers, and the sockets close clean. */
-async function assertIdle(ua: DialogUa): Promise<void> {
-  await ua.settled(SETTLE_MS);
+/**
+ * Nothing left in our UA once every transaction ran out its timers, and the
+ * sockets close clean. `timerD`: an INVITE of ours got a non-2xx over UDP,
+ * so its transaction waits out Timer D, at least 32 s whatever T1 is
+ * (s17.1.1.2: "an absolute minimum of 32s").
+ */
+async function assertIdle(ua: DialogUa, timerD = false): Promise<void> {
+  await ua.settled(timerD ? 32_000 + SETTLE_MS : SETTLE_MS);
   assert.equal(ua.dialogs.stats(), { dialogs: 0, incomingInvites: 0, outgoingInvites: 0, timers: 0 });
   assert.equal(ua.transactions.stats(), { clientInvite: 0, clientNonInvite: 0, serverInvite: 0, serverNonInvite: 0, transactions: 0, timers: 0 });
   assert.equal(ua.diagnostics, [], 'transport diagnostics');
@@ -141,6 +146,94 @@ for (const kind of ['udp', 'tcp'] as const) {
     }
     await assertIdle(ua);
   });
+}
+
+for (const kind of ['udp', 'tcp'] as const) {
+  test(`${kind.toUpperCase()}: INVITE -> 100, 180, 200; ACK for the 2xx; our BYE -> 200`, async () => {
+    requireSipp();
+    const ua = await ourUa();
+    const sipp = await startSipp({ scenario: 'dialog-uas-call.xml', transport: kind, timeoutSec: 20 });
+    const call = ua.dial({ nextHop: { transport: kind, host: sipp.host, port: sipp.port } });
+    const session = await call.answered();
+    // SIPp answered PCMA only, out of our PCMU, PCMA.
+    assert.equal(call.events.find((e) => e.type === 'answered')?.detail, { direction: 'sendrecv', codec: 'PCMA' });
+    const bye = await call.hangup();
+    assert.is(bye?.status, 200);
+    assert.equal((await call.waitFor('terminated')).detail, { by: 'local', cause: 'bye', code: undefined });
+    assertSippSucceeded(await sipp.exit());
+    const callId = session.dialog.callId;
+    assert.equal(flow(ua, call, 'out'), ['INVITE', 'ACK', 'BYE']);
+    assert.equal(flow(ua, call, 'in'), ['100 INVITE', '180 INVITE', '200 INVITE', '200 BYE']);
+    const [invite, ack, byeSent] = ourRequests(ua, callId);
+    assert.is(ack!.seq, invite!.seq, 'the ACK for the 2xx has the INVITE CSeq number');
+    assert.is.not(ack!.branch, invite!.branch, 'the ACK for a 2xx is a transaction of its own (s13.2.2.4)');
+    assert.match(ack!.text, /\r\nCSeq:\s*\d+ ACK\r\n/);
+    assert.is(byeSent!.seq, invite!.seq + 1);
+    assert.match(ack!.text, new RegExp(`\\r\\nTo:[^\\r]*;tag=${session.dialog.remoteTag}`), 'the ACK carries the To tag of the 2xx');
+    await assertIdle(ua);
+  });
+
+  test(`${kind.toUpperCase()}: CANCEL while ringing -> 200 for the CANCEL, 487 for the INVITE, our ACK on the INVITE's branch`, async () => {
+    requireSipp();
+    const ua = await ourUa();
+    const sipp = await startSipp({ scenario: 'dialog-uas-cancel.xml', transport: kind, timeoutSec: 20 });
+    const call = ua.dial({ nextHop: { transport: kind, host: sipp.host, port: sipp.port } });
+    const callId = call.outgoing!.callId;
+    await call.waitForNth('provisional', 2);
+    await call.hangup();
+    const failed = await call.waitFor('failed');
+    assert.is(failed.detail['status'], 487);
+    assert.is(call.session, undefined);
+    assertSippSucceeded(await sipp.exit());
+    assert.equal(distinctMessages(ua.traceOf(callId), 'out').map(label), ['INVITE', 'CANCEL', 'ACK']);
+    assert.equal(distinctMessages(ua.traceOf(callId), 'in').map(label), ['100 INVITE', '180 INVITE', '200 CANCEL', '487 INVITE']);
+    const [invite, cancel, ack] = ourRequests(ua, callId);
+    // s9.1: the CANCEL has the INVITE's Request-URI, Call-ID, From, To, CSeq number and top Via (branch).
+    assert.equal([cancel!.seq, cancel!.branch], [invite!.seq, invite!.branch]);
+    // s17.1.1.3: the ACK for a non-2xx has the INVITE's branch and CSeq number, and the To of the response.
+    assert.equal([ack!.seq, ack!.branch], [invite!.seq, invite!.branch]);
+    assert.match(ack!.text, /\r\nTo:[^\r]*;tag=\d+UAS\d+/);
+    await assertIdle(ua, kind === 'udp');
+  });
+
+  test(`${kind.toUpperCase()}: a 401 from SIPp answered with digest (SIPp's verifyauth checks the response); the ACK for the 2xx carries the same credentials`, async () => {
+    requireSipp();
+    const ua = await ourUa();
+    const sipp = await startSipp({ scenario: 'dialog-uas-auth.xml', transport: kind, timeoutSec: 20 });
+    const call = ua.dial({ nextHop: { transport: kind, host: sipp.host, port: sipp.port }, auth: digest('1001', 'secret') });
+    const session = await call.answered();
+    assert.is((await call.hangup())?.status, 200);
+    assertSippSucceeded(await sipp.exit());
+    const callId = session.dialog.callId;
+    assert.equal(flow(ua, call, 'out'), ['INVITE', 'ACK', 'INVITE', 'ACK', 'BYE']);
+    assert.equal(flow(ua, call, 'in'), ['401 INVITE', '100 INVITE', '180 INVITE', '200 INVITE', '200 BYE']);
+    const [first, ack401, second, ack200, bye] = ourRequests(ua, callId);
+    assert.not.match(first!.text, /\r\nAuthorization:/i);
+    // s22.2: the same Call-ID and From tag, CSeq + 1; a new transaction.
+    assert.is(second!.seq, first!.seq + 1);
+    assert.is.not(second!.branch, first!.branch);
+    assert.is(headerOf(second!.text, 'From'), headerOf(first!.text, 'From'));
+    assert.equal([ack401!.seq, ack401!.branch], [first!.seq, first!.branch], 'the ACK for the 401 is on the first INVITE\'s transaction');
+    const credentials = headerOf(second!.text, 'Authorization');
+    assert.match(credentials, /^Digest /);
+    assert.match(credentials, /username="1001"/);
+    assert.match(credentials, /realm="sipp\.interop"/);
+    assert.match(credentials, new RegExp(`uri="sip:service@${sipp.host}:${sipp.port}${kind === 'udp' ? '' : ';transport=tcp'}"`));
+    assert.match(credentials, /qop=auth/);
+    assert.match(credentials, /nc=00000001/);
+    // s13.2.2.4: "The ACK MUST contain the same credentials as the INVITE."
+    assert.is(headerOf(ack200!.text, 'Authorization'), credentials);
+    assert.is(ack200!.seq, second!.seq);
+    // Credentials are sent again pre-emptively in the dialog, with the next nonce count.
+    assert.match(headerOf(bye!.text, 'Authorization'), /nc=00000002/);
+    assert.is(bye!.seq, second!.seq + 1);
+    await assertIdle(ua, kind === 'udp');
+  });
+}
+
+/** A header's value in a raw message ('' when absent). */
+function headerOf(text: string, name: string): string {
+  return new RegExp(`\\r\\n${name}:[ \\t]*([^\\r\\n]*)`, 'i').exec(text)?.[1] ?? '';
 }
 
 /**
