@@ -57,7 +57,7 @@ import {
   type TransportKind,
   type TransportLayerOptions,
 } from '../../../src/transport/index.ts';
-import type { TraceEntry } from './stack.ts';
+import { distinctMessages, label, type TraceEntry } from './stack.ts';
 
 export { distinctMessages, label, type TraceEntry } from './stack.ts';
 
@@ -467,6 +467,17 @@ export class DialogUa {
     while (!this.idle()) {
       if (performance.now() > deadline) throw new Error(`the UA is not idle after ${timeoutMs} ms: ${JSON.stringify(this.stats())}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  /** Waits until the trace holds a message one way whose label ("INVITE", "200 OPTIONS") is `what` (the `n`th such, 1-based). */
+  async waitForMessage(direction: 'in' | 'out', what: string, n = 1, timeoutMs = 5000): Promise<TraceEntry> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const found = distinctMessages(this.trace, direction).filter((entry) => label(entry) === what);
+      if (found.length >= n) return found[n - 1]!;
+      if (performance.now() > deadline) throw new Error(`no ${n > 1 ? `${n}th ` : ''}${what} ${direction} within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
     }
   }
 
