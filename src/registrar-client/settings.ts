@@ -66,6 +66,13 @@ export const REGISTRATION_DEFAULTS = Object.freeze({
  */
 export const MAX_PERIOD_SECONDS = Math.floor(0x7fffffff / 1000);
 
+/**
+ * Largest expiry we ask for or take from a registrar: 31 days (above the
+ * longest period plus Timer F). A larger granted expiry is clamped to it; a
+ * 423 whose Min-Expires is above it ends the registration as `failed`.
+ */
+export const MAX_EXPIRES_SECONDS = 31 * 86400;
+
 /** Settings with every default applied and every value checked. */
 export interface ResolvedSettings {
   readonly user: string;
