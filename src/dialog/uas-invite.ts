@@ -64,6 +64,14 @@ export class IncomingInvite extends StateMachine<IncomingInviteState, { readonly
   readonly #transaction: ServerInviteTransaction;
   readonly #onDone: (invite: IncomingInvite) => void;
   #earlyAnswer: Uint8Array | undefined;
+  /**
+   * s12.1.1: "When a UAS responds to a request with a response that
+   * establishes a dialog (such as a 2xx to INVITE), the UAS MUST copy all
+   * Record-Route header field values from the request into the response
+   * ... and MUST maintain the order of those values." Our 1xx with a To tag
+   * and our 2xx carry them.
+   */
+  readonly #recordRoute: Array<[string, string]>;
   #end: IncomingInviteEnd | undefined;
 
   /**
@@ -80,6 +88,7 @@ export class IncomingInvite extends StateMachine<IncomingInviteState, { readonly
     this.#onDone = onDone;
     this.media = media;
     this.localTag = randomToken(context.random);
+    this.#recordRoute = this.request.headerFields('Record-Route').map((value): [string, string] => ['Record-Route', value]);
     if (this.request.body.length > 0) media.receiveOffer(this.request.body);
     // A response that cannot be sent ends the call. Only a final response takes an INVITE server transaction
     // out of Proceeding (s17.2.1), and RFC 6026 s7.1 keeps it alive after the error ("MUST NOT immediately
@@ -104,7 +113,7 @@ export class IncomingInvite extends StateMachine<IncomingInviteState, { readonly
     } else if (options.earlyMedia === true) {
       body = this.#earlyAnswer;
     }
-    const headers: Array<[string, string]> = [['Contact', options.contact]];
+    const headers: Array<[string, string]> = [...this.#recordRoute, ['Contact', options.contact]];
     if (body !== undefined) headers.push(['Content-Type', 'application/sdp']);
     this.#transaction.respond(responseParts(this.request, status, { toTag: this.localTag, headers, ...(body === undefined ? {} : { body }) }));
   }
@@ -133,7 +142,7 @@ export class IncomingInvite extends StateMachine<IncomingInviteState, { readonly
     });
     const parts = responseParts(this.request, 200, {
       toTag: this.localTag,
-      headers: [['Contact', options.contact], ['Allow', this.#context.allow], ['Supported', this.#context.supported], ['Content-Type', 'application/sdp']],
+      headers: [...this.#recordRoute, ['Contact', options.contact], ['Allow', this.#context.allow], ['Supported', this.#context.supported], ['Content-Type', 'application/sdp']],
       body,
     });
     const transaction = this.#transaction;
