@@ -90,18 +90,19 @@ export class MediaPorts implements MediaPortSource {
       address,
       port: socket.address().port,
       release: () => {
-        if (released) return;
+        if (released || !this.#open.delete(socket)) return;
         released = true;
-        this.#open.delete(socket);
         socket.close();
       },
     };
   }
 
-  closeAll(): void {
+  /** Closes every port; resolves once the sockets are closed (no handle left behind). */
+  async closeAll(): Promise<void> {
     this.#closed = true;
-    for (const socket of this.#open) socket.close();
+    const closing = [...this.#open].map((socket) => new Promise<void>((resolve) => socket.close(() => resolve())));
     this.#open.clear();
     this.#spares.clear();
+    await Promise.all(closing);
   }
 }

@@ -288,8 +288,7 @@ export class Phone {
     // No answer can come any more: what still waits for one is let go.
     this.#dialogs.destroy();
     this.#registrations.destroy();
-    this.#mediaPorts.closeAll();
-    await this.transport.close();
+    await Promise.all([this.#mediaPorts.closeAll(), this.transport.close()]);
   }
 }
 
