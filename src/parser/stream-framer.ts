@@ -13,7 +13,12 @@ export type FrameEvent =
   | { type: 'message'; bytes: Uint8Array }
   | { type: 'ping' }
   | { type: 'pong' }
-  | { type: 'error'; error: SipParseError };
+  /**
+   * `head`: the header lines read of the message that broke the framing (its
+   * start line first, up to its last complete line), when there was one: a
+   * request can still be answered 400/413 before the connection closes.
+   */
+  | { type: 'error'; error: SipParseError; head?: Uint8Array };
 
 const CR = 13;
 const LF = 10;
@@ -105,7 +110,7 @@ export class StreamFramer {
     if (headerEnd < 0) {
       this.#searched = end - i;
       if (end - i > this.#limits.maxMessageBytes) {
-        return { type: 'error', error: new SipParseError('header section exceeds the message size limit', { status: 413 }) };
+        return { type: 'error', error: new SipParseError('header section exceeds the message size limit', { status: 413 }), head: headLines(buf, i, end) };
       }
       return undefined;
     }
@@ -113,11 +118,11 @@ export class StreamFramer {
     try {
       contentLength = findContentLength(buf, i, headerEnd);
     } catch (error) {
-      return { type: 'error', error: error as SipParseError };
+      return { type: 'error', error: error as SipParseError, head: headLines(buf, i, headerEnd) };
     }
     const total = headerEnd - i + contentLength;
     if (total > this.#limits.maxMessageBytes) {
-      return { type: 'error', error: new SipParseError(`message of ${total} bytes exceeds the ${this.#limits.maxMessageBytes}-byte limit`, { status: 413 }) };
+      return { type: 'error', error: new SipParseError(`message of ${total} bytes exceeds the ${this.#limits.maxMessageBytes}-byte limit`, { status: 413 }), head: headLines(buf, i, headerEnd) };
     }
     if (end - i < total) {
       this.#pendingTotal = total;
@@ -135,6 +140,12 @@ export class StreamFramer {
     if (this.#start === this.#end) this.#start = this.#end = 0;
     return { type: 'message', bytes };
   }
+}
+
+/** A copy of buffer[start, end) cut after its last LF (a half-received line is left out). */
+function headLines(buffer: Uint8Array, start: number, end: number): Uint8Array {
+  const lastLf = buffer.subarray(0, end).lastIndexOf(LF);
+  return buffer.slice(start, lastLf < start ? start : lastLf + 1);
 }
 
 /** Offset just past the empty line that ends the header section, or -1. */

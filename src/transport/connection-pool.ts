@@ -1,26 +1,36 @@
 /**
  * The TCP and TLS flows of one layer: listeners, outgoing connections reused
  * per (transport, remote address, port), incoming connections kept as flows
- * (flowId) for responses and for requests back, and the connection cap
- * (incoming beyond it are closed at accept; outgoing fail with ELIMIT).
+ * (flowId) for responses and for requests back, and two caps: incoming
+ * (incoming-slots.ts: a new connection evicts the one idle the longest) and
+ * outgoing (ELIMIT beyond it), so that a flood of incoming connections can
+ * never take the slots of the connections we open to our own sites.
+ * Incoming TLS handshakes hold an incoming slot and must finish within
+ * handshakeTimeoutMs (Node's own handshakeTimeout only reports, it does not
+ * close).
  */
 import type { Server, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { endpointKey, normalizeHost } from './addresses.ts';
 import { transportError } from './errors.ts';
+import { IncomingSlots, type IncomingSlot } from './incoming-slots.ts';
 import type { FlowInfo, TlsOptions, TransportDiagnostic } from './options.ts';
 import { callSafely, type ErrorCallback } from './pending-senders.ts';
-import { StreamConnection, type ConnectionSettings, type PongWaiter } from './stream.ts';
+import { StreamConnection, type ConnectionEvents, type ConnectionSettings, type PongWaiter } from './stream.ts';
 import { closeServer, connectTcp, createTcpServer, listen } from './tcp.ts';
 import { connectTls, createTlsServer } from './tls.ts';
 import type { Endpoint, TransportError } from './types.ts';
 
 export interface PoolSettings extends ConnectionSettings {
-  readonly maxConnections: number;
+  readonly maxIncomingConnections: number;
+  readonly maxOutgoingConnections: number;
+  readonly maxIncomingPerAddress: number;
+  readonly handshakeTimeoutMs: number;
 }
 
 export interface PoolHooks {
   message(connection: StreamConnection, bytes: Uint8Array): void;
+  framingReply: ConnectionEvents['framingReply'];
   diagnostic(diagnostic: TransportDiagnostic): void;
   callbackError(error: unknown): void;
   flowClosed(flow: FlowInfo, error: TransportError | undefined): void;
@@ -36,7 +46,17 @@ export interface PoolStats {
   readonly handshaking: number;
   readonly bytesBuffered: number;
   readonly pendingSenders: number;
+  /** Connections not read because their peer does not read what we write. */
+  readonly paused: number;
+  /** Outgoing flows kept open past the idle timeout for a registration. */
+  readonly retained: number;
   readonly listening: number;
+}
+
+/** An incoming TLS socket in its handshake: its slot and its deadline. */
+interface Handshake {
+  readonly slot: IncomingSlot;
+  readonly timer: ReturnType<typeof setTimeout>;
 }
 
 export class ConnectionPool {
@@ -45,8 +65,15 @@ export class ConnectionPool {
   readonly #hooks: PoolHooks;
   readonly #byFlow = new Map<string, StreamConnection>();
   readonly #byRemote = new Map<string, StreamConnection>();
-  /** Raw sockets accepted by TLS listeners (handshaking or carrying an incoming TLS flow). */
+  readonly #slots: IncomingSlots;
+  readonly #slotOf = new Map<StreamConnection, IncomingSlot>();
+  /** Raw sockets accepted by TLS listeners, by "address|port", until their handshake is done. */
+  readonly #handshakes = new Map<string, Handshake>();
+  /** Raw sockets of every incoming TLS connection (handshaking or open), for close(). */
   readonly #tlsRaw = new Set<Socket>();
+  #outgoing = 0;
+  /** Remote keys whose outgoing flow a registration uses (a count per key). */
+  readonly #retained = new Map<string, number>();
   readonly #servers: Server[] = [];
   readonly #servernames = new Map<string, string>();
   #nextFlow = 1;
@@ -56,18 +83,23 @@ export class ConnectionPool {
     this.#settings = settings;
     this.#tls = tls ?? {};
     this.#hooks = hooks;
+    this.#slots = new IncomingSlots(settings.maxIncomingConnections, settings.maxIncomingPerAddress, (slot) => {
+      this.#hooks.diagnostic({ type: 'connection-evicted', source: slot.source });
+    });
   }
 
   /** Binds a TCP or TLS listener; resolves with its port. */
   async listen(transport: 'tcp' | 'tls', host: string, port: number): Promise<number> {
     let server: Server;
     if (transport === 'tcp') {
-      server = createTcpServer((socket) => this.#guard(() => this.#accept(socket, 'tcp')));
+      server = createTcpServer((socket) => this.#guard(() => this.#accept(socket)));
     } else {
-      server = createTlsServer(this.#tls, this.#settings.connectTimeoutMs, (socket) => this.#guard(() => this.#accept(socket, 'tls')));
+      server = createTlsServer(this.#tls, this.#settings.handshakeTimeoutMs, (socket) => this.#guard(() => this.#acceptTls(socket)));
       server.on('connection', (raw: Socket) => this.#guard(() => this.#acceptRawTls(raw)));
       server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
+        // Node reports a failed or timed-out handshake here and leaves the socket open.
         this.#hooks.diagnostic({ type: 'tls-client-error', source: remoteOf(socket, 'tls'), message: error.message });
+        socket.destroy();
       });
     }
     server.on('error', (error: Error) => {
@@ -89,8 +121,8 @@ export class ConnectionPool {
     if (this.#closing) return this.#failLater(onError, transportError('ECLOSED', target, 'transport closed'));
     let connection = this.#pick(target, flowId);
     if (connection === undefined) {
-      if (this.count >= this.#settings.maxConnections) {
-        return this.#failLater(onError, transportError('ELIMIT', target, `connection cap of ${this.#settings.maxConnections} reached`));
+      if (this.#outgoing >= this.#settings.maxOutgoingConnections) {
+        return this.#failLater(onError, transportError('ELIMIT', target, `outgoing connection cap of ${this.#settings.maxOutgoingConnections} reached`));
       }
       connection = this.#connect(target as Endpoint & { transport: 'tcp' | 'tls' }, onError);
       if (connection === undefined) return;
@@ -140,21 +172,28 @@ export class ConnectionPool {
     return this.#byFlow.get(flowId);
   }
 
-  /** Open connections, incoming TLS handshakes included: what the cap counts. */
-  get count(): number {
-    let incomingTls = 0;
-    for (const connection of this.#byFlow.values()) if (connection.transport === 'tls' && connection.direction === 'incoming') incomingTls++;
-    return this.#byFlow.size - incomingTls + this.#tlsRaw.size;
+  /**
+   * A registration uses (retain true) or stopped using (false) the outgoing
+   * flow to `target`: while any does, the idle timeout leaves that flow open
+   * (the site reaches us over it; keep-alive is its liveness check).
+   */
+  retain(target: Endpoint, retain: boolean): void {
+    const key = endpointKey(target);
+    const count = (this.#retained.get(key) ?? 0) + (retain ? 1 : -1);
+    if (count > 0) this.#retained.set(key, count);
+    else this.#retained.delete(key);
+    const connection = this.#byRemote.get(key);
+    if (connection?.direction === 'outgoing') connection.setRetained(count > 0);
   }
 
   stats(): PoolStats {
     let incoming = 0;
-    let incomingTls = 0;
     let bytesBuffered = 0;
     let pendingSenders = 0;
+    let paused = 0;
     for (const connection of this.#byFlow.values()) {
       if (connection.direction === 'incoming') incoming++;
-      if (connection.direction === 'incoming' && connection.transport === 'tls') incomingTls++;
+      if (connection.paused) paused++;
       bytesBuffered += connection.bufferedBytes;
       pendingSenders += connection.pendingSenders;
     }
@@ -162,9 +201,11 @@ export class ConnectionPool {
       connections: this.#byFlow.size,
       incoming,
       outgoing: this.#byFlow.size - incoming,
-      handshaking: this.#tlsRaw.size - incomingTls,
+      handshaking: this.#handshakes.size,
       bytesBuffered,
       pendingSenders,
+      paused,
+      retained: this.#retained.size,
       listening: this.#servers.filter((server) => server.listening).length,
     };
   }
@@ -209,33 +250,68 @@ export class ConnectionPool {
       this.#events(),
       target.transport === 'tls' ? 'secureConnect' : 'connect',
     );
+    this.#outgoing++;
     this.#register(connection);
+    if (this.#retained.has(endpointKey(connection.remote))) connection.setRetained(true);
     return connection;
   }
 
-  #acceptRawTls(raw: Socket): void {
-    if (this.#closing || this.count >= this.#settings.maxConnections) {
-      this.#hooks.diagnostic({ type: 'connection-rejected', source: remoteOf(raw, 'tls'), why: this.#closing ? 'closing' : 'limit' });
-      raw.destroy();
-      return;
+  /** Takes an incoming slot for a new socket (evicting when full); false when refused. */
+  #admit(socket: Socket, transport: 'tcp' | 'tls', slot: IncomingSlot): boolean {
+    const refuse = (why: 'closing' | 'address-limit'): false => {
+      this.#hooks.diagnostic({ type: 'connection-rejected', source: remoteOf(socket, transport), why });
+      socket.destroy();
+      return false;
+    };
+    if (this.#closing) return refuse('closing');
+    if (socket.destroyed || socket.remoteAddress === undefined) {
+      socket.destroy();
+      return false;
     }
-    this.#tlsRaw.add(raw);
-    raw.once('close', () => this.#tlsRaw.delete(raw));
+    return this.#slots.admit(slot) === 'admitted' || refuse('address-limit');
   }
 
-  #accept(socket: Socket, transport: 'tcp' | 'tls'): void {
-    const remote = remoteOf(socket, transport);
-    // TLS sockets passed the cap at their raw accept.
-    if (transport === 'tcp' && (this.#closing || this.count >= this.#settings.maxConnections)) {
-      this.#hooks.diagnostic({ type: 'connection-rejected', source: remote, why: this.#closing ? 'closing' : 'limit' });
+  #acceptRawTls(raw: Socket): void {
+    const slot: IncomingSlot = { source: remoteOf(raw, 'tls'), evict: () => raw.destroy() };
+    if (!this.#admit(raw, 'tls', slot)) return;
+    const key = rawKey(raw);
+    const timer = setTimeout(() => {
+      this.#hooks.diagnostic({ type: 'connection-expired', source: remoteOf(raw, 'tls'), why: 'handshake' });
+      raw.destroy();
+    }, this.#settings.handshakeTimeoutMs);
+    timer.unref?.();
+    this.#handshakes.set(key, { slot, timer });
+    this.#tlsRaw.add(raw);
+    raw.once('close', () => {
+      clearTimeout(timer);
+      if (this.#handshakes.get(key)?.slot === slot) this.#handshakes.delete(key);
+      this.#tlsRaw.delete(raw);
+      this.#slots.release(slot);
+    });
+  }
+
+  /** An incoming TLS handshake finished: its raw socket's slot now holds the flow. */
+  #acceptTls(socket: TLSSocket): void {
+    const key = rawKey(socket);
+    const handshake = this.#handshakes.get(key);
+    if (handshake === undefined || this.#closing) {
       socket.destroy();
       return;
     }
-    if (this.#closing || socket.destroyed || socket.remoteAddress === undefined) {
-      socket.destroy();
-      return;
-    }
-    const connection = new StreamConnection(socket, `${transport}-${this.#nextFlow++}`, transport, 'incoming', remote, this.#settings, this.#events(), undefined);
+    clearTimeout(handshake.timer);
+    this.#handshakes.delete(key);
+    const connection = new StreamConnection(socket, `tls-${this.#nextFlow++}`, 'tls', 'incoming', remoteOf(socket, 'tls'), this.#settings, this.#events(), undefined);
+    handshake.slot.evict = () => connection.close();
+    this.#slotOf.set(connection, handshake.slot);
+    this.#register(connection);
+  }
+
+  #accept(socket: Socket): void {
+    const slot: IncomingSlot = { source: remoteOf(socket, 'tcp'), evict: () => socket.destroy() };
+    if (!this.#admit(socket, 'tcp', slot)) return;
+    const connection = new StreamConnection(socket, `tcp-${this.#nextFlow++}`, 'tcp', 'incoming', remoteOf(socket, 'tcp'), this.#settings, this.#events(), undefined);
+    slot.evict = () => connection.close();
+    this.#slotOf.set(connection, slot);
     this.#register(connection);
   }
 
@@ -244,15 +320,26 @@ export class ConnectionPool {
     this.#byRemote.set(endpointKey(connection.remote), connection);
   }
 
-  #events(): ConstructorParameters<typeof StreamConnection>[6] {
+  #events(): ConnectionEvents {
     return {
-      message: (connection, bytes) => this.#hooks.message(connection, bytes),
+      message: (connection, bytes) => {
+        const slot = this.#slotOf.get(connection);
+        if (slot !== undefined) this.#slots.delivered(slot);
+        this.#hooks.message(connection, bytes);
+      },
+      framingReply: (connection, error, head) => this.#hooks.framingReply(connection, error, head),
       diagnostic: (diagnostic) => this.#hooks.diagnostic(diagnostic),
       callbackError: (error) => this.#hooks.callbackError(error),
       closed: (connection, error) => {
         if (this.#byFlow.get(connection.flowId) === connection) this.#byFlow.delete(connection.flowId);
         const key = endpointKey(connection.remote);
         if (this.#byRemote.get(key) === connection) this.#byRemote.delete(key);
+        const slot = this.#slotOf.get(connection);
+        if (slot !== undefined) {
+          this.#slotOf.delete(connection);
+          this.#slots.release(slot);
+        }
+        if (connection.direction === 'outgoing') this.#outgoing--;
         const { flowId, transport, direction, remote } = connection;
         this.#hooks.flowClosed({ flowId, transport, direction, remote }, error);
       },
@@ -271,6 +358,11 @@ export class ConnectionPool {
       this.#hooks.callbackError(error);
     }
   }
+}
+
+/** Key of an incoming socket by its remote address and port (the raw TCP socket and its TLS socket share it). */
+function rawKey(socket: Socket): string {
+  return `${normalizeHost(socket.remoteAddress ?? '')}|${socket.remotePort ?? 0}`;
 }
 
 function remoteOf(socket: Socket, transport: 'tcp' | 'tls'): Endpoint {

@@ -4,11 +4,22 @@
  *
  * | option                 | default  | why                                                  |
  * |------------------------|----------|------------------------------------------------------|
- * | maxConnections         | 1024     | TCP+TLS, incoming + outgoing + handshaking           |
+ * | maxIncomingConnections | 1024     | TCP+TLS accepted (handshaking included); when full a |
+ * |                        |          | new one evicts the incoming flow idle the longest    |
+ * | maxOutgoingConnections | 1024     | TCP+TLS we open (connecting included): a separate cap,|
+ * |                        |          | so incoming floods never take our sites' slots       |
+ * | maxIncomingPerAddress  | 0 (off)  | incoming connections from one IP address              |
  * | maxBufferedBytes       | 65535    | per connection read buffer = largest message (parser) |
- * | maxWriteBufferBytes    | 1 MiB    | unsent bytes queued per connection                   |
- * | connectTimeoutMs       | 5000     | TCP connect + TLS handshake                          |
- * | idleTimeoutMs          | 180000   | no byte either way -> connection closed              |
+ * | maxWriteBufferBytes    | 256 KiB  | unsent bytes queued per connection; more -> ELIMIT   |
+ * | writeHighWaterBytes    | 64 KiB   | unsent bytes above which we stop reading the peer    |
+ * | writeStallMs           | 10000    | still above the high water this long -> closed       |
+ * | connectTimeoutMs       | 5000     | TCP connect + TLS handshake of outgoing connections  |
+ * | handshakeTimeoutMs     | 5000     | incoming TLS handshake; not done -> socket destroyed |
+ * | messageDeadlineMs      | 10000    | first byte of a message to its end; an incoming      |
+ * |                        |          | connection's first message counts from the accept    |
+ * | minMessageBytesPerSec  | 200      | a message arriving slower (after 2 s) -> closed      |
+ * | idleTimeoutMs          | 180000   | no byte either way -> closed (not outgoing flows a   |
+ * |                        |          | registration retains: keep-alive checks those)       |
  * | keepAlive.intervalMs   | 0 (off)  | RFC 5626 s4.4.1 CRLFCRLF ping on outgoing flows      |
  * | keepAlive.pongTimeoutMs| 10000    | RFC 5626 s4.4.1: no pong in 10 s -> flow failed      |
  * | pendingSenderMs        | 32000    | 64*T1: how long a sender hears of a flow failure     |
@@ -62,7 +73,11 @@ export type TransportDiagnostic =
   | { readonly type: 'malformed'; readonly source: Endpoint; readonly status: number; readonly reason: string; readonly action: 'replied' | 'dropped'; readonly why?: string }
   | { readonly type: 'dropped'; readonly source: Endpoint; readonly why: 'no-via' | 'sent-by-mismatch' }
   | { readonly type: 'framing-error'; readonly flowId: string; readonly source: Endpoint; readonly status: number; readonly reason: string }
-  | { readonly type: 'connection-rejected'; readonly source: Endpoint; readonly why: 'limit' | 'closing' }
+  | { readonly type: 'connection-rejected'; readonly source: Endpoint; readonly why: 'limit' | 'address-limit' | 'closing' }
+  /** An incoming connection closed to make room for a new one (the incoming cap was full). */
+  | { readonly type: 'connection-evicted'; readonly source: Endpoint }
+  /** A connection closed by a deadline: TLS handshake, a message's deadline or rate, a peer that does not read. */
+  | { readonly type: 'connection-expired'; readonly source: Endpoint; readonly why: 'handshake' | 'message-deadline' | 'message-rate' | 'write-stall' }
   | { readonly type: 'tls-client-error'; readonly source: Endpoint; readonly message: string }
   | { readonly type: 'handler-error'; readonly error: unknown }
   | { readonly type: 'socket-error'; readonly local: Endpoint; readonly message: string };
@@ -78,10 +93,17 @@ export interface TransportLayerOptions {
   readonly listeners: readonly ListenerOptions[];
   readonly tls?: TlsOptions;
   readonly limits?: Partial<ParseLimits>;
-  readonly maxConnections?: number;
+  readonly maxIncomingConnections?: number;
+  readonly maxOutgoingConnections?: number;
+  readonly maxIncomingPerAddress?: number;
   readonly maxBufferedBytes?: number;
   readonly maxWriteBufferBytes?: number;
+  readonly writeHighWaterBytes?: number;
+  readonly writeStallMs?: number;
   readonly connectTimeoutMs?: number;
+  readonly handshakeTimeoutMs?: number;
+  readonly messageDeadlineMs?: number;
+  readonly minMessageBytesPerSec?: number;
   readonly idleTimeoutMs?: number;
   readonly keepAlive?: Partial<KeepAliveOptions>;
   readonly pendingSenderMs?: number;
@@ -103,10 +125,17 @@ export interface TransportLayerOptions {
 }
 
 export interface ResolvedOptions {
-  readonly maxConnections: number;
+  readonly maxIncomingConnections: number;
+  readonly maxOutgoingConnections: number;
+  readonly maxIncomingPerAddress: number;
   readonly maxBufferedBytes: number;
   readonly maxWriteBufferBytes: number;
+  readonly writeHighWaterBytes: number;
+  readonly writeStallMs: number;
   readonly connectTimeoutMs: number;
+  readonly handshakeTimeoutMs: number;
+  readonly messageDeadlineMs: number;
+  readonly minMessageBytesPerSec: number;
   readonly idleTimeoutMs: number;
   readonly keepAlive: KeepAliveOptions;
   readonly pendingSenderMs: number;
@@ -120,10 +149,17 @@ export interface ResolvedOptions {
 }
 
 export const DEFAULTS: ResolvedOptions = Object.freeze({
-  maxConnections: 1024,
+  maxIncomingConnections: 1024,
+  maxOutgoingConnections: 1024,
+  maxIncomingPerAddress: 0,
   maxBufferedBytes: 65535,
-  maxWriteBufferBytes: 1024 * 1024,
+  maxWriteBufferBytes: 256 * 1024,
+  writeHighWaterBytes: 64 * 1024,
+  writeStallMs: 10_000,
   connectTimeoutMs: 5000,
+  handshakeTimeoutMs: 5000,
+  messageDeadlineMs: 10_000,
+  minMessageBytesPerSec: 200,
   idleTimeoutMs: 180_000,
   keepAlive: Object.freeze({ intervalMs: 0, pongTimeoutMs: 10_000 }),
   pendingSenderMs: 32_000,
@@ -143,10 +179,17 @@ export function resolveOptions(options: TransportLayerOptions): ResolvedOptions 
     return value;
   };
   return {
-    maxConnections: positive('maxConnections', options.maxConnections, DEFAULTS.maxConnections),
+    maxIncomingConnections: positive('maxIncomingConnections', options.maxIncomingConnections, DEFAULTS.maxIncomingConnections),
+    maxOutgoingConnections: positive('maxOutgoingConnections', options.maxOutgoingConnections, DEFAULTS.maxOutgoingConnections),
+    maxIncomingPerAddress: positive('maxIncomingPerAddress', options.maxIncomingPerAddress, DEFAULTS.maxIncomingPerAddress, true),
     maxBufferedBytes: positive('maxBufferedBytes', options.maxBufferedBytes ?? options.limits?.maxMessageBytes, DEFAULTS.maxBufferedBytes),
     maxWriteBufferBytes: positive('maxWriteBufferBytes', options.maxWriteBufferBytes, DEFAULTS.maxWriteBufferBytes),
+    writeHighWaterBytes: positive('writeHighWaterBytes', options.writeHighWaterBytes, DEFAULTS.writeHighWaterBytes),
+    writeStallMs: positive('writeStallMs', options.writeStallMs, DEFAULTS.writeStallMs),
     connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, DEFAULTS.connectTimeoutMs),
+    handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs, DEFAULTS.handshakeTimeoutMs),
+    messageDeadlineMs: positive('messageDeadlineMs', options.messageDeadlineMs, DEFAULTS.messageDeadlineMs),
+    minMessageBytesPerSec: positive('minMessageBytesPerSec', options.minMessageBytesPerSec, DEFAULTS.minMessageBytesPerSec, true),
     idleTimeoutMs: positive('idleTimeoutMs', options.idleTimeoutMs, DEFAULTS.idleTimeoutMs, true),
     keepAlive: {
       intervalMs: positive('keepAlive.intervalMs', options.keepAlive?.intervalMs, DEFAULTS.keepAlive.intervalMs, true),

@@ -5,19 +5,31 @@
  * outgoing flows optionally ping and declare the flow dead when no pong comes
  * back), and the senders to tell when the flow fails.
  *
+ * Bounds whatever the peer does: a message must arrive within its deadline
+ * and above a minimum rate (read-deadline.ts); a peer that does not read our
+ * responses stops being read once more than writeHighWaterBytes wait to be
+ * written (what it already sent waits, at most one chunk), and is closed if
+ * that lasts writeStallMs. Memory per connection: read buffer (one message)
+ * + write buffer (maxWriteBufferBytes) + one unread chunk.
+ *
  * Life: connecting -> open -> closed (outgoing), open -> closed (incoming).
  * Every socket event handler is guarded: nothing throws out of it.
  */
 import type { Socket } from 'node:net';
-import { StreamFramer, type SipParseError } from '../parser/index.ts';
+import { StreamFramer, type FrameEvent, type SipParseError } from '../parser/index.ts';
 import { fromNodeError, transportError } from './errors.ts';
 import type { KeepAliveOptions, TransportDiagnostic } from './options.ts';
 import { callSafely, PendingSenders, type ErrorCallback } from './pending-senders.ts';
+import { ReadDeadline, type ExpiryReason } from './read-deadline.ts';
 import type { Endpoint, TransportError } from './types.ts';
 
 export interface ConnectionSettings {
   readonly maxBufferedBytes: number;
   readonly maxWriteBufferBytes: number;
+  readonly writeHighWaterBytes: number;
+  readonly writeStallMs: number;
+  readonly messageDeadlineMs: number;
+  readonly minMessageBytesPerSec: number;
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly keepAlive: KeepAliveOptions;
@@ -32,6 +44,8 @@ export interface ConnectionEvents {
   closed(connection: StreamConnection, error: TransportError | undefined): void;
   diagnostic(diagnostic: TransportDiagnostic): void;
   callbackError(error: unknown): void;
+  /** The 400/413 to send before closing for a framing error, from the broken message's header lines; undefined: none. */
+  framingReply(connection: StreamConnection, error: SipParseError, head: Uint8Array): Uint8Array | undefined;
 }
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
@@ -41,6 +55,8 @@ export type PongWaiter = (alive: boolean, reason: string) => void;
 
 const PING = new Uint8Array([13, 10, 13, 10]);
 const PONG = new Uint8Array([13, 10]);
+/** How long a reply to a framing error may take to leave before the socket is destroyed. */
+const LINGER_MS = 1000;
 
 export class StreamConnection {
   state: ConnectionState;
@@ -67,6 +83,15 @@ export class StreamConnection {
   #pongTimer: ReturnType<typeof setTimeout> | undefined;
   /** Callers of ping() waiting for the pong. */
   #pongWaiters: PongWaiter[] = [];
+  readonly #deadline: ReadDeadline;
+  /** Reading stopped: the peer does not read what we write. */
+  #paused = false;
+  /** Framed events not handled yet when reading stopped. */
+  #backlog: { events: FrameEvent[]; from: number } | undefined;
+  #stallTimer: ReturnType<typeof setTimeout> | undefined;
+  #lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A registration uses this outgoing flow: the idle timeout leaves it open. */
+  #retained = false;
   #error: TransportError | undefined;
   #closedByUs = false;
   #quiet = false;
@@ -93,11 +118,16 @@ export class StreamConnection {
     this.#framer = new StreamFramer({ maxMessageBytes: settings.maxBufferedBytes });
     this.#pending = new PendingSenders(settings.pendingSenderMs, settings.maxPendingSenders, () => performance.now(), (e) => events.callbackError(e));
     this.#responseSenders = new PendingSenders(settings.pendingSenderMs, settings.maxPendingSenders, () => performance.now(), (e) => events.callbackError(e));
+    this.#deadline = new ReadDeadline(settings, () => this.#framer.buffered, (why) => this.#guard(() => this.#expire(why)));
+    if (direction === 'incoming') this.#deadline.awaitFirstMessage();
     socket.on('data', (chunk: Buffer) => this.#guard(() => this.#onData(chunk)));
     socket.on('error', (error: Error) => this.#guard(() => this.#onError(error)));
     socket.on('end', () => this.#guard(() => this.#onEnd()));
     socket.on('close', () => this.#guard(() => this.#onClose()));
-    socket.on('timeout', () => this.#guard(() => this.close()));
+    socket.on('drain', () => this.#guard(() => this.#onDrain()));
+    socket.on('timeout', () => this.#guard(() => {
+      if (!this.#retained) this.close();
+    }));
     if (settings.idleTimeoutMs > 0) socket.setTimeout(settings.idleTimeoutMs);
     socket.setNoDelay(true);
     if (openEvent === undefined) {
@@ -117,8 +147,22 @@ export class StreamConnection {
     return this.#framer.buffered + (this.state === 'closed' ? 0 : this.#socket.writableLength) + this.#queuedBytes;
   }
 
+  /** Error callbacks held: senders of requests and of responses. */
   get pendingSenders(): number {
-    return this.#pending.size;
+    return this.#pending.size + this.#responseSenders.size;
+  }
+
+  /** Reading is stopped because the peer does not read. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** A registration uses (true) or stopped using (false) this flow: see the idle timeout. */
+  setRetained(retained: boolean): void {
+    if (this.#retained === retained) return;
+    this.#retained = retained;
+    // A timeout ignored while retained is not re-armed by Node until the next byte.
+    if (!retained && this.#settings.idleTimeoutMs > 0 && this.state !== 'closed') this.#socket.setTimeout(this.#settings.idleTimeoutMs);
   }
 
   /** Sends bytes on this flow; failures reach onError (now, asynchronously, or when the flow dies). */
@@ -139,11 +183,13 @@ export class StreamConnection {
     }
     this.#senders(bytes).add(onError);
     this.#socket.write(bytes);
+    this.#checkPressure();
   }
 
-  /** Forgets a request sender's error callback (see Transport.release). */
+  /** Forgets a sender's error callback (see Transport.release). */
   release(onError: ErrorCallback): void {
     this.#pending.remove(onError);
+    this.#responseSenders.remove(onError);
     // Still connecting: the queued writes would register it when they go out.
     for (const queued of this.#queue) if (queued.onError === onError) queued.onError = undefined;
   }
@@ -222,11 +268,22 @@ export class StreamConnection {
   }
 
   #onData(chunk: Buffer): void {
-    const events = this.#framer.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    for (const event of events) {
+    this.#process(this.#framer.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)), 0);
+  }
+
+  #process(events: FrameEvent[], from: number): void {
+    let delivered = false;
+    for (let k = from; k < events.length; k++) {
       if (this.state === 'closed') return;
+      if (this.#paused) {
+        // The rest waits for the peer to read: no more responses pile up meanwhile.
+        this.#backlog = { events, from: k };
+        return;
+      }
+      const event = events[k]!;
       switch (event.type) {
         case 'message':
+          delivered = true;
           this.#events.message(this, event.bytes);
           break;
         case 'ping':
@@ -241,16 +298,65 @@ export class StreamConnection {
           }
           break;
         case 'error':
-          this.#onFramingError(event.error);
+          this.#onFramingError(event.error, event.head);
           return;
       }
     }
+    if (this.state !== 'closed' && !this.#paused) this.#deadline.afterChunk(delivered);
   }
 
-  #onFramingError(error: SipParseError): void {
-    // The framing can no longer be trusted: the connection must go.
+  /** More than writeHighWaterBytes wait to be written: stop reading this peer until it reads. */
+  #checkPressure(): void {
+    if (this.#paused || this.state !== 'open' || this.#socket.writableLength <= this.#settings.writeHighWaterBytes) return;
+    this.#paused = true;
+    this.#socket.pause();
+    this.#deadline.suspend();
+    this.#stallTimer = setTimeout(() => this.#guard(() => this.#expire('write-stall')), this.#settings.writeStallMs);
+    this.#stallTimer.unref?.();
+  }
+
+  /** Everything written has left: read again, starting with what waited. */
+  #onDrain(): void {
+    if (!this.#paused || this.state === 'closed') return;
+    this.#paused = false;
+    clearTimeout(this.#stallTimer);
+    this.#stallTimer = undefined;
+    const backlog = this.#backlog;
+    this.#backlog = undefined;
+    if (backlog !== undefined) this.#process(backlog.events, backlog.from);
+    else this.#deadline.afterChunk(false);
+    if (this.#reading()) this.#socket.resume();
+  }
+
+  /** Not paused and not closed (a method: the handlers called above may have changed both). */
+  #reading(): boolean {
+    return !this.#paused && this.state !== 'closed';
+  }
+
+  /** A deadline passed (read-deadline.ts, or the peer does not read): the connection goes. */
+  #expire(why: ExpiryReason | 'write-stall'): void {
+    if (this.state === 'closed') return;
+    this.#events.diagnostic({ type: 'connection-expired', source: this.remote, why });
+    const detail =
+      why === 'write-stall' ? `peer read nothing for ${this.#settings.writeStallMs} ms`
+      : why === 'message-rate' ? `message arriving below ${this.#settings.minMessageBytesPerSec} bytes/s`
+      : `no complete message within ${this.#settings.messageDeadlineMs} ms`;
+    this.fail(transportError('ETIMEDOUT', this.remote, detail));
+  }
+
+  #onFramingError(error: SipParseError, head: Uint8Array | undefined): void {
+    // The framing can no longer be trusted: the connection must go, after a 400/413 when a request line was read.
     this.#events.diagnostic({ type: 'framing-error', flowId: this.flowId, source: this.remote, status: error.status, reason: error.reason });
-    this.fail(transportError(error.status === 413 ? 'ELIMIT' : 'ECONNRESET', this.remote, `framing error from peer: ${error.reason}`));
+    const failure = transportError(error.status === 413 ? 'ELIMIT' : 'ECONNRESET', this.remote, `framing error from peer: ${error.reason}`);
+    const reply = head === undefined || head.length === 0 ? undefined : this.#events.framingReply(this, error, head);
+    if (reply === undefined) return this.fail(failure);
+    this.#error = failure;
+    this.#closedByUs = true;
+    this.#deadline.stop();
+    this.#socket.pause();
+    this.#socket.end(reply);
+    this.#lingerTimer = setTimeout(() => this.#socket.destroy(), LINGER_MS);
+    this.#lingerTimer.unref?.();
   }
 
   #onError(error: Error): void {
@@ -273,7 +379,11 @@ export class StreamConnection {
     clearTimeout(this.#connectTimer);
     clearTimeout(this.#pingTimer);
     clearTimeout(this.#pongTimer);
-    this.#connectTimer = this.#pingTimer = this.#pongTimer = undefined;
+    clearTimeout(this.#stallTimer);
+    clearTimeout(this.#lingerTimer);
+    this.#connectTimer = this.#pingTimer = this.#pongTimer = this.#stallTimer = this.#lingerTimer = undefined;
+    this.#deadline.stop();
+    this.#backlog = undefined;
     let error = this.#error;
     if (error === undefined && !this.#quiet) {
       error = transportError(wasConnecting && this.transport === 'tls' ? 'ETLS' : 'ECONNRESET', this.remote, 'connection closed by peer');

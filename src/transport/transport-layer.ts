@@ -119,6 +119,7 @@ export class SipTransportLayer implements Transport {
       options.tls,
       {
         message: (connection, bytes) => this.#inbound(bytes, connection.remote, connection.local ?? this.#fallbackLocal(connection.transport), connection, undefined),
+        framingReply: (connection, error, head) => this.#framingReply(connection, error, head),
         diagnostic: (d) => this.#diagnostic(d),
         callbackError: (error) => this.#diagnostic({ type: 'handler-error', error }),
         flowClosed: (flow, error) => {
@@ -245,6 +246,12 @@ export class SipTransportLayer implements Transport {
   /** Names the certificate a TLS target must present (SNI + verification); undefined: the layer default or the IP. */
   setTlsServerName(target: Endpoint, servername: string | undefined): void {
     this.#pool.setServerName(target, servername);
+  }
+
+  /** See Transport.retainFlow: the outgoing TCP/TLS flow to `target` stays open past the idle timeout while retained. */
+  retainFlow(target: Endpoint, retain: boolean): void {
+    if (target.transport === 'udp') return;
+    this.#pool.retain({ transport: target.transport, host: normalizeHost(target.host), port: target.port }, retain);
   }
 
   /** Sends an RFC 5626 CRLFCRLF ping on a TCP/TLS flow now; a missing pong kills the flow (ETIMEDOUT). */
@@ -408,6 +415,14 @@ export class SipTransportLayer implements Transport {
     if (connection !== undefined) connection.write(reply, undefined);
     else if (udp !== undefined) this.#udp.send(udp, reply, target, undefined, false);
     this.#diagnostic({ type: 'malformed', source, status, reason, action: 'replied' });
+  }
+
+  /** RFC 3261 s18.3: the 400/413 for a request whose framing failed, sent on its connection before it closes. */
+  #framingReply(connection: StreamConnection, error: SipParseError, head: Uint8Array): Uint8Array | undefined {
+    const decision = statelessReply(head, connection.remote, error.status, randomBytes(6).toString('hex'));
+    if (decision.action === 'drop') return undefined;
+    this.#trace('out', connection.local ?? this.#fallbackLocal(connection.transport), connection.remote, decision.reply.bytes);
+    return decision.reply.bytes;
   }
 
   #isOurSentBy(host: string, port: number | null, viaTransport: string): boolean {

@@ -81,6 +81,12 @@ export interface Transport {
    * leave it out.
    */
   probeFlow?(target: Endpoint, timeoutMs: number, done: (alive: boolean, reason: string) => void): void;
+  /**
+   * A registration uses (true) or stopped using (false) the TCP/TLS flow to
+   * `target`: while retained, the flow is not closed for idleness (the site
+   * reaches us over it; keep-alive checks it). Calls pair up. Optional.
+   */
+  retainFlow?(target: Endpoint, retain: boolean): void;
   /** The upper layer's handler for every received message. */
   onReceive: ((received: Received) => void) | undefined;
 }

@@ -8,7 +8,8 @@
  * unknown CA, no CA (Node's roots); rejectUnauthorized: false accepted;
  * mutual TLS with and without a client certificate; TLS 1.2 minimum on the
  * listener; handshake that never completes -> ETIMEDOUT; refused ->
- * ECONNREFUSED; the connection cap counting handshakes; a TLS listener
+ * ECONNREFUSED; handshakes holding incoming slots (eviction); a handshake
+ * never finished destroyed at handshakeTimeoutMs; a TLS listener
  * without certificate refused at create(); close() frees every socket.
  * Not covered: SNI-based certificate selection on our listener (one
  * certificate per listener), revocation.
@@ -299,11 +300,11 @@ test('TLS: handshake that never completes -> ETIMEDOUT; refused -> ECONNREFUSED'
   }
 });
 
-test('TLS: the connection cap counts handshakes; close() frees them', async () => {
+test('TLS: handshakes hold incoming slots: a new one evicts the oldest; close() frees them', async () => {
   await sleep(20);
   const count = (): number => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'TCPServerWrap').length;
   const before = count();
-  const b = await start({ cert: pki.cert, key: pki.key }, { maxConnections: 1 });
+  const b = await start({ cert: pki.cert, key: pki.key }, { maxIncomingConnections: 1 });
   const raws: Socket[] = [];
   try {
     const port = b.layer.localEndpoint('tls').port;
@@ -317,12 +318,12 @@ test('TLS: the connection cap counts handshakes; close() frees them', async () =
       raws.push(socket);
       await new Promise((resolve) => socket.once('connect', resolve));
     }
-    await waitFor('second refused', () => closed[1] === true);
-    assert.is(closed[0], false);
+    await waitFor('first evicted', () => closed[0] === true);
+    assert.is(closed[1], false);
     assert.is(b.layer.stats().handshaking, 1);
-    assert.ok(b.diagnostics.some((d) => d.type === 'connection-rejected'));
+    assert.ok(b.diagnostics.some((d) => d.type === 'connection-evicted'));
     await b.layer.close();
-    await waitFor('first closed by close()', () => closed[0] === true);
+    await waitFor('second closed by close()', () => closed[1] === true);
     assert.equal([b.layer.stats().handshaking, b.layer.stats().listening], [0, 0]);
   } finally {
     for (const socket of raws) socket.destroy();
@@ -330,6 +331,43 @@ test('TLS: the connection cap counts handshakes; close() frees them', async () =
   }
   await sleep(5);
   assert.is(count(), before);
+});
+
+test('TLS: a handshake not done within handshakeTimeoutMs is destroyed (Node only reports it); garbage at once', async () => {
+  const b = await start({ cert: pki.cert, key: pki.key }, { handshakeTimeoutMs: 200 });
+  const raws: Socket[] = [];
+  try {
+    const port = b.layer.localEndpoint('tls').port;
+    const closedAt: number[] = [];
+    const t0 = performance.now();
+    for (let k = 0; k < 3; k++) {
+      const socket = createConnection({ host: '127.0.0.1', port });
+      const index = k;
+      closedAt[index] = -1;
+      socket.on('error', () => {});
+      socket.on('close', () => (closedAt[index] = performance.now() - t0));
+      raws.push(socket);
+      await new Promise((resolve) => socket.once('connect', resolve));
+    }
+    raws[2]!.write('OPTIONS sip:x SIP/2.0\r\n\r\n');
+    await waitFor('garbage closed', () => closedAt[2]! >= 0, 1000);
+    assert.ok(closedAt[2]! < 150, `garbage closed after ${closedAt[2]!.toFixed(0)} ms`);
+    await waitFor('silent ones closed', () => closedAt[0]! >= 0 && closedAt[1]! >= 0, 2000);
+    for (const at of closedAt.slice(0, 2)) assert.ok(at >= 180 && at < 1000, `closed after ${at.toFixed(0)} ms`);
+    assert.is(b.diagnostics.filter((d) => d.type === 'connection-expired' && d.why === 'handshake').length, 2);
+    assert.equal([b.layer.stats().handshaking, b.layer.stats().connections], [0, 0]);
+    // The listener still serves.
+    const a = await client({ ca: pki.ca });
+    try {
+      const { error } = await attempt(a, b, b.layer.localEndpoint('tls'));
+      assert.is(error, undefined);
+    } finally {
+      await a.layer.close();
+    }
+  } finally {
+    for (const socket of raws) socket.destroy();
+    await b.layer.close();
+  }
 });
 
 test('TLS: a TLS listener needs a certificate; create() rejects and frees what it bound', async () => {

@@ -5,7 +5,9 @@
  * Covers: the REGISTER (Request-URI, AOR, tags, Call-ID, CSeq, Contact,
  * outbound params, Expires); refresh periods over a simulated day for two
  * connections (60 s and 120 s); a shorter granted expiry (Contact param,
- * Expires header, other contacts ignored); 423 with Min-Expires; digest MD5
+ * Expires header, other contacts ignored); expires=0 for our contact (not
+ * registered); expiry clamps; the flow retained while registered; 423 with
+ * Min-Expires; digest MD5
  * and SHA-256 with qop=auth, nc counting and pre-emptive refreshes, stale
  * nonces, wrong password after one retry, proxy challenges, no password;
  * status mapping of 3xx/4xx/5xx/6xx, timeouts and transport errors; the
@@ -20,6 +22,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { MAX_EXPIRES_SECONDS } from '../../src/registrar-client/index.ts';
 import { rig, settingsFor, type Received2, type Rig } from './registrar-fakes.ts';
 
 const H = 3600;
@@ -175,7 +178,7 @@ test('refresh: Expires header when our Contact is not listed; what we asked when
   assert.equal(site.times(), [0, 68_000, 68_000 + H * 1000], 'then the period (granted = asked)');
 });
 
-test('refresh: granted 0 for our contact counts as what we asked; malformed Contact falls back to Expires', () => {
+test('refresh: expires=0 for our contact is not registered (unavailable, retried); malformed Contact falls back to Expires', () => {
   const r = rig({ refreshSpread: 0 });
   const site = r.network.site('198.51.100.1');
   let n = 0;
@@ -183,12 +186,54 @@ test('refresh: granted 0 for our contact counts as what we asked; malformed Cont
     ++n === 1
       ? { status: 200, headers: [['Contact', '<sip:1001@192.0.2.10:5060;transport=tcp>;expires=0']] }
       : { status: 200, headers: [['Contact', '<sip:bad@>'], ['Expires', '40']] };
-  r.manager.add(0, settingsFor(site, { reregisterInSeconds: 60 }));
+  r.manager.add(0, settingsFor(site, { reregisterInSeconds: 60, minimumRetrySeconds: 5, maximumRetrySeconds: 5 }));
   r.manager.start(0);
-  r.advance(61);
+  r.advance(1);
+  assert.equal(r.statuses(0), ['registering', 'unavailable(200)']);
+  assert.match(r.manager.info(0)!.reason!, /expires=0/);
+  assert.is(r.manager.info(0)!.expires, undefined);
+  r.advance(5);
+  assert.equal(r.statuses(0), ['registering', 'unavailable(200)', 'registered(200)'], 'retried at the retry wait');
   assert.is(r.manager.info(0)!.expires, 40, 'Expires header after a malformed Contact');
-  r.advance(19);
-  assert.equal(site.times(), [0, 60_000, 80_000]);
+  const retriedAt = site.times()[1]!;
+  r.advance(20);
+  assert.equal(site.times(), [0, retriedAt, retriedAt + 20_000]);
+});
+
+test('expiry clamped: a granted 2^32 is taken as MAX_EXPIRES_SECONDS (31 days); a Min-Expires above it -> failed, nothing asked', () => {
+  const r = rig({ refreshSpread: 0 });
+  const site = r.network.site('198.51.100.1');
+  site.script = () => ({ status: 200, headers: [['Contact', '<sip:1001@192.0.2.10:5060;transport=tcp>;expires=4294967296']] });
+  r.manager.add(0, settingsFor(site));
+  r.manager.start(0);
+  r.advance(1);
+  assert.is(r.manager.info(0)!.expires, MAX_EXPIRES_SECONDS);
+  assert.is(MAX_EXPIRES_SECONDS, 31 * DAY);
+  r.advance(H);
+  assert.equal(site.times(), [0, H * 1000], 'refreshed at the period');
+  const r2 = rig();
+  const site2 = r2.network.site('198.51.100.2');
+  site2.script = () => ({ status: 423, headers: [['Min-Expires', '4294967295']] });
+  r2.manager.add(0, settingsFor(site2));
+  r2.manager.start(0);
+  r2.advance(DAY);
+  assert.is(site2.registers.length, 1);
+  assert.equal(r2.statuses(0), ['registering', 'failed(423)']);
+  assert.match(r2.manager.info(0)!.reason!, /Min-Expires 4294967295 is above/);
+});
+
+test('a registered TCP connection retains its flow (Transport.retainFlow) until it leaves registered', () => {
+  const calls: Array<[string, boolean]> = [];
+  const r = rig({ retainFlow: (target, retain) => calls.push([`${target.transport}:${target.host}:${target.port}`, retain]) });
+  const site = r.network.site('198.51.100.1', 5070);
+  r.manager.add(0, settingsFor(site));
+  r.manager.start(0);
+  r.advance(1);
+  assert.equal(calls, [['tcp:198.51.100.1:5070', true]]);
+  r.advance(H);
+  assert.is(calls.length, 1, 'refreshes retain nothing more');
+  r.manager.stop(0);
+  assert.equal(calls, [['tcp:198.51.100.1:5070', true], ['tcp:198.51.100.1:5070', false]]);
 });
 
 // ---------------------------------------------------------------- 423

@@ -138,7 +138,7 @@ test('resolveOptions: defaults, overrides, rejects nonsense', () => {
   assert.is(o.maxBufferedBytes, 4000);
   assert.is(o.idleTimeoutMs, 0);
   assert.is(o.udpConnectedPeers, false);
-  assert.throws(() => resolveOptions({ listeners: [], maxConnections: 0 }), /maxConnections/);
+  assert.throws(() => resolveOptions({ listeners: [], maxIncomingConnections: 0 }), /maxIncomingConnections/);
   assert.throws(() => resolveOptions({ listeners: [], connectTimeoutMs: -1 }), /connectTimeoutMs/);
   assert.throws(() => resolveOptions({ listeners: [], udpMaxBytes: Number.NaN }), /udpMaxBytes/);
 });
