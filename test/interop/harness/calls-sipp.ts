@@ -6,6 +6,7 @@
  *   (calls-uas-register.xml, digest via [authentication]); each INVITE a
  *   site forwards runs the out-of-call scenario given (calls-uas-*.xml).
  *   Resolves once both sites list the binding (kamcmd ul.lookup).
+ * - forgetBindings(): removes a user's bindings at the sites after a test.
  * - callingSipp(): SIPp calling `callee` through one site with 407 digest
  *   (calls-uac-*.xml), From = `caller` at that site.
  * - sippErrors(): what SIPp wrote to its error file so far (check_it
@@ -48,6 +49,24 @@ export async function registeredSipp(options: {
     if (sipp.peer.child.exitCode !== null) throw new Error(`SIPp (registering ${user}) exited:\n${sipp.peer.output().slice(-2000)}\n${sippErrors(sipp)}`);
     if (performance.now() > deadline) throw new Error(`SIPp did not register ${user} at both sites:\n${sippErrors(sipp)}\n${sipp.peer.output().slice(-2000)}`);
     await delay(50);
+  }
+}
+
+/**
+ * Removes `user`'s bindings at the sites (kamcmd ul.rm): a stopped SIPp's
+ * binding would stay, and the next call would be forked to its dead port
+ * too. Throws when a binding is left.
+ */
+export async function forgetBindings(sites: readonly KamailioSite[], user: string): Promise<void> {
+  for (const site of sites) {
+    if (!site.running) continue;
+    try {
+      await site.kamcmd('ul.rm', 'location', `s:${user}`);
+    } catch (error) {
+      if (!/not found/i.test(String(error))) throw error;
+    }
+    const left = await site.ulLookup(user);
+    if (left.length > 0) throw new Error(`site ${site.name} still has ${left.length} binding(s) of ${user}`);
   }
 }
 

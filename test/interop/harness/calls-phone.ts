@@ -1,0 +1,234 @@
+/**
+ * The Phone's side of the call tests (test/interop/calls-*.test.ts): two
+ * Kamailio sites with INVITE authentication, a Phone (DN 1001) with one
+ * connection to each, a recorder of its session events that can wait for
+ * one, and its SIP trace (phone.onSipMessage) parsed, to assert on the wire.
+ */
+import { parseMessage, type SipMessage } from '../../../src/parser/index.ts';
+import { Phone, type ConnectionInput, type SessionStatusChanged } from '../../../src/sdk/index.ts';
+import type { Endpoint } from '../../../src/transport/types.ts';
+import { DEFAULT_PASSWORD, kamailioMissing, startSite, type KamailioSite } from './kamailio.ts';
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Sites A (127.0.0.1) and B (127.0.0.2), both challenging initial INVITEs with 407. */
+export async function startTwoSites(prefix: string): Promise<{ a: KamailioSite; b: KamailioSite }> {
+  const missing = kamailioMissing();
+  if (missing !== undefined) throw new Error(`Kamailio is needed for these tests: ${missing}`);
+  const a = await startSite({ name: `${prefix}-a`, address: '127.0.0.1', callAuth: true });
+  const b = await startSite({ name: `${prefix}-b`, address: '127.0.0.2', callAuth: true });
+  return { a, b };
+}
+
+/** DN 1001's connection to a site (UDP), with short retry waits. */
+export function connectionTo(site: KamailioSite, extra: Partial<ConnectionInput> = {}): ConnectionInput {
+  return {
+    user: '1001',
+    server: `${site.uriHost}:${site.ports.udp}`,
+    transport: 'udp',
+    password: DEFAULT_PASSWORD,
+    minimumRetrySeconds: 1,
+    maximumRetrySeconds: 2,
+    ...extra,
+  };
+}
+
+export interface SessionChange extends SessionStatusChanged {
+  /** performance.now() when it was emitted. */
+  readonly at: number;
+}
+
+/** Every sessionStatusChanged of a phone, with the time it came; waits on them. */
+export class SessionLog {
+  readonly events: SessionChange[] = [];
+  readonly #waiters = new Set<() => void>();
+
+  constructor(phone: Phone) {
+    phone.sessions.on('sessionStatusChanged', (event) => {
+      this.events.push({ ...event, at: performance.now() });
+      for (const wake of [...this.#waiters]) wake();
+    });
+  }
+
+  /** "s1 ringing @0", "s2 in connected @1", "s1 disconnected:Cancelled @0" from index `since`. */
+  seq(since = 0): string[] {
+    return this.events
+      .slice(since)
+      .map((e) => `${e.sessionId} ${e.direction === 'inbound' ? 'in ' : ''}${e.status}${e.reason === undefined ? '' : `:${e.reason}`}${e.code === undefined ? '' : `(${e.code})`} @${e.connectionId}`);
+  }
+
+  wait(label: string, match: (event: SessionChange) => boolean, ms = 5000, since = 0): Promise<SessionChange> {
+    const find = (): SessionChange | undefined => this.events.slice(since).find(match);
+    const now = find();
+    if (now !== undefined) return Promise.resolve(now);
+    return new Promise((resolve, reject) => {
+      const wake = (): void => {
+        const found = find();
+        if (found === undefined) return;
+        clearTimeout(timer);
+        this.#waiters.delete(wake);
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(wake);
+        reject(new Error(`no ${label} within ${ms} ms; saw [${this.seq(since).join(', ')}]`));
+      }, ms);
+      this.#waiters.add(wake);
+    });
+  }
+
+  status(sessionId: string, status: string, ms = 5000, since = 0): Promise<SessionChange> {
+    return this.wait(`${status} of ${sessionId}`, (e) => e.sessionId === sessionId && e.status === status, ms, since);
+  }
+
+  /** The next inbound session that rings (from index `since`). */
+  incoming(ms = 5000, since = 0): Promise<SessionChange> {
+    return this.wait('an incoming call ringing', (e) => e.direction === 'inbound' && e.status === 'ringing', ms, since);
+  }
+
+  /** Each event's previousStatus is the status of that session's event before it (null for its first). */
+  previousStatusesChain(): string[] {
+    const wrong: string[] = [];
+    for (const [index, event] of this.events.entries()) {
+      const before = this.events.slice(0, index).filter((e) => e.sessionId === event.sessionId).at(-1);
+      if (event.previousStatus !== (before?.status ?? null)) wrong.push(`${event.sessionId} ${event.status}: previousStatus ${event.previousStatus}, expected ${before?.status ?? null}`);
+    }
+    return wrong;
+  }
+}
+
+export interface Traced {
+  readonly at: number;
+  readonly direction: 'in' | 'out';
+  /** The other side: where it went or where it came from. */
+  readonly peer: Endpoint;
+  readonly message: SipMessage;
+  readonly text: string;
+}
+
+/** The phone's SIP trace, parsed (keep-alives excluded). */
+export class Wire {
+  readonly messages: Traced[] = [];
+  readonly #waiters = new Set<() => void>();
+  readonly #off: () => void;
+  /** Called synchronously for each message, before the stack handles it (the freeze hook). */
+  onMessage: ((traced: Traced) => void) | undefined;
+
+  constructor(phone: Phone) {
+    this.#off = phone.onSipMessage((trace) => {
+      const message = parseMessage(trace.bytes);
+      const traced: Traced = {
+        at: performance.now(),
+        direction: trace.direction,
+        peer: trace.direction === 'out' ? trace.destination : trace.source,
+        message,
+        text: new TextDecoder().decode(trace.bytes),
+      };
+      this.messages.push(traced);
+      this.onMessage?.(traced);
+      for (const wake of [...this.#waiters]) wake();
+    });
+  }
+
+  stop(): void {
+    this.#off();
+  }
+
+  /** Messages of one Call-ID (in both directions), in order. */
+  call(callId: string | undefined): Traced[] {
+    return this.messages.filter((m) => m.message.callId === callId);
+  }
+
+  /** Requests we sent / received with this method (retransmissions included). */
+  requests(direction: 'in' | 'out', method: string, callId?: string): Traced[] {
+    return this.messages.filter((m) => m.direction === direction && m.message.method === method && (callId === undefined || m.message.callId === callId));
+  }
+
+  /** Responses with this status to this CSeq method. */
+  responses(direction: 'in' | 'out', status: number, cseqMethod: string, callId?: string): Traced[] {
+    return this.messages.filter(
+      (m) => m.direction === direction && m.message.status === status && m.message.cseq?.method === cseqMethod && (callId === undefined || m.message.callId === callId),
+    );
+  }
+
+  /** "out INVITE", "in 407 INVITE", ... for one Call-ID, retransmissions removed (same start line and CSeq in a row). */
+  ladder(callId: string | undefined): string[] {
+    const lines: string[] = [];
+    const seen = new Set<string>();
+    for (const m of this.call(callId)) {
+      const what = m.message.kind === 'request' ? m.message.method! : `${m.message.status} ${m.message.cseq?.method ?? ''}`;
+      const key = `${m.direction} ${what} ${m.message.cseq?.seq} ${m.message.topVia?.branch ?? ''}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      lines.push(`${m.direction} ${what}`);
+    }
+    return lines;
+  }
+
+  wait(label: string, match: (m: Traced) => boolean, ms = 5000, since = 0): Promise<Traced> {
+    const find = (): Traced | undefined => this.messages.slice(since).find(match);
+    const now = find();
+    if (now !== undefined) return Promise.resolve(now);
+    return new Promise((resolve, reject) => {
+      const wake = (): void => {
+        const found = find();
+        if (found === undefined) return;
+        clearTimeout(timer);
+        this.#waiters.delete(wake);
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(wake);
+        reject(new Error(`no ${label} on the wire within ${ms} ms`));
+      }, ms);
+      this.#waiters.add(wake);
+    });
+  }
+}
+
+/** The a= direction attribute of an SDP body, or undefined. */
+export function direction(m: Traced): string | undefined {
+  return /\r?\na=(sendrecv|sendonly|recvonly|inactive)\r?\n/.exec(m.text)?.[1];
+}
+
+/** The body of a message (after the blank line). */
+export function bodyOf(m: Traced): string {
+  const at = m.text.indexOf('\r\n\r\n');
+  return at < 0 ? '' : m.text.slice(at + 4);
+}
+
+/** The Proxy-Authorization digest params of a request, or undefined. */
+export function proxyAuthorization(m: Traced): Map<string, string> | undefined {
+  return m.message.proxyAuthorization[0]?.params;
+}
+
+/** Same host and port (the transport's trace names the site as host:port). */
+export function isSite(peer: Endpoint, site: KamailioSite): boolean {
+  return peer.host === site.address && peer.port === site.ports.udp;
+}
+
+/** A phone with connections 0 -> A and 1 -> B, started, both registered. */
+export async function registeredPhone(a: KamailioSite, b: KamailioSite, extra: Partial<ConnectionInput> = {}): Promise<{ phone: Phone; sessions: SessionLog; wire: Wire }> {
+  const phone = await Phone.create({ connections: [connectionTo(a, extra), connectionTo(b, extra)] });
+  const sessions = new SessionLog(phone);
+  const wire = new Wire(phone);
+  const registered = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`phone not registered at both sites within 5 s: ${JSON.stringify(phone.connections.connections.map((c) => c.status))}`)), 5000);
+    const check = (): void => {
+      if (phone.connections.registeredIds().length === 2) {
+        clearTimeout(timer);
+        off();
+        resolve();
+      }
+    };
+    const off = phone.connections.on('connectionStatusChanged', check);
+  });
+  phone.start();
+  try {
+    await registered;
+  } catch (error) {
+    await phone.close();
+    throw error;
+  }
+  return { phone, sessions, wire };
+}
