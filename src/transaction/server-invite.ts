@@ -121,7 +121,7 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
   #onTimerTrying(): void {
     if (this.state !== 'proceeding' || this.lastProvisional !== undefined) return;
     this.lastProvisional = ownedBytes(formatMessage(responseParts(this.request, 100)));
-    this.send(this.lastProvisional);
+    this.send(this.lastProvisional, false);
   }
 
   #onRequestRetransmission(): void {
@@ -131,13 +131,13 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
         // "Proceeding" state, the most recent provisional response that was
         // received from the TU MUST be passed to the transport layer for
         // retransmission." (Before any, the 200 ms wait goes on.)
-        if (this.lastProvisional !== undefined) this.resend(this.lastProvisional);
+        if (this.lastProvisional !== undefined) this.resend(this.lastProvisional, false);
         return;
       case 'completed':
         // s17.2.1: "while in the "Completed" state, if a request
         // retransmission is received, the server SHOULD pass the response to
         // the transport for retransmission."
-        if (this.lastFinal !== undefined) this.resend(this.lastFinal);
+        if (this.lastFinal !== undefined) this.resend(this.lastFinal, true);
         return;
       default:
         // Confirmed absorbs. RFC 6026: "While in the "Accepted" state, any
@@ -173,12 +173,12 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
       // RFC 6026: "The server transaction MUST NOT generate 2xx
       // retransmissions on its own"; the TU (dialog layer) retransmits its
       // 2xx through here (Figure 7: Accepted --2xx from TU / send response).
-      if (status >= 200 && status < 300) this.send(bytes);
+      if (status >= 200 && status < 300) this.send(bytes, true);
       return;
     }
     // Completed, Confirmed, Terminated: s17.2.1 has the TU's later responses discarded.
     if (this.state !== 'proceeding') return;
-    this.send(bytes);
+    this.send(bytes, status >= 200);
     if (status < 200) {
       this.lastProvisional = bytes;
       this.stopTimer('Trying');
@@ -201,7 +201,7 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
   #onTimerG(): void {
     if (this.state !== 'completed' || this.lastFinal === undefined) return;
     this.#retransmissions++;
-    this.resend(this.lastFinal);
+    this.resend(this.lastFinal, true);
     const { T1, T2 } = this.context.timers;
     this.startTimer('G', backoff(T1, this.#retransmissions, T2));
   }

@@ -73,13 +73,13 @@ export class ServerNonInviteTransaction extends ServerTransactionBase<ServerNonI
         // s17.2.2: "If a retransmission of the request is received while in
         // the "Proceeding" state, the most recently sent provisional response
         // MUST be passed to the transport layer for retransmission."
-        if (this.lastProvisional !== undefined) this.resend(this.lastProvisional);
+        if (this.lastProvisional !== undefined) this.resend(this.lastProvisional, false);
         return;
       case 'completed':
         // s17.2.2: "While in the "Completed" state, the server transaction
         // MUST pass the final response to the transport layer for
         // retransmission whenever a retransmission of the request is received."
-        if (this.lastFinal !== undefined) this.resend(this.lastFinal);
+        if (this.lastFinal !== undefined) this.resend(this.lastFinal, true);
         return;
       default:
         // s17.2.2: "While in the "Trying" state, if the request is
@@ -93,7 +93,7 @@ export class ServerNonInviteTransaction extends ServerTransactionBase<ServerNonI
     // transaction MUST be discarded while in the "Completed" state."
     if (this.state !== 'trying' && this.state !== 'proceeding') return;
     const { status, bytes } = response;
-    this.send(bytes);
+    this.send(bytes, status >= 200);
     if (status < 200) {
       this.lastProvisional = bytes;
       if (this.state === 'trying') this.#enter('proceeding');

@@ -29,6 +29,8 @@ export abstract class ServerTransactionBase<
   protected lastFinal: Uint8Array | undefined;
   /** The To tag of the final response sent. */
   protected toTag: string | null = null;
+  /** One error callback for every send, so the transport holds (and forgets) one entry for us. */
+  #onError: ((error: TransportError) => void) | undefined;
 
   constructor(context: TransactionContext, received: Received, route: ResponseRoute, tables: MachineTables<State, Timer>) {
     super(context.clock, tables);
@@ -49,19 +51,34 @@ export abstract class ServerTransactionBase<
   }
 
   protected onTerminated(): void {
+    this.#release();
     this.context.onTerminated(this as unknown as { readonly kind: 'server-invite' | 'server-non-invite' });
   }
 
-  /** Sends on the response route (flow); a failure comes back as a transportError event. */
-  protected send(bytes: Uint8Array): void {
+  /**
+   * Sends on the response route (flow); a failure comes back as a
+   * transportError event. A final response over TCP/TLS is written once and
+   * needs no report after: the transport forgets our callback at once (held,
+   * it kept this transaction alive for the transport's 32 s error window,
+   * thousands per connection under a flood).
+   */
+  protected send(bytes: Uint8Array, final: boolean): void {
     const { target, flowId } = this.route;
-    const onError = (error: TransportError): void => this.handle({ type: 'transportError', error } as TransportErrorEvent as unknown as Event | TimerEvent<Timer>);
+    const onError = (this.#onError ??= (error: TransportError): void => this.handle({ type: 'transportError', error } as TransportErrorEvent as unknown as Event | TimerEvent<Timer>));
     this.context.transport.send(bytes, target, { flowId, onError });
+    if (final && this.context.timers.reliable) this.#release();
   }
 
   /** Sends a response again (a retransmitted request, Timer G), counted as a retransmission. */
-  protected resend(bytes: Uint8Array): void {
+  protected resend(bytes: Uint8Array, final: boolean): void {
     this.context.counters.retransmissions++;
-    this.send(bytes);
+    this.send(bytes, final);
+  }
+
+  /** The transport forgets our error callback (Transport.release). */
+  #release(): void {
+    const onError = this.#onError;
+    if (onError === undefined) return;
+    this.context.transport.release?.(this.route.target, { flowId: this.route.flowId, onError });
   }
 }

@@ -6,8 +6,9 @@
  * Completed, Confirmed, Accepted, Terminated): the 100 Trying sent at 200 ms
  * only when the TU is silent; request retransmissions absorbed or answered
  * with the last provisional/final; 1xx, 2xx and 300-699 from the TU; Timer G
- * schedule over UDP (500, 1500, 3500, 7500, 11500 ... ms after the final)
- * and none over TCP; Timer H at 32 s -> TU told; ACK -> Confirmed with Timer
+ * schedule over UDP (500, 1500, 3500, 7500, 11500 ... ms after the final:
+ * 11 copies of the final for an INVITE never ACKed) and none over TCP; the
+ * error callback released at the final over TCP, at the end over UDP; Timer H at 32 s -> TU told; ACK -> Confirmed with Timer
  * I = T4 over UDP and 0 over TCP; Accepted with Timer L, INVITEs absorbed,
  * the TU's 2xx resends passed on, ACK to the TU; transport errors reported
  * to the TU without ending the transaction; no live transaction or timer at
@@ -115,7 +116,32 @@ test('Proceeding --300-699--> Completed: Timer G resends at 500, 1500, 3500, 750
   h.clock.advance(1);
   assert.is(tx.state, 'terminated');
   assert.is(h.tu.ackTimeouts, 1);
+  // The amplification an INVITE never ACKed (e.g. from a forged UDP source) buys: 11 finals within Timer H, none after.
+  h.clock.advance(64_000);
+  assert.is(h.transport.of(486).length, 11);
   assertClean(h);
+});
+
+test('the error callback: one per transaction; released once its final is sent over TCP, at its end over UDP', () => {
+  const h = harness();
+  const tcp = receiveInvite(h, PEER_TCP);
+  answer(tcp.tx, 180);
+  answer(tcp.tx, 486);
+  const tcpSends = h.transport.sent.filter((s) => s.target.transport === 'tcp');
+  assert.is(tcpSends[0]!.options.onError, tcpSends[1]!.options.onError, 'the same callback for each send');
+  assert.is(h.transport.released.length, 1, 'released as the final went out');
+  assert.is(h.transport.released[0]!.options.onError, tcpSends[1]!.options.onError);
+  h.transport.deliver(peerAck(tcp.parts, 'uas-tag'), PEER_TCP);
+  assertClean(h);
+  const u = harness();
+  const udp = receiveInvite(u, PEER_UDP);
+  answer(udp.tx, 486);
+  assert.is(u.transport.released.length, 0, 'over UDP the transaction still wants to hear of errors (Timer G resends)');
+  u.transport.deliver(peerAck(udp.parts, 'uas-tag'), PEER_UDP);
+  u.clock.advance(5000); // Timer I
+  assert.is(udp.tx.state, 'terminated');
+  assert.is(u.transport.released.length, 1, 'released at its end');
+  assertClean(u);
 });
 
 test('Completed: a retransmitted INVITE gets the final again; ACK -> Confirmed, G stops, Timer I = T4 over UDP', () => {
