@@ -190,8 +190,7 @@ export class Phone {
       random,
       localEndpoint,
       probeFlow: (target, timeoutMs, done) => transport.probeFlow(target, timeoutMs, done),
-      // Optional on the transport (the hardening work adds it to SipTransportLayer).
-      retainFlow: (target, retain) => (transport as { retainFlow?: (t: Endpoint, r: boolean) => void }).retainFlow?.(target, retain),
+      retainFlow: (target, retain) => transport.retainFlow(target, retain),
       onStatusChanged: (event) => connections?.onRegistrationStatus(event),
       ...(options.userAgent ? { userAgent: options.userAgent } : {}),
       ...(options.maxRegistrationsInFlight !== undefined ? { maxInFlight: options.maxRegistrationsInFlight } : {}),
