@@ -9,9 +9,9 @@
 // listed above the line: a named folder that is missing or has no test
 // files, a file that fails to load, registers no tests or never runs the
 // ones it registers, a test focused with .only, a hook that throws, a test
-// process that ends early. The run fails (exit 1) when `failed` or `skipped`
-// is not 0: a skipped or focused test is never committed on purpose, so
-// there is no CI mode; it fails everywhere.
+// process that ends early or stays up after its last test. The run fails
+// (exit 1) when `failed` or `skipped` is not 0: a skipped or focused test is
+// never committed on purpose, so there is no CI mode; it fails everywhere.
 //
 //   node scripts/run-tests.mjs [--coverage] FOLDER...
 import { spawn } from 'node:child_process';
@@ -91,6 +91,7 @@ function summarise(dir, report, exit) {
       if (f.skipped > 0) console.log(`${f.file}: ${f.skipped} skipped with .skip`);
     }
     if (!report.finished) found.push(`${dir}: the test process ended early${report.running ? ` in ${report.running}` : ''} (exit ${exit})`);
+    else if (report.lingering) found.push(`${dir}: the test process did not exit after its last test (open: ${report.lingering.join(', ') || 'nothing visible'})`);
     else if (exit !== 0 && counts.failedTests === 0 && found.length === 0) found.push(`${dir}: the test process exited with ${exit}`);
   }
   problems.push(...found);

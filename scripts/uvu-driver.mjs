@@ -17,6 +17,8 @@ if (reportPath === undefined || files.length === 0) {
   process.exit(2);
 }
 
+/** What the process holds before any test (its stdio, for one), left out of the report of what a test left open. */
+const atStart = process.getActiveResourcesInfo();
 register('./uvu-census-hooks.mjs', import.meta.url);
 // uvu waits for exec() instead of running each suite on its own (its CLI mode).
 globalThis.UVU_DEFER = 1;
@@ -25,8 +27,10 @@ const uvu = await import('./uvu-census.mjs');
 
 let finished = false;
 let running;
+/** Handles still open when the process had to be ended after its last test. */
+let lingering;
 process.on('exit', (code) => {
-  const report = { finished, running, exitCode: code, files: census.files };
+  const report = { finished, running, lingering, exitCode: code, files: census.files };
   writeFileSync(reportPath, JSON.stringify(report));
 });
 
@@ -78,3 +82,18 @@ census.current = undefined;
 await uvu.exec(false);
 running = undefined;
 finished = true;
+
+// Every test is done: the process should now exit on its own. One that stays
+// up holds a socket, timer or child a test did not close; say which and end
+// it, instead of hanging the whole run. RUN_TESTS_LINGER_MS shortens the wait
+// for the runner's own test.
+const LINGER_MS = Number(process.env.RUN_TESTS_LINGER_MS) || 15_000;
+setTimeout(() => {
+  lingering = process.getActiveResourcesInfo().filter((kind) => kind !== 'Timeout');
+  for (const kind of atStart) {
+    const at = lingering.indexOf(kind);
+    if (at >= 0) lingering.splice(at, 1);
+  }
+  console.error(`\nstill running ${LINGER_MS / 1000} s after the last test, holding: ${lingering.join(', ') || 'nothing visible'}`);
+  process.exit(1);
+}, LINGER_MS).unref();

@@ -5,8 +5,9 @@
  * Covers: the last line "N passed, N failed, N skipped" in the form .ci/run
  * reads; counts that survive uvu's colours; a skipped test, a .only (in
  * `test` and in a `suite`), a file without test.run(), a file with no tests,
- * a test registered after test.run(), a file that fails to load, a failing
- * test, a missing folder and an empty folder each failing the run (exit 1)
+ * a test registered after test.run(), a file that fails to load, a process
+ * left running after its last test, a failing test, a missing folder and an
+ * empty folder each failing the run (exit 1)
  * and named in a `problem:` line; folders summed.
  * Not covered: coverage (c8) and the interop folder (npm run test:interop).
  */
@@ -32,7 +33,8 @@ interface Run {
 
 /** Runs the runner on the folders, with colour forced on or off. */
 function runner(folders: string[], colour = false): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: colour ? '1' : '0' };
+  // A test process left running is ended after 2 s here (15 s by default).
+  const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: colour ? '1' : '0', RUN_TESTS_LINGER_MS: '2000' };
   delete env.NODE_V8_COVERAGE; // the fixtures are not what coverage measures
   if (colour) delete env.NO_COLOR;
   return new Promise((resolve, reject) => {
@@ -106,6 +108,13 @@ test('a file that throws while loading fails the run', async () => {
   const run = await runner([at('broken')]);
   assert.is(run.last, '0 passed, 1 failed, 0 skipped', run.output);
   assert.equal(run.problems, ['problem: test/runner/broken/broken.test.ts: failed to load: Error: this file fails to load']);
+  assert.is(run.code, 1);
+});
+
+test('a test process that stays up after its last test (a server left open) is ended and fails the run', async () => {
+  const run = await runner([at('lingering')]);
+  assert.is(run.last, '1 passed, 1 failed, 0 skipped', run.output);
+  assert.equal(run.problems, ['problem: test/runner/lingering: the test process did not exit after its last test (open: TCPServerWrap)']);
   assert.is(run.code, 1);
 });
 
