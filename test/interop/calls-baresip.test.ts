@@ -48,8 +48,7 @@ test.after.each(async () => {
   await phone?.close();
   phone = undefined;
   // No call of baresip may outlive a test.
-  const calls = await baresip.command('listcalls');
-  assert.match(calls.data, /Active calls \(0\)/, `baresip has no call left: ${calls.data}`);
+  assert.equal(await baresip.activeCalls(), { [atA]: 0, [atB]: 0 }, 'baresip has no call left');
 });
 
 test.after(async () => {

@@ -13,8 +13,9 @@
  *   (REGISTER_OK, CALL_INCOMING, CALL_RINGING, CALL_ESTABLISHED,
  *   CALL_DTMF_START with the digit, CALL_CLOSED with the reason, ...). The
  *   menu module's commands are the ones of its help: `dial URI`, `hangup`,
- *   `accept`, `hold`, `resume`, `uafind AOR` (which account the next dial
- *   uses), `uanew ACCOUNT-LINE`, `answermode auto|manual`, `listcalls`,
+ *   `accept`, `hold`, `resume`, `uafind AOR` (the current account: the one
+ *   the next dial, hangup, hold, answermode and listcalls act on),
+ *   `uanew ACCOUNT-LINE`, `answermode auto|manual`, `listcalls`,
  *   `reginfo`, `quit`. stdin is not used (baresip would need a terminal).
  * - Accounts are created with `uanew` once the control connection is up, so
  *   that their REGISTER_OK events are not missed.
@@ -96,6 +97,8 @@ export interface Baresip {
   use(aor: string): Promise<void>;
   /** Dials `uri` from account `aor`. */
   dial(aor: string, uri: string): Promise<void>;
+  /** The live calls of each account (`listcalls` lists the current account's only). */
+  activeCalls(): Promise<Record<string, number>>;
   /** stdout + stderr so far (with the SIP trace). */
   output(): string;
   /** `quit` over the control socket, then SIGTERM and SIGKILL by PID if it lingers. */
@@ -270,6 +273,18 @@ class BaresipImpl implements Baresip {
     await this.use(aor);
     const reply = await this.command('dial', uri);
     if (!reply.ok) throw new Error(`baresip dial ${uri}: ${reply.data}`);
+  }
+
+  async activeCalls(): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const aor of this.aors) {
+      await this.use(aor);
+      const reply = await this.command('listcalls');
+      const count = /Active calls \((\d+)\)/.exec(reply.data)?.[1];
+      if (count === undefined) throw new Error(`baresip listcalls: ${reply.data}`);
+      counts[aor] = Number(count);
+    }
+    return counts;
   }
 
   #onData(chunk: string): void {
