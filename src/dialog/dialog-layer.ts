@@ -23,7 +23,7 @@
  * stats() counts live dialogs, INVITEs in progress and the timers they hold,
  * so tests can prove that nothing is left after a call.
  */
-import { isWildcard, type SipMessage, type Uri } from '../parser/index.ts';
+import { checkHeaderValue, isWildcard, type SipMessage, type Uri } from '../parser/index.ts';
 import type { Clock } from '../transaction/clock.ts';
 import { cryptoRandom } from '../transaction/random.ts';
 import { responseParts } from '../transaction/responses.ts';
@@ -98,7 +98,7 @@ export class DialogLayer implements TransactionUser {
       T1: options.timers?.T1 ?? 500,
       T2: options.timers?.T2 ?? 4000,
       resolve: options.resolve ?? defaultResolve,
-      userAgent: options.userAgent,
+      userAgent: options.userAgent === undefined ? undefined : checkHeaderValue(options.userAgent, 'userAgent'),
       allow: ALLOW,
       supported: SUPPORTED,
       registry: {

@@ -11,6 +11,7 @@ export { parseUri, decodeEscapes, SipUri, OtherUri, type Uri } from './uri.ts';
 export { canonicalName, COMPACT_FORMS, isHeaderName } from './header-names.ts';
 export { formatParams, type Params } from './params.ts';
 export { unquote, quote } from './scan.ts';
+export { HeaderValueError, checkHeaderValue, hasLineBreakOrNul } from './header-safe.ts';
 export { formatVia, type Via } from './headers/via.ts';
 export { parseNameAddr, formatNameAddr, isWildcard, type NameAddr, type ContactValue } from './headers/name-addr.ts';
 export { parseCSeq, type CSeq } from './headers/cseq.ts';

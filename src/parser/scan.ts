@@ -5,6 +5,7 @@
  * LF as whitespace and parsers never need an unfolded copy.
  */
 import { SipParseError } from './errors.ts';
+import { checkHeaderValue } from './header-safe.ts';
 import { charClass as sharedCharClass, CLASS_TOKEN as SHARED_CLASS_TOKEN } from './chars.ts';
 import type { Src } from './src.ts';
 // Module-local aliases: V8 reads a local const faster than an imported binding in hot loops.
@@ -165,7 +166,13 @@ export function unquote(s: string): string {
   return inner.indexOf('\\') < 0 ? inner : inner.replace(/\\([\s\S])/g, '$1');
 }
 
-export function quote(s: string): string {
+/**
+ * A quoted-string holding `s`. CR, LF and NUL cannot be written inside one
+ * (RFC 3261 s25.1 quoted-pair excludes CR and LF): throws HeaderValueError
+ * rather than break the header line.
+ */
+export function quote(s: string, field = 'quoted value'): string {
+  checkHeaderValue(s, field);
   // Nearly every value has nothing to escape; two native indexOf scans cost
   // far less than a regex replace (or a charCodeAt loop) over it.
   if (s.indexOf('"') < 0 && s.indexOf('\\') < 0) return `"${s}"`;

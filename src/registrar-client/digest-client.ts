@@ -31,7 +31,7 @@
  *   answered once, then the first rule applies;
  * - more than MAX_CHALLENGES challenges in a row without a non-challenge answer.
  */
-import { isDigest, ownedString, quote, type AuthHeader, type SipMessage } from '../parser/index.ts';
+import { hasLineBreakOrNul, isDigest, ownedString, quote, type AuthHeader, type SipMessage } from '../parser/index.ts';
 import {
   algorithmStrength,
   computeDigest,
@@ -79,6 +79,8 @@ export function parseChallenge(header: AuthHeader, kind: ChallengeKind): DigestC
   const realm = params.get('realm');
   const nonce = params.get('nonce');
   if (realm === undefined || nonce === undefined || nonce === '') return undefined;
+  // Echoed in our Authorization: a value that would break its line makes the challenge unanswerable.
+  if (hasLineBreakOrNul(realm) || hasLineBreakOrNul(nonce) || hasLineBreakOrNul(params.get('opaque') ?? '')) return undefined;
   const named = params.get('algorithm');
   const algorithm = named === undefined ? 'MD5' : parseDigestAlgorithm(named);
   if (algorithm === undefined) return undefined;

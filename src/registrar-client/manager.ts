@@ -13,6 +13,7 @@
  *   ...
  *   await registrations.close(); // unregisters what is registered
  */
+import { checkHeaderValue } from '../parser/index.ts';
 import type { Clock } from '../transaction/clock.ts';
 import { cryptoRandom } from '../transaction/random.ts';
 import type { Endpoint, TransportKind } from '../transport/types.ts';
@@ -86,7 +87,7 @@ export class RegistrationManager {
       localEndpoint: options.localEndpoint,
       timers: this.#timers,
       refreshSpread: spread,
-      userAgent: options.userAgent,
+      userAgent: options.userAgent === undefined ? undefined : checkHeaderValue(options.userAgent, 'userAgent'),
       onStatus: (event) => this.#emit(event),
       onIdle: (registration) => this.#onIdle(registration),
       window: new FlightWindow(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT),

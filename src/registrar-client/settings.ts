@@ -5,6 +5,7 @@
  * only calls the layers below it). Fields the SDK always fills are optional
  * here and get the documented defaults.
  */
+import { checkHeaderValue } from '../parser/index.ts';
 import type { TransportKind } from '../transport/types.ts';
 
 export interface RegistrationSettings {
@@ -114,7 +115,11 @@ export function uriHost(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
-/** Applies the defaults and checks every value; throws TypeError/RangeError naming the field. */
+/**
+ * Applies the defaults and checks every value; throws TypeError/RangeError
+ * naming the field (HeaderValueError for a CR, LF or NUL in a value that goes
+ * into a header).
+ */
 export function resolveSettings(settings: RegistrationSettings): ResolvedSettings {
   if (typeof settings.user !== 'string' || !USER.test(settings.user)) {
     throw new TypeError(`user must be a SIP user part, got ${JSON.stringify(settings.user)}`);
@@ -142,7 +147,8 @@ export function resolveSettings(settings: RegistrationSettings): ResolvedSetting
   } else if (settings.regId !== undefined) {
     throw new TypeError('regId needs an instanceId (RFC 5626 s4.2)');
   }
-  const authUsername = settings.authUsername === undefined || settings.authUsername === '' ? settings.user : settings.authUsername;
+  const authUsername = settings.authUsername === undefined || settings.authUsername === '' ? settings.user : checkHeaderValue(settings.authUsername, 'authUsername');
+  if (settings.displayName !== undefined) checkHeaderValue(settings.displayName, 'displayName');
   const keepAliveInterval = seconds('keepAliveIntervalSeconds', settings.keepAliveIntervalSeconds, REGISTRATION_DEFAULTS.keepAliveIntervalSeconds);
   return {
     user: settings.user,

@@ -5,7 +5,7 @@
  * (`sip:`/`sips:`, optionally in angle brackets). Values reach a header, so
  * CR, LF and NUL are refused where they enter.
  */
-import { parseUri, type Uri } from '../parser/index.ts';
+import { hasLineBreakOrNul, parseUri, type Uri } from '../parser/index.ts';
 import { CallError } from './call-errors.ts';
 
 /** RFC 3261 s25.1 user part characters (unreserved, escaped, user-unreserved). */
@@ -20,7 +20,7 @@ export interface Destination {
 
 export function parseDestination(text: string, domain: string): Destination {
   if (typeof text !== 'string') throw new CallError('invalid-argument', 'the destination must be a string');
-  if (/[\r\n\0]/.test(text)) throw new CallError('invalid-argument', 'the destination contains CR, LF or NUL');
+  if (hasLineBreakOrNul(text)) throw new CallError('invalid-argument', 'the destination contains CR, LF or NUL');
   let value = text.trim();
   if (value.startsWith('<') && value.endsWith('>')) value = value.slice(1, -1).trim();
   if (value === '') throw new CallError('invalid-argument', 'the destination is empty');

@@ -360,7 +360,7 @@ test('structural errors', () => {
   const text = doc(['<Connectivity user="u" server="h"/>'], { proxy0: [], proxy1: [setting('use_rport', '0')] });
   const error = configFails(text, 'unknown-connection', lineOf(text, '"proxy1"'), 'proxy1');
   assert.match(error.message, /connection 1, but only connection 0 is defined/);
-  const two = doc(['<Connectivity user="u" server="h"/>', '<Connectivity user="u" server="h"/>'], { proxy7: [] });
+  const two = doc(['<Connectivity user="u" server="h"/>', '<Connectivity user="v" server="h"/>'], { proxy7: [] });
   assert.match(configFails(two, 'unknown-connection', 8, 'proxy7').message, /only connections 0-1 are defined/);
   configFails(doc(['<Connectivity user="u" server="h"/>'], { proxy00: [] }), 'invalid', 7, 'proxy00');
   configFails(doc(['<Connectivity user="u" server="h"/>'], { ['proxy' + '9'.repeat(20)]: [] }), 'invalid', 7, 'proxy' + '9'.repeat(20));

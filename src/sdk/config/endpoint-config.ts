@@ -25,6 +25,7 @@
  * is a `ConfigError` naming the file, the line and the setting.
  */
 
+import { hasLineBreakOrNul } from '../../parser/index.ts';
 import { parseXml, XmlError, type XmlElement, type XmlLocation } from './xml-reader.ts';
 import { oneEditAway } from './near-miss.ts';
 
@@ -259,8 +260,19 @@ class ConfigReader {
       throw this.error('missing', 'no <Container name="Basic"> with Connectivity elements', root, 'Container');
     }
     const connections: ConnectionSettings[] = [];
+    const seen = new Map<string, XmlElement>();
     for (const child of basic.children) {
-      if (isNamed(child, 'connectivity')) connections.push(this.readConnectivity(child));
+      if (isNamed(child, 'connectivity')) {
+        const connection = this.readConnectivity(child);
+        // Two identical connections would register one binding twice: disabling one would unregister the other.
+        const key = `${connection.user}|${connection.server.host.toLowerCase()}|${connection.server.port}|${connection.transport}`;
+        const first = seen.get(key);
+        if (first !== undefined) {
+          throw this.error('duplicate', `the same user, server and transport as the Connectivity at line ${first.line}`, child, 'Connectivity');
+        }
+        seen.set(key, child);
+        connections.push(connection);
+      }
       else this.warnOnce(`element:${child.name.toLowerCase()}`, child, `element <${child.name}> in Container "Basic" is not used (ignored)`);
     }
     if (connections.length === 0) {
@@ -284,6 +296,7 @@ class ConfigReader {
     const userAttr = this.requireAttribute(element, 'user');
     const user = userAttr.value.trim();
     if (user === '') throw this.error('invalid', 'must not be empty', userAttr, 'user', subject('user'));
+    if (hasLineBreakOrNul(user)) throw this.error('invalid', `must not contain CR, LF or NUL, got ${quote(user)}`, userAttr, 'user', subject('user'));
 
     const transport = this.readTransport(element);
 
@@ -420,6 +433,10 @@ class ConfigReader {
     const fail = (reason: string): ConfigError =>
       this.error('invalid', reason, entry, entry.name, `setting "${entry.name}" of ${entry.section}`);
     const trimmed = entry.value.trim();
+    // `&#13;&#10;` survives XML parsing: refused here, with the line, before it can reach a header.
+    if ((kind === 'text' || kind === 'name') && hasLineBreakOrNul(entry.value)) {
+      throw fail(`must not contain CR, LF or NUL (it goes into a SIP header), got ${quote(entry.value)}`);
+    }
     switch (kind) {
       case 'seconds': {
         const seconds = parseDecimal(trimmed);

@@ -3,7 +3,7 @@
  * loader that touches `node:` modules; the rules live in endpoint-config.ts.
  */
 
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ConfigError, configFromXml, type EndpointConfig } from './endpoint-config.ts';
 import { XML_DEFAULT_LIMITS } from './xml-reader.ts';
 
@@ -19,17 +19,37 @@ export function loadEndpointConfig(
   path: string,
   env: Record<string, string | undefined> = process.env,
 ): EndpointConfig {
-  let bytes: Uint8Array;
+  return configFromXml(decodeUtf8(readBounded(path), path), path, env);
+}
+
+/**
+ * The file's bytes, never more than MAX_CONFIG_BYTES read: the size is
+ * checked (stat) before reading, and the read itself stops one byte past the
+ * limit, for files whose size stat does not tell (/dev/zero, a pipe).
+ */
+function readBounded(path: string): Uint8Array {
+  const tooBig = (size: string): ConfigError => new ConfigError('io', `file is ${size}, over the limit of ${MAX_CONFIG_BYTES} bytes`, { file: path });
+  let fd: number | undefined;
   try {
-    bytes = readFileSync(path);
+    fd = openSync(path, 'r');
+    const stat = fstatSync(fd);
+    if (stat.isFile() && stat.size > MAX_CONFIG_BYTES) throw tooBig(`${stat.size} bytes`);
+    const buffer = new Uint8Array(MAX_CONFIG_BYTES + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const read = readSync(fd, buffer, length, buffer.length - length, null);
+      if (read === 0) break;
+      length += read;
+    }
+    if (length > MAX_CONFIG_BYTES) throw tooBig(`more than ${MAX_CONFIG_BYTES} bytes`);
+    return buffer.subarray(0, length);
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     throw new ConfigError('io', `cannot read the file: ${reason}`, { file: path, cause: error });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
-  if (bytes.length > MAX_CONFIG_BYTES) {
-    throw new ConfigError('io', `file is ${bytes.length} bytes, over the limit of ${MAX_CONFIG_BYTES}`, { file: path });
-  }
-  return configFromXml(decodeUtf8(bytes, path), path, env);
 }
 
 function decodeUtf8(bytes: Uint8Array, file: string): string {
