@@ -3,22 +3,61 @@
  * that string offsets equal byte offsets; ranges holding bytes >= 0x80 are
  * decoded again from the bytes as UTF-8 when a caller asks for them.
  */
-// ignoreBOM keeps a leading U+FEFF in a value instead of silently dropping it.
-const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
-// WHATWG "latin1" is windows-1252: still one UTF-16 unit per byte, which is all we need.
-const latin1 = new TextDecoder('latin1');
+import { latin1Decode, utf8Decode, utf8Encode, utf8EncodeInto } from './utf8.ts';
+
+interface Decoder {
+  decode(bytes: Uint8Array): string;
+}
+
+interface Encoder {
+  encode(text: string): Uint8Array;
+  encodeInto(text: string, into: Uint8Array): { read: number; written: number };
+}
+
+// Made on first use, never at module load (DESIGN.md, Package): the runtime's
+// TextDecoder and TextEncoder where it has them (the fast path), our own
+// code from utf8.ts where it has not (bare engines), with the same results.
+let utf8: Decoder | undefined;
+let latin1: Decoder | undefined;
+let encoder: Encoder | undefined;
+
+function utf8Decoder(): Decoder {
+  // ignoreBOM keeps a leading U+FEFF in a value instead of silently dropping it.
+  return typeof TextDecoder === 'function' ? new TextDecoder('utf-8', { ignoreBOM: true }) : { decode: (bytes) => utf8Decode(bytes) };
+}
+
+function latin1Decoder(): Decoder {
+  // WHATWG "latin1" is windows-1252 (Node decodes it as ISO-8859-1): either
+  // way one UTF-16 unit per byte, and >= 0x80 for bytes >= 0x80, which is all we need.
+  return typeof TextDecoder === 'function' ? new TextDecoder('latin1') : { decode: latin1Decode };
+}
+
+function utf8Encoder(): Encoder {
+  if (typeof TextEncoder !== 'function') return { encode: utf8Encode, encodeInto: utf8EncodeInto };
+  const encoder = new TextEncoder();
+  // encodeInto came after TextEncoder: some runtimes still lack it.
+  return typeof encoder.encodeInto === 'function' ? encoder : { encode: (text) => encoder.encode(text), encodeInto: utf8EncodeInto };
+}
 
 export function decodeOneToOne(bytes: Uint8Array, start: number, end: number, ascii: boolean): string {
   // No view when the whole input is decoded (the common case): a Buffer's subarray is costly.
   const view = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
-  return ascii ? utf8.decode(view) : latin1.decode(view);
+  return ascii ? (utf8 ??= utf8Decoder()).decode(view) : (latin1 ??= latin1Decoder()).decode(view);
 }
 
 export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length): string {
-  return utf8.decode(bytes.subarray(start, end));
+  return (utf8 ??= utf8Decoder()).decode(bytes.subarray(start, end));
 }
 
-const encoder = new TextEncoder();
+/** The UTF-8 bytes of `text` in an array of their own (not a view into a shared chunk). */
+export function utf8Bytes(text: string): Uint8Array {
+  return (encoder ??= utf8Encoder()).encode(text);
+}
+
+/** TextEncoder.encodeInto, or its equivalent where the runtime has no TextEncoder. */
+export function encodeUtf8Into(text: string, into: Uint8Array): { read: number; written: number } {
+  return (encoder ??= utf8Encoder()).encodeInto(text, into);
+}
 
 /**
  * Encoded text is handed out as views into shared chunks, as Node's
@@ -54,12 +93,13 @@ export function encodeUtf8WithTail(text: string, tail: Uint8Array): Uint8Array {
   const bytes = pooledBytes(length + tail.length);
   // ASCII text (nearly all of SIP) takes one byte per char: exactly `length`
   // bytes when every char was read and each gave one byte.
-  const { read, written } = encoder.encodeInto(text, bytes);
+  const codec = (encoder ??= utf8Encoder());
+  const { read, written } = codec.encodeInto(text, bytes);
   if (read === length && written === length) {
     if (tail.length > 0) bytes.set(tail, length);
     return bytes;
   }
-  const head = encoder.encode(text);
+  const head = codec.encode(text);
   if (tail.length === 0) return head;
   const joined = new Uint8Array(head.length + tail.length);
   joined.set(head, 0);

@@ -8,6 +8,7 @@ import { SipParseError } from './errors.ts';
 import { charClass as sharedCharClass, CLASS_ALPHA as SHARED_CLASS_ALPHA, CLASS_DIGIT as SHARED_CLASS_DIGIT, CLASS_HOST as SHARED_CLASS_HOST, CLASS_UNRESERVED as SHARED_CLASS_UNRESERVED, isHex } from './chars.ts';
 import { parseBoundedInt, scanDigits } from './scan.ts';
 import { srcOf, str, type Src } from './src.ts';
+import { decodeUtf8, utf8Bytes } from './text.ts';
 import type { Params } from './params.ts';
 // Module-local aliases: V8 reads a local const faster than an imported binding in hot loops.
 const charClass = sharedCharClass;
@@ -354,8 +355,9 @@ export function decodeEscapes(s: string): string {
     } else if (c < 0x80) {
       bytes.push(c);
     } else {
-      for (const b of new TextEncoder().encode(s[i]!)) bytes.push(b);
+      for (const b of utf8Bytes(s[i]!)) bytes.push(b);
     }
   }
-  return new TextDecoder().decode(new Uint8Array(bytes));
+  // A leading U+FEFF is kept, as everywhere in the parser (text.ts).
+  return decodeUtf8(new Uint8Array(bytes));
 }

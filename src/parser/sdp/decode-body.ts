@@ -1,5 +1,6 @@
 import type { SdpLimits } from './types.ts';
 import { sdpError } from './sdp-error.ts';
+import { utf8Decode } from '../utf8.ts';
 
 export interface DecodedBody {
   text: string;
@@ -7,8 +8,16 @@ export interface DecodedBody {
   fromUtf8Bytes: boolean;
 }
 
-/** Made on first use: the core creates nothing at module load (DESIGN, Package). */
-let strictUtf8: TextDecoder | undefined;
+/**
+ * Made on first use: the core creates nothing at module load (DESIGN,
+ * Package). The runtime's TextDecoder, or our own where there is none.
+ */
+let strictUtf8: { decode(bytes: Uint8Array): string } | undefined;
+
+function strictUtf8Decoder(): { decode(bytes: Uint8Array): string } {
+  if (typeof TextDecoder === 'function') return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  return { decode: (bytes) => utf8Decode(bytes, true) };
+}
 
 /**
  * Checks the size and NUL bytes, then decodes. Bytes that are not valid UTF-8
@@ -26,7 +35,7 @@ export function decodeBody(body: Uint8Array | string, limits: SdpLimits): Decode
   if (body.length > limits.maxBytes) throw tooLarge(limits);
   const nul = body.indexOf(0);
   if (nul !== -1) throw sdpError('NUL byte in SDP', nul);
-  strictUtf8 ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  strictUtf8 ??= strictUtf8Decoder();
   try {
     return { text: strictUtf8.decode(body), fromUtf8Bytes: true };
   } catch {

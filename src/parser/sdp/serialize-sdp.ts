@@ -7,10 +7,8 @@
  * with status 500: it is a bug of the caller, not of the peer.
  */
 import { SipParseError } from '../errors.ts';
+import { utf8Bytes } from '../text.ts';
 import type { MediaDescription, SdpAttribute, SdpBandwidth, SdpConnection, SdpRawLine, SessionDescription } from './types.ts';
-
-/** Made on first use: the core creates nothing at module load (DESIGN, Package). */
-let encoder: TextEncoder | undefined;
 
 export function serializeSdp(sd: SessionDescription): string {
   const out: string[] = [];
@@ -43,8 +41,7 @@ export function serializeSdp(sd: SessionDescription): string {
 }
 
 export function serializeSdpBytes(sd: SessionDescription): Uint8Array {
-  encoder ??= new TextEncoder();
-  return encoder.encode(serializeSdp(sd));
+  return utf8Bytes(serializeSdp(sd));
 }
 
 function addMedia(media: MediaDescription, add: (type: string, value: string) => void): void {
