@@ -3,6 +3,7 @@
  * Cisco and most PBXs; no RFC): "Signal=5\r\nDuration=160\r\n". Used until
  * RTP (RFC 4733 events) exists.
  */
+import { decodeUtf8, utf8Bytes } from '../parser/text.ts';
 
 export const DTMF_RELAY = 'application/dtmf-relay';
 
@@ -24,12 +25,12 @@ export function checkDigits(digits: string): string {
 export function dtmfRelayBody(digit: string, durationMs = 160): Uint8Array {
   checkDigits(digit);
   if (digit.length !== 1) throw new DtmfError('one digit per INFO');
-  return new TextEncoder().encode(`Signal=${digit.toUpperCase()}\r\nDuration=${Math.round(durationMs)}\r\n`);
+  return utf8Bytes(`Signal=${digit.toUpperCase()}\r\nDuration=${Math.round(durationMs)}\r\n`);
 }
 
 /** The digit and duration of an application/dtmf-relay body; undefined when it carries none. */
 export function readDtmfRelay(body: Uint8Array): { digit: string; durationMs: number | undefined } | undefined {
-  const text = new TextDecoder().decode(body);
+  const text = decodeUtf8(body);
   let digit: string | undefined;
   let duration: number | undefined;
   for (const line of text.split(/\r?\n/)) {

@@ -7,6 +7,7 @@
  */
 import type { SdpOrigin, SessionDescription } from '../parser/sdp/index.ts';
 import { serializeSdp } from '../parser/sdp/index.ts';
+import { utf8Bytes } from '../parser/text.ts';
 import { sdpAddress } from './local-offer.ts';
 import type { LocalMedia } from './media.ts';
 
@@ -47,7 +48,7 @@ export class LocalOrigin {
       text = serializeSdp(description);
     }
     this.#lastText = text;
-    return { description, text, bytes: new TextEncoder().encode(text) };
+    return { description, text, bytes: utf8Bytes(text) };
   }
 
   #origin(version: number): SdpOrigin {

@@ -4,7 +4,7 @@
  * (0x80, zeros to 56 mod 64, the bit length in 8 bytes: little-endian for
  * MD5, big-endian for SHA-256), and hex output.
  */
-const encoder = new TextEncoder();
+import { encodeUtf8Into } from '../../parser/text.ts';
 
 /** Hex of every byte value, built once. */
 export const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -44,7 +44,7 @@ export class PaddedMessage {
       const bytes = this.#buffer(input.length * 3);
       // encodeInto gives TextEncoder's bytes, lone surrogates included, and is
       // far cheaper than encode(): no array to allocate.
-      length = encoder.encodeInto(input, bytes).written;
+      length = encodeUtf8Into(input, bytes).written;
     } else {
       length = input.length;
       this.#buffer(length).set(input);
