@@ -39,6 +39,7 @@ import type { SessionDialog } from './session-dialog.ts';
 import { OutgoingInvite, type InviteOptions, type OutgoingInviteEvents } from './uac-invite.ts';
 import { IncomingInvite } from './uas-invite.ts';
 import { checkRequest, ENDPOINT_POLICY } from './uas-checks.ts';
+import { rethrowLater } from '../transaction/rethrow.ts';
 
 export interface DialogLayerOptions {
   readonly transactions: DialogTransactions;
@@ -250,9 +251,7 @@ export class DialogLayer implements TransactionUser {
       this.onInvite(invite);
     } catch (error) {
       if (invite.state === 'proceeding') invite.reject(500);
-      queueMicrotask(() => {
-        throw error;
-      });
+      rethrowLater(error);
     }
   }
 

@@ -40,6 +40,7 @@ import type { OfferAnswer } from './offer-answer.ts';
 import { OfferAnswerError } from './offer-answer-error.ts';
 import { ReinviteClient, type ReinviteHost, type ReinviteResult } from './reinvite-client.ts';
 import { Pending2xx } from './uas-2xx.ts';
+import { rethrowLater } from '../transaction/rethrow.ts';
 
 export type SessionDialogState = 'early' | 'confirmed' | 'terminated';
 
@@ -428,9 +429,7 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
     try {
       call();
     } catch (error) {
-      queueMicrotask(() => {
-        throw error;
-      });
+      rethrowLater(error);
     }
   }
 }

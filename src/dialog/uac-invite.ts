@@ -35,6 +35,7 @@ import { sendInDialog } from './in-dialog-request.ts';
 import type { NegotiatedMedia } from './media.ts';
 import type { OfferAnswer } from './offer-answer.ts';
 import { SessionDialog } from './session-dialog.ts';
+import { rethrowLater } from '../transaction/rethrow.ts';
 
 export interface InviteOptions {
   /** Request-URI: who is called. */
@@ -362,9 +363,7 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
     try {
       call();
     } catch (error) {
-      queueMicrotask(() => {
-        throw error;
-      });
+      rethrowLater(error);
     }
   }
 }

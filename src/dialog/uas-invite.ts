@@ -25,6 +25,7 @@ import { randomToken, type DialogContext } from './dialog-context.ts';
 import { DialogState } from './dialog-state.ts';
 import type { OfferAnswer } from './offer-answer.ts';
 import { SessionDialog } from './session-dialog.ts';
+import { rethrowLater } from '../transaction/rethrow.ts';
 
 export type IncomingInviteState = 'proceeding' | 'ended';
 
@@ -188,9 +189,7 @@ export class IncomingInvite extends StateMachine<IncomingInviteState, { readonly
       try {
         this.events.onEnded?.(end);
       } catch (error) {
-        queueMicrotask(() => {
-          throw error;
-        });
+        rethrowLater(error);
       }
     }
   }

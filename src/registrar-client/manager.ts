@@ -24,6 +24,7 @@ import { DEFAULT_REFRESH_SPREAD } from './scheduler.ts';
 import { resolveSettings, type RegistrationSettings } from './settings.ts';
 import type { RegistrationId, RegistrationStatus, RegistrationStatusEvent } from './status.ts';
 import { DEFAULT_BATCH, TimerHeap } from './timer-heap.ts';
+import { rethrowLater } from '../transaction/rethrow.ts';
 
 /** REGISTER exchanges in flight at once, by default: enough for thousands a second, few enough for a socket buffer. */
 export const DEFAULT_MAX_IN_FLIGHT = 50;
@@ -205,9 +206,7 @@ export class RegistrationManager {
     } catch (error) {
       // A throwing listener must not leave a registration half-way through a
       // transition: report it outside this call stack.
-      queueMicrotask(() => {
-        throw error;
-      });
+      rethrowLater(error);
     }
   }
 }
