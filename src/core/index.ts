@@ -6,6 +6,7 @@
  * injected (transport, clock, `random`).
  */
 export * from '../parser/index.ts';
+export * from '../parser/sdp/index.ts';
 export * from '../transaction/index.ts';
 export * from '../registrar-client/index.ts';
 export * from '../dialog/index.ts';
