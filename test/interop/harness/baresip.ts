@@ -18,7 +18,9 @@
  *   `uanew ACCOUNT-LINE`, `answermode auto|manual`, `listcalls`,
  *   `reginfo`, `quit`. stdin is not used (baresip would need a terminal).
  * - Accounts are created with `uanew` once the control connection is up, so
- *   that their REGISTER_OK events are not missed.
+ *   that their REGISTER_OK events are not missed, with answermode=manual:
+ *   the harness accepts each incoming call (`accept`) a little later (see
+ *   answerAfterMs), or leaves it ringing.
  * - Audio: no audio module at all. Calls set up, hold and resume without
  *   one ("(src) ---> PCMU"). aufile with a WAV works too, but baresip hangs
  *   up when the file ends ("audio error (0,end of file)").
@@ -46,8 +48,13 @@ export interface BaresipAccount {
   readonly host: string;
   readonly port: number;
   readonly transport?: 'udp' | 'tcp';
-  /** Incoming calls: answered at once (default) or left ringing. */
-  readonly answerMode?: 'auto' | 'manual';
+  /**
+   * Incoming calls: accepted by the harness this many ms after they ring
+   * (default 100; baresip's own answermode=auto sends its 180 and 200 back
+   * to back, and a site with two workers may relay the 200 first, so the
+   * caller would see no ringing), or left ringing (null).
+   */
+  readonly answerAfterMs?: number | null;
 }
 
 export interface BaresipOptions {
@@ -91,10 +98,16 @@ export interface Baresip {
   readonly events: readonly BaresipEvent[];
   /** Sends one command over ctrl_tcp and waits for its answer. */
   command(command: string, params?: string): Promise<BaresipReply>;
+  /** `uafind aor`, then the command, with no other command between them; rejects when baresip refuses it. */
+  on(aor: string, command: string, params?: string): Promise<BaresipReply>;
+  /**
+   * From now on, the incoming calls of account `aor` are accepted by the
+   * harness after `afterMs`, left ringing (null), or answered by baresip
+   * itself ('at-once': answermode=auto, its 180 and 200 back to back).
+   */
+  answer(aor: string, afterMs: number | null | 'at-once'): Promise<void>;
   /** The first event (from index `since`) that matches, waiting at most `timeoutMs`. */
   waitEvent(label: string, match: (event: BaresipEvent) => boolean, timeoutMs?: number, since?: number): Promise<BaresipEvent>;
-  /** Makes the account with this AOR the current one (the next dial, hold, hangup use it). */
-  use(aor: string): Promise<void>;
   /** Dials `uri` from account `aor`. */
   dial(aor: string, uri: string): Promise<void>;
   /** The live calls of each account (`listcalls` lists the current account's only). */
@@ -169,6 +182,11 @@ class BaresipImpl implements Baresip {
   readonly #accounts: readonly BaresipAccount[];
   readonly #pending = new Map<string, (reply: BaresipReply) => void>();
   readonly #waiters = new Set<() => void>();
+  /** Account AOR -> ms after which its incoming calls are accepted (null: they ring). */
+  readonly #answerAfter = new Map<string, number | null>();
+  /** The tail of the uafind + command pairs (one at a time). */
+  #lock: Promise<unknown> = Promise.resolve();
+  readonly #timers = new Set<NodeJS.Timeout>();
   #socket: Socket | undefined;
   #buffer = '';
   #token = 0;
@@ -218,7 +236,8 @@ class BaresipImpl implements Baresip {
   async addAccounts(timeoutMs: number): Promise<void> {
     for (const [index, account] of this.#accounts.entries()) {
       const transport = account.transport === 'tcp' ? ';transport=tcp' : '';
-      const line = `<sip:${account.user}@${account.host}:${account.port}${transport}>;auth_pass=${account.password};regint=600;answermode=${account.answerMode ?? 'auto'}`;
+      this.#answerAfter.set(this.aors[index]!, account.answerAfterMs === undefined ? 100 : account.answerAfterMs);
+      const line = `<sip:${account.user}@${account.host}:${account.port}${transport}>;auth_pass=${account.password};regint=600;answermode=manual`;
       const reply = await this.command('uanew', line);
       if (!reply.ok) throw new Error(`baresip uanew ${line}: ${reply.data}`);
       await this.waitEvent(`REGISTER_OK of ${this.aors[index]}`, (e) => e.type === 'REGISTER_OK' && e.accountaor === this.aors[index], timeoutMs);
@@ -264,22 +283,43 @@ class BaresipImpl implements Baresip {
     });
   }
 
-  async use(aor: string): Promise<void> {
-    const reply = await this.command('uafind', aor);
-    if (!reply.ok) throw new Error(`baresip uafind ${aor}: ${reply.data}`);
+  on(aor: string, command: string, params = ''): Promise<BaresipReply> {
+    const run = this.#lock.then(async () => {
+      const found = await this.command('uafind', aor);
+      if (!found.ok) throw new Error(`baresip uafind ${aor}: ${found.data}`);
+      const reply = await this.command(command, params);
+      if (!reply.ok) throw new Error(`baresip ${command} ${params} on ${aor}: ${reply.data}`);
+      return reply;
+    });
+    this.#lock = run.catch(() => undefined);
+    return run;
+  }
+
+  async answer(aor: string, afterMs: number | null | 'at-once'): Promise<void> {
+    this.#answerAfter.set(aor, afterMs === 'at-once' ? null : afterMs);
+    await this.on(aor, 'answermode', afterMs === 'at-once' ? 'auto' : 'manual');
   }
 
   async dial(aor: string, uri: string): Promise<void> {
-    await this.use(aor);
-    const reply = await this.command('dial', uri);
-    if (!reply.ok) throw new Error(`baresip dial ${uri}: ${reply.data}`);
+    await this.on(aor, 'dial', uri);
+  }
+
+  #onEvent(event: BaresipEvent): void {
+    if (event.type !== 'CALL_INCOMING' || event.accountaor === undefined) return;
+    const afterMs = this.#answerAfter.get(event.accountaor);
+    if (afterMs === undefined || afterMs === null) return;
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      // The call may be gone (cancelled) by now: baresip then refuses, which is fine.
+      if (!this.#stopped) void this.on(event.accountaor!, 'accept').catch(() => undefined);
+    }, afterMs);
+    this.#timers.add(timer);
   }
 
   async activeCalls(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
     for (const aor of this.aors) {
-      await this.use(aor);
-      const reply = await this.command('listcalls');
+      const reply = await this.on(aor, 'listcalls');
       const count = /Active calls \((\d+)\)/.exec(reply.data)?.[1];
       if (count === undefined) throw new Error(`baresip listcalls: ${reply.data}`);
       counts[aor] = Number(count);
@@ -308,7 +348,9 @@ class BaresipImpl implements Baresip {
         this.#pending.get(token)?.({ ok: message['ok'] === true, data: String(message['data'] ?? '') });
         this.#pending.delete(token);
       } else if (message['event'] === true) {
-        this.events.push({ ...(message as Omit<BaresipEvent, 'at'>), at: performance.now() });
+        const event: BaresipEvent = { ...(message as Omit<BaresipEvent, 'at'>), at: performance.now() };
+        this.events.push(event);
+        this.#onEvent(event);
         for (const wake of [...this.#waiters]) wake();
       }
     }
@@ -318,6 +360,8 @@ class BaresipImpl implements Baresip {
     if (this.#stopped) return;
     this.#stopped = true;
     started.delete(this);
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
     const child = this.#peer.child;
     const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
     const waitExit = async (ms: number): Promise<boolean> => {
