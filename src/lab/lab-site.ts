@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SipMessage } from '../parser/index.ts';
 import { isWildcard } from '../parser/index.ts';
-import { isLoopback, SipTransportLayer } from '../transport/index.ts';
+import { isLoopback, SipTransportLayer, type TransportLayerOptions } from '../transport/index.ts';
 import type { Endpoint, Received, TransportKind } from '../transport/types.ts';
 import { LabProxy, type LabRoute } from './lab-proxy.ts';
 import { SystemClock, TransactionLayer, responseParts, type IncomingRequest } from '../transaction/index.ts';
@@ -30,6 +30,14 @@ export interface LabSiteOptions {
   /** Shortest registration accepted (423 below it). */
   readonly minExpires?: number;
   readonly defaultExpires?: number;
+  /** Random bytes per nonce (hex: twice as many characters); default 16. Tests use long ones (RFC 3261 s18.1.1). */
+  readonly nonceBytes?: number;
+  /** How long a nonce is accepted, then forgotten (default NONCE_LIFETIME_MS, 5 min). */
+  readonly nonceLifetimeMs?: number;
+  /** Most nonces remembered (default MAX_LAB_NONCES); the oldest is forgotten first. */
+  readonly maxNonces?: number;
+  /** Limits of the site's transport (caps, deadlines): the defaults otherwise. */
+  readonly transport?: Omit<TransportLayerOptions, 'listeners'>;
 }
 
 export interface LabBinding {
@@ -46,7 +54,10 @@ export interface LabBinding {
 
 export type LabSiteState = 'up' | 'refusing' | 'silent' | 'closed';
 
-const NONCE_LIFETIME_MS = 300_000;
+/** A nonce is accepted this long after it was issued (then: stale=true), and forgotten. */
+export const NONCE_LIFETIME_MS = 300_000;
+/** Nonces remembered at most: a flood of unauthenticated REGISTERs cannot grow the map (oldest forgotten first). */
+export const MAX_LAB_NONCES = 10_000;
 
 export class LabSite {
   readonly options: LabSiteOptions;
@@ -150,6 +161,7 @@ export class LabSite {
   async #open(): Promise<void> {
     const transports = this.options.transports ?? ['udp', 'tcp'];
     const transport = await SipTransportLayer.create({
+      ...this.options.transport,
       listeners: transports.map((kind) => ({ transport: kind, host: this.options.host, port: this.#port })),
     });
     this.#port = transport.localEndpoint(transports[0]!).port;
@@ -229,11 +241,29 @@ export class LabSite {
     respond(200, headers);
   }
 
+  /** Nonces remembered (bounded by MAX_LAB_NONCES and their lifetime). */
+  get nonces(): number {
+    this.#pruneNonces(Date.now());
+    return this.#nonces.size;
+  }
+
   #challenge(stale: boolean): string {
-    const nonce = randomBytes(16).toString('hex');
-    this.#nonces.set(nonce, Date.now());
+    const nonce = randomBytes(this.options.nonceBytes ?? 16).toString('hex');
+    const now = Date.now();
+    this.#pruneNonces(now);
+    if (this.#nonces.size >= (this.options.maxNonces ?? MAX_LAB_NONCES)) this.#nonces.delete(this.#nonces.keys().next().value!);
+    this.#nonces.set(nonce, now);
     const algorithm = this.options.algorithm ?? 'MD5';
     return `Digest realm="${this.realm}", nonce="${nonce}", qop="auth", algorithm=${algorithm}${stale ? ', stale=true' : ''}`;
+  }
+
+  /** Forgets expired nonces: the map is in issue order, so they are at its front. */
+  #pruneNonces(now: number): void {
+    const lifetime = this.options.nonceLifetimeMs ?? NONCE_LIFETIME_MS;
+    for (const [nonce, issued] of this.#nonces) {
+      if (now - issued <= lifetime) break;
+      this.#nonces.delete(nonce);
+    }
   }
 
   /** 'ok', 'missing' (no or wrong credentials: challenge) or 'stale' (right password, old nonce). */
@@ -257,7 +287,7 @@ export class LabSite {
     });
     if (digest.response !== params.get('response')) return 'missing';
     const issued = this.#nonces.get(nonce);
-    if (issued === undefined || Date.now() - issued > NONCE_LIFETIME_MS) return 'stale';
+    if (issued === undefined || Date.now() - issued > (this.options.nonceLifetimeMs ?? NONCE_LIFETIME_MS)) return 'stale';
     return 'ok';
   }
 }

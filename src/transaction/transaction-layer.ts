@@ -101,14 +101,35 @@ export class TransactionLayer {
    * through `user`; a transport error raised inside send() reaches it before
    * this returns. Throws on a request the layer cannot send (ACK, no branch,
    * unparsable parts, branch in use, layer closed).
+   *
+   * RFC 3261 s18.1.1 is applied here: a request too large for UDP goes to
+   * the same address over TCP (Transport.planRequest), built with a TCP Via,
+   * and its transaction runs with reliable timers (`transaction.target`
+   * says where it went). A request carrying its own Via (a CANCEL) goes the
+   * way that Via says, so a CANCEL follows its INVITE to TCP.
    */
-  sendRequest(parts: MessageParts, target: Endpoint, user: ClientTransactionUser, options: SendRequestOptions = {}): ClientTransaction {
+  sendRequest(parts: MessageParts, requested: Endpoint, user: ClientTransactionUser, options: SendRequestOptions = {}): ClientTransaction {
     if (this.#closed) throw new Error('transaction layer is closed');
     const method = parts.method;
     if (method === undefined) throw new TypeError('sendRequest needs a request (parts.method)');
     if (method === 'ACK') throw new TypeError('an ACK is not a transaction: use sendStateless (the ACK for a 300-699 is sent by its INVITE transaction)');
     if (this.#liveCount() >= this.#maxTransactions) throw new Error(`transaction limit reached (${this.#maxTransactions} live)`);
-    const { bytes, branch, cseqMethod } = this.#prepareRequest(parts, target, options.rport ?? this.#rport);
+    const rport = options.rport ?? this.#rport;
+    const prepared = this.#prepareRequest(parts, requested, rport);
+    const { branch, cseqMethod } = prepared;
+    let { bytes } = prepared;
+    let target = requested;
+    if (target.transport === 'udp') {
+      if (prepared.viaTransport === 'TCP') {
+        target = { transport: 'tcp', host: target.host, port: target.port };
+      } else if (prepared.viaTransport === undefined && branch !== undefined) {
+        const plan = this.#transport.planRequest?.(bytes.length, target);
+        if (plan?.action === 'tcp') {
+          target = plan.target;
+          bytes = formatMessage(parts, this.#via(target, branch, rport));
+        }
+      }
+    }
     if (!hasMagicCookie(branch)) throw new TypeError(`a client transaction needs a branch starting with ${MAGIC_COOKIE}`);
     if (cseqMethod !== method) throw new TypeError(`CSeq method ${String(cseqMethod)} differs from ${method}`);
     if (this.#clients.taken(branch, method)) throw new Error(`a ${method} client transaction with branch ${branch} is already live`);
@@ -131,7 +152,15 @@ export class TransactionLayer {
    * unless the parts carry one. Returns the message as sent.
    */
   sendStateless(parts: MessageParts, target: Endpoint, options: SendOptions = {}): SipMessage {
-    const prepared = this.#prepare(parts, target);
+    let prepared = this.#prepare(parts, target);
+    // s18.1.1 as in sendRequest(), for a request that gets our Via (a large ACK for a 2xx).
+    if (target.transport === 'udp' && findHeader(parts.headers, 'via') < 0) {
+      const plan = this.#transport.planRequest?.(prepared.bytes.length, target);
+      if (plan?.action === 'tcp') {
+        target = plan.target;
+        prepared = this.#prepare(parts, target);
+      }
+    }
     this.#transport.send(prepared.bytes, target, options);
     return prepared.message;
   }
@@ -280,13 +309,14 @@ export class TransactionLayer {
   }
 
   /**
-   * A request's bytes, branch and CSeq method. With our own Via (the usual
-   * case) nothing is parsed back; parts that carry a Via (a CANCEL) are.
+   * A request's bytes, branch and CSeq method, and the transport of the Via
+   * the parts carried (undefined: the Via is ours). With our own Via (the
+   * usual case) nothing is parsed back; parts that carry a Via (a CANCEL) are.
    */
-  #prepareRequest(parts: MessageParts, target: Endpoint, rport: boolean): { bytes: Uint8Array; branch: string | undefined; cseqMethod: string | undefined } {
+  #prepareRequest(parts: MessageParts, target: Endpoint, rport: boolean): { bytes: Uint8Array; branch: string | undefined; cseqMethod: string | undefined; viaTransport?: string } {
     if (findHeader(parts.headers, 'via') >= 0) {
       const { bytes, message } = this.#prepare(parts, target);
-      return { bytes, branch: message.topVia?.branch ?? undefined, cseqMethod: message.cseq?.method };
+      return { bytes, branch: message.topVia?.branch ?? undefined, cseqMethod: message.cseq?.method, viaTransport: message.topVia?.transport.toUpperCase() ?? '' };
     }
     const branch = this.newBranch();
     const bytes = formatMessage(parts, this.#via(target, branch, rport));

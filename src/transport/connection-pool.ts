@@ -225,6 +225,7 @@ export class ConnectionPool {
     await Promise.all(closing);
     this.#servers.length = 0;
     this.#servernames.clear();
+    this.#retained.clear();
   }
 
   #connect(target: Endpoint & { transport: 'tcp' | 'tls' }, onError: ErrorCallback | undefined): StreamConnection | undefined {

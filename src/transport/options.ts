@@ -27,7 +27,8 @@
  * | udpConnectedPeers      | true     | per-target connected UDP sockets (ICMP detection)    |
  * | maxUdpPeers            | 256      | connected UDP sockets at once; beyond, plain sends   |
  * | udpPeerIdleMs          | 64000    | an unused connected UDP socket is closed             |
- * | udpMaxBytes            | 1300     | RFC 3261 s18.1.1 threshold                           |
+ * | udpMaxBytes            | 1300     | RFC 3261 s18.1.1 threshold (pathMtu - 200 if given)  |
+ * | pathMtu                | unknown  | the path MTU, when known: sets udpMaxBytes           |
  * | allowTcpFallback       | true     | s18.1.1 move to TCP (see size-policy.ts)             |
  * | checkResponseSentBy    | true     | RFC 3261 s18.1.2 drop responses not sent-by us       |
  */
@@ -112,6 +113,8 @@ export interface TransportLayerOptions {
   readonly maxUdpPeers?: number;
   readonly udpPeerIdleMs?: number;
   readonly udpMaxBytes?: number;
+  /** The path MTU when known: requests within 200 bytes of it move to TCP (RFC 3261 s18.1.1); overrides udpMaxBytes. */
+  readonly pathMtu?: number;
   readonly allowTcpFallback?: boolean;
   readonly checkResponseSentBy?: boolean;
   /** More host names/addresses a response's top Via sent-by may carry. */
@@ -200,8 +203,14 @@ export function resolveOptions(options: TransportLayerOptions): ResolvedOptions 
     udpConnectedPeers: options.udpConnectedPeers ?? DEFAULTS.udpConnectedPeers,
     maxUdpPeers: positive('maxUdpPeers', options.maxUdpPeers, DEFAULTS.maxUdpPeers, true),
     udpPeerIdleMs: positive('udpPeerIdleMs', options.udpPeerIdleMs, DEFAULTS.udpPeerIdleMs),
-    udpMaxBytes: positive('udpMaxBytes', options.udpMaxBytes, DEFAULTS.udpMaxBytes),
+    udpMaxBytes: options.pathMtu !== undefined ? pathMtuLimit(options.pathMtu) : positive('udpMaxBytes', options.udpMaxBytes, DEFAULTS.udpMaxBytes),
     allowTcpFallback: options.allowTcpFallback ?? DEFAULTS.allowTcpFallback,
     checkResponseSentBy: options.checkResponseSentBy ?? DEFAULTS.checkResponseSentBy,
   };
+}
+
+/** RFC 3261 s18.1.1: "within 200 bytes of the path MTU" moves to TCP. */
+function pathMtuLimit(pathMtu: number): number {
+  if (!Number.isInteger(pathMtu) || pathMtu <= 200) throw new RangeError(`transport option pathMtu must be a whole number of bytes above 200, got ${pathMtu}`);
+  return pathMtu - 200;
 }

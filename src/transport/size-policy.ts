@@ -5,22 +5,24 @@
  * TCP. If this causes a change in the transport protocol from the one
  * indicated in the top Via, the value in the top Via MUST be changed."
  *
- * Decision made here, never silently in send(): switching to TCP changes the
- * Via and makes the transaction reliable (no retransmissions, timers D/K
- * zero), so the transaction layer must know before it creates the
- * transaction. It calls decideRequestTransport() (or the layer's
- * planRequest()), and on 'tcp' rewrites the Via with rewriteTopVia() and
- * sends to the TCP target. SipTransportLayer.send() reports ETOOBIG for a UDP
- * request over the threshold when the fallback applies (or for any datagram
- * over the UDP payload limit), so nothing oversized leaves by accident.
+ * Decided here, applied by the transaction layer, never silently in send():
+ * switching to TCP changes the Via and makes the transaction reliable (no
+ * retransmissions, timers D/K zero), so the transaction layer asks
+ * (Transport.planRequest) before it creates the transaction and builds the
+ * request with a TCP Via for the TCP target. SipTransportLayer.send()
+ * reports ETOOBIG for a UDP request over the threshold that should have
+ * moved (or was refused), and for any datagram over the UDP payload limit,
+ * so nothing oversized leaves by accident.
  */
 import { hostForHeader } from './addresses.ts';
-import type { Endpoint } from './types.ts';
+import type { Endpoint, TransportDecision } from './types.ts';
+
+export type { TransportDecision } from './types.ts';
 
 export interface SizePolicy {
-  /** Requests over this many bytes bound for UDP move to TCP (s18.1.1). Default 1300. */
+  /** Requests over this many bytes bound for UDP move to TCP (s18.1.1): 1300, or the path MTU - 200 when it is known. */
   readonly udpMaxBytes: number;
-  /** Whether the move to TCP is allowed (TCP configured and the target accepts it). Default true. */
+  /** Whether the move to TCP is allowed (a TCP listener exists). Default true. */
   readonly allowTcpFallback: boolean;
 }
 
@@ -29,22 +31,23 @@ export const MAX_UDP_PAYLOAD = 65507;
 
 export const DEFAULT_SIZE_POLICY: SizePolicy = Object.freeze({ udpMaxBytes: 1300, allowTcpFallback: true });
 
-export type TransportDecision =
-  | { readonly action: 'send'; readonly target: Endpoint }
-  | { readonly action: 'tcp'; readonly target: Endpoint }
-  | { readonly action: 'too-big' };
-
 /**
  * For a request of `byteLength` bytes to `target`:
  * - not UDP, or within udpMaxBytes: send as is;
+ * - over udpMaxBytes, the target named UDP itself (`transport=udp`):
+ *   'too-big' (we may not change its transport, and s18.1.1 forbids UDP);
  * - over udpMaxBytes and the fallback allowed: 'tcp' to the same address and port;
- * - over udpMaxBytes, no fallback: send as is when it fits a datagram (the
- *   caller chose UDP-only), else 'too-big'.
+ * - over udpMaxBytes, no fallback (a UDP-only layer, by configuration): send
+ *   as is when it fits a datagram, else 'too-big'.
  */
 export function decideRequestTransport(byteLength: number, target: Endpoint, policy: SizePolicy = DEFAULT_SIZE_POLICY): TransportDecision {
   if (target.transport !== 'udp' || byteLength <= policy.udpMaxBytes) return { action: 'send', target };
+  if (target.explicitTransport === true) {
+    return { action: 'too-big', reason: `request of ${byteLength} bytes is over the UDP limit of ${policy.udpMaxBytes} bytes (RFC 3261 s18.1.1) and its target names transport=udp` };
+  }
   if (policy.allowTcpFallback) return { action: 'tcp', target: { transport: 'tcp', host: target.host, port: target.port } };
-  return byteLength <= MAX_UDP_PAYLOAD ? { action: 'send', target } : { action: 'too-big' };
+  if (byteLength <= MAX_UDP_PAYLOAD) return { action: 'send', target };
+  return { action: 'too-big', reason: `request of ${byteLength} bytes does not fit a datagram (${MAX_UDP_PAYLOAD} bytes) and no TCP listener can carry it` };
 }
 
 const LF = 10;

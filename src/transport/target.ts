@@ -26,7 +26,9 @@ export function targetFromUri(uri: Uri, fallbackTransport: TransportKind = 'udp'
   } else {
     transport = fallbackTransport;
   }
-  return { ok: true, target: { transport, host, port: uri.port ?? defaultPort(transport) } };
+  const target: Endpoint = { transport, host, port: uri.port ?? defaultPort(transport) };
+  // A UDP named by the URI is not ours to change (RFC 3261 s18.1.1 moves only unnamed ones).
+  return { ok: true, target: param === 'udp' ? { ...target, explicitTransport: true } : target };
 }
 
 /** RFC 3261 s26.2.2: a request whose Request-URI is sips: must leave over TLS. */

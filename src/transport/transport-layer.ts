@@ -192,7 +192,7 @@ export class SipTransportLayer implements Transport {
     try {
       // A transaction sends every message to the same target object: its UDP route is checked and chosen once.
       const cached = target.transport === 'udp' && this.#closing === undefined ? this.#udpRoutes.get(target) : undefined;
-      if (cached !== undefined) return this.#sendUdp(bytes, cached, onError);
+      if (cached !== undefined) return this.#sendUdp(bytes, cached, onError, target.explicitTransport === true);
       const to: Endpoint = { transport: target.transport, host: normalizeHost(target.host), port: target.port };
       if (this.#closing !== undefined) return this.#failLater(onError, transportError('ECLOSED', to, 'transport closed'));
       // Targets are addresses (name resolution belongs above, RFC 3263).
@@ -205,7 +205,7 @@ export class SipTransportLayer implements Transport {
       const route = this.#udpRoute(to);
       if (route === undefined) return this.#failLater(onError, transportError('EUNREACHABLE', to, `no UDP listener for IPv${familyOf(to.host)}`));
       this.#udpRoutes.set(target, route);
-      this.#sendUdp(bytes, route, onError);
+      this.#sendUdp(bytes, route, onError, target.explicitTransport === true);
     } catch (error) {
       // Nothing throws out of send(): a bug here still reaches the sender.
       const to: Endpoint = { transport: target.transport, host: target.host, port: target.port };
@@ -225,7 +225,7 @@ export class SipTransportLayer implements Transport {
     this.#pool.release({ transport: target.transport, host: normalizeHost(target.host), port: target.port }, options.flowId, onError);
   }
 
-  /** RFC 3261 s18.1.1 for a request of `byteLength` bytes (fallback only when a TCP listener exists). */
+  /** See Transport.planRequest: RFC 3261 s18.1.1 (the move to TCP only when a TCP listener exists). */
   planRequest(byteLength: number, target: Endpoint): TransportDecision {
     return decideRequestTransport(byteLength, target, {
       udpMaxBytes: this.#options.udpMaxBytes,
@@ -346,12 +346,17 @@ export class SipTransportLayer implements Transport {
     return route;
   }
 
-  #sendUdp(bytes: Uint8Array, route: UdpRoute, onError: ErrorCallback | undefined): void {
+  #sendUdp(bytes: Uint8Array, route: UdpRoute, onError: ErrorCallback | undefined, explicitTransport: boolean): void {
     const target = route.to;
     const request = !isResponseBytes(bytes);
     if (bytes.length > MAX_UDP_PAYLOAD) return this.#failLater(onError, transportError('ETOOBIG', target, `${bytes.length} bytes do not fit a datagram`));
-    if (request && bytes.length > this.#options.udpMaxBytes && this.planRequest(bytes.length, target).action === 'tcp') {
-      return this.#failLater(onError, transportError('ETOOBIG', target, `request of ${bytes.length} bytes exceeds udpMaxBytes ${this.#options.udpMaxBytes}: send it over TCP (RFC 3261 s18.1.1)`));
+    if (request && bytes.length > this.#options.udpMaxBytes) {
+      // The transaction layer moves such requests to TCP before sending; one still here was refused or bypassed it.
+      const plan = this.planRequest(bytes.length, explicitTransport ? { ...target, explicitTransport } : target);
+      if (plan.action === 'too-big') return this.#failLater(onError, transportError('ETOOBIG', target, plan.reason));
+      if (plan.action === 'tcp') {
+        return this.#failLater(onError, transportError('ETOOBIG', target, `request of ${bytes.length} bytes is over the UDP limit of ${this.#options.udpMaxBytes} bytes: it goes over TCP (RFC 3261 s18.1.1)`));
+      }
     }
     if (this.onTrace !== undefined) this.#trace('out', route.listener.local, target, bytes);
     this.#udp.send(route.listener, bytes, target, onError, request, route.peerKey);

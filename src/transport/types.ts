@@ -12,7 +12,23 @@ export interface Endpoint {
   readonly transport: TransportKind;
   readonly host: string;
   readonly port: number;
+  /**
+   * The transport was named by the target (a URI's `transport=` param): a
+   * large request is not moved from UDP to TCP (RFC 3261 s18.1.1), it fails
+   * with ETOOBIG instead. Absent: the transport is ours to choose.
+   */
+  readonly explicitTransport?: boolean;
 }
+
+/**
+ * RFC 3261 s18.1.1 for one request: send as is, move to TCP (same address
+ * and port; the Via changes and the transaction runs with reliable timers),
+ * or refuse (`reason` names the size and the limit).
+ */
+export type TransportDecision =
+  | { readonly action: 'send'; readonly target: Endpoint }
+  | { readonly action: 'tcp'; readonly target: Endpoint }
+  | { readonly action: 'too-big'; readonly reason: string };
 
 /** A message handed up by the transport, already parsed and checked (RFC 3261 s18.3). */
 export interface Received {
@@ -87,6 +103,12 @@ export interface Transport {
    * reaches us over it; keep-alive checks it). Calls pair up. Optional.
    */
   retainFlow?(target: Endpoint, retain: boolean): void;
+  /**
+   * RFC 3261 s18.1.1 for a request of `byteLength` bytes to `target`, asked
+   * by the transaction layer before it creates the transaction. Optional:
+   * without it every request goes as addressed.
+   */
+  planRequest?(byteLength: number, target: Endpoint): TransportDecision;
   /** The upper layer's handler for every received message. */
   onReceive: ((received: Received) => void) | undefined;
 }

@@ -87,6 +87,31 @@ test('challenge, register, 423, refuse, silent and restart', async () => {
   }
 });
 
+test('nonces are capped (oldest forgotten) and expire: an expired one is answered stale=true', async () => {
+  const site = await LabSite.start({ name: 'n', host: '127.0.0.1', users: { '1001': 'secret' }, maxNonces: 3, nonceLifetimeMs: 300 });
+  const { layer, transport } = await client();
+  const local = `${transport.localEndpoint('udp').host}:${transport.localEndpoint('udp').port}`;
+  try {
+    const challenges: string[] = [];
+    for (let k = 0; k < 5; k++) challenges.push((await send(layer, site, register(site, local, 300))).response!.header('WWW-Authenticate')!);
+    assert.is(site.nonces, 3, 'capped');
+    // The first nonce was forgotten to make room: the right password with it is stale.
+    const forgotten = await send(layer, site, register(site, local, 300, answer(challenges[0]!, site)));
+    assert.is(forgotten.status, 401);
+    assert.match(forgotten.response!.header('WWW-Authenticate')!, /stale=true/);
+    const fresh = (await send(layer, site, register(site, local, 300))).response!.header('WWW-Authenticate')!;
+    assert.is((await send(layer, site, register(site, local, 300, answer(fresh, site)))).status, 200);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    assert.is(site.nonces, 0, 'expired ones forgotten');
+    const expired = await send(layer, site, register(site, local, 300, answer(fresh, site)));
+    assert.match(expired.response!.header('WWW-Authenticate')!, /stale=true/);
+  } finally {
+    layer.close();
+    await transport.close();
+    await site.close();
+  }
+});
+
 test('responses carry received and rport in the top Via (RFC 3581 s4)', async () => {
   const site = await LabSite.start({ name: 'r', host: '127.0.0.1', users: {} });
   const socket = createSocket('udp4');

@@ -106,6 +106,8 @@ test('targetFromUri: sip/sips, transport param, ports, errors', () => {
   assert.equal(t('sips:a@192.0.2.1'), { ok: true, target: ep('tls', '192.0.2.1', 5061) });
   assert.equal(t('sips:a@192.0.2.1;transport=tcp'), { ok: true, target: ep('tls', '192.0.2.1', 5061) });
   assert.equal(t('sip:a@192.0.2.1', 'tcp'), { ok: true, target: ep('tcp', '192.0.2.1', 5060) });
+  // A UDP named by the URI is kept even for a large request (RFC 3261 s18.1.1 moves unnamed ones only).
+  assert.equal(t('sip:a@192.0.2.1;transport=udp'), { ok: true, target: { ...ep('udp', '192.0.2.1', 5060), explicitTransport: true } });
   assert.is(t('sips:a@192.0.2.1;transport=udp').ok, false);
   assert.is(t('sip:a@192.0.2.1;transport=sctp').ok, false);
   assert.is(t('sip:a@example.com').ok, false);

@@ -28,7 +28,16 @@ test('decideRequestTransport: the s18.1.1 table', () => {
   assert.equal(decideRequestTransport(1300, udp), { action: 'send', target: udp });
   assert.equal(decideRequestTransport(1301, udp), { action: 'tcp', target: { transport: 'tcp', host: '192.0.2.1', port: 5060 } });
   assert.equal(decideRequestTransport(1301, udp, { udpMaxBytes: 1300, allowTcpFallback: false }), { action: 'send', target: udp });
-  assert.equal(decideRequestTransport(MAX_UDP_PAYLOAD + 1, udp, { udpMaxBytes: 1300, allowTcpFallback: false }), { action: 'too-big' });
+  assert.equal(decideRequestTransport(MAX_UDP_PAYLOAD + 1, udp, { udpMaxBytes: 1300, allowTcpFallback: false }), {
+    action: 'too-big',
+    reason: `request of ${MAX_UDP_PAYLOAD + 1} bytes does not fit a datagram (65507 bytes) and no TCP listener can carry it`,
+  });
+  // A target that names transport=udp is never moved: refused, naming the size and the limit.
+  assert.equal(decideRequestTransport(1301, { ...udp, explicitTransport: true }), {
+    action: 'too-big',
+    reason: 'request of 1301 bytes is over the UDP limit of 1300 bytes (RFC 3261 s18.1.1) and its target names transport=udp',
+  });
+  assert.equal(decideRequestTransport(1300, { ...udp, explicitTransport: true }).action, 'send');
   assert.equal(decideRequestTransport(900, udp, { udpMaxBytes: 800, allowTcpFallback: true }).action, 'tcp');
   const tls: Endpoint = { transport: 'tls', host: '192.0.2.1', port: 5061 };
   assert.equal(decideRequestTransport(100000, tls), { action: 'send', target: tls });
