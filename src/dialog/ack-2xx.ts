@@ -9,7 +9,7 @@
  * the same credentials as the INVITE." An answer owed for an offer in the 2xx
  * rides in its body.
  */
-import type { MessageParts } from '../parser/index.ts';
+import { ownedString, type MessageParts } from '../parser/index.ts';
 import type { Endpoint, TransportKind } from '../transport/types.ts';
 import type { DialogContext } from './dialog-context.ts';
 import type { DialogState } from './dialog-state.ts';
@@ -51,7 +51,8 @@ export class AckFor2xx {
       // Later sends repeat this ACK with its Via (and branch): a retransmission, not a new request.
       const via = sent.header('via');
       if (via !== undefined && !parts.headers.some(([name]) => name.toLowerCase() === 'via')) {
-        this.#parts = { ...parts, headers: [['Via', via], ...parts.headers] };
+        // A copy: the header read from the message as sent is a view into the whole ACK's text.
+        this.#parts = { ...parts, headers: [['Via', ownedString(via)], ...parts.headers] };
       }
       return true;
     } catch {

@@ -6,7 +6,7 @@
  * UAS side (s12.1.1); builds requests within the dialog (s12.2.1.1) and
  * checks the CSeq of requests received in it (s12.2.2).
  */
-import { formatNameAddr, isWildcard, parseNameAddr, parseUri, type MessageParts, type NameAddr, type SipMessage, type Uri } from '../parser/index.ts';
+import { formatNameAddr, isWildcard, ownedString, parseNameAddr, parseUri, type MessageParts, type NameAddr, type SipMessage, type Uri } from '../parser/index.ts';
 import { dialogKey } from './dialog-id.ts';
 
 /** Largest CSeq number (s8.1.1.5: "MUST be expressible as a 32-bit unsigned integer"). */
@@ -70,17 +70,19 @@ export class DialogState {
     remoteTarget: Uri;
     routeSet: readonly string[];
   }) {
-    this.callId = fields.callId;
-    this.localTag = fields.localTag;
-    this.remoteTag = fields.remoteTag;
-    this.local = fields.local;
-    this.remote = fields.remote;
+    // A dialog lives for the whole call: its strings are copies, not views into the INVITE or the response
+    // they were read from (a view keeps that whole message alive, ~0.7 KB per dialog).
+    this.callId = ownedString(fields.callId);
+    this.localTag = ownedString(fields.localTag);
+    this.remoteTag = ownedString(fields.remoteTag);
+    this.local = ownedString(fields.local);
+    this.remote = ownedString(fields.remote);
     this.secure = fields.secure;
     this.localSeq = fields.localSeq;
     this.remoteSeq = fields.remoteSeq;
-    this.remoteTarget = fields.remoteTarget;
-    this.routeSet = fields.routeSet;
-    this.key = dialogKey(fields.callId, fields.localTag, fields.remoteTag);
+    this.remoteTarget = ownedUri(fields.remoteTarget);
+    this.routeSet = fields.routeSet.map(ownedString);
+    this.key = ownedString(dialogKey(this.callId, this.localTag, this.remoteTag));
   }
 
   /**
@@ -201,8 +203,13 @@ export class DialogState {
   /** Target refresh (s12.2.1.2, s12.2.2): a re-INVITE or its 2xx with a Contact moves the remote target. */
   refreshTarget(message: SipMessage): void {
     const target = contactUri(message);
-    if (target !== undefined) this.remoteTarget = target;
+    if (target !== undefined) this.remoteTarget = ownedUri(target);
   }
+}
+
+/** The URI parsed again from a copy of its text: a parsed URI keeps a view into the message it came from. */
+function ownedUri(uri: Uri): Uri {
+  return parseUri(ownedString(uri.toString()));
 }
 
 /** A Record-Route field may carry several values. */
