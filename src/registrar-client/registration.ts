@@ -84,11 +84,19 @@ export interface RegistrationInfo {
 
 /** One REGISTER in flight; it is its transaction's user too (no closure per REGISTER). */
 class Sent implements ClientTransactionUser {
+  readonly expires: number;
+  readonly contact: string;
+  private readonly registration: Registration;
+
   constructor(
-    readonly expires: number,
-    readonly contact: string,
-    private readonly registration: Registration,
-  ) {}
+    expires: number,
+    contact: string,
+    registration: Registration,
+  ) {
+    this.expires = expires;
+    this.contact = contact;
+    this.registration = registration;
+  }
 
   onFinal(outcome: ClientOutcome): void {
     this.registration.settle(this, outcome);
