@@ -101,17 +101,26 @@ export class StreamConnection {
     this.#resolveClosed = resolve;
   });
 
+  readonly flowId: string;
+  readonly transport: 'tcp' | 'tls';
+  readonly direction: 'incoming' | 'outgoing';
+  readonly remote: Endpoint;
+
   constructor(
     socket: Socket,
-    readonly flowId: string,
-    readonly transport: 'tcp' | 'tls',
-    readonly direction: 'incoming' | 'outgoing',
-    readonly remote: Endpoint,
+    flowId: string,
+    transport: 'tcp' | 'tls',
+    direction: 'incoming' | 'outgoing',
+    remote: Endpoint,
     settings: ConnectionSettings,
     events: ConnectionEvents,
     /** Event that means "ready to write" for an outgoing socket; undefined when already open. */
     openEvent: 'connect' | 'secureConnect' | undefined,
   ) {
+    this.flowId = flowId;
+    this.transport = transport;
+    this.direction = direction;
+    this.remote = remote;
     this.#socket = socket;
     this.#settings = settings;
     this.#events = events;
