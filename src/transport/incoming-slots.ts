@@ -29,12 +29,20 @@ export class IncomingSlots {
   readonly #active = new Set<IncomingSlot>();
   readonly #perHost = new Map<string, number>();
 
+  private readonly max: number;
+  /** 0: no per-address cap. */
+  private readonly maxPerAddress: number;
+  private readonly onEvict: (slot: IncomingSlot) => void;
+
   constructor(
-    private readonly max: number,
-    /** 0: no per-address cap. */
-    private readonly maxPerAddress: number,
-    private readonly onEvict: (slot: IncomingSlot) => void,
-  ) {}
+    max: number,
+    maxPerAddress: number,
+    onEvict: (slot: IncomingSlot) => void,
+  ) {
+    this.max = max;
+    this.maxPerAddress = maxPerAddress;
+    this.onEvict = onEvict;
+  }
 
   get size(): number {
     return this.#fresh.size + this.#active.size;
