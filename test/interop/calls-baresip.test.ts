@@ -17,7 +17,12 @@
  *     baresip (B);
  *   - a second call from baresip (through B) while its first (through A)
  *     is connected: rings on connection 1, answered, holds the first (our
- *     re-INVITE a=sendonly through A); then both end.
+ *     re-INVITE a=sendonly through A); then both end;
+ *   - the Phone over TCP (baresip stays on UDP): our call through A held
+ *     and retrieved, and baresip's call through B reaching us over the flow
+ *     we registered on (Kamailio's received/alias), answered on
+ *     connection 1.
+ * The other tests run over UDP. After each test baresip has no call left.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -231,6 +236,37 @@ test('a second call from baresip (site B) while its first (site A) is connected:
     's2 in ringing @1', 's1 in held @0', 's2 in connected @1',
     's2 in disconnected:Normal @1',
     's1 in connected @0', 's1 in disconnected:Normal @0',
+  ]);
+});
+
+test('over TCP: our call to baresip through site A (held, retrieved) and its call through site B over our flow, answered on connection 1', async () => {
+  const started = await registeredPhone(a, b, { transport: 'tcp' });
+  phone = started.phone;
+  const { sessions, wire } = started;
+  const bmark = baresip.events.length;
+  const out = await phone.calls.dial(0, '1002');
+  await sessions.status(out.id, 'connected');
+  const outCallId = phone.sessions.session(out.id)!.callId;
+  assert.is((await phone.calls.hold(out.id)).status, 'held');
+  assert.is((await phone.calls.retrieve(out.id)).status, 'connected');
+  await phone.calls.hangup(out.id);
+  await baresip.waitEvent('our call closed', (e) => e.type === 'CALL_CLOSED' && e.id === outCallId, 5000, bmark);
+  assert.ok(wire.call(outCallId).every((m) => m.peer.transport === 'tcp' && isSite(m.peer, a)), 'every message over TCP with site A');
+
+  const mark = sessions.events.length;
+  await baresip.dial(atB, `sip:1001@${b.uriHost}:${b.ports.udp}`);
+  const ring = await sessions.incoming(5000, mark);
+  assert.is(ring.connectionId, 1);
+  const inCallId = phone.sessions.session(ring.sessionId)!.callId;
+  await phone.calls.answer(ring.sessionId);
+  await baresip.waitEvent('its call established', (e) => e.type === 'CALL_ESTABLISHED' && e.id === inCallId, 5000, bmark);
+  await baresip.on(atB, 'hangup');
+  await sessions.status(ring.sessionId, 'disconnected', 5000, mark);
+  assert.ok(wire.call(inCallId).every((m) => m.peer.transport === 'tcp' && isSite(m.peer, b)), 'its INVITE came over our TCP flow with site B, and so did the rest');
+
+  assert.equal(sessions.seq(), [
+    's1 dialing @0', 's1 ringing @0', 's1 connected @0', 's1 held @0', 's1 connected @0', 's1 disconnected:Normal @0',
+    's2 in ringing @1', 's2 in connected @1', 's2 in disconnected:Normal @1',
   ]);
 });
 

@@ -20,12 +20,13 @@ export async function startTwoSites(prefix: string): Promise<{ a: KamailioSite; 
   return { a, b };
 }
 
-/** DN 1001's connection to a site (UDP), with short retry waits. */
+/** DN 1001's connection to a site (UDP unless extra.transport says tcp), with short retry waits. */
 export function connectionTo(site: KamailioSite, extra: Partial<ConnectionInput> = {}): ConnectionInput {
+  const transport = extra.transport === 'tcp' ? 'tcp' : 'udp';
   return {
     user: '1001',
-    server: `${site.uriHost}:${site.ports.udp}`,
-    transport: 'udp',
+    server: `${site.uriHost}:${site.ports[transport]}`,
+    transport,
     password: DEFAULT_PASSWORD,
     minimumRetrySeconds: 1,
     maximumRetrySeconds: 2,
@@ -202,9 +203,9 @@ export function proxyAuthorization(m: Traced): Map<string, string> | undefined {
   return m.message.proxyAuthorization[0]?.params;
 }
 
-/** Same host and port (the transport's trace names the site as host:port). */
+/** The site's UDP or TCP listener (the transport's trace names the site as host:port). */
 export function isSite(peer: Endpoint, site: KamailioSite): boolean {
-  return peer.host === site.address && peer.port === site.ports.udp;
+  return peer.host === site.address && peer.port === (peer.transport === 'tcp' ? site.ports.tcp : site.ports.udp);
 }
 
 /** A phone with connections 0 -> A and 1 -> B, started, both registered. */
