@@ -8,12 +8,15 @@
 
 export class HeaderValueError extends TypeError {
   override readonly name = 'HeaderValueError';
+  /** What the value is (a setting, an argument): named in the message. */
+  readonly field: string;
+
   constructor(
-    /** What the value is (a setting, an argument): named in the message. */
-    readonly field: string,
+    field: string,
     message: string,
   ) {
     super(message);
+    this.field = field;
   }
 }
 
