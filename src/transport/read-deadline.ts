@@ -32,12 +32,20 @@ export class ReadDeadline {
   /** An incoming connection that has not delivered a message yet: keep-alive CRLFs do not count. */
   #awaitingFirst = false;
 
+  private readonly settings: DeadlineSettings;
+  /** Bytes held of the message in progress. */
+  private readonly held: () => number;
+  private readonly onExpired: (why: ExpiryReason) => void;
+
   constructor(
-    private readonly settings: DeadlineSettings,
-    /** Bytes held of the message in progress. */
-    private readonly held: () => number,
-    private readonly onExpired: (why: ExpiryReason) => void,
-  ) {}
+    settings: DeadlineSettings,
+    held: () => number,
+    onExpired: (why: ExpiryReason) => void,
+  ) {
+    this.settings = settings;
+    this.held = held;
+    this.onExpired = onExpired;
+  }
 
   /** An incoming connection: its first message is due within the deadline from now. */
   awaitFirstMessage(): void {
