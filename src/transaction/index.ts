@@ -32,5 +32,5 @@ export { MAGIC_COOKIE, hasMagicCookie, serverKey, serverMatches, transactionMeth
 export { responseParts, localResponse, type ResponseOptions } from './responses.ts';
 export { ackForNon2xx } from './ack.ts';
 export { cancelParts } from './cancel.ts';
-export { responseRoute, type ResponseRoute } from './response-target.ts';
+export type { ResponseRoute } from './server-transaction.ts';
 export { IllegalTransitionError } from './machine.ts';

@@ -12,8 +12,7 @@
 import type { Received, TransportError } from '../transport/types.ts';
 import type { ServerNonInviteEvent, ServerNonInviteTimer, TimerEvent, TuResponseEvent } from './events.ts';
 import type { MachineTables } from './machine.ts';
-import { ServerTransactionBase } from './server-transaction.ts';
-import type { ResponseRoute } from './response-target.ts';
+import { ServerTransactionBase, type ResponseRoute } from './server-transaction.ts';
 import type { TransactionContext } from './user.ts';
 
 export type ServerNonInviteState = 'trying' | 'proceeding' | 'completed' | 'terminated';

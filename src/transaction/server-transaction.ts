@@ -5,12 +5,21 @@
  * event), the last responses for retransmission, and the To tag sent.
  */
 import type { MessageParts, SipMessage } from '../parser/index.ts';
-import type { Received, TransportError } from '../transport/types.ts';
+import type { Endpoint, Received, TransportError } from '../transport/types.ts';
 import type { TimerEvent } from './events.ts';
 import { StateMachine, type MachineTables } from './machine.ts';
-import type { ResponseRoute } from './response-target.ts';
 import { tuResponse, withReceivedVia } from './responses.ts';
 import type { ServerTransactionUser, TransactionContext } from './user.ts';
+
+/**
+ * Where a server transaction's responses go: the request's flow while it is
+ * open, else `target` (RFC 3261 s18.2.2 with RFC 3581, decided by the
+ * transport's responseTarget(), the one place that rule lives).
+ */
+export interface ResponseRoute {
+  readonly target: Endpoint;
+  readonly flowId: string | undefined;
+}
 
 type TransportErrorEvent = { readonly type: 'transportError'; readonly error: TransportError };
 

@@ -13,7 +13,7 @@ import { OutgoingRequest } from './client-transaction.ts';
 import { ClientNonInviteTransaction } from './client-non-invite.ts';
 import { ClientTable } from './client-table.ts';
 import { hasMagicCookie, MAGIC_COOKIE, serverKey, serverMatches } from './matching.ts';
-import { responseRoute } from './response-target.ts';
+import { responseTarget } from '../transport/response-target.ts';
 import { formatOwnVia } from '../transport/own-via.ts';
 import { responseParts, withReceivedVia } from './responses.ts';
 import { ServerInviteTransaction } from './server-invite.ts';
@@ -243,7 +243,8 @@ export class TransactionLayer {
   #serve(request: SipMessage, received: Received, method: string): void {
     const key = serverKey(request, method);
     if (key === undefined || request.callId === undefined || request.from === undefined || request.to === undefined) return;
-    const route = responseRoute(received);
+    // RFC 3261 s18.2.2: the request's flow while open, else the transport's one answer for where responses go.
+    const route = { target: responseTarget(received), flowId: received.flowId };
     if (this.#liveCount() >= this.#maxTransactions) {
       // Over the cap: answer statelessly, keep no state (s21.5.4 "Service Unavailable").
       const parts = withReceivedVia(responseParts(request, 503, { headers: [['Retry-After', '5']] }), received);

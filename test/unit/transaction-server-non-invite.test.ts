@@ -136,7 +136,7 @@ test('a transport error with nothing sent (Trying) and a stray Timer J are ignor
   assertClean(h);
 });
 
-test('responses go to the source with rport, else to the received address and the sent-by port (s18.2.2)', () => {
+test('responses go where the transport\'s responseTarget says (s18.2.2 + RFC 3581): rport, received + sent-by port, defaults, flows, maddr', () => {
   const h = harness();
   const withRport = peerRequest('OPTIONS', { branch: 'z9hG4bKr1', sentBy: '10.0.0.5:5080' });
   withRport.headers[0] = ['Via', 'SIP/2.0/UDP 10.0.0.5:5080;branch=z9hG4bKr1;rport'];
@@ -147,6 +147,14 @@ test('responses go to the source with rport, else to the received address and th
   h.transport.deliver(noPort, PEER_UDP);
   const tls = peerRequest('OPTIONS', { branch: 'z9hG4bKr4', sentBy: 'client.example.com', transport: 'TLS' });
   h.transport.deliver(tls, { transport: 'tls', host: '198.51.100.9', port: 40000 }, 'tls-flow');
+  // Over TCP, rport does not apply: the flow first, else the source address at the sent-by port.
+  const tcp = peerRequest('OPTIONS', { branch: 'z9hG4bKr5', transport: 'TCP' });
+  tcp.headers[0] = ['Via', 'SIP/2.0/TCP 10.0.0.5:5090;branch=z9hG4bKr5;rport'];
+  h.transport.deliver(tcp, { transport: 'tcp', host: '198.51.100.9', port: 40001 }, 'tcp-flow');
+  // UDP with maddr: to maddr at the sent-by port, rport or not.
+  const maddr = peerRequest('OPTIONS', { branch: 'z9hG4bKr6' });
+  maddr.headers[0] = ['Via', 'SIP/2.0/UDP 10.0.0.5:5070;branch=z9hG4bKr6;maddr=239.255.255.1;ttl=1;rport'];
+  h.transport.deliver(maddr, PEER_UDP);
   for (const incoming of h.tu.requests) answer(incoming.transaction as ServerNonInviteTransaction, 200);
   assert.equal(
     h.transport.sent.map((s) => [s.target, s.options.flowId]),
@@ -155,6 +163,8 @@ test('responses go to the source with rport, else to the received address and th
       [{ transport: 'udp', host: PEER_UDP.host, port: 5080 }, undefined],
       [{ transport: 'udp', host: PEER_UDP.host, port: 5060 }, undefined],
       [{ transport: 'tls', host: '198.51.100.9', port: 5061 }, 'tls-flow'],
+      [{ transport: 'tcp', host: '198.51.100.9', port: 5090 }, 'tcp-flow'],
+      [{ transport: 'udp', host: '239.255.255.1', port: 5070 }, undefined],
     ],
   );
   h.clock.advance(32_000);

@@ -2,10 +2,13 @@
  * Response routing (src/transport/response-target.ts, target.ts,
  * addresses.ts): RFC 3261 s18.2.2 with RFC 3581.
  *
- * Covers, as a table: reliable transports (source address, sent-by port or
- * the default 5060/5061), UDP with rport (source address and port), UDP
- * without rport (received or sent-by address, sent-by port or 5060), maddr
- * (IP only), IPv6 and IPv4-mapped sources; the received/rport annotations
+ * Covers, as a table, every row of s18.2.2: reliable transports (the flow
+ * is the caller's; else the source address, sent-by port or the default
+ * 5060/5061, rport not applying), UDP with rport (source address and port),
+ * UDP without rport (received or sent-by address, sent-by port or 5060),
+ * maddr (IP only; before rport), IPv6 and IPv4-mapped sources. This is the
+ * one rule: server transactions (transaction-server-non-invite test),
+ * stateless replies and the lab proxy all use it; the received/rport annotations
  * (when each is added, replacing old values, quoted params kept);
  * responseViaFields on parsed requests; sips/sip target selection; the
  * address helpers.
@@ -47,6 +50,7 @@ const TABLE: Array<[string, ViaFacts | undefined, Endpoint, Endpoint]> = [
   ['UDP, no rport, NAT -> received + sent-by port', via('10.0.0.1', 5062), ep('udp', '203.0.113.5', 41000), ep('udp', '203.0.113.5', 5062)],
   ['UDP, no rport, no port -> 5060', via('pc.example.com', null), ep('udp', '203.0.113.5', 41000), ep('udp', '203.0.113.5', 5060)],
   ['UDP, maddr IP', via('10.0.0.1', 5070, null, { maddr: '239.1.1.1' }), ep('udp', '203.0.113.5', 41000), ep('udp', '239.1.1.1', 5070)],
+  ['UDP, maddr and rport -> maddr (RFC 3581 s4 applies without maddr only)', via('10.0.0.1', null, true, { maddr: '239.1.1.1' }), ep('udp', '203.0.113.5', 41000), ep('udp', '239.1.1.1', 5060)],
   ['UDP, maddr name ignored', via('10.0.0.1', 5070, null, { maddr: 'mc.example.com' }), ep('udp', '203.0.113.5', 41000), ep('udp', '203.0.113.5', 5070)],
   ['TCP -> source address, sent-by port', via('10.0.0.1', 5070, true), ep('tcp', '203.0.113.5', 50123), ep('tcp', '203.0.113.5', 5070)],
   ['TLS without port -> 5061', via('10.0.0.1', null), ep('tls', '203.0.113.5', 50123), ep('tls', '203.0.113.5', 5061)],
