@@ -53,12 +53,17 @@ export type TransportErrorCode =
 
 export class TransportError extends Error {
   override readonly name = 'TransportError';
+  readonly code: TransportErrorCode;
+  readonly target: Endpoint;
+
   constructor(
-    readonly code: TransportErrorCode,
-    readonly target: Endpoint,
+    code: TransportErrorCode,
+    target: Endpoint,
     message: string,
   ) {
     super(message);
+    this.code = code;
+    this.target = target;
   }
 }
 
