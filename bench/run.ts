@@ -18,6 +18,7 @@ const parts: Record<string, () => Promise<PartModule>> = {
   parser: () => import('./parser/index.ts'),
   stack: () => import('./stack/index.ts'),
   register: () => import('./register/index.ts'),
+  calls: () => import('./calls/index.ts'),
   complexity: () => import('./complexity/index.ts'),
 };
 

@@ -274,6 +274,8 @@ export class DialogUa {
   readonly host: string;
   readonly user: string;
   readonly recording: boolean;
+  /** The UA's one random source (branches, tags, SDP session ids), as the SDK shares one. */
+  readonly random: () => number;
   readonly trace: TraceEntry[] = [];
   readonly diagnostics: TransportDiagnostic[] = [];
   /** Every call, in the order made or received. */
@@ -294,6 +296,7 @@ export class DialogUa {
     this.recording = options.record ?? true;
     this.clock = new SystemClock();
     const random = cryptoRandom();
+    this.random = random;
     let dialogs: DialogLayer | undefined;
     this.transactions = new TransactionLayer({
       transport,
@@ -357,7 +360,7 @@ export class DialogUa {
   /** A fresh OfferAnswer: RTP on our address, a port number per call (nothing is bound: no RTP here). */
   media(): OfferAnswer {
     nextRtpPort = nextRtpPort >= 60_000 ? 20_000 : nextRtpPort + 2;
-    return new OfferAnswer({ local: { address: this.host, port: nextRtpPort } });
+    return new OfferAnswer({ local: { address: this.host, port: nextRtpPort }, random: this.random });
   }
 
   /** Starts a call (our UAC). */
