@@ -104,6 +104,11 @@ export class LabSite {
     return site;
   }
 
+  /** The site's transport while it is up (listeners, stats), for tests and measurements. */
+  get transport(): SipTransportLayer | undefined {
+    return this.#transport;
+  }
+
   get state(): LabSiteState {
     return this.#state;
   }

@@ -55,6 +55,13 @@ export type PongWaiter = (alive: boolean, reason: string) => void;
 
 const PING = new Uint8Array([13, 10, 13, 10]);
 const PONG = new Uint8Array([13, 10]);
+/**
+ * Messages handled per connection in one turn of the event loop; the rest
+ * wait a turn. A peer pipelining thousands of requests in 64 KiB chunks
+ * otherwise held the loop ~10 ms per chunk and, over 100 such peers, kept
+ * every other client waiting seconds.
+ */
+const MESSAGES_PER_TURN = 4;
 /** How long a reply to a framing error may take to leave before the socket is destroyed. */
 const LINGER_MS = 1000;
 
@@ -86,6 +93,8 @@ export class StreamConnection {
   readonly #deadline: ReadDeadline;
   /** Reading stopped: the peer does not read what we write. */
   #paused = false;
+  /** Reading stopped for a turn of the event loop: a long pipeline is handled MESSAGES_PER_TURN at a time. */
+  #yielding = false;
   /** Framed events not handled yet when reading stopped. */
   #backlog: { events: FrameEvent[]; from: number } | undefined;
   #stallTimer: ReturnType<typeof setTimeout> | undefined;
@@ -277,11 +286,15 @@ export class StreamConnection {
   }
 
   #onData(chunk: Buffer): void {
-    this.#process(this.#framer.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)), 0);
+    const events = this.#framer.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    // A chunk read before reading stopped queues behind what already waits.
+    if (this.#backlog !== undefined) this.#backlog.events.push(...events);
+    else this.#process(events, 0);
   }
 
   #process(events: FrameEvent[], from: number): void {
     let delivered = false;
+    let handled = 0;
     for (let k = from; k < events.length; k++) {
       if (this.state === 'closed') return;
       if (this.#paused) {
@@ -289,10 +302,17 @@ export class StreamConnection {
         this.#backlog = { events, from: k };
         return;
       }
+      if (handled === MESSAGES_PER_TURN) {
+        // The rest waits a turn of the event loop, so that one peer's pipeline cannot hold up every other connection.
+        this.#backlog = { events, from: k };
+        this.#yieldTurn();
+        return;
+      }
       const event = events[k]!;
       switch (event.type) {
         case 'message':
           delivered = true;
+          handled++;
           this.#events.message(this, event.bytes);
           break;
         case 'ping':
@@ -330,6 +350,26 @@ export class StreamConnection {
     this.#paused = false;
     clearTimeout(this.#stallTimer);
     this.#stallTimer = undefined;
+    if (this.#yielding) return; // the turn already scheduled goes on with the backlog
+    this.#resumeBacklog();
+  }
+
+  /** Stops reading until the next turn of the event loop, then handles the backlog. */
+  #yieldTurn(): void {
+    if (this.#yielding) return;
+    this.#yielding = true;
+    this.#socket.pause();
+    // Our own pace is not the peer's: the message deadline and rate start again when we read again.
+    this.#deadline.suspend();
+    setImmediate(() =>
+      this.#guard(() => {
+        this.#yielding = false;
+        if (this.state !== 'closed' && !this.#paused) this.#resumeBacklog();
+      }),
+    );
+  }
+
+  #resumeBacklog(): void {
     const backlog = this.#backlog;
     this.#backlog = undefined;
     if (backlog !== undefined) this.#process(backlog.events, backlog.from);
@@ -337,9 +377,9 @@ export class StreamConnection {
     if (this.#reading()) this.#socket.resume();
   }
 
-  /** Not paused and not closed (a method: the handlers called above may have changed both). */
+  /** Not paused, not waiting a turn, nothing left over, not closed (a method: the handlers called above may have changed all). */
   #reading(): boolean {
-    return !this.#paused && this.state !== 'closed';
+    return !this.#paused && !this.#yielding && this.#backlog === undefined && this.state !== 'closed';
   }
 
   /** A deadline passed (read-deadline.ts, or the peer does not read): the connection goes. */

@@ -10,7 +10,8 @@
  * trickling below the minimum rate; a peer that does not read: reading
  * stops at the write high-water mark, memory stays bounded, and the
  * connection is closed after writeStallMs; response senders released;
- * retained outgoing flows outliving the idle timeout.
+ * retained outgoing flows outliving the idle timeout; fairness between a
+ * pipelining connection and a single request.
  * Not covered: TLS handshakes (transport-tls test), long attacks
  * (test/reliability).
  */
@@ -255,6 +256,25 @@ test('a peer that does not read: reading stops at the high-water mark, memory st
     // Write buffer (bounded by the high-water mark plus what one chunk of requests produces) + one message being read.
     assert.ok(maxBuffered < 64 * 1024 + 65535, `max ${maxBuffered} bytes buffered`);
     assert.equal([b.layer.stats().connections, b.layer.stats().pendingSenders], [0, 0]);
+  } finally {
+    await b.layer.close();
+  }
+});
+
+test('fairness: a connection pipelining 2,000 requests cannot hold up another connection\'s one request', async () => {
+  const b = await start();
+  try {
+    const port = b.layer.localEndpoint('tcp').port;
+    const flood = await rawClient(port);
+    const single = await rawClient(port);
+    flood.socket.write(Array.from({ length: 2000 }, (_, k) => OPTIONS(`f${k}`)).join(''));
+    await waitFor('the flood started', () => b.received.length > 0);
+    single.socket.write(OPTIONS('single'));
+    await waitFor('all', () => b.received.length === 2001, 10_000);
+    const at = b.received.findIndex((r) => r.message.callId === 'single');
+    assert.ok(at < 1000, `the single request was handled as number ${at} of 2001`);
+    flood.socket.destroy();
+    single.socket.destroy();
   } finally {
     await b.layer.close();
   }
