@@ -460,6 +460,7 @@ const REVIEWED_REGEXES: Record<string, string> = {
     'anchored at both ends; fixed words and fixed-count digit groups, no alternative can match what another does: one attempt, no backtracking',
   [String.raw`headers/warning.ts /^[0-9]{3}$/`]: 'anchored, fixed count, run on a 3-char slice',
   [String.raw`parse-message.ts /[^\x00-\x7f]/`]: 'one character class, no repetition',
+  [String.raw`header-safe.ts /[\r\n\0]/`]: 'one character class, no repetition',
   [String.raw`parse-message.ts /^[0-9]+$/`]: 'anchored at the start (one attempt), a single class up to the end',
   [String.raw`scan.ts /\\([\s\S])/g`]: 'fixed two-char matches',
   [String.raw`scan.ts /(["\\])/g`]: 'one character class, one char per match',
