@@ -94,7 +94,8 @@ export class ConnectionPool {
     if (transport === 'tcp') {
       server = createTcpServer((socket) => this.#guard(() => this.#accept(socket)));
     } else {
-      server = createTlsServer(this.#tls, this.#settings.handshakeTimeoutMs, (socket) => this.#guard(() => this.#acceptTls(socket)));
+      // Our own handshake timer decides (it closes the socket); Node's, later, only backs it up.
+      server = createTlsServer(this.#tls, this.#settings.handshakeTimeoutMs + 1000, (socket) => this.#guard(() => this.#acceptTls(socket)));
       server.on('connection', (raw: Socket) => this.#guard(() => this.#acceptRawTls(raw)));
       server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
         // Node reports a failed or timed-out handshake here and leaves the socket open.
