@@ -4,6 +4,7 @@
  * connection to each, a recorder of its session events that can wait for
  * one, and its SIP trace (phone.onSipMessage) parsed, to assert on the wire.
  */
+import type { Test } from 'uvu';
 import { parseMessage, type SipMessage } from '../../../src/parser/index.ts';
 import { Phone, type ConnectionInput, type SessionStatusChanged } from '../../../src/sdk/index.ts';
 import type { Endpoint } from '../../../src/transport/types.ts';
@@ -152,6 +153,15 @@ export class Wire {
     );
   }
 
+  /** Every call's ladder, one line per Call-ID (for failure messages). */
+  summary(): string {
+    const ids = [...new Set(this.messages.map((m) => m.message.callId))];
+    return ids
+      .filter((id) => !this.messages.some((m) => m.message.callId === id && (m.message.method === 'REGISTER' || m.message.cseq?.method === 'REGISTER' || m.message.method === 'OPTIONS')))
+      .map((id) => `our side, Call-ID ${id}: ${this.ladder(id).join(', ')}`)
+      .join('\n');
+  }
+
   /** "out INVITE", "in 407 INVITE", ... for one Call-ID, retransmissions removed (same start line and CSeq in a row). */
   ladder(callId: string | undefined): string[] {
     const lines: string[] = [];
@@ -185,6 +195,33 @@ export class Wire {
       this.#waiters.add(wake);
     });
   }
+}
+
+/**
+ * test() whose failures also say what was seen: each `note` registered
+ * during the test (our ladders, the peer's) is added to the error message.
+ */
+export function explained(test: Test): { tested: (name: string, body: () => Promise<void>) => void; note: (what: () => string) => void } {
+  let notes: Array<() => string> = [];
+  const tested = (name: string, body: () => Promise<void>): void => {
+    test(name, async () => {
+      notes = [];
+      try {
+        await body();
+      } catch (error) {
+        const seen = notes.map((what) => {
+          try {
+            return what();
+          } catch (failure) {
+            return String(failure);
+          }
+        });
+        if (error instanceof Error && seen.length > 0) error.message += `\n--- seen ---\n${seen.join('\n')}`;
+        throw error;
+      }
+    });
+  };
+  return { tested, note: (what) => notes.push(what) };
 }
 
 /** The a= direction attribute of an SDP body, or undefined. */

@@ -12,13 +12,16 @@
  * - sippErrors(): what SIPp wrote to its error file so far (check_it
  *   misses, unexpected messages, timeouts), read while it still runs.
  * - sippLadder(): the messages SIPp logged, in order, as "in INVITE" /
- *   "out 200 INVITE" (methods, status codes and CSeq methods only).
+ *   "out 200 INVITE" (methods, status codes and CSeq methods only), without
+ *   retransmissions.
+ * - assertCallerSucceeded(): a calling SIPp's exit checks.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { delay } from './process.ts';
 import type { KamailioSite } from './kamailio.ts';
-import { SCENARIO_DIR, startSipp, type Sipp } from './sipp.ts';
+import * as assert from 'uvu/assert';
+import { SCENARIO_DIR, startSipp, type Sipp, type SippResult } from './sipp.ts';
 
 export const SIPP_PASSWORD = 'secret';
 
@@ -88,7 +91,12 @@ export function callingSipp(options: {
   });
 }
 
-/** SIPp's error file so far, without its notes that an INVITE ran the out-of-call scenario (that is how calls-uas-* work). */
+/**
+ * SIPp's error file so far, without two kinds of notes that are no
+ * failures: an INVITE running the out-of-call scenario (that is how
+ * calls-uas-* work), and the overload warning of SIPp's watchdog (SIPp got
+ * no CPU for 500 ms on a busy machine).
+ */
 export function sippErrors(sipp: Sipp): string {
   let text: string;
   try {
@@ -96,18 +104,49 @@ export function sippErrors(sipp: Sipp): string {
   } catch {
     return '';
   }
+  return withoutNotes(text);
+}
+
+function withoutNotes(text: string): string {
   return text
     .replace(/^The following events occurred:\s*/, '')
     .split('\n')
-    .filter((line) => line.trim() !== '' && !/Received out-of-call \w+ message, using the out-of-call scenario/.test(line))
+    .filter((line) => line.trim() !== '' && !/Received out-of-call \w+ message, using the out-of-call scenario|Overload warning: the (minor|major) watchdog timer/.test(line))
     .join('\n');
 }
 
-/** "in INVITE", "out 180", ... in the order SIPp logged them (retransmissions included). */
+/** A calling SIPp (calls-uac-*.xml) ended well: exit 0, one successful call, none failed, nothing unexpected, no error but watchdog notes. */
+export function assertCallerSucceeded(result: SippResult): void {
+  const detail = `\n${result.errors}\n${result.output.slice(-2500)}`;
+  assert.is(result.status, 0, `SIPp exit status${detail}`);
+  assert.is(result.successful, 1, `SIPp successful calls${detail}`);
+  assert.is(result.failed, 0, `SIPp failed calls${detail}`);
+  assert.is(result.lines.reduce((n, line) => n + line.unexpected, 0), 0, `unexpected messages at SIPp${detail}`);
+  assert.is(withoutNotes(result.errors), '', 'SIPp error log');
+}
+
+/** SIPp's ladder and error file, for failure messages. */
+export function describeSipp(sipp: Sipp): string {
+  return `SIPp ${sipp.peer.name} (pid ${sipp.pid}, port ${sipp.port}): ${sippLadder(sipp).join(', ')}\nits errors: ${sippErrors(sipp) || 'none'}`;
+}
+
+/**
+ * "in INVITE", "out 180 INVITE", ... in the order SIPp logged them, each
+ * message once: a retransmission (same direction, start line, Call-ID, CSeq
+ * and top Via branch as one before) is left out.
+ */
 export function sippLadder(sipp: Sipp): string[] {
-  return sipp.messages().map((m) => {
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const m of sipp.messages()) {
     const status = /^SIP\/2\.0 (\d{3})/.exec(m.startLine)?.[1];
-    const cseq = /\r?\nCSeq:\s*\d+\s+(\w+)/i.exec(m.text)?.[1] ?? '';
-    return `${m.direction} ${status === undefined ? m.startLine.split(' ')[0] : `${status} ${cseq}`}`;
-  });
+    const cseq = /\r?\nCSeq:\s*(\d+)\s+(\w+)/i.exec(m.text);
+    const callId = /\r?\nCall-ID:\s*(\S+)/i.exec(m.text)?.[1] ?? '';
+    const branch = /\r?\nVia:[^\r\n]*;branch=([^;,\s]+)/i.exec(m.text)?.[1] ?? '';
+    const key = `${m.direction} ${m.startLine} ${callId} ${cseq?.[1]} ${cseq?.[2]} ${branch}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    lines.push(`${m.direction} ${status === undefined ? m.startLine.split(' ')[0] : `${status} ${cseq?.[2] ?? ''}`}`);
+  }
+  return lines;
 }
