@@ -27,7 +27,7 @@ import * as assert from 'uvu/assert';
 import type { Phone } from '../../src/sdk/index.ts';
 import { Recorder } from '../integration/sdk-support.ts';
 import { startBaresip, stopAllBaresip, type Baresip } from './harness/baresip.ts';
-import { isSite, proxyAuthorization, registeredPhone, sleep, startTwoSites, type SessionLog, type Wire } from './harness/calls-phone.ts';
+import { explained, isSite, proxyAuthorization, registeredPhone, sleep, startTwoSites, type SessionLog, type Wire } from './harness/calls-phone.ts';
 import { DEFAULT_PASSWORD, stopAllSites, type KamailioSite } from './harness/kamailio.ts';
 import { stopAllPeers } from './harness/process.ts';
 
@@ -37,6 +37,15 @@ let a: KamailioSite;
 let b: KamailioSite;
 let baresip: Baresip;
 let phone: Phone | undefined;
+const { tested, note } = explained(test);
+
+/** On a failure: our ladders and sessions, and what baresip reported since `since`. */
+function noteCalls(started: { sessions: SessionLog; wire: Wire }): void {
+  const since = baresip.events.length;
+  note(() => started.wire.summary());
+  note(() => `our sessions: ${started.sessions.seq().join(', ')}`);
+  note(() => `baresip: ${baresip.events.slice(since).filter((e) => e.class === 'call').map((e) => `${e.type}${e.param ? `(${e.param})` : ''} on ${e.accountaor} ${e.id ?? ''}`).join(', ')}`);
+}
 let atA: string;
 let atB: string;
 
@@ -65,6 +74,7 @@ test.after(async () => {
 async function start(): Promise<{ phone: Phone; sessions: SessionLog; wire: Wire; connections: Recorder }> {
   const started = await registeredPhone(a, b, { dialFailoverTimeoutMs: FAILOVER_MS });
   phone = started.phone;
+  noteCalls(started);
   return { ...started, connections: new Recorder(started.phone) };
 }
 
@@ -80,7 +90,7 @@ async function baresipCalls(): Promise<[number, number]> {
   return [calls[atA]!, calls[atB]!];
 }
 
-test(`site A frozen right before a dial: connected through B within ${FAILOVER_MS} ms + 1 s; after SIGCONT A's late 407 is ACKed and nothing else reaches baresip`, async () => {
+tested(`site A frozen right before a dial: connected through B within ${FAILOVER_MS} ms + 1 s; after SIGCONT A's late 407 is ACKed and nothing else reaches baresip`, async () => {
   const { phone, sessions, wire, connections } = await start();
   const bmark = baresip.events.length;
   let latency: number;
@@ -123,7 +133,7 @@ test(`site A frozen right before a dial: connected through B within ${FAILOVER_M
   await connections.status(0, 'registered', 5000, connections.events.findIndex((e) => e.connectionId === 0 && e.status === 'unavailable'));
 });
 
-test(`site A frozen right after its 407: connected through B within ${FAILOVER_MS} ms + 1 s; after SIGCONT our CANCEL or ACK+BYE leaves baresip no second live call`, async () => {
+tested(`site A frozen right after its 407: connected through B within ${FAILOVER_MS} ms + 1 s; after SIGCONT our CANCEL or ACK+BYE leaves baresip no second live call`, async () => {
   const { phone, sessions, wire } = await start();
   // baresip answers through A by itself, 180 and 200 back to back: its 2xx mostly crosses our CANCEL.
   await baresip.answer(atA, 'at-once');
@@ -189,7 +199,7 @@ test(`site A frozen right after its 407: connected through B within ${FAILOVER_M
   assert.equal(sessions.seq(), ['s1 dialing @0', 's1 ringing @1', 's1 connected @1', 's1 disconnected:Normal @1']);
 });
 
-test('site A killed: a dial on connection 0 right away completes through B within 1 s (A refuses: 503); once 0 is unavailable, straight to B', async () => {
+tested('site A killed: a dial on connection 0 right away completes through B within 1 s (A refuses: 503); once 0 is unavailable, straight to B', async () => {
   const { phone, sessions, wire, connections } = await start();
   await a.kill();
   const started = performance.now();
