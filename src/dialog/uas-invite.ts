@@ -185,6 +185,10 @@ export class IncomingInvite extends StateMachine<IncomingInviteState, { readonly
     }
     if (end !== 'answered' && this.media.state !== 'stable') this.media.rollback();
     this.transition('ended');
+    // The transaction lives on (Timer L, 64*T1, after a 2xx; Timer H/I after a failure) and no longer
+    // needs us: a transport error now changes nothing (we are over). Held, its callback kept this
+    // INVITE, its request and media alive until the transaction ended.
+    this.#transaction.user = undefined;
     if (end === 'cancelled' || end === 'expired' || end === 'transport-error' || end === 'closed') {
       try {
         this.events.onEnded?.(end);
