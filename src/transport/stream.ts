@@ -21,6 +21,7 @@ import { fromNodeError, transportError } from './errors.ts';
 import type { KeepAliveOptions, TransportDiagnostic } from './options.ts';
 import { callSafely, PendingSenders, type ErrorCallback } from './pending-senders.ts';
 import { ReadDeadline, type ExpiryReason } from './read-deadline.ts';
+import { takeTurnBudget, waitTurn } from './turn-budget.ts';
 import type { Endpoint, TransportError } from './types.ts';
 
 export interface ConnectionSettings {
@@ -56,10 +57,10 @@ export type PongWaiter = (alive: boolean, reason: string) => void;
 const PING = new Uint8Array([13, 10, 13, 10]);
 const PONG = new Uint8Array([13, 10]);
 /**
- * Messages handled per connection in one turn of the event loop; the rest
- * wait a turn. A peer pipelining thousands of requests in 64 KiB chunks
- * otherwise held the loop ~10 ms per chunk and, over 100 such peers, kept
- * every other client waiting seconds.
+ * Messages handled per connection before it waits its turn again (and all
+ * connections together per turn: turn-budget.ts). A peer pipelining
+ * thousands of requests in 64 KiB chunks otherwise held the loop ~10 ms per
+ * chunk and, over 100 such peers, kept every other client waiting seconds.
  */
 const MESSAGES_PER_TURN = 4;
 /** How long a reply to a framing error may take to leave before the socket is destroyed. */
@@ -302,8 +303,8 @@ export class StreamConnection {
         this.#backlog = { events, from: k };
         return;
       }
-      if (handled === MESSAGES_PER_TURN) {
-        // The rest waits a turn of the event loop, so that one peer's pipeline cannot hold up every other connection.
+      if (handled === MESSAGES_PER_TURN || (events[k]!.type === 'message' && !takeTurnBudget())) {
+        // The rest waits a turn of the event loop, so that no peer's pipeline (nor all of them together) holds up the others.
         this.#backlog = { events, from: k };
         this.#yieldTurn();
         return;
@@ -354,14 +355,14 @@ export class StreamConnection {
     this.#resumeBacklog();
   }
 
-  /** Stops reading until the next turn of the event loop, then handles the backlog. */
+  /** Stops reading until this connection's next turn (turn-budget.ts), then handles the backlog. */
   #yieldTurn(): void {
     if (this.#yielding) return;
     this.#yielding = true;
     this.#socket.pause();
     // Our own pace is not the peer's: the message deadline and rate start again when we read again.
     this.#deadline.suspend();
-    setImmediate(() =>
+    waitTurn(() =>
       this.#guard(() => {
         this.#yielding = false;
         if (this.state !== 'closed' && !this.#paused) this.#resumeBacklog();
