@@ -216,6 +216,10 @@ tested('SIPp calls 1001 through site A, then site B: rings on that connection, a
     assert.ok(held.seen, 'remoteHold while SIPp held us');
     assert.is(phone.sessions.session(ring.sessionId)?.remoteHold, false, 'not after SIPp resumed');
     assert.is(phone.sessions.session(ring.sessionId)?.status, 'connected', 'a remote hold is no status change');
+    // Our BYE only once SIPp has ACKed our answer to its resume: sent right behind that 200, the BYE could
+    // overtake it in the site (two workers), and SIPp's script would not take it.
+    const resumeCSeq = wire.responses('out', 200, 'INVITE', callId).at(-1)!.message.cseq!.seq;
+    await wire.wait("SIPp's ACK of our answer to its resume", (m) => m.direction === 'in' && m.message.method === 'ACK' && m.message.callId === callId && m.message.cseq?.seq === resumeCSeq);
     await phone.calls.hangup(ring.sessionId);
     assertCallerSucceeded(await sipp.exit(10_000));
 
