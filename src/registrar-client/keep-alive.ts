@@ -7,9 +7,10 @@
  * alive. Over TCP/TLS it is the RFC 5626 s4.4.1 CRLFCRLF ping on the
  * connection's flow, answered by a CRLF pong.
  *
- * A probe not answered within min(interval, 10 s), or failing at once
- * (ICMP unreachable, reset), reports the site as unanswered: the
- * registration becomes `unavailable` and its retry schedule takes over.
+ * A probe not answered within min(interval, 10 s) reports the site down
+ * with 408 (RFC 3261 s8.1.3.1: a timeout is a 408); one that fails at once
+ * (ICMP unreachable, a reset or missing flow) with 503 (a transport error).
+ * The registration becomes `unavailable` and its retry schedule takes over.
  *
  * Timing lives on the registrations' TimerHeap (one clock timer for every
  * probe of every connection): one entry per connection, moved between "next
@@ -47,8 +48,8 @@ export interface KeepAliveOwner {
   readonly identity: RegisterIdentity;
   /** True when a probe may go now (registered, no REGISTER in flight: that one probes already). */
   canProbe(): boolean;
-  /** The site left a probe unanswered (`reason` says how), once per probe. */
-  onUnanswered(reason: string): void;
+  /** The site failed a probe, once per probe: 408 unanswered in time, 503 a transport error (`reason` says how). */
+  onUnanswered(code: 408 | 503, reason: string): void;
 }
 
 /** One probe out; for UDP also the OPTIONS transaction's user. */
@@ -61,8 +62,8 @@ class Probe implements ClientTransactionUser {
 
   onFinal(outcome: ClientOutcome): void {
     if (outcome.cause === 'response') this.keepAlive.settle(this, true, '');
-    else if (outcome.cause === 'timeout') this.keepAlive.settle(this, false, 'keep-alive OPTIONS unanswered (timeout)');
-    else this.keepAlive.settle(this, false, `keep-alive OPTIONS failed: transport error ${outcome.error.code}`);
+    else if (outcome.cause === 'timeout') this.keepAlive.settle(this, false, 'keep-alive OPTIONS unanswered (timeout)', 408);
+    else this.keepAlive.settle(this, false, `keep-alive OPTIONS failed: transport error ${outcome.error.code}`, 503);
   }
 }
 
@@ -109,7 +110,7 @@ export class KeepAlive {
   }
 
   /** @internal The outcome of a probe (from its transaction or the flow prober). */
-  settle(probe: Probe, alive: boolean, reason: string): void {
+  settle(probe: Probe, alive: boolean, reason: string, code: 408 | 503 = 408): void {
     if (probe !== this.#probe) return;
     this.#probe = undefined;
     if (alive) {
@@ -117,7 +118,7 @@ export class KeepAlive {
       return;
     }
     this.stop();
-    this.#owner.onUnanswered(reason);
+    this.#owner.onUnanswered(code, reason);
   }
 
   #onWake(): void {
@@ -144,16 +145,19 @@ export class KeepAlive {
     const target = settings.target;
     if (target.transport !== 'udp') {
       if (this.#ctx.probeFlow === undefined) {
-        this.settle(probe, false, 'the transport cannot ping a flow');
+        this.settle(probe, false, 'the transport cannot ping a flow', 503);
         return;
       }
-      this.#ctx.probeFlow(target, this.#waitMs, (alive, reason) => this.settle(probe, alive, alive ? '' : `keep-alive ping unanswered: ${reason}`));
+      // No pong in time is a timeout (408); a flow that is gone or fails is a transport error (503).
+      this.#ctx.probeFlow(target, this.#waitMs, (alive, reason) =>
+        this.settle(probe, alive, alive ? '' : `keep-alive ping failed: ${reason}`, /no keep-alive pong/.test(reason) ? 408 : 503),
+      );
       return;
     }
     try {
       this.#ctx.transactions.sendRequest(this.#optionsParts(), target, probe, { rport: settings.useRport });
     } catch (error) {
-      this.settle(probe, false, `keep-alive OPTIONS not sent: ${error instanceof Error ? error.message : String(error)}`);
+      this.settle(probe, false, `keep-alive OPTIONS not sent: ${error instanceof Error ? error.message : String(error)}`, 503);
     }
   }
 

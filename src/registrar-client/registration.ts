@@ -159,13 +159,8 @@ export class Registration {
       settings: this.settings,
       identity: this.identity,
       canProbe: (): boolean => this.#enabled && this.#status === 'registered' && this.#inFlight === undefined,
-      onUnanswered: (reason: string): void => this.#onKeepAliveUnanswered(reason),
+      onUnanswered: (code: 408 | 503, reason: string): void => this.siteDown(code, reason),
     };
-  }
-
-  /** A keep-alive probe went unanswered while registered: the site is down (408). */
-  #onKeepAliveUnanswered(reason: string): void {
-    this.siteDown(408, reason);
   }
 
   /**

@@ -120,7 +120,8 @@ test('UDP: a transport error on the probe (ICMP refused) -> unavailable at once,
   site.state = 'refusing';
   const before = r.events.length;
   r.advance(30.05);
-  assert.equal(r.events.slice(before).map((e) => `${e.status}(${e.code})`), ['unavailable(408)']);
+  // A transport error, not a timeout: 503 (RFC 3261 s8.1.3.1).
+  assert.equal(r.events.slice(before).map((e) => `${e.status}(${e.code})`), ['unavailable(503)']);
   assert.match(r.events[before]!.reason ?? '', /transport error ECONNREFUSED/);
 });
 
@@ -140,10 +141,13 @@ test('TCP/TLS: the flow ping through the transport; no pong -> unavailable; a po
   assert.is(pings.length, 2, 'next ping one interval after the first');
   assert.is(pings[1]!.at - pings[0]!.at, 20_000);
   pings[1]!.done(false, 'no keep-alive pong within 10000 ms');
-  assert.equal(r.statuses(0), ['registering', 'registered(200)', 'unavailable(408)']);
+  assert.equal(r.statuses(0), ['registering', 'registered(200)', 'unavailable(408)'], 'no pong: a timeout');
   pings[1]!.done(true, 'late'); // ignored
   r.advance(6);
   assert.equal(r.statuses(0), ['registering', 'registered(200)', 'unavailable(408)', 'registered(200)']);
+  r.advance(20);
+  pings.at(-1)!.done(false, 'no open TCP connection to the site');
+  assert.equal(r.statuses(0).at(-1), 'unavailable(503)', 'the flow is gone: a transport error');
 });
 
 test('TCP: a ping with no answer at all is settled by the deadline on the heap', () => {
