@@ -178,10 +178,13 @@ class Story {
   readonly #sessions: SessionStatusChanged[] = [];
   readonly #wakers = new Set<() => void>();
 
-  constructor(
-    readonly phone: Phone,
-    readonly say: Say,
-  ) {}
+  readonly phone: Phone;
+  readonly say: Say;
+
+  constructor(phone: Phone, say: Say) {
+    this.phone = phone;
+    this.say = say;
+  }
 
   onConnection(event: ConnectionStatusChanged): void {
     this.#connections.push(event);
