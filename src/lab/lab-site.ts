@@ -65,6 +65,8 @@ export class LabSite {
   #transport: SipTransportLayer | undefined;
   #layer: TransactionLayer | undefined;
   #port: number;
+  /** The port of each listener once bound (a restart binds the same ones). */
+  readonly #ports = new Map<TransportKind, number>();
   readonly #nonces = new Map<string, number>();
   readonly #bindings = new Map<string, Map<string, LabBinding>>();
   /** Requests answered, by method (for tests and the QuickStart narration). */
@@ -165,11 +167,9 @@ export class LabSite {
 
   async #open(): Promise<void> {
     const transports = this.options.transports ?? ['udp', 'tcp'];
-    const transport = await SipTransportLayer.create({
-      ...this.options.transport,
-      listeners: transports.map((kind) => ({ transport: kind, host: this.options.host, port: this.#port })),
-    });
+    const transport = await this.#bind(transports);
     this.#port = transport.localEndpoint(transports[0]!).port;
+    for (const listener of transport.listeners) this.#ports.set(listener.transport, listener.port);
     const layer = new TransactionLayer({ transport, clock: new SystemClock(), user: { onRequest: (incoming) => this.#onRequest(incoming) } });
     transport.onReceive = (received) => {
       if (this.#state !== 'up') return;
@@ -178,6 +178,24 @@ export class LabSite {
     this.#transport = transport;
     this.#layer = layer;
     this.#state = 'up';
+  }
+
+  /**
+   * Binds the listeners: UDP and TCP on one port (the site's address), TLS
+   * on its own; after a restart, the ports it had. When the system gives
+   * UDP and TCP different ports (the number it picked for UDP was taken for
+   * TCP), it tries again: clients reach the site at one port.
+   */
+  async #bind(transports: readonly TransportKind[]): Promise<SipTransportLayer> {
+    for (let attempt = 1; ; attempt++) {
+      const transport = await SipTransportLayer.create({
+        ...this.options.transport,
+        listeners: transports.map((kind) => ({ transport: kind, host: this.options.host, port: this.#ports.get(kind) ?? (kind === 'tls' ? 0 : this.#port) })),
+      });
+      const shared = new Set(transport.listeners.filter((l) => l.transport !== 'tls').map((l) => l.port));
+      if (shared.size <= 1 || attempt === 5) return transport;
+      await transport.close();
+    }
   }
 
   async #close(): Promise<void> {
