@@ -277,8 +277,9 @@ export class ConnectionPool {
     const slot: IncomingSlot = { source: remoteOf(raw, 'tls'), evict: () => raw.destroy() };
     if (!this.#admit(raw, 'tls', slot)) return;
     const key = rawKey(raw);
+    const acceptedAt = performance.now();
     const timer = setTimeout(() => {
-      this.#hooks.diagnostic({ type: 'connection-expired', source: remoteOf(raw, 'tls'), why: 'handshake' });
+      this.#hooks.diagnostic({ type: 'connection-expired', source: remoteOf(raw, 'tls'), why: 'handshake', afterMs: Math.round(performance.now() - acceptedAt) });
       raw.destroy();
     }, this.#settings.handshakeTimeoutMs);
     timer.unref?.();

@@ -78,7 +78,8 @@ export type TransportDiagnostic =
   /** An incoming connection closed to make room for a new one (the incoming cap was full). */
   | { readonly type: 'connection-evicted'; readonly source: Endpoint }
   /** A connection closed by a deadline: TLS handshake, a message's deadline or rate, a peer that does not read. */
-  | { readonly type: 'connection-expired'; readonly source: Endpoint; readonly why: 'handshake' | 'message-deadline' | 'message-rate' | 'write-stall' }
+  /** `afterMs`: how long the condition had lasted (since the accept, the message's first byte, or reading stopped). */
+  | { readonly type: 'connection-expired'; readonly source: Endpoint; readonly why: 'handshake' | 'message-deadline' | 'message-rate' | 'write-stall'; readonly afterMs: number }
   | { readonly type: 'tls-client-error'; readonly source: Endpoint; readonly message: string }
   | { readonly type: 'handler-error'; readonly error: unknown }
   | { readonly type: 'socket-error'; readonly local: Endpoint; readonly message: string };

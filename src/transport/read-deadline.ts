@@ -35,12 +35,12 @@ export class ReadDeadline {
   private readonly settings: DeadlineSettings;
   /** Bytes held of the message in progress. */
   private readonly held: () => number;
-  private readonly onExpired: (why: ExpiryReason) => void;
+  private readonly onExpired: (why: ExpiryReason, afterMs: number) => void;
 
   constructor(
     settings: DeadlineSettings,
     held: () => number,
-    onExpired: (why: ExpiryReason) => void,
+    onExpired: (why: ExpiryReason, afterMs: number) => void,
   ) {
     this.settings = settings;
     this.held = held;
@@ -94,10 +94,10 @@ export class ReadDeadline {
     this.#timer = undefined;
     if (this.#stopped || this.#since < 0) return;
     const elapsed = performance.now() - this.#since;
-    if (elapsed >= this.settings.messageDeadlineMs) return this.onExpired('message-deadline');
+    if (elapsed >= this.settings.messageDeadlineMs) return this.onExpired('message-deadline', elapsed);
     const held = this.held();
     const min = this.settings.minMessageBytesPerSec;
-    if (min > 0 && held > 0 && elapsed >= RATE_GRACE_MS && (held * 1000) / elapsed < min) return this.onExpired('message-rate');
+    if (min > 0 && held > 0 && elapsed >= RATE_GRACE_MS && (held * 1000) / elapsed < min) return this.onExpired('message-rate', elapsed);
     this.#arm();
   }
 

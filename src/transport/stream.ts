@@ -137,7 +137,7 @@ export class StreamConnection {
     this.#framer = new StreamFramer({ maxMessageBytes: settings.maxBufferedBytes });
     this.#pending = new PendingSenders(settings.pendingSenderMs, settings.maxPendingSenders, () => performance.now(), (e) => events.callbackError(e));
     this.#responseSenders = new PendingSenders(settings.pendingSenderMs, settings.maxPendingSenders, () => performance.now(), (e) => events.callbackError(e));
-    this.#deadline = new ReadDeadline(settings, () => this.#framer.buffered, (why) => this.#guard(() => this.#expire(why)));
+    this.#deadline = new ReadDeadline(settings, () => this.#framer.buffered, (why, afterMs) => this.#guard(() => this.#expire(why, afterMs)));
     if (direction === 'incoming') this.#deadline.awaitFirstMessage();
     socket.on('data', (chunk: Buffer) => this.#guard(() => this.#onData(chunk)));
     socket.on('error', (error: Error) => this.#guard(() => this.#onError(error)));
@@ -341,7 +341,8 @@ export class StreamConnection {
     this.#paused = true;
     this.#socket.pause();
     this.#deadline.suspend();
-    this.#stallTimer = setTimeout(() => this.#guard(() => this.#expire('write-stall')), this.#settings.writeStallMs);
+    const pausedAt = performance.now();
+    this.#stallTimer = setTimeout(() => this.#guard(() => this.#expire('write-stall', performance.now() - pausedAt)), this.#settings.writeStallMs);
     this.#stallTimer.unref?.();
   }
 
@@ -384,9 +385,9 @@ export class StreamConnection {
   }
 
   /** A deadline passed (read-deadline.ts, or the peer does not read): the connection goes. */
-  #expire(why: ExpiryReason | 'write-stall'): void {
+  #expire(why: ExpiryReason | 'write-stall', afterMs: number): void {
     if (this.state === 'closed') return;
-    this.#events.diagnostic({ type: 'connection-expired', source: this.remote, why });
+    this.#events.diagnostic({ type: 'connection-expired', source: this.remote, why, afterMs: Math.round(afterMs) });
     const detail =
       why === 'write-stall' ? `peer read nothing for ${this.#settings.writeStallMs} ms`
       : why === 'message-rate' ? `message arriving below ${this.#settings.minMessageBytesPerSec} bytes/s`
