@@ -141,6 +141,7 @@ export class UaCall {
 
   /** The first event of `type` (already recorded or still to come). */
   waitFor(type: UaEventType, timeoutMs = 5000): Promise<UaEvent> {
+    if (!this.#ua.recording) return Promise.reject(new Error(`call ${this.id}: this UA records no events (record: false)`));
     const found = this.events.find((event) => event.type === type);
     if (found !== undefined) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
