@@ -22,6 +22,8 @@ export type FrameEvent =
 
 const CR = 13;
 const LF = 10;
+/** A buffer above this size is given up when it is four times more than needed, or empty. */
+const SHRINK_ABOVE = 64 * 1024;
 
 export class StreamFramer {
   readonly #limits: ParseLimits;
@@ -41,6 +43,11 @@ export class StreamFramer {
   /** Bytes held while waiting for the rest of a message. */
   get buffered(): number {
     return this.#end - this.#start;
+  }
+
+  /** Bytes of the buffer allocated (pending bytes and room for more). */
+  get allocated(): number {
+    return this.#buffer.length;
   }
 
   get failed(): boolean {
@@ -65,13 +72,27 @@ export class StreamFramer {
     return events;
   }
 
+  /**
+   * Appends a chunk after the bytes still pending. The buffer holds at most
+   * twice one message plus one chunk: when the chunk does not fit behind
+   * the pending bytes, they move to the front if the buffer can hold both,
+   * else to a buffer twice their size; a buffer far larger than needed is
+   * given up. (It used to double whenever the end was reached, so a
+   * pipelining peer, which always leaves a partial message pending, grew
+   * it without bound: 100 such peers, +60 MB in 30 s.)
+   */
   #append(chunk: Uint8Array): void {
     const pending = this.#end - this.#start;
-    if (this.#end + chunk.length > this.#buffer.length) {
-      const size = Math.max(pending + chunk.length, this.#buffer.length * 2, 4096);
-      const grown = new Uint8Array(size);
-      grown.set(this.#buffer.subarray(this.#start, this.#end), 0);
-      this.#buffer = grown;
+    const needed = pending + chunk.length;
+    const capacity = this.#buffer.length;
+    if (this.#end + chunk.length > capacity) {
+      if (needed <= capacity && !(capacity > SHRINK_ABOVE && needed * 4 <= capacity)) {
+        this.#buffer.copyWithin(0, this.#start, this.#end);
+      } else {
+        const grown = new Uint8Array(Math.max(needed * 2, 4096));
+        grown.set(this.#buffer.subarray(this.#start, this.#end), 0);
+        this.#buffer = grown;
+      }
       this.#start = 0;
       this.#end = pending;
     }
@@ -137,7 +158,11 @@ export class StreamFramer {
     this.#start = i + total;
     this.#searched = 0;
     this.#pendingTotal = -1;
-    if (this.#start === this.#end) this.#start = this.#end = 0;
+    if (this.#start === this.#end) {
+      this.#start = this.#end = 0;
+      // Nothing pending: a buffer grown for a large message is not kept for an idle connection.
+      if (this.#buffer.length > SHRINK_ABOVE) this.#buffer = new Uint8Array(0);
+    }
     return { type: 'message', bytes };
   }
 }

@@ -78,6 +78,28 @@ test('odd chunk sizes across a large body and buffer growth', () => {
   }
 });
 
+test('a pipelining peer (always a partial message pending) keeps the buffer bounded; an idle one gives a large buffer up', () => {
+  const framer = new StreamFramer();
+  const one = 'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nContent-Length: 0\r\n\r\n';
+  const stream = encoder.encode(one.repeat(20_000));
+  let messages = 0;
+  let most = 0;
+  // 64 KiB chunks that cut messages anywhere, as a socket delivers them.
+  for (let at = 0; at < stream.length; at += 65536) {
+    for (const event of framer.push(stream.subarray(at, at + 65536))) if (event.type === 'message') messages++;
+    most = Math.max(most, framer.allocated);
+  }
+  assert.is(messages, 20_000);
+  assert.ok(most <= 4 * 65536, `at most ${most} bytes allocated`);
+  // A 60 KB message, then nothing pending: the buffer it needed is given up.
+  const big = encoder.encode(`MESSAGE sip:a@b SIP/2.0\r\nContent-Length: 60000\r\n\r\n${'x'.repeat(60_000)}`);
+  const idle = new StreamFramer();
+  idle.push(big.subarray(0, 40_000));
+  assert.ok(idle.allocated >= 40_000);
+  assert.is(idle.push(big.subarray(40_000)).length, 1);
+  assert.is(idle.allocated, 0);
+});
+
 test('partial input waits: buffered counts the held bytes', () => {
   const framer = new StreamFramer();
   assert.equal(framer.push(bytes(M1.slice(0, 50))), []);
