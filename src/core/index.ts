@@ -19,3 +19,4 @@ export {
   type Received,
   type SendOptions,
 } from '../transport/types.ts';
+export { SipEndpointError, StateError, type StateErrorCode } from '../errors/sip-endpoint-error.ts';

@@ -23,6 +23,7 @@
  * stats() counts live dialogs, INVITEs in progress and the timers they hold,
  * so tests can prove that nothing is left after a call.
  */
+import { StateError } from '../errors/sip-endpoint-error.ts';
 import { checkHeaderValue, isWildcard, type SipMessage, type Uri } from '../parser/index.ts';
 import type { Clock } from '../transaction/clock.ts';
 import { cryptoRandom } from '../transaction/random.ts';
@@ -116,8 +117,8 @@ export class DialogLayer implements TransactionUser {
 
   /** Starts a call; the events tell its progress. Throws when the layer is closed or full. */
   invite(options: InviteOptions, events: OutgoingInviteEvents = {}): OutgoingInvite {
-    if (this.#closed) throw new Error('the dialog layer is closed');
-    if (this.#live() >= this.#maxDialogs) throw new Error(`dialog limit reached (${this.#maxDialogs})`);
+    if (this.#closed) throw new StateError('ERR_CLOSED', 'the dialog layer is closed');
+    if (this.#live() >= this.#maxDialogs) throw new StateError('ERR_LIMIT', `dialog limit reached (${this.#maxDialogs})`);
     const call = new OutgoingInvite(this.#context, options, events);
     this.#outgoing.add(call);
     const { onAnswered, onFailed } = events;

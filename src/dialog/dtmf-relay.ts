@@ -3,6 +3,7 @@
  * Cisco and most PBXs; no RFC): "Signal=5\r\nDuration=160\r\n". Used until
  * RTP (RFC 4733 events) exists.
  */
+import { SipEndpointError } from '../errors/sip-endpoint-error.ts';
 import { decodeUtf8, utf8Bytes } from '../parser/text.ts';
 
 export const DTMF_RELAY = 'application/dtmf-relay';
@@ -10,8 +11,11 @@ export const DTMF_RELAY = 'application/dtmf-relay';
 /** The digits DTMF carries: 0-9, *, #, A-D (RFC 4733 s3.2 events 0-15). */
 const DIGIT = /^[0-9*#A-Da-d]$/;
 
-export class DtmfError extends TypeError {
+export class DtmfError extends SipEndpointError {
   override readonly name = 'DtmfError';
+  constructor(message: string) {
+    super('ERR_DTMF', message);
+  }
 }
 
 /** Checks a string of digits; throws DtmfError naming the first one that is not DTMF. */

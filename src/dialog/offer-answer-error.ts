@@ -4,6 +4,7 @@
  * 400, 491, 500); for an answer, which no response can refuse, it says what
  * kind of failure it was (the caller ends or re-negotiates the session).
  */
+import { SipEndpointError } from '../errors/sip-endpoint-error.ts';
 export type OfferAnswerErrorCode =
   /** The SDP does not parse, or lacks what a stream needs (a c= line). */
   | 'malformed-sdp'
@@ -27,14 +28,13 @@ const STATUS: Readonly<Record<OfferAnswerErrorCode, number>> = Object.freeze({
   'answer-pending': 500,
 });
 
-export class OfferAnswerError extends Error {
+export class OfferAnswerError extends SipEndpointError {
   override readonly name = 'OfferAnswerError';
-  readonly code: OfferAnswerErrorCode;
+  declare readonly code: OfferAnswerErrorCode;
   readonly status: number;
 
   constructor(code: OfferAnswerErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
+    super(code, message, options);
     this.status = STATUS[code];
   }
 }

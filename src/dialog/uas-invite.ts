@@ -13,6 +13,7 @@
  * when no final response was sent (the 200 to the CANCEL is the layer's).
  * Our 2xx is re-sent until the ACK (uas-2xx.ts, held by the session).
  */
+import { StateError } from '../errors/sip-endpoint-error.ts';
 import type { SipMessage } from '../parser/index.ts';
 import { StateMachine, type MachineTables } from '../transaction/machine.ts';
 import { responseParts } from '../transaction/responses.ts';
@@ -121,7 +122,7 @@ export class IncomingInvite extends StateMachine<IncomingInviteState, { readonly
 
   /** Answers 200 with our answer (or our offer, for an INVITE without SDP) and returns the confirmed session. */
   accept(options: AcceptOptions): SessionDialog {
-    if (this.state !== 'proceeding') throw new Error(`the INVITE has ${this.#end ?? 'ended'}: it cannot be answered`);
+    if (this.state !== 'proceeding') throw new StateError('ERR_STATE', `the INVITE has ${this.#end ?? 'ended'}: it cannot be answered`);
     let body: Uint8Array;
     let offered = false;
     const hold = options.hold === undefined ? {} : { hold: options.hold };

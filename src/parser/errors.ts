@@ -3,7 +3,8 @@
  * send for it (400 malformed, 505 version, 413 too large, ...); `offset` is
  * the byte offset in the input where the problem was seen.
  */
-export class SipParseError extends Error {
+import { SipEndpointError } from '../errors/sip-endpoint-error.ts';
+export class SipParseError extends SipEndpointError {
   override readonly name = 'SipParseError';
   readonly status: number;
   readonly reason: string;
@@ -13,7 +14,7 @@ export class SipParseError extends Error {
 
   constructor(reason: string, options: { status?: number; offset?: number; header?: string } = {}) {
     const header = options.header;
-    super(header === undefined ? reason : `${header}: ${reason}`);
+    super('ERR_SIP_PARSE', header === undefined ? reason : `${header}: ${reason}`);
     this.status = options.status ?? 400;
     this.reason = reason;
     this.offset = options.offset ?? -1;

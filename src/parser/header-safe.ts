@@ -6,7 +6,8 @@
  * enters, with this check, and refused with a HeaderValueError naming it.
  */
 
-export class HeaderValueError extends TypeError {
+import { SipEndpointError } from '../errors/sip-endpoint-error.ts';
+export class HeaderValueError extends SipEndpointError {
   override readonly name = 'HeaderValueError';
   /** What the value is (a setting, an argument): named in the message. */
   readonly field: string;
@@ -15,7 +16,7 @@ export class HeaderValueError extends TypeError {
     field: string,
     message: string,
   ) {
-    super(message);
+    super('ERR_HEADER_VALUE', message);
     this.field = field;
   }
 }

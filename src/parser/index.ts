@@ -19,3 +19,4 @@ export type { MediaType } from './headers/media-type.ts';
 export { parseAuthHeader, isDigest, type AuthHeader } from './headers/auth.ts';
 export type { RetryAfter } from './headers/retry-after.ts';
 export type { Warning } from './headers/warning.ts';
+export { SipEndpointError, StateError, type StateErrorCode } from '../errors/sip-endpoint-error.ts';

@@ -13,6 +13,7 @@
  *   ...
  *   await registrations.close(); // unregisters what is registered
  */
+import { StateError } from '../errors/sip-endpoint-error.ts';
 import { checkHeaderValue } from '../parser/index.ts';
 import type { Clock } from '../transaction/clock.ts';
 import { cryptoRandom } from '../transaction/random.ts';
@@ -99,8 +100,8 @@ export class RegistrationManager {
 
   /** Adds a connection's registration, `disabled` until start(). Throws on a used id or bad settings. */
   add(id: RegistrationId, settings: RegistrationSettings): void {
-    if (this.#closed) throw new Error('registration manager is closed');
-    if (this.#registrations.has(id)) throw new Error(`registration ${String(id)} exists already`);
+    if (this.#closed) throw new StateError('ERR_CLOSED', 'registration manager is closed');
+    if (this.#registrations.has(id)) throw new StateError('ERR_STATE', `registration ${String(id)} exists already`);
     this.#registrations.set(id, new Registration(id, resolveSettings(settings), this.#context));
   }
 
@@ -187,7 +188,7 @@ export class RegistrationManager {
 
   #get(id: RegistrationId): Registration {
     const registration = this.#registrations.get(id);
-    if (registration === undefined) throw new Error(`no registration ${String(id)}`);
+    if (registration === undefined) throw new StateError('ERR_STATE', `no registration ${String(id)}`);
     return registration;
   }
 

@@ -2,6 +2,7 @@
  * Why a call action was refused: every rejected promise of `phone.calls`
  * carries a CallError with a stable `code`.
  */
+import { SipEndpointError } from '../errors/sip-endpoint-error.ts';
 export type CallErrorCode =
   /** No session with that id (never was, or ended and forgotten). */
   | 'no-such-session'
@@ -16,15 +17,14 @@ export type CallErrorCode =
   /** The phone is closed. */
   | 'closed';
 
-export class CallError extends Error {
+export class CallError extends SipEndpointError {
   override readonly name = 'CallError';
-  readonly code: CallErrorCode;
+  declare readonly code: CallErrorCode;
   /** The SIP status behind a `refused`, when there is one. */
   readonly status: number | undefined;
 
   constructor(code: CallErrorCode, message: string, status?: number) {
-    super(message);
-    this.code = code;
+    super(code, message);
     this.status = status;
   }
 }

@@ -8,6 +8,7 @@
  *      |                     +--403/404/...--> failed        site answers again-+
  *      +---------------------------- disable (from any status) -----------------+
  */
+import { SipEndpointError } from '../errors/sip-endpoint-error.ts';
 import type { RegistrationManager, RegistrationStatus, RegistrationStatusEvent } from '../registrar-client/index.ts';
 import type { ConnectionSettings, SipTransportName } from './config/index.ts';
 import { completeSettings, type ConnectionInput } from './connection-settings.ts';
@@ -48,8 +49,11 @@ export interface ConnectionEvents {
   connectionStatusChanged: ConnectionStatusChanged;
 }
 
-export class ConnectionError extends Error {
+export class ConnectionError extends SipEndpointError {
   override readonly name = 'ConnectionError';
+  constructor(message: string) {
+    super('ERR_CONNECTION', message);
+  }
 }
 
 interface Entry {

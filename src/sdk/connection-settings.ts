@@ -2,6 +2,7 @@
  * Settings of one connection given in code (`addConnection`), completed with
  * the same defaults and checks as a SipEndpoint.config file gives them.
  */
+import { SipEndpointError } from '../errors/sip-endpoint-error.ts';
 import { resolveSettings } from '../registrar-client/index.ts';
 import { CONNECTION_DEFAULTS, parseServer, registrarDomain, type ConnectionSettings, type SipTransportName } from './config/index.ts';
 
@@ -35,8 +36,11 @@ export interface ConnectionInput {
 /** ConnectionSettings plus the RFC 5626 fields a connection given in code may carry. */
 export type CompletedSettings = ConnectionSettings & { instanceId?: string; regId?: number };
 
-export class ConnectionSettingsError extends Error {
+export class ConnectionSettingsError extends SipEndpointError {
   override readonly name = 'ConnectionSettingsError';
+  constructor(message: string) {
+    super('ERR_CONNECTION_SETTINGS', message);
+  }
 }
 
 function seconds(value: number | undefined, fallback: number, name: string): number {

@@ -15,3 +15,4 @@ export {
 export { completeSettings, ConnectionSettingsError, type ConnectionInput } from './connection-settings.ts';
 export { TypedEvents } from './typed-events.ts';
 export * from './config/index.ts';
+export { SipEndpointError, StateError, type StateErrorCode } from '../errors/sip-endpoint-error.ts';

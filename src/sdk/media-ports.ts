@@ -8,6 +8,7 @@
  * a few ports per address are bound ahead (`spares`) and refilled in the
  * background; take() hands one out or undefined (the call gets 503).
  */
+import { StateError } from '../errors/sip-endpoint-error.ts';
 import { createSocket, type Socket } from 'node:dgram';
 
 export interface MediaPort {
@@ -68,7 +69,7 @@ export class MediaPorts implements MediaPortSource {
 
   /** Binds a port on `address` (IPv4 or IPv6). */
   async allocate(address: string): Promise<MediaPort> {
-    if (this.#closed) throw new Error('media ports are closed');
+    if (this.#closed) throw new StateError('ERR_CLOSED', 'media ports are closed');
     const socket = createSocket({ type: address.includes(':') ? 'udp6' : 'udp4' });
     socket.on('message', () => {});
     socket.on('error', () => {});
@@ -81,7 +82,7 @@ export class MediaPorts implements MediaPortSource {
     });
     if (this.#closed) {
       socket.close();
-      throw new Error('media ports are closed');
+      throw new StateError('ERR_CLOSED', 'media ports are closed');
     }
     socket.unref();
     this.#open.add(socket);

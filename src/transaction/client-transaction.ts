@@ -4,6 +4,7 @@
  * come back as an event), and reporting the outcome to the TU exactly once.
  * Each machine keeps its own states, timers and transitions.
  */
+import { StateError } from '../errors/sip-endpoint-error.ts';
 import { parseMessage, type SipMessage } from '../parser/index.ts';
 import type { Endpoint, SendOptions, TransportError } from '../transport/types.ts';
 import type { TimerEvent } from './events.ts';
@@ -39,7 +40,7 @@ export class OutgoingRequest {
   }
 
   get bytes(): Uint8Array {
-    if (this.#bytes === undefined) throw new Error(`the ${this.method} request was released when its transaction completed`);
+    if (this.#bytes === undefined) throw new StateError('ERR_STATE', `the ${this.method} request was released when its transaction completed`);
     return this.#bytes;
   }
 

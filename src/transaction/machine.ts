@@ -6,11 +6,12 @@
  * states: leaving a state clears every timer the next state does not keep,
  * and a Terminated machine holds none. All time goes through the Clock.
  */
+import { SipEndpointError } from '../errors/sip-endpoint-error.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import type { TimerEvent } from './events.ts';
 
 /** A move that the machine's table forbids: a bug in the machine, never a network condition. */
-export class IllegalTransitionError extends Error {
+export class IllegalTransitionError extends SipEndpointError {
   override readonly name = 'IllegalTransitionError';
   readonly machine: string;
   readonly from: string;
@@ -21,7 +22,7 @@ export class IllegalTransitionError extends Error {
     from: string,
     to: string,
   ) {
-    super(`${machine}: illegal transition ${from} -> ${to}`);
+    super('ERR_ILLEGAL_TRANSITION', `${machine}: illegal transition ${from} -> ${to}`);
     this.machine = machine;
     this.from = from;
     this.to = to;

@@ -8,13 +8,17 @@
  */
 
 /** A uniform number in [0, 1). */
+import { SipEndpointError } from '../errors/sip-endpoint-error.ts';
 export type RandomSource = () => number;
 
 /** Fills the array with cryptographically strong random words (the shape of crypto.getRandomValues). */
 export type RandomFill = (array: Uint32Array) => Uint32Array;
 
-export class MissingRandomSourceError extends Error {
+export class MissingRandomSourceError extends SipEndpointError {
   override readonly name = 'MissingRandomSourceError';
+  constructor(message: string) {
+    super('ERR_NO_RANDOM_SOURCE', message);
+  }
 }
 
 /** Words drawn per getRandomValues call: one call per 256 identifiers' worth, not one per character. */

@@ -5,6 +5,7 @@
  * them to the TU, and forgets every transaction the moment it terminates.
  * stats() counts what is alive, so tests can prove that nothing leaks.
  */
+import { StateError } from '../errors/sip-endpoint-error.ts';
 import { findHeader, formatMessage, ownedBytes, parseCSeq, parseMessage, type MessageParts, type SipMessage } from '../parser/index.ts';
 import type { Endpoint, Received, SendOptions, Transport } from '../transport/types.ts';
 import type { Clock } from './clock.ts';
@@ -109,11 +110,11 @@ export class TransactionLayer {
    * way that Via says, so a CANCEL follows its INVITE to TCP.
    */
   sendRequest(parts: MessageParts, requested: Endpoint, user: ClientTransactionUser, options: SendRequestOptions = {}): ClientTransaction {
-    if (this.#closed) throw new Error('transaction layer is closed');
+    if (this.#closed) throw new StateError('ERR_CLOSED', 'transaction layer is closed');
     const method = parts.method;
     if (method === undefined) throw new TypeError('sendRequest needs a request (parts.method)');
     if (method === 'ACK') throw new TypeError('an ACK is not a transaction: use sendStateless (the ACK for a 300-699 is sent by its INVITE transaction)');
-    if (this.#liveCount() >= this.#maxTransactions) throw new Error(`transaction limit reached (${this.#maxTransactions} live)`);
+    if (this.#liveCount() >= this.#maxTransactions) throw new StateError('ERR_LIMIT', `transaction limit reached (${this.#maxTransactions} live)`);
     const rport = options.rport ?? this.#rport;
     const prepared = this.#prepareRequest(parts, requested, rport);
     const { branch, cseqMethod } = prepared;
@@ -132,7 +133,7 @@ export class TransactionLayer {
     }
     if (!hasMagicCookie(branch)) throw new TypeError(`a client transaction needs a branch starting with ${MAGIC_COOKIE}`);
     if (cseqMethod !== method) throw new TypeError(`CSeq method ${String(cseqMethod)} differs from ${method}`);
-    if (this.#clients.taken(branch, method)) throw new Error(`a ${method} client transaction with branch ${branch} is already live`);
+    if (this.#clients.taken(branch, method)) throw new StateError('ERR_STATE', `a ${method} client transaction with branch ${branch} is already live`);
     // An INVITE transaction lives up to 32 s (Timer M): its request must not pin a shared chunk.
     const outgoing = new OutgoingRequest(method === 'INVITE' ? ownedBytes(bytes) : bytes, target, options.flowId, branch, method);
     const context = this.#context(target.transport);

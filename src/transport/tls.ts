@@ -5,6 +5,7 @@
  * skip that, for labs. TLS 1.2 is the minimum both ways. A sips: target
  * always goes over TLS (target.ts).
  */
+import { StateError } from '../errors/sip-endpoint-error.ts';
 import { checkServerIdentity, connect as tlsConnect, createServer as createTlsServerNode, type PeerCertificate, type Server, type TLSSocket } from 'node:tls';
 import { isIP, isWildcard } from './addresses.ts';
 import type { TlsOptions } from './options.ts';
@@ -15,7 +16,7 @@ export const TLS_MIN_VERSION = 'TLSv1.2';
 /** A TLS listener; needs tls.cert and tls.key. `onSocket` gets each connection once its handshake is done. */
 export function createTlsServer(options: TlsOptions, handshakeTimeoutMs: number, onSocket: (socket: TLSSocket) => void): Server {
   if (options.cert === undefined || options.key === undefined) {
-    throw new Error('a TLS listener needs tls.cert and tls.key');
+    throw new StateError('ERR_STATE', 'a TLS listener needs tls.cert and tls.key');
   }
   return createTlsServerNode(
     {

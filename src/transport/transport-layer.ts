@@ -22,6 +22,7 @@
  * size-policy.ts). Responses go to responseTarget() with the Via fields of
  * responseViaFields() (RFC 3261 s18.2.2, RFC 3581).
  */
+import { StateError } from '../errors/sip-endpoint-error.ts';
 import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import { parseMessage, SipParseError, type ParseLimits } from '../parser/index.ts';
@@ -163,7 +164,7 @@ export class SipTransportLayer implements Transport {
     if (target !== undefined) return this.localEndpointFor({ transport, host: target.host, port: target.port });
     let listener = this.#listeners.find((l) => l.transport === transport);
     if (listener === undefined && transport === 'tls') listener = this.#listeners.find((l) => l.transport === 'tcp');
-    if (listener === undefined) throw new Error(`no ${transport} listener configured`);
+    if (listener === undefined) throw new StateError('ERR_STATE', `no ${transport} listener configured`);
     return { transport, host: listener.advertisedHost, port: listener.port };
   }
 

@@ -3,6 +3,7 @@
  * and the core layers above it. Types only: the core imports this file, so it
  * must never import a node: module.
  */
+import { SipEndpointError } from '../errors/sip-endpoint-error.ts';
 import type { SipMessage } from '../parser/index.ts';
 
 export type TransportKind = 'udp' | 'tcp' | 'tls';
@@ -51,9 +52,9 @@ export type TransportErrorCode =
   | 'EUNREACHABLE' // no route / address error
   | 'ETOOBIG'; // message too large for the chosen transport
 
-export class TransportError extends Error {
+export class TransportError extends SipEndpointError {
   override readonly name = 'TransportError';
-  readonly code: TransportErrorCode;
+  declare readonly code: TransportErrorCode;
   readonly target: Endpoint;
 
   constructor(
@@ -61,8 +62,7 @@ export class TransportError extends Error {
     target: Endpoint,
     message: string,
   ) {
-    super(message);
-    this.code = code;
+    super(code, message);
     this.target = target;
   }
 }

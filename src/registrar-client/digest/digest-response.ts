@@ -4,6 +4,7 @@
  * been parsed and the Authorization header is written by someone else.
  */
 
+import { SipEndpointError } from '../../errors/sip-endpoint-error.ts';
 import { HEX } from './block-hash.ts';
 import { md5Hex } from './md5.ts';
 import { sha256Hex } from './sha256.ts';
@@ -49,13 +50,12 @@ export type DigestErrorCode =
   | 'unsupported-qop';
 
 /** Input that cannot give a digest response (a bug in the caller, not in the peer). */
-export class DigestError extends Error {
+export class DigestError extends SipEndpointError {
   override readonly name = 'DigestError';
-  readonly code: DigestErrorCode;
+  declare readonly code: DigestErrorCode;
 
   constructor(code: DigestErrorCode, message: string) {
-    super(message);
-    this.code = code;
+    super(code, message);
   }
 }
 

@@ -25,6 +25,7 @@
  * is a `ConfigError` naming the file, the line and the setting.
  */
 
+import { SipEndpointError } from '../../errors/sip-endpoint-error.ts';
 import { hasLineBreakOrNul } from '../../parser/index.ts';
 import { parseXml, XmlError, type XmlElement, type XmlLocation } from './xml-reader.ts';
 import { oneEditAway } from './near-miss.ts';
@@ -106,9 +107,9 @@ export type ConfigErrorCode =
   /** The file cannot be read, is too large, or is not UTF-8 (load-config.ts). */
   | 'io';
 
-export class ConfigError extends Error {
+export class ConfigError extends SipEndpointError {
   override readonly name = 'ConfigError';
-  readonly code: ConfigErrorCode;
+  declare readonly code: ConfigErrorCode;
   readonly reason: string;
   readonly file: string;
   /** 1-based; undefined for problems with the file as a whole. */
@@ -124,8 +125,7 @@ export class ConfigError extends Error {
   ) {
     const place = where.line === undefined ? where.file : `${where.file}:${where.line}`;
     const subject = where.subject ?? (where.setting === undefined ? undefined : `"${where.setting}"`);
-    super(`${place}: ${subject === undefined ? '' : `${subject}: `}${reason}`, { cause: where.cause });
-    this.code = code;
+    super(code, `${place}: ${subject === undefined ? '' : `${subject}: `}${reason}`, { cause: where.cause });
     this.reason = reason;
     this.file = where.file;
     this.line = where.line;

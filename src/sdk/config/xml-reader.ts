@@ -17,6 +17,7 @@
  * 1-based line and column where the problem was seen.
  */
 
+import { SipEndpointError } from '../../errors/sip-endpoint-error.ts';
 export interface XmlLocation {
   /** 1-based line; CRLF, CR and LF each end a line. */
   readonly line: number;
@@ -67,9 +68,9 @@ export type XmlErrorCode =
   /** Over one of the `XmlLimits`. */
   | 'limit';
 
-export class XmlError extends Error {
+export class XmlError extends SipEndpointError {
   override readonly name = 'XmlError';
-  readonly code: XmlErrorCode;
+  declare readonly code: XmlErrorCode;
   readonly reason: string;
   readonly line: number;
   readonly column: number;
@@ -77,8 +78,7 @@ export class XmlError extends Error {
   readonly offset: number;
 
   constructor(code: XmlErrorCode, reason: string, where: XmlLocation & { offset: number }) {
-    super(`line ${where.line}, column ${where.column}: ${reason}`);
-    this.code = code;
+    super(code, `line ${where.line}, column ${where.column}: ${reason}`);
     this.reason = reason;
     this.line = where.line;
     this.column = where.column;
