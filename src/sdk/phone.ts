@@ -80,7 +80,9 @@ export class Phone {
   readonly sessions: SessionManager;
   readonly #dialogs: DialogLayer;
   readonly #mediaPorts: MediaPorts;
+  /** @internal The sockets (tests and diagnostics; not part of the public API). */
   readonly transport: SipTransportLayer;
+  /** @internal The transaction layer (tests and diagnostics; not part of the public API). */
   readonly transactions: TransactionLayer;
   readonly #registrations: RegistrationManager;
   readonly #configured: number[];
