@@ -12,7 +12,8 @@ export {
   type ConnectionStatusChanged,
   type ConnectionEvents,
 } from './connection-manager.ts';
-export { completeSettings, ConnectionSettingsError, type ConnectionInput } from './connection-settings.ts';
-export { TypedEvents } from './typed-events.ts';
+export { completeSettings, ConnectionSettingsError, type ConnectionInput, type CompletedSettings } from './connection-settings.ts';
+export type { TlsOptions } from '../transport/options.ts';
+export { TypedEvents, type EventMap, type Handler } from './typed-events.ts';
 export * from './config/index.ts';
 export { SipEndpointError, StateError, type StateErrorCode } from '../errors/sip-endpoint-error.ts';
