@@ -14,6 +14,7 @@ import type { TLSSocket } from 'node:tls';
 import { endpointKey, normalizeHost } from './addresses.ts';
 import { transportError } from './errors.ts';
 import { IncomingSlots, type IncomingSlot } from './incoming-slots.ts';
+import { noteAccept } from './turn-budget.ts';
 import type { FlowInfo, TlsOptions, TransportDiagnostic } from './options.ts';
 import { callSafely, type ErrorCallback } from './pending-senders.ts';
 import { StreamConnection, type ConnectionEvents, type ConnectionSettings, type PongWaiter } from './stream.ts';
@@ -260,6 +261,7 @@ export class ConnectionPool {
 
   /** Takes an incoming slot for a new socket (evicting when full); false when refused. */
   #admit(socket: Socket, transport: 'tcp' | 'tls', slot: IncomingSlot): boolean {
+    noteAccept();
     const refuse = (why: 'closing' | 'address-limit'): false => {
       this.#hooks.diagnostic({ type: 'connection-rejected', source: remoteOf(socket, transport), why });
       socket.destroy();

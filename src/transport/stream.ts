@@ -294,6 +294,17 @@ export class StreamConnection {
   }
 
   #process(events: FrameEvent[], from: number): void {
+    // The responses to several pipelined requests leave in one write: a syscall each was a fifth of the CPU.
+    const batch = events.length - from > 1;
+    if (batch) this.#socket.cork();
+    try {
+      this.#handle(events, from);
+    } finally {
+      if (batch) this.#socket.uncork();
+    }
+  }
+
+  #handle(events: FrameEvent[], from: number): void {
     let delivered = false;
     let handled = 0;
     for (let k = from; k < events.length; k++) {
