@@ -54,22 +54,29 @@ export class StreamFramer {
     return this.#failed;
   }
 
+  /** Appends a chunk and returns every event it completes. */
   push(chunk: Uint8Array): FrameEvent[] {
-    if (this.#failed) return [];
-    this.#append(chunk);
+    this.append(chunk);
     const events: FrameEvent[] = [];
-    for (;;) {
-      const event = this.#next();
-      if (event === undefined) break;
-      events.push(event);
-      if (event.type === 'error') {
-        this.#failed = true;
-        this.#buffer = new Uint8Array(0);
-        this.#start = this.#end = 0;
-        break;
-      }
-    }
+    for (let event = this.next(); event !== undefined; event = this.next()) events.push(event);
     return events;
+  }
+
+  /** Appends a chunk without framing it: next() takes the events one at a time (a reader that paces itself). */
+  append(chunk: Uint8Array): void {
+    if (!this.#failed) this.#append(chunk);
+  }
+
+  /** The next event of what was appended; undefined when only part of a message is held (or after an error). */
+  next(): FrameEvent | undefined {
+    if (this.#failed) return undefined;
+    const event = this.#next();
+    if (event?.type === 'error') {
+      this.#failed = true;
+      this.#buffer = new Uint8Array(0);
+      this.#start = this.#end = 0;
+    }
+    return event;
   }
 
   /**

@@ -94,10 +94,10 @@ export class StreamConnection {
   readonly #deadline: ReadDeadline;
   /** Reading stopped: the peer does not read what we write. */
   #paused = false;
-  /** Reading stopped for a turn of the event loop: a long pipeline is handled MESSAGES_PER_TURN at a time. */
+  /** Reading stopped until this connection's turn: a long pipeline is handled MESSAGES_PER_TURN at a time. */
   #yielding = false;
-  /** Framed events not handled yet when reading stopped. */
-  #backlog: { events: FrameEvent[]; from: number } | undefined;
+  /** A message framed but not handled: this turn's budget was spent. Handled first at the next. */
+  #held: FrameEvent | undefined;
   #stallTimer: ReturnType<typeof setTimeout> | undefined;
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
   /** A registration uses this outgoing flow: the idle timeout leaves it open. */
@@ -287,40 +287,42 @@ export class StreamConnection {
   }
 
   #onData(chunk: Buffer): void {
-    const events = this.#framer.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    // A chunk read before reading stopped queues behind what already waits.
-    if (this.#backlog !== undefined) this.#backlog.events.push(...events);
-    else this.#process(events, 0);
+    this.#framer.append(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    // A chunk read just before reading stopped is framed later, at this connection's turn (or the drain).
+    if (this.#yielding || this.#paused) return;
+    this.#pump(true);
   }
 
-  #process(events: FrameEvent[], from: number): void {
+  /**
+   * Frames and handles what was read, as far as this turn allows (the framer
+   * cuts messages only as they are handled, so the work stays in budget).
+   * `fresh`: newly read, not a backlog this connection has had turns for.
+   */
+  #pump(fresh: boolean): void {
     // The responses to several pipelined requests leave in one write: a syscall each was a fifth of the CPU.
-    const batch = events.length - from > 1;
-    if (batch) this.#socket.cork();
+    this.#socket.cork();
     try {
-      this.#handle(events, from);
+      this.#handle(fresh);
     } finally {
-      if (batch) this.#socket.uncork();
+      this.#socket.uncork();
     }
   }
 
-  #handle(events: FrameEvent[], from: number): void {
+  #handle(fresh: boolean): void {
     let delivered = false;
     let handled = 0;
-    for (let k = from; k < events.length; k++) {
-      if (this.state === 'closed') return;
-      if (this.#paused) {
-        // The rest waits for the peer to read: no more responses pile up meanwhile.
-        this.#backlog = { events, from: k };
+    for (;;) {
+      // Paused: the rest waits for the peer to read (the drain goes on), so no more responses pile up meanwhile.
+      if (this.state === 'closed' || this.#paused) return;
+      const event = this.#held ?? this.#framer.next();
+      this.#held = undefined;
+      if (event === undefined) break;
+      if (event.type === 'message' && (handled === MESSAGES_PER_TURN || !takeTurnBudget())) {
+        // The rest waits its turn, so that no peer's pipeline (nor all of them together) holds up the others.
+        this.#held = event;
+        this.#yieldTurn(fresh && handled === 0);
         return;
       }
-      if (handled === MESSAGES_PER_TURN || (events[k]!.type === 'message' && !takeTurnBudget())) {
-        // The rest waits a turn of the event loop, so that no peer's pipeline (nor all of them together) holds up the others.
-        this.#backlog = { events, from: k };
-        this.#yieldTurn();
-        return;
-      }
-      const event = events[k]!;
       switch (event.type) {
         case 'message':
           delivered = true;
@@ -343,7 +345,10 @@ export class StreamConnection {
           return;
       }
     }
-    if (this.state !== 'closed' && !this.#paused) this.#deadline.afterChunk(delivered);
+    // Caught up: only part of a message (or nothing) is held.
+    if (!this.#reading()) return;
+    this.#deadline.afterChunk(delivered);
+    this.#socket.resume();
   }
 
   /** More than writeHighWaterBytes wait to be written: stop reading this peer until it reads. */
@@ -363,36 +368,28 @@ export class StreamConnection {
     this.#paused = false;
     clearTimeout(this.#stallTimer);
     this.#stallTimer = undefined;
-    if (this.#yielding) return; // the turn already scheduled goes on with the backlog
-    this.#resumeBacklog();
+    if (this.#yielding) return; // the turn already scheduled goes on
+    this.#pump(false);
   }
 
-  /** Stops reading until this connection's next turn (turn-budget.ts), then handles the backlog. */
-  #yieldTurn(): void {
+  /** Stops reading until this connection's next turn (turn-budget.ts), then goes on. */
+  #yieldTurn(first: boolean): void {
     if (this.#yielding) return;
     this.#yielding = true;
     this.#socket.pause();
     // Our own pace is not the peer's: the message deadline and rate start again when we read again.
     this.#deadline.suspend();
-    waitTurn(() =>
+    waitTurn(first, () =>
       this.#guard(() => {
         this.#yielding = false;
-        if (this.state !== 'closed' && !this.#paused) this.#resumeBacklog();
+        if (this.state !== 'closed' && !this.#paused) this.#pump(false);
       }),
     );
   }
 
-  #resumeBacklog(): void {
-    const backlog = this.#backlog;
-    this.#backlog = undefined;
-    if (backlog !== undefined) this.#process(backlog.events, backlog.from);
-    else this.#deadline.afterChunk(false);
-    if (this.#reading()) this.#socket.resume();
-  }
-
-  /** Not paused, not waiting a turn, nothing left over, not closed (a method: the handlers called above may have changed all). */
+  /** Not paused, not waiting a turn, no message held back, not closed (a method: the handlers called above may have changed all). */
   #reading(): boolean {
-    return !this.#paused && !this.#yielding && this.#backlog === undefined && this.state !== 'closed';
+    return !this.#paused && !this.#yielding && this.#held === undefined && this.state !== 'closed';
   }
 
   /** A deadline passed (read-deadline.ts, or the peer does not read): the connection goes. */
@@ -445,7 +442,7 @@ export class StreamConnection {
     clearTimeout(this.#lingerTimer);
     this.#connectTimer = this.#pingTimer = this.#pongTimer = this.#stallTimer = this.#lingerTimer = undefined;
     this.#deadline.stop();
-    this.#backlog = undefined;
+    this.#held = undefined;
     let error = this.#error;
     if (error === undefined && !this.#quiet) {
       error = transportError(wasConnecting && this.transport === 'tls' ? 'ETLS' : 'ECONNRESET', this.remote, 'connection closed by peer');

@@ -3,10 +3,12 @@
  * event loop. Each connection handles at most a few per turn (stream.ts);
  * this bounds their sum, so that a turn stays short however many peers
  * pipeline at once and a new client's request is answered within a few
- * short turns. A connection that has to wait joins one queue, served in
+ * short turns. A connection that has to wait joins a queue, served in
  * order once per turn: a connection that has just been served goes to the
- * back, so none starves. One budget per process: every connection shares
- * the one event loop.
+ * back, so none starves. Connections not served yet since they read (a new
+ * client's one request) wait in a queue of their own, served first: behind
+ * a hundred pipelining peers a newcomer otherwise waited a whole round of
+ * them. One budget per process: every connection shares the one event loop.
  */
 
 /**
@@ -22,6 +24,9 @@ export const MESSAGES_WHILE_ACCEPTING = 4;
 let left = MESSAGES_PER_LOOP_TURN;
 let armed = false;
 let accepted = false;
+/** Served first: connections waiting with what they have just read. */
+const first: Array<() => void> = [];
+/** Connections waiting with the rest of a backlog they have had turns for. */
 const waiting: Array<() => void> = [];
 
 /** Takes one message from this turn's budget; false when it is spent (then waitTurn()). */
@@ -37,9 +42,9 @@ export function noteAccept(): void {
   accepted = true;
 }
 
-/** Calls `resume` on a later turn, after the connections already waiting. */
-export function waitTurn(resume: () => void): void {
-  waiting.push(resume);
+/** Calls `resume` on a later turn, after the connections already waiting (in the first queue when `fresh`). */
+export function waitTurn(fresh: boolean, resume: () => void): void {
+  (fresh ? first : waiting).push(resume);
   arm();
 }
 
@@ -54,7 +59,9 @@ function nextTurn(): void {
   left = accepted ? MESSAGES_WHILE_ACCEPTING : MESSAGES_PER_LOOP_TURN;
   accepted = false;
   // Only those waiting now: one that waits again goes to the back, for a later turn.
-  let turn = waiting.length;
-  while (turn-- > 0 && left > 0) waiting.shift()!();
-  if (waiting.length > 0) arm();
+  for (const queue of [first, waiting]) {
+    let turn = queue.length;
+    while (turn-- > 0 && left > 0) queue.shift()!();
+  }
+  if (first.length > 0 || waiting.length > 0) arm();
 }
