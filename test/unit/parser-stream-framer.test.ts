@@ -100,6 +100,19 @@ test('a pipelining peer (always a partial message pending) keeps the buffer boun
   assert.is(idle.allocated, 0);
 });
 
+test('append + next: the events one at a time, framed only as they are taken', () => {
+  const framer = new StreamFramer();
+  framer.append(bytes(M1 + '\r\n\r\n' + M2 + M3.slice(0, 20)));
+  const first = framer.next();
+  assert.is(first?.type, 'message');
+  assert.ok(framer.buffered > M2.length, 'the rest is still held, unframed');
+  assert.equal(describe([framer.next()!, framer.next()!]), ['ping', `M:${M2}`]);
+  assert.is(framer.next(), undefined, 'a partial message waits');
+  framer.append(bytes(M3.slice(20)));
+  assert.equal(describe([framer.next()!]), [`M:${M3}`]);
+  assert.is(framer.next(), undefined);
+});
+
 test('partial input waits: buffered counts the held bytes', () => {
   const framer = new StreamFramer();
   assert.equal(framer.push(bytes(M1.slice(0, 50))), []);
