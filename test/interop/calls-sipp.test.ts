@@ -205,6 +205,8 @@ tested('SIPp calls 1001 through site A, then site B: rings on that connection, a
     assert.ok(isSite(invite.peer, site), 'the INVITE came from that site');
     assert.is(invite.message.uri?.params.get('line'), phone.connections.lineOf(id), "the Request-URI carries that connection's line= token");
 
+    // A person answers after a ring: a 200 right behind our 180 can overtake it in a two-worker Kamailio, and SIPp aborts on that.
+    await sleep(150);
     await phone.calls.answer(ring.sessionId);
     // SIPp holds 300 ms after its ACK and resumes 300 ms later.
     const held = { seen: false };
@@ -240,6 +242,7 @@ tested('a second call (site B) while the first (site A) is connected rings witho
   const firstSipp = await callingSipp({ site: a, caller: '1003', callee: '1001', scenario: 'calls-uac-answered.xml' });
   const first = await sessions.incoming();
   assert.is(first.connectionId, 0);
+  await sleep(150); // see above: let the 180 through before the 200
   await phone.calls.answer(first.sessionId);
   const firstCallId = phone.sessions.session(first.sessionId)!.callId;
 
