@@ -28,6 +28,7 @@ const TIMEOUT = 64 * T1;
 const SIPP_PAUSE_MS = TIMEOUT + 800;
 /** How late a timer or a datagram may be on a busy 2-core box; never early. */
 const LATE_MS = 40;
+const EARLY_MS = 10;
 
 const test = suite('sipp: Timer B / Timer F against a silent SIPp (UDP)');
 let stacks: Stack[] = [];
@@ -93,9 +94,12 @@ for (const [method, scenario, cap, timer] of [
     for (let k = 1; k < expected.length; k++) {
       const want = expected[k]! - expected[k - 1]!;
       const got = seen[k]! - seen[k - 1]!;
-      assert.ok(got >= want - 3 && got <= want + LATE_MS, `interval ${k} at SIPp: ${got.toFixed(1)} ms, RFC ${want} ms (all: ${seen.map((t) => t.toFixed(1)).join(', ')})`);
+      // Early slack EARLY_MS: on a loaded machine the first datagram can leave a few ms after its timer
+      // started (it is written at the end of the event-loop turn), which shortens the first interval
+      // as SIPp sees it; a wrong timer value (T1/2, no doubling) is still far outside.
+      assert.ok(got >= want - EARLY_MS && got <= want + LATE_MS, `interval ${k} at SIPp: ${got.toFixed(1)} ms, RFC ${want} ms (all: ${seen.map((t) => t.toFixed(1)).join(', ')})`);
       const drift = seen[k]! - expected[k]!;
-      assert.ok(drift >= -5 && drift <= LATE_MS * 2, `send ${k} at ${seen[k]!.toFixed(1)} ms, RFC ${expected[k]} ms`);
+      assert.ok(drift >= -EARLY_MS && drift <= LATE_MS * 2, `send ${k} at ${seen[k]!.toFixed(1)} ms, RFC ${expected[k]} ms`);
     }
     await stack.close();
     assert.ok(stack.transport.stats().closed);
