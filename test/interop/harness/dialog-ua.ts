@@ -400,7 +400,7 @@ export class DialogUa {
   }
 
   /** The next incoming call not yet taken (the default onIncoming queues them). */
-  nextIncoming(timeoutMs = 5000): Promise<UaCall> {
+  nextIncoming(timeoutMs = 15_000): Promise<UaCall> {
     const queued = this.#queue.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     return new Promise((resolve, reject) => {
