@@ -124,6 +124,15 @@ export class SipMessage {
     this.limits = init.limits;
   }
 
+  /**
+   * @internal The bytes it was parsed from: a holder that keeps a message
+   * long (a transaction waiting out its timers) keeps these alone and parses
+   * them again when asked.
+   */
+  get input(): Uint8Array {
+    return this.#bytes;
+  }
+
   /** The body bytes: a view into the input, made on first access (a plain Uint8Array even for a Buffer input). */
   get body(): Uint8Array {
     return (this.#body ??= new Uint8Array(this.#bytes.buffer, this.#bytes.byteOffset + this.#bodyStart, this.#bodyLength));

@@ -124,8 +124,9 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
     }
     this.#enter('completed');
     this.report({ cause: 'response', status, response });
-    // Completed sends nothing and ignores transport errors.
+    // Completed sends nothing, ignores transport errors and tells the TU nothing more.
     this.releaseSender();
+    this.releaseUser();
     // Read it before the final response if needed: Completed keeps no copy (see OutgoingRequest.release).
     this.outgoing.release();
   }

@@ -59,6 +59,8 @@ export class OutgoingRequest {
   }
 }
 
+const RELEASED: ClientTransactionUser = { onFinal() {} };
+
 type TransportErrorEvent = { readonly type: 'transportError'; readonly error: TransportError };
 
 export abstract class ClientTransactionBase<
@@ -69,7 +71,8 @@ export abstract class ClientTransactionBase<
   readonly target: Endpoint;
   protected readonly outgoing: OutgoingRequest;
   protected readonly context: TransactionContext;
-  protected readonly user: ClientTransactionUser;
+  /** Replaced by RELEASED once nothing more can reach it (see releaseUser). */
+  protected user: ClientTransactionUser;
   #reported = false;
   #sendOptions: SendOptions | undefined;
 
@@ -131,6 +134,14 @@ export abstract class ClientTransactionBase<
 
   #onSendError(error: TransportError): void {
     this.handle({ type: 'transportError', error } as TransportErrorEvent as unknown as Event | TimerEvent<Timer>);
+  }
+
+  /**
+   * Forgets the TU: a completed non-INVITE transaction tells it nothing more
+   * (Timer K, 5 s over UDP), and held, the TU kept its caller's state alive.
+   */
+  protected releaseUser(): void {
+    this.user = RELEASED;
   }
 
   /** The final outcome, to the TU exactly once. */

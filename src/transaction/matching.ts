@@ -57,9 +57,9 @@ export function serverKey(request: SipMessage, method: string = transactionMetho
   return { key, rfc2543: true, toTag };
 }
 
-/** What serverMatches() needs of a server transaction. */
+/** What serverMatches() needs of a server transaction: the To tags of its request and of its final response. */
 export interface MatchableServerTransaction {
-  readonly request: SipMessage;
+  readonly requestToTag: string | null;
   readonly responseToTag: string | null;
 }
 
@@ -72,6 +72,6 @@ export interface MatchableServerTransaction {
  */
 export function serverMatches(request: SipMessage, key: ServerKey, transaction: MatchableServerTransaction): boolean {
   if (!key.rfc2543) return true;
-  const expected = request.method === 'ACK' ? transaction.responseToTag : (transaction.request.to?.tag ?? null);
+  const expected = request.method === 'ACK' ? transaction.responseToTag : transaction.requestToTag;
   return key.toTag === expected;
 }

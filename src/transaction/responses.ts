@@ -4,7 +4,7 @@
  * 408/503 a client transaction reports to its TU in place of a response that
  * never came (s8.1.3.1), and the same helper for TUs building their answers.
  */
-import { DEFAULT_LIMITS, findHeader, formatMessage, ownedBytes, parseMessage, parseNameAddr, type MessageParts, type SipMessage } from '../parser/index.ts';
+import { DEFAULT_LIMITS, findHeader, formatMessage, ownedString, parseMessage, parseNameAddr, type MessageParts, type SipMessage } from '../parser/index.ts';
 import type { TuResponseEvent } from './events.ts';
 import type { Received } from '../transport/types.ts';
 import { responseViaFields } from '../transport/response-target.ts';
@@ -63,8 +63,9 @@ export function localResponse(request: SipMessage, status: 408 | 503): SipMessag
 
 /**
  * A TU's response checked and made bytes, as a server transaction takes it.
- * The bytes own their memory: the transaction may keep them 32 s for
- * retransmissions (see ownedBytes). Throws RangeError on a bad status.
+ * The bytes are a view into a shared chunk: a transaction that keeps them
+ * (32 s for retransmissions) keeps a copy (ownedBytes); a 2xx to an INVITE
+ * is sent and not kept. Throws RangeError on a bad status.
  */
 export function tuResponse(parts: MessageParts): TuResponseEvent {
   const status = parts.status;
@@ -81,23 +82,43 @@ export function tuResponse(parts: MessageParts): TuResponseEvent {
       toTag = null;
     }
   }
-  return { type: 'tuResponse', status, bytes: ownedBytes(formatMessage(parts)), toTag };
+  return { type: 'tuResponse', status, bytes: formatMessage(parts), toTag };
 }
 
 /**
- * RFC 3581 s4 / RFC 3261 s18.2.1: the top Via of a response carries
+ * A request's top Via field as a TU copies it into a response (`copied`), and
+ * as the response carries it (`annotated`): RFC 3581 s4 / RFC 3261 s18.2.1
  * `received` (when the source address differs from sent-by) and the source
- * port in `rport` (when the request asked for it). Applied when the TU copied
- * the request's top Via field unchanged (as responseParts() does).
+ * port in `rport` (when the request asked for it). Copies of the text, so a
+ * transaction can keep them after it lets the request go.
  */
-export function withReceivedVia(parts: MessageParts, received: Received): MessageParts {
-  const index = findHeader(parts.headers, 'via');
-  if (index < 0) return parts;
+export interface ResponseVia {
+  readonly copied: string;
+  readonly annotated: string;
+}
+
+export function responseVia(received: Received): ResponseVia | undefined {
   const original = received.message.headerFields('via')[0];
-  if (original === undefined || parts.headers[index]![1] !== original) return parts;
+  if (original === undefined) return undefined;
   const annotated = responseViaFields(received)[0]!;
-  if (annotated === original) return parts;
+  const copied = ownedString(original);
+  return { copied, annotated: annotated === original ? copied : ownedString(annotated) };
+}
+
+/**
+ * The response with its top Via annotated (see ResponseVia), when the TU
+ * copied the request's top Via field unchanged (as responseParts() does).
+ */
+export function withResponseVia(parts: MessageParts, via: ResponseVia | undefined): MessageParts {
+  if (via === undefined || via.annotated === via.copied) return parts;
+  const index = findHeader(parts.headers, 'via');
+  if (index < 0 || parts.headers[index]![1] !== via.copied) return parts;
   const headers = parts.headers.slice();
-  headers[index] = [parts.headers[index]![0], annotated];
+  headers[index] = [parts.headers[index]![0], via.annotated];
   return { ...parts, headers };
+}
+
+/** withResponseVia() for a response sent once, outside any transaction. */
+export function withReceivedVia(parts: MessageParts, received: Received): MessageParts {
+  return withResponseVia(parts, responseVia(received));
 }

@@ -179,11 +179,12 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
     if (this.state !== 'proceeding') return;
     this.send(bytes, status >= 200);
     if (status < 200) {
-      this.lastProvisional = bytes;
+      this.lastProvisional = ownedBytes(bytes);
       this.stopTimer('Trying');
       return;
     }
     this.toTag = response.toTag;
+    this.releaseRequest();
     if (status < 300) {
       // RFC 6026: "If the SIP element's TU (Transaction User) issues a 2xx
       // response for this transaction while the state machine is in the
@@ -191,7 +192,7 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
       // "Accepted" state and set Timer L to 64*T1".
       this.#enter('accepted');
     } else {
-      this.lastFinal = bytes;
+      this.lastFinal = ownedBytes(bytes);
       this.#enter('completed');
     }
   }

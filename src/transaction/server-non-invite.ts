@@ -9,6 +9,7 @@
  *   completed --Timer J--> terminated
  *   proceeding/completed --transport error / TU told--> terminated
  */
+import { ownedBytes } from '../parser/index.ts';
 import type { Received, TransportError } from '../transport/types.ts';
 import type { ServerNonInviteEvent, ServerNonInviteTimer, TimerEvent, TuResponseEvent } from './events.ts';
 import type { MachineTables } from './machine.ts';
@@ -94,12 +95,13 @@ export class ServerNonInviteTransaction extends ServerTransactionBase<ServerNonI
     const { status, bytes } = response;
     this.send(bytes, status >= 200);
     if (status < 200) {
-      this.lastProvisional = bytes;
+      this.lastProvisional = ownedBytes(bytes);
       if (this.state === 'trying') this.#enter('proceeding');
       return;
     }
-    this.lastFinal = bytes;
+    this.lastFinal = ownedBytes(bytes);
     this.toTag = response.toTag;
+    this.releaseRequest();
     this.#enter('completed');
   }
 

@@ -3,12 +3,17 @@
  * non-INVITE) share: the request and where it came from, the TU's callbacks,
  * sending responses on the response route (transport errors come back as an
  * event), the last responses for retransmission, and the To tag sent.
+ *
+ * Once its final response is sent a transaction only waits (Timer J, L, H/I:
+ * up to 32 s): it keeps the request as bytes alone and parses them again if
+ * someone reads `request`. The parsed request was most of what every
+ * finished call kept alive for 32 s, and so of the garbage collector's work.
  */
-import type { MessageParts, SipMessage } from '../parser/index.ts';
+import { ownedString, parseMessage, type MessageParts, type SipMessage } from '../parser/index.ts';
 import type { Endpoint, Received, TransportError } from '../transport/types.ts';
 import type { TimerEvent } from './events.ts';
 import { StateMachine, type MachineTables } from './machine.ts';
-import { tuResponse, withReceivedVia } from './responses.ts';
+import { responseVia, tuResponse, withResponseVia, type ResponseVia } from './responses.ts';
 import type { ServerTransactionUser, TransactionContext } from './user.ts';
 
 /**
@@ -21,6 +26,12 @@ export interface ResponseRoute {
   readonly flowId: string | undefined;
 }
 
+/** A received request kept as its bytes. */
+interface KeptRequest extends Omit<Received, 'message'> {
+  readonly input: Uint8Array;
+  readonly limits: SipMessage['limits'];
+}
+
 type TransportErrorEvent = { readonly type: 'transportError'; readonly error: TransportError };
 
 export abstract class ServerTransactionBase<
@@ -28,8 +39,8 @@ export abstract class ServerTransactionBase<
   Event extends { readonly type: string },
   Timer extends string,
 > extends StateMachine<State, Event, Timer> {
-  readonly request: SipMessage;
-  readonly received: Received;
+  /** The To tag of the request (RFC 2543 matching, s17.2.3). */
+  readonly requestToTag: string | null;
   /** The TU's callbacks for this transaction; set it when the request arrives. */
   user: ServerTransactionUser | undefined;
   protected readonly context: TransactionContext;
@@ -40,13 +51,29 @@ export abstract class ServerTransactionBase<
   protected toTag: string | null = null;
   /** One error callback for every send, so the transport holds (and forgets) one entry for us. */
   #onError: ((error: TransportError) => void) | undefined;
+  /** Until the final response; then the request as bytes (see releaseRequest). */
+  #received: Received | KeptRequest;
+  /** Read on the first response: a later one (a 2xx sent again) needs no request. */
+  #via: ResponseVia | undefined;
 
   constructor(context: TransactionContext, received: Received, route: ResponseRoute, tables: MachineTables<State, Timer>) {
     super(context.clock, tables);
     this.context = context;
-    this.received = received;
-    this.request = received.message;
+    this.#received = received;
+    const toTag = received.message.to?.tag;
+    this.requestToTag = toTag == null ? null : ownedString(toTag);
     this.route = route;
+  }
+
+  /** The request and where it came from (parsed anew on each access once the final response was sent). */
+  get received(): Received {
+    const received = this.#received;
+    if ('message' in received) return received;
+    return { message: parseMessage(received.input, { limits: received.limits }), source: received.source, local: received.local, flowId: received.flowId };
+  }
+
+  get request(): SipMessage {
+    return this.received.message;
   }
 
   /** The To tag of the final response sent (RFC 2543 ACK matching, s17.2.3). */
@@ -56,7 +83,18 @@ export abstract class ServerTransactionBase<
 
   /** Passes a response from the TU. Throws RangeError for a status outside 100-699. */
   respond(parts: MessageParts): void {
-    this.handle(tuResponse(withReceivedVia(parts, this.received)) as unknown as Event);
+    this.#via ??= responseVia(this.received);
+    this.handle(tuResponse(withResponseVia(parts, this.#via)) as unknown as Event);
+  }
+
+  /** The final response is sent: the request is kept as bytes only, and no provisional response is kept. */
+  protected releaseRequest(): void {
+    const received = this.#received;
+    if ('message' in received) {
+      const { message, source, local, flowId } = received;
+      this.#received = { input: message.input, limits: message.limits, source, local, flowId };
+    }
+    this.lastProvisional = undefined;
   }
 
   protected onTerminated(): void {

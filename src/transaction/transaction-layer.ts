@@ -6,7 +6,7 @@
  * stats() counts what is alive, so tests can prove that nothing leaks.
  */
 import { StateError } from '../errors/sip-endpoint-error.ts';
-import { findHeader, formatMessage, ownedBytes, parseCSeq, parseMessage, type MessageParts, type SipMessage } from '../parser/index.ts';
+import { findHeader, formatMessage, ownedBytes, ownedString, parseCSeq, parseMessage, type MessageParts, type SipMessage } from '../parser/index.ts';
 import type { Endpoint, Received, SendOptions, Transport } from '../transport/types.ts';
 import type { Clock } from './clock.ts';
 import { ClientInviteTransaction } from './client-invite.ts';
@@ -255,10 +255,12 @@ export class TransactionLayer {
     const context = this.#context(received.source.transport);
     const transaction =
       method === 'INVITE' ? new ServerInviteTransaction(context, received, route) : new ServerNonInviteTransaction(context, received, route);
-    const bucket = this.#servers.get(key.key);
-    if (bucket === undefined) this.#servers.set(key.key, [transaction]);
+    // A copy: the key is built of views into the request's text, and kept, it kept the whole request alive.
+    const stored = ownedString(key.key);
+    const bucket = this.#servers.get(stored);
+    if (bucket === undefined) this.#servers.set(stored, [transaction]);
     else bucket.push(transaction);
-    this.#serverKeys.set(transaction, key.key);
+    this.#serverKeys.set(transaction, stored);
     this.#counters.serverTransactions++;
     transaction.handle({ type: 'start' });
     const cancelled = method === 'CANCEL' ? this.findCancelled(request) : undefined;
