@@ -25,60 +25,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { LabSite } from '../../src/lab/lab-site.ts';
-import { Phone, type ConnectionInput, type SessionStatusChanged } from '../../src/sdk/index.ts';
-import { PASSWORD, Recorder, labConnection, labSite, sleep, socketHandles, traceRequests, type SentRequest } from './sdk-support.ts';
+import { Phone, type ConnectionInput } from '../../src/sdk/index.ts';
+import { PASSWORD, Recorder, SessionLog, labConnection, labSite, sleep, socketHandles, traceRequests, type SentRequest } from './sdk-support.ts';
 
 const A = '127.0.0.1';
 const B = '127.0.0.2';
 const RUNS = Number(process.env.SDK_CALLS_RUNS ?? 3);
 
-interface SessionChange extends SessionStatusChanged {
-  readonly at: number;
-}
-
-/** Every sessionStatusChanged of a phone, with performance.now(), and waits on them. */
-class SessionRecorder {
-  readonly events: SessionChange[] = [];
-  readonly #waiters = new Set<() => void>();
-
-  constructor(phone: Phone) {
-    phone.sessions.on('sessionStatusChanged', (event) => {
-      this.events.push({ ...event, at: performance.now() });
-      for (const wake of [...this.#waiters]) wake();
-    });
-  }
-
-  /** "sessionId status[:reason][(code)] @connectionId" from index `since`. */
-  seq(since = 0): string[] {
-    return this.events
-      .slice(since)
-      .map((e) => `${e.sessionId} ${e.direction === 'inbound' ? 'in ' : ''}${e.status}${e.reason === undefined ? '' : `:${e.reason}`}${e.code === undefined ? '' : `(${e.code})`} @${e.connectionId}`);
-  }
-
-  wait(match: (event: SessionChange) => boolean, ms: number, label: string, since = 0): Promise<SessionChange> {
-    const find = (): SessionChange | undefined => this.events.slice(since).find(match);
-    const now = find();
-    if (now !== undefined) return Promise.resolve(now);
-    return new Promise((resolve, reject) => {
-      const wake = (): void => {
-        const found = find();
-        if (found === undefined) return;
-        clearTimeout(timer);
-        this.#waiters.delete(wake);
-        resolve(found);
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(wake);
-        reject(new Error(`no ${label} within ${ms} ms; saw [${this.seq(since).join(', ')}]`));
-      }, ms);
-      this.#waiters.add(wake);
-    });
-  }
-
-  status(sessionId: string, status: string, ms: number, since = 0): Promise<SessionChange> {
-    return this.wait((e) => e.sessionId === sessionId && e.status === status, ms, `${status} of ${sessionId}`, since);
-  }
-}
 
 /** DN 1002 on both sites, answering every incoming call `answerAfterMs` after it rings. */
 async function answeringParty(sites: LabSite[], answerAfterMs: number): Promise<Phone> {
@@ -101,7 +54,7 @@ interface Lab {
   readonly phone: Phone;
   readonly party: Phone;
   readonly connections: Recorder;
-  readonly sessions: SessionRecorder;
+  readonly sessions: SessionLog;
   readonly sent: SentRequest[];
 }
 
@@ -110,7 +63,7 @@ async function startLab(extra: Partial<ConnectionInput> = {}, answerAfterMs = 0)
   const b = await labSite('B', B);
   const phone = await Phone.create({ connections: [labConnection(a, extra), labConnection(b, extra)] });
   const party = await answeringParty([a, b], answerAfterMs);
-  const lab: Lab = { a, b, phone, party, connections: new Recorder(phone), sessions: new SessionRecorder(phone), sent: traceRequests(phone) };
+  const lab: Lab = { a, b, phone, party, connections: new Recorder(phone), sessions: new SessionLog(phone), sent: traceRequests(phone) };
   phone.start();
   await lab.connections.status(0, 'registered', 2000);
   await lab.connections.status(1, 'registered', 2000);
@@ -198,7 +151,7 @@ test('the QuickStart story: exact session and connection event sequences', async
 
     // 5. 1002 calls 1001 through B while that call is connected: it rings on connection 1; answered, it holds the other
     await party.calls.dial(1, '1001');
-    const ringing = await sessions.wait((e) => e.direction === 'inbound' && e.status === 'ringing', 3000, 'an incoming call');
+    const ringing = await sessions.wait('an incoming call', (e) => e.direction === 'inbound' && e.status === 'ringing', 3000);
     assert.is(phone.sessions.session(second.id)?.status, 'connected', 'ringing holds nothing');
     await phone.calls.answer(ringing.sessionId);
     assert.is(phone.sessions.session(second.id)?.status, 'held');

@@ -6,8 +6,9 @@
  */
 import { parseMessage, type SipMessage } from '../../src/parser/index.ts';
 import { LabSite, type LabSiteOptions } from '../../src/lab/lab-site.ts';
-import type { ConnectionInput, ConnectionStatusChanged, Phone } from '../../src/sdk/index.ts';
+import type { ConnectionInput, ConnectionStatusChanged, Phone, SessionStatusChanged } from '../../src/sdk/index.ts';
 import type { Endpoint } from '../../src/transport/types.ts';
+import { EventLog } from './event-log.ts';
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -32,14 +33,14 @@ export interface Change extends ConnectionStatusChanged {
 
 /** Records every connectionStatusChanged of a phone, with the time it came. */
 export class Recorder {
-  readonly events: Change[] = [];
-  readonly #waiters = new Set<() => void>();
+  readonly #log = new EventLog<Change>((seen) => seen.map((e) => `${e.connectionId}:${e.status}(${e.code ?? ''})`).join(', '));
 
   constructor(phone: Phone) {
-    phone.connections.on('connectionStatusChanged', (event) => {
-      this.events.push({ ...event, at: performance.now() });
-      for (const wake of [...this.#waiters]) wake();
-    });
+    phone.connections.on('connectionStatusChanged', (event) => this.#log.push({ ...event, at: performance.now() }));
+  }
+
+  get events(): Change[] {
+    return this.#log.entries;
   }
 
   /** Events of one connection as "status(code)", from index `since`. */
@@ -52,29 +53,63 @@ export class Recorder {
 
   /** The first event from index `since` on that matches, waiting at most `ms` for it. */
   waitFor(match: (event: Change) => boolean, ms: number, since = 0, label = 'an event'): Promise<Change> {
-    const found = (): Change | undefined => this.events.slice(since).find(match);
-    const now = found();
-    if (now !== undefined) return Promise.resolve(now);
-    return new Promise((resolve, reject) => {
-      const wake = (): void => {
-        const event = found();
-        if (event === undefined) return;
-        clearTimeout(timer);
-        this.#waiters.delete(wake);
-        resolve(event);
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(wake);
-        const seen = this.events.slice(since).map((e) => `${e.connectionId}:${e.status}(${e.code ?? ''})`);
-        reject(new Error(`no ${label} within ${ms} ms; saw [${seen.join(', ')}]`));
-      }, ms);
-      this.#waiters.add(wake);
-    });
+    return this.#log.waitFor(label, match, ms, since);
   }
 
   /** Waits for `status` of connection `id` (from index `since`). */
   status(id: number, status: string, ms: number, since = 0): Promise<Change> {
     return this.waitFor((e) => e.connectionId === id && e.status === status, ms, since, `${status} on connection ${id}`);
+  }
+}
+
+export interface SessionChange extends SessionStatusChanged {
+  /** performance.now() when it was emitted. */
+  readonly at: number;
+}
+
+/** "s1 ringing @0", "s2 in connected @1", "s1 disconnected:Cancelled @0". */
+function describeSession(e: SessionChange): string {
+  return `${e.sessionId} ${e.direction === 'inbound' ? 'in ' : ''}${e.status}${e.reason === undefined ? '' : `:${e.reason}`}${e.code === undefined ? '' : `(${e.code})`} @${e.connectionId}`;
+}
+
+/** Every sessionStatusChanged of a phone, with the time it came; waits on them. */
+export class SessionLog {
+  readonly #log = new EventLog<SessionChange>((seen) => seen.map(describeSession).join(', '));
+
+  constructor(phone: Phone) {
+    phone.sessions.on('sessionStatusChanged', (event) => this.#log.push({ ...event, at: performance.now() }));
+  }
+
+  get events(): SessionChange[] {
+    return this.#log.entries;
+  }
+
+  /** The events from index `since`, described. */
+  seq(since = 0): string[] {
+    return this.events.slice(since).map(describeSession);
+  }
+
+  wait(label: string, match: (event: SessionChange) => boolean, ms = 5000, since = 0): Promise<SessionChange> {
+    return this.#log.waitFor(label, match, ms, since);
+  }
+
+  status(sessionId: string, status: string, ms = 5000, since = 0): Promise<SessionChange> {
+    return this.wait(`${status} of ${sessionId}`, (e) => e.sessionId === sessionId && e.status === status, ms, since);
+  }
+
+  /** The next inbound session that rings (from index `since`). */
+  incoming(ms = 5000, since = 0): Promise<SessionChange> {
+    return this.wait('an incoming call ringing', (e) => e.direction === 'inbound' && e.status === 'ringing', ms, since);
+  }
+
+  /** Each event's previousStatus is the status of that session's event before it (null for its first). */
+  previousStatusesChain(): string[] {
+    const wrong: string[] = [];
+    for (const [index, event] of this.events.entries()) {
+      const before = this.events.slice(0, index).filter((e) => e.sessionId === event.sessionId).at(-1);
+      if (event.previousStatus !== (before?.status ?? null)) wrong.push(`${event.sessionId} ${event.status}: previousStatus ${event.previousStatus}, expected ${before?.status ?? null}`);
+    }
+    return wrong;
   }
 }
 

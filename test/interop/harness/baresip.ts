@@ -39,6 +39,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commandExists, delay, startPeer, type PeerProcess } from './process.ts';
+import { EventLog } from '../../integration/event-log.ts';
 
 export interface BaresipAccount {
   /** User and password at the site. */
@@ -176,12 +177,12 @@ export async function stopAllBaresip(): Promise<void> {
 }
 
 class BaresipImpl implements Baresip {
-  readonly events: BaresipEvent[] = [];
+  readonly #log = new EventLog<BaresipEvent>((seen) => seen.map((e) => `${e.type}${e.param ? `(${e.param})` : ''}`).join(', '));
+  readonly events: readonly BaresipEvent[] = this.#log.entries;
   readonly aors: string[];
   readonly #peer: PeerProcess;
   readonly #accounts: readonly BaresipAccount[];
   readonly #pending = new Map<string, (reply: BaresipReply) => void>();
-  readonly #waiters = new Set<() => void>();
   /** Account AOR -> ms after which its incoming calls are accepted (null: they ring). */
   readonly #answerAfter = new Map<string, number | null>();
   /** The tail of the uafind + command pairs (one at a time). */
@@ -263,25 +264,9 @@ class BaresipImpl implements Baresip {
   }
 
   waitEvent(label: string, match: (event: BaresipEvent) => boolean, timeoutMs = 5000, since = 0): Promise<BaresipEvent> {
-    const find = (): BaresipEvent | undefined => this.events.slice(since).find(match);
-    const now = find();
-    if (now !== undefined) return Promise.resolve(now);
-    return new Promise((resolve, reject) => {
-      const wake = (): void => {
-        const found = find();
-        if (found === undefined) return;
-        clearTimeout(timer);
-        this.#waiters.delete(wake);
-        resolve(found);
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(wake);
-        const seen = this.events.slice(since).map((e) => `${e.type}${e.param ? `(${e.param})` : ''}`);
-        reject(new Error(`baresip: no ${label} within ${timeoutMs} ms; saw [${seen.join(', ')}]`));
-      }, timeoutMs);
-      this.#waiters.add(wake);
-    });
+    return this.#log.waitFor(`baresip: ${label}`, match, timeoutMs, since);
   }
+
 
   on(aor: string, command: string, params = ''): Promise<BaresipReply> {
     const run = this.#lock.then(async () => {
@@ -349,9 +334,8 @@ class BaresipImpl implements Baresip {
         this.#pending.delete(token);
       } else if (message['event'] === true) {
         const event: BaresipEvent = { ...(message as Omit<BaresipEvent, 'at'>), at: performance.now() };
-        this.events.push(event);
         this.#onEvent(event);
-        for (const wake of [...this.#waiters]) wake();
+        this.#log.push(event);
       }
     }
   }

@@ -6,9 +6,13 @@
  */
 import type { Test } from 'uvu';
 import { parseMessage, type SipMessage } from '../../../src/parser/index.ts';
-import { Phone, type ConnectionInput, type SessionStatusChanged } from '../../../src/sdk/index.ts';
+import { Phone, type ConnectionInput } from '../../../src/sdk/index.ts';
+import { EventLog } from '../../integration/event-log.ts';
+import { SessionLog } from '../../integration/sdk-support.ts';
 import type { Endpoint } from '../../../src/transport/types.ts';
 import { DEFAULT_PASSWORD, kamailioMissing, startSite, type KamailioSite } from './kamailio.ts';
+
+export { SessionLog, type SessionChange } from '../../integration/sdk-support.ts';
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -35,70 +39,6 @@ export function connectionTo(site: KamailioSite, extra: Partial<ConnectionInput>
   };
 }
 
-export interface SessionChange extends SessionStatusChanged {
-  /** performance.now() when it was emitted. */
-  readonly at: number;
-}
-
-/** Every sessionStatusChanged of a phone, with the time it came; waits on them. */
-export class SessionLog {
-  readonly events: SessionChange[] = [];
-  readonly #waiters = new Set<() => void>();
-
-  constructor(phone: Phone) {
-    phone.sessions.on('sessionStatusChanged', (event) => {
-      this.events.push({ ...event, at: performance.now() });
-      for (const wake of [...this.#waiters]) wake();
-    });
-  }
-
-  /** "s1 ringing @0", "s2 in connected @1", "s1 disconnected:Cancelled @0" from index `since`. */
-  seq(since = 0): string[] {
-    return this.events
-      .slice(since)
-      .map((e) => `${e.sessionId} ${e.direction === 'inbound' ? 'in ' : ''}${e.status}${e.reason === undefined ? '' : `:${e.reason}`}${e.code === undefined ? '' : `(${e.code})`} @${e.connectionId}`);
-  }
-
-  wait(label: string, match: (event: SessionChange) => boolean, ms = 5000, since = 0): Promise<SessionChange> {
-    const find = (): SessionChange | undefined => this.events.slice(since).find(match);
-    const now = find();
-    if (now !== undefined) return Promise.resolve(now);
-    return new Promise((resolve, reject) => {
-      const wake = (): void => {
-        const found = find();
-        if (found === undefined) return;
-        clearTimeout(timer);
-        this.#waiters.delete(wake);
-        resolve(found);
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(wake);
-        reject(new Error(`no ${label} within ${ms} ms; saw [${this.seq(since).join(', ')}]`));
-      }, ms);
-      this.#waiters.add(wake);
-    });
-  }
-
-  status(sessionId: string, status: string, ms = 5000, since = 0): Promise<SessionChange> {
-    return this.wait(`${status} of ${sessionId}`, (e) => e.sessionId === sessionId && e.status === status, ms, since);
-  }
-
-  /** The next inbound session that rings (from index `since`). */
-  incoming(ms = 5000, since = 0): Promise<SessionChange> {
-    return this.wait('an incoming call ringing', (e) => e.direction === 'inbound' && e.status === 'ringing', ms, since);
-  }
-
-  /** Each event's previousStatus is the status of that session's event before it (null for its first). */
-  previousStatusesChain(): string[] {
-    const wrong: string[] = [];
-    for (const [index, event] of this.events.entries()) {
-      const before = this.events.slice(0, index).filter((e) => e.sessionId === event.sessionId).at(-1);
-      if (event.previousStatus !== (before?.status ?? null)) wrong.push(`${event.sessionId} ${event.status}: previousStatus ${event.previousStatus}, expected ${before?.status ?? null}`);
-    }
-    return wrong;
-  }
-}
-
 export interface Traced {
   readonly at: number;
   readonly direction: 'in' | 'out';
@@ -110,8 +50,9 @@ export interface Traced {
 
 /** The phone's SIP trace, parsed (keep-alives excluded). */
 export class Wire {
-  readonly messages: Traced[] = [];
-  readonly #waiters = new Set<() => void>();
+  readonly #log = new EventLog<Traced>((seen) => `${seen.length} messages`);
+  /** Everything traced so far, in order. */
+  readonly messages: readonly Traced[] = this.#log.entries;
   readonly #off: () => void;
   /** Called synchronously for each message, before the stack handles it (the freeze hook). */
   onMessage: ((traced: Traced) => void) | undefined;
@@ -126,9 +67,8 @@ export class Wire {
         message,
         text: new TextDecoder().decode(trace.bytes),
       };
-      this.messages.push(traced);
       this.onMessage?.(traced);
-      for (const wake of [...this.#waiters]) wake();
+      this.#log.push(traced);
     });
   }
 
@@ -177,23 +117,7 @@ export class Wire {
   }
 
   wait(label: string, match: (m: Traced) => boolean, ms = 5000, since = 0): Promise<Traced> {
-    const find = (): Traced | undefined => this.messages.slice(since).find(match);
-    const now = find();
-    if (now !== undefined) return Promise.resolve(now);
-    return new Promise((resolve, reject) => {
-      const wake = (): void => {
-        const found = find();
-        if (found === undefined) return;
-        clearTimeout(timer);
-        this.#waiters.delete(wake);
-        resolve(found);
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(wake);
-        reject(new Error(`no ${label} on the wire within ${ms} ms`));
-      }, ms);
-      this.#waiters.add(wake);
-    });
+    return this.#log.waitFor(`${label} on the wire`, match, ms, since);
   }
 }
 
