@@ -26,6 +26,14 @@ export interface RequestOptions {
   readonly cseq?: number;
 }
 
+/** What forUac() reads of our INVITE: a SipMessage, or the fields we wrote into it. */
+export interface UacInvite {
+  readonly callId: string | undefined;
+  readonly from: NameAddr | undefined;
+  readonly cseq: { readonly seq: number } | undefined;
+  readonly uri: Uri | undefined;
+}
+
 /** The name-addr of From/To without its tag (other header params kept). */
 function withoutTag(value: NameAddr): string {
   if (!value.params.has('tag')) return formatNameAddr(value);
@@ -92,7 +100,7 @@ export class DialogState {
    * MUST be set to the URI from the Contact header field of the response."
    * Throws a TypeError naming what is missing (a tag, the Call-ID or CSeq).
    */
-  static forUac(invite: SipMessage, response: SipMessage): DialogState {
+  static forUac(invite: UacInvite, response: SipMessage): DialogState {
     const remoteTag = response.to?.tag;
     const localTag = invite.from?.tag;
     if (!remoteTag || !localTag || invite.callId === undefined || invite.cseq === undefined) throw new TypeError('a dialog needs both tags, a Call-ID and a CSeq');

@@ -21,20 +21,19 @@
  * - Digest: a 401/407 is answered once with the call's credentials, same
  *   Call-ID and From tag, CSeq + 1 (s22.2), the same offer.
  */
-import { formatMessage, parseMessage, type MessageParts, type SipMessage } from '../parser/index.ts';
+import { formatMessage, parseMessage, parseNameAddr, parseUri, type MessageParts, type SipMessage } from '../parser/index.ts';
 import { cancelParts } from '../transaction/cancel.ts';
 import { StateMachine, type MachineTables } from '../transaction/machine.ts';
 import type { TimerEvent } from '../transaction/events.ts';
 import type { ClientOutcome, ClientTransactionUser } from '../transaction/user.ts';
 import type { Endpoint } from '../transport/types.ts';
-import { AckFor2xx } from './ack-2xx.ts';
 import type { Authenticator } from './authenticator.ts';
 import { randomToken, type DialogContext } from './dialog-context.ts';
-import { DialogState } from './dialog-state.ts';
-import { sendInDialog } from './in-dialog-request.ts';
+import type { DialogState } from './dialog-state.ts';
 import type { NegotiatedMedia } from './media.ts';
 import type { OfferAnswer } from './offer-answer.ts';
 import { SessionDialog } from './session-dialog.ts';
+import { InviteAcks } from './uac-acks.ts';
 import { rethrowLater } from '../transaction/rethrow.ts';
 
 export interface InviteOptions {
@@ -119,12 +118,12 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
   readonly #options: InviteOptions;
   readonly #offer: Uint8Array;
   readonly #early = new Map<string, DialogState>();
-  /** ACKs sent for 2xx, by To tag: the winner's and every fork BYEd. */
-  readonly #acks = new Map<string, AckFor2xx>();
   #cseq: number;
-  #invite: SipMessage | undefined;
+  /** The INVITE as sent: its parts (the CANCEL reads them back) and its transaction. */
+  #parts: MessageParts | undefined;
   #transaction: InviteTransaction | undefined;
-  #credentials: Array<[string, string]> = [];
+  /** The current transaction's user, and the ACKs of its 2xx answers. */
+  #user: InviteTransactionUser | undefined;
   #provisionalSeen = false;
   #cancelRequested = false;
   #cancelSent = false;
@@ -192,7 +191,7 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
     if (tag !== null && response.status! > 100) {
       if (!this.#early.has(tag) && this.#early.size < MAX_EARLY_DIALOGS) {
         try {
-          this.#early.set(tag, DialogState.forUac(this.#invite!, response));
+          this.#early.set(tag, this.#user!.acks.dialogFor(response));
         } catch {
           // A 1xx that cannot make a dialog still tells us the call progresses.
         }
@@ -230,15 +229,7 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
   }
 
   onAdditional2xx(response: SipMessage): void {
-    const tag = response.to?.tag;
-    if (tag == null) return;
-    const known = this.#acks.get(tag);
-    if (known !== undefined) {
-      known.send();
-      return;
-    }
-    // Another fork answered: ACK it, then BYE it (s13.2.2.4).
-    this.#ackAndBye(response);
+    this.#user?.acks.onAdditional2xx(response);
   }
 
   // ------------------------------------------------------------ internal
@@ -254,12 +245,13 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
 
   protected onTerminated(): void {
     this.#early.clear();
+    // The transaction may wait 32 s more (Timer M or D): from now on it holds the ACKs, not the call.
+    if (this.#user !== undefined) this.#user.call = undefined;
   }
 
   #send(): void {
     const o = this.#options;
     const credentials = o.auth?.headersFor({ method: 'INVITE', uri: o.requestUri }) ?? [];
-    this.#credentials = credentials;
     const headers: Array<[string, string]> = [
       ['Max-Forwards', '70'],
       ['From', `${o.from};tag=${this.localTag}`],
@@ -275,21 +267,37 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
     if (this.#context.userAgent !== undefined) headers.push(['User-Agent', this.#context.userAgent]);
     for (const [name, value] of o.headers ?? []) headers.push([name, value]);
     const parts: MessageParts = { method: 'INVITE', uri: o.requestUri, headers, body: this.#offer };
+    // An earlier transaction (answered with 401/407) has nothing more for the call.
+    if (this.#user !== undefined) this.#user.call = undefined;
+    this.#user = undefined;
+    this.#parts = undefined;
     try {
-      const transaction = this.#context.transactions.sendRequest(parts, o.nextHop, this, o.rport === undefined ? {} : { rport: o.rport }) as InviteTransaction | undefined;
+      const user = new InviteTransactionUser(this);
+      const transaction = this.#context.transactions.sendRequest(parts, o.nextHop, user, o.rport === undefined ? {} : { rport: o.rport }) as InviteTransaction | undefined;
       this.#transaction = transaction;
-      this.#invite = transaction?.request ?? parseMessage(formatMessage(parts));
+      // What the INVITE's dialogs are made of, read from what we wrote (parsing the INVITE back cost more).
+      const sent = {
+        callId: this.callId,
+        from: parseNameAddr(`${o.from};tag=${this.localTag}`, 'from'),
+        cseq: { seq: this.#cseq },
+        uri: parseUri(o.requestUri, 'request-uri', { allowHeaders: false }),
+      };
+      user.acks = new InviteAcks(this.#context, sent, { credentials, transport: o.nextHop.transport, auth: o.auth });
+      this.#user = user;
+      this.#parts = parts;
     } catch (error) {
       this.#fail({ status: 503, reason: `cannot send: ${(error as Error).message}`, cause: 'unsendable', response: undefined });
     }
   }
 
   #sendCancel(): void {
-    if (this.#cancelSent || this.#invite === undefined) return;
+    const parts = this.#parts;
+    if (this.#cancelSent || parts === undefined) return;
     this.#cancelSent = true;
     try {
+      const invite = this.#transaction?.request ?? parseMessage(formatMessage(parts));
       // The CANCEL's own outcome does not matter: the INVITE's 487 (or 2xx) settles the call.
-      this.#context.transactions.sendRequest(cancelParts(this.#invite), this.#options.nextHop, { onFinal() {} });
+      this.#context.transactions.sendRequest(cancelParts(invite), this.#options.nextHop, { onFinal() {} });
     } catch {
       // The INVITE transaction ends on its own (Timer B) if the CANCEL cannot go.
     }
@@ -298,24 +306,25 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
 
   #onFirst2xx(response: SipMessage): void {
     this.#options.auth?.onAnswered();
+    const acks = this.#user!.acks;
     if (this.#cancelRequested) {
       // The 2xx crossed our CANCEL: the callee answered; acknowledge and hang up.
-      this.#ackAndBye(response);
+      acks.ackAndBye(response);
       return this.#fail({ status: 487, reason: 'cancelled; the 2xx that crossed the CANCEL was acknowledged and ended with BYE', cause: 'cancelled', response });
     }
     let dialog: DialogState;
     try {
-      dialog = DialogState.forUac(this.#invite!, response);
+      dialog = acks.dialogFor(response);
     } catch (error) {
       return this.#fail({ status: 502, reason: `the 2xx cannot make a dialog: ${(error as Error).message}`, cause: 'unusable-answer', response });
     }
-    const ack = this.#ack(dialog);
+    const ack = acks.ack(dialog);
     const tag = dialog.remoteTag;
     this.#winner = tag;
     try {
       this.#options.media.receiveAnswer(response.body);
     } catch (error) {
-      sendInDialog(this.#context, dialog, 'BYE', { ...(this.#options.auth ? { auth: this.#options.auth } : {}), transport: this.#options.nextHop.transport });
+      acks.bye(dialog);
       return this.#fail({ status: 488, reason: `unusable answer in the 2xx: ${(error as Error).message}`, cause: 'unusable-answer', response });
     }
     const session = new SessionDialog(this.#context, {
@@ -333,25 +342,6 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
     this.#emit(() => this.events.onAnswered?.(session, response));
   }
 
-  /** ACKs a 2xx of a dialog we do not keep, then BYEs it; its retransmissions get the same ACK. */
-  #ackAndBye(response: SipMessage): void {
-    let dialog: DialogState;
-    try {
-      dialog = DialogState.forUac(this.#invite!, response);
-    } catch {
-      return;
-    }
-    this.#ack(dialog);
-    sendInDialog(this.#context, dialog, 'BYE', { ...(this.#options.auth ? { auth: this.#options.auth } : {}), transport: this.#options.nextHop.transport });
-  }
-
-  #ack(dialog: DialogState): AckFor2xx {
-    const ack = new AckFor2xx(this.#context, dialog, { cseq: this.#cseq, headers: this.#credentials }, this.#options.nextHop.transport, undefined);
-    ack.send();
-    this.#acks.set(dialog.remoteTag, ack);
-    return ack;
-  }
-
   #fail(failure: InviteFailure): void {
     if (this.state === 'ended') return;
     if (this.#options.media.state === 'have-local-offer') this.#options.media.rollback();
@@ -365,5 +355,31 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
     } catch (error) {
       rethrowLater(error);
     }
+  }
+}
+
+/**
+ * The user of the INVITE's transaction: the call until it ends, then only
+ * the ACKs (see InviteAcks), so that a transaction waiting out Timer M or D
+ * no longer keeps the call alive.
+ */
+class InviteTransactionUser implements ClientTransactionUser {
+  call: OutgoingInvite | undefined;
+  acks!: InviteAcks;
+
+  constructor(call: OutgoingInvite) {
+    this.call = call;
+  }
+
+  onProvisional(response: SipMessage): void {
+    this.call?.onProvisional(response);
+  }
+
+  onFinal(outcome: ClientOutcome): void {
+    this.call?.onFinal(outcome);
+  }
+
+  onAdditional2xx(response: SipMessage): void {
+    this.acks.onAdditional2xx(response);
   }
 }
