@@ -13,6 +13,7 @@ import { isWildcard } from '../parser/index.ts';
 import { isLoopback, SipTransportLayer, type TransportLayerOptions } from '../transport/index.ts';
 import type { Endpoint, Received, TransportKind } from '../transport/types.ts';
 import { LabProxy, type LabRoute } from './lab-proxy.ts';
+import { isAddressInUse, labPort } from './lab-ports.ts';
 import { SystemClock, TransactionLayer, responseParts, type IncomingRequest } from '../transaction/index.ts';
 import { computeDigest, parseDigestAlgorithm, type DigestAlgorithm } from '../registrar-client/digest/index.ts';
 
@@ -58,6 +59,11 @@ export type LabSiteState = 'up' | 'refusing' | 'silent' | 'closed';
 export const NONCE_LIFETIME_MS = 300_000;
 /** Nonces remembered at most: a flood of unauthenticated REGISTERs cannot grow the map (oldest forgotten first). */
 export const MAX_LAB_NONCES = 10_000;
+
+/** Random ports a new site tries before it gives up. */
+const MAX_PORT_DRAWS = 20;
+/** How long a restart waits for its old ports to be free. */
+const RESTART_BIND_WAIT_MS = 3_000;
 
 export class LabSite {
   readonly options: LabSiteOptions;
@@ -182,19 +188,38 @@ export class LabSite {
 
   /**
    * Binds the listeners: UDP and TCP on one port (the site's address), TLS
-   * on its own; after a restart, the ports it had. When the system gives
-   * UDP and TCP different ports (the number it picked for UDP was taken for
-   * TCP), it tries again: clients reach the site at one port.
+   * on its own; after a restart, the ports it had. A site given port 0
+   * draws its ports below the ephemeral range (lab-ports.ts), drawing again
+   * when one is taken; a restart whose port is taken tries again for a
+   * while (RESTART_BIND_WAIT_MS) before it gives up.
    */
   async #bind(transports: readonly TransportKind[]): Promise<SipTransportLayer> {
+    const restarting = this.#ports.size > 0;
+    const chosen = this.#port !== 0;
+    const deadline = Date.now() + RESTART_BIND_WAIT_MS;
     for (let attempt = 1; ; attempt++) {
-      const transport = await SipTransportLayer.create({
-        ...this.options.transport,
-        listeners: transports.map((kind) => ({ transport: kind, host: this.options.host, port: this.#ports.get(kind) ?? (kind === 'tls' ? 0 : this.#port) })),
-      });
-      const shared = new Set(transport.listeners.filter((l) => l.transport !== 'tls').map((l) => l.port));
-      if (shared.size <= 1 || attempt === 5) return transport;
-      await transport.close();
+      const draw = !restarting && !chosen;
+      const shared = draw ? labPort() : this.#port;
+      const tls = draw ? labPort() : 0;
+      const portOf = (kind: TransportKind): number => this.#ports.get(kind) ?? (kind === 'tls' ? tls : shared);
+      try {
+        const transport = await SipTransportLayer.create({
+          ...this.options.transport,
+          listeners: transports.map((kind) => ({ transport: kind, host: this.options.host, port: portOf(kind) })),
+        });
+        // Left to the system (shared 0), UDP and TCP may get different numbers: clients reach the site at one.
+        const ports = new Set(transport.listeners.filter((l) => l.transport !== 'tls').map((l) => l.port));
+        if (ports.size <= 1 || attempt >= MAX_PORT_DRAWS) return transport;
+        await transport.close();
+      } catch (error) {
+        if (!isAddressInUse(error)) throw error;
+        if (draw && attempt < MAX_PORT_DRAWS) continue;
+        if (restarting && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          continue;
+        }
+        throw error;
+      }
     }
   }
 

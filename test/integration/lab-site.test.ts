@@ -11,6 +11,7 @@ import { SystemClock, TransactionLayer, type ClientOutcome } from '../../src/tra
 import { computeDigest, parseDigestAlgorithm } from '../../src/registrar-client/digest/index.ts';
 import { parseMessage, type MessageParts } from '../../src/parser/index.ts';
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 
 async function client(): Promise<{ layer: TransactionLayer; transport: SipTransportLayer }> {
   const transport = await SipTransportLayer.create({ listeners: [{ transport: 'udp', host: '127.0.0.1', port: 0 }] });
@@ -148,6 +149,27 @@ test('a lab site refuses a non-loopback address', async () => {
     assert.unreachable('must refuse');
   } catch (error) {
     assert.match((error as Error).message, /not a loopback address/);
+  }
+});
+
+test('a site draws its ports below the ephemeral range, and a restart waits for a port taken meanwhile', async () => {
+  const [ephemeralStart] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+  const site = await LabSite.start({ name: 'p', host: '127.0.0.1', users: { '1001': 'secret' } });
+  try {
+    const udp = site.endpoint('udp').port;
+    assert.ok(udp >= 10_000 && udp < ephemeralStart!, `UDP/TCP port ${udp} below ${ephemeralStart}`);
+    assert.is(site.transport!.listeners.find((l) => l.transport === 'tcp')!.port, udp, 'UDP and TCP share a port');
+
+    await site.stop('refuse');
+    // Someone else holds the site's UDP port for 300 ms while it is down.
+    const squatter = createSocket('udp4');
+    await new Promise<void>((resolve) => squatter.bind(udp, '127.0.0.1', resolve));
+    setTimeout(() => squatter.close(), 300);
+    await site.restart();
+    assert.is(site.state, 'up');
+    assert.is(site.endpoint('udp').port, udp, 'the same port after the restart');
+  } finally {
+    await site.close();
   }
 });
 

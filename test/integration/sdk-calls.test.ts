@@ -32,7 +32,6 @@ const A = '127.0.0.1';
 const B = '127.0.0.2';
 const RUNS = Number(process.env.SDK_CALLS_RUNS ?? 3);
 
-
 /** DN 1002 on both sites, answering every incoming call `answerAfterMs` after it rings. */
 async function answeringParty(sites: LabSite[], answerAfterMs: number): Promise<Phone> {
   const party = await Phone.create({
@@ -64,10 +63,17 @@ async function startLab(extra: Partial<ConnectionInput> = {}, answerAfterMs = 0)
   const phone = await Phone.create({ connections: [labConnection(a, extra), labConnection(b, extra)] });
   const party = await answeringParty([a, b], answerAfterMs);
   const lab: Lab = { a, b, phone, party, connections: new Recorder(phone), sessions: new SessionLog(phone), sent: traceRequests(phone) };
-  phone.start();
-  await lab.connections.status(0, 'registered', 2000);
-  await lab.connections.status(1, 'registered', 2000);
-  await until(() => party.connections.registeredIds().length === 2, 3000, 'the answering party registered at both sites');
+  try {
+    phone.start();
+    // Generous for a loaded machine: a first REGISTER lost or refused is retried within 1-3 s.
+    await lab.connections.status(0, 'registered', 8000);
+    await lab.connections.status(1, 'registered', 8000);
+    await until(() => party.connections.registeredIds().length === 2, 8000, 'the answering party registered at both sites');
+  } catch (error) {
+    // Nothing may stay open when setting up fails (the process would not end).
+    await stopLab(lab);
+    throw error;
+  }
   return lab;
 }
 
