@@ -13,11 +13,23 @@ import { TELEPHONE_EVENT, isDynamicPayloadType, type Codec } from './media.ts';
  * (every codec we speak is mono).
  */
 export function readFormat(media: MediaDescription, format: string): Codec | undefined {
-  if (!/^\d{1,3}$/.test(format) || Number(format) > 127) return undefined;
+  if (!isPayloadTypeNumber(format)) return undefined;
   const rtpmap = getRtpmap(media, format);
   if (rtpmap === undefined) return undefined;
   if (rtpmap.encodingParameters !== undefined && rtpmap.encodingParameters !== '1') return undefined;
   return { name: rtpmap.encodingName, payloadType: Number(format), clockRate: rtpmap.clockRate };
+}
+
+/** 1 to 3 decimal digits, at most 127 (a character loop: this runs for every format read). */
+function isPayloadTypeNumber(format: string): boolean {
+  if (format.length === 0 || format.length > 3) return false;
+  let n = 0;
+  for (let i = 0; i < format.length; i++) {
+    const code = format.charCodeAt(i);
+    if (code < 48 || code > 57) return false;
+    n = n * 10 + code - 48;
+  }
+  return n <= 127;
 }
 
 /** Every readable format of this m= line, in its order. */

@@ -1,6 +1,6 @@
 /** Attribute lookup and the RTP payload attributes a=rtpmap / a=fmtp (RFC 8866 s6.6, s6.15). */
 import type { MediaDescription, SdpAttribute } from './types.ts';
-import { isDigits, splitFields } from './scan.ts';
+import { isDigits } from './scan.ts';
 
 /** Anything that holds a= lines: a session or a media section. */
 export interface HasAttributes {
@@ -38,19 +38,44 @@ export function getRtpmap(media: MediaDescription, payloadType: string | number)
   const pt = String(payloadType);
   for (const attribute of media.attributes) {
     if (attribute.name !== 'rtpmap' || attribute.value === undefined) continue;
-    const [format, encoding] = splitFields(attribute.value);
-    if (format === pt && encoding !== undefined) return readEncoding(pt, encoding);
+    // The first two blank-separated fields, read in place: this runs for every format of every m= line we read.
+    const value = attribute.value;
+    const formatStart = skipBlanks(value, 0);
+    const formatEnd = fieldEnd(value, formatStart);
+    if (formatEnd - formatStart !== pt.length || !value.startsWith(pt, formatStart)) continue;
+    const encodingStart = skipBlanks(value, formatEnd);
+    if (encodingStart === value.length) continue;
+    return readEncoding(pt, value.slice(encodingStart, fieldEnd(value, encodingStart)));
   }
   if (!media.proto.includes('RTP/')) return undefined;
   const known = STATIC_PAYLOAD_TYPES[pt];
   return known === undefined ? undefined : readEncoding(pt, known, true);
 }
 
+function skipBlanks(value: string, i: number): number {
+  while (i < value.length && isBlank(value.charCodeAt(i))) i++;
+  return i;
+}
+
+function fieldEnd(value: string, i: number): number {
+  while (i < value.length && !isBlank(value.charCodeAt(i))) i++;
+  return i;
+}
+
+function isBlank(code: number): boolean {
+  return code === 32 || code === 9;
+}
+
+/** <encoding name>/<clock rate>[/<encoding parameters>], nothing more. */
 function readEncoding(payloadType: string, encoding: string, isStatic = false): Rtpmap | undefined {
-  const [encodingName, clock, encodingParameters, extra] = encoding.split('/');
-  if (!encodingName || extra !== undefined || clock === undefined || clock.length > 10 || !isDigits(clock)) return undefined;
-  const rtpmap: Rtpmap = { payloadType, encodingName, clockRate: Number(clock), isStatic };
-  if (encodingParameters !== undefined && encodingParameters !== '') rtpmap.encodingParameters = encodingParameters;
+  const nameEnd = encoding.indexOf('/');
+  if (nameEnd <= 0) return undefined;
+  const clockEnd = encoding.indexOf('/', nameEnd + 1);
+  if (clockEnd !== -1 && encoding.indexOf('/', clockEnd + 1) !== -1) return undefined;
+  const clock = clockEnd === -1 ? encoding.slice(nameEnd + 1) : encoding.slice(nameEnd + 1, clockEnd);
+  if (clock.length > 10 || !isDigits(clock)) return undefined;
+  const rtpmap: Rtpmap = { payloadType, encodingName: encoding.slice(0, nameEnd), clockRate: Number(clock), isStatic };
+  if (clockEnd !== -1 && clockEnd + 1 < encoding.length) rtpmap.encodingParameters = encoding.slice(clockEnd + 1);
   return rtpmap;
 }
 
