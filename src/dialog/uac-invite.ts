@@ -272,17 +272,17 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
     this.#user = undefined;
     this.#parts = undefined;
     try {
-      const user = new InviteTransactionUser(this);
-      const transaction = this.#context.transactions.sendRequest(parts, o.nextHop, user, o.rport === undefined ? {} : { rport: o.rport }) as InviteTransaction | undefined;
-      this.#transaction = transaction;
-      // What the INVITE's dialogs are made of, read from what we wrote (parsing the INVITE back cost more).
+      // What the INVITE's dialogs are made of, read from what we write (parsing the INVITE back cost more);
+      // built before sending, so that a From or Request-URI we cannot read fails the call with nothing sent.
       const sent = {
         callId: this.callId,
         from: parseNameAddr(`${o.from};tag=${this.localTag}`, 'from'),
         cseq: { seq: this.#cseq },
         uri: parseUri(o.requestUri, 'request-uri', { allowHeaders: false }),
       };
-      user.acks = new InviteAcks(this.#context, sent, { credentials, transport: o.nextHop.transport, auth: o.auth });
+      const user = new InviteTransactionUser(this, new InviteAcks(this.#context, sent, { credentials, transport: o.nextHop.transport, auth: o.auth }));
+      const transaction = this.#context.transactions.sendRequest(parts, o.nextHop, user, o.rport === undefined ? {} : { rport: o.rport }) as InviteTransaction | undefined;
+      this.#transaction = transaction;
       this.#user = user;
       this.#parts = parts;
     } catch (error) {
@@ -365,10 +365,11 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
  */
 class InviteTransactionUser implements ClientTransactionUser {
   call: OutgoingInvite | undefined;
-  acks!: InviteAcks;
+  readonly acks: InviteAcks;
 
-  constructor(call: OutgoingInvite) {
+  constructor(call: OutgoingInvite, acks: InviteAcks) {
     this.call = call;
+    this.acks = acks;
   }
 
   onProvisional(response: SipMessage): void {

@@ -496,6 +496,17 @@ test('an INVITE the transaction layer refuses to send: 503 unsendable, reported 
   assert.is(clock.pending, 0);
 });
 
+test('a From the dialog could not be made of: 503 unsendable before anything is sent (s12.1.2 needs it)', async () => {
+  const rig = uaRig();
+  // An unterminated quoted display name: the INVITE would carry a From no dialog can be built from.
+  const d = dial(rig, { from: '"UA <sip:ua@example.com>' });
+  assert.equal(d.failures.map((f) => [f.status, f.cause]), [[503, 'unsendable']]);
+  assert.equal(rig.ua.transport.labels(), [], 'nothing on the wire');
+  assert.is(d.media.state, 'stable');
+  await rig.advance(32_000);
+  assertIdle(rig.clock, rig.ua);
+});
+
 test('an event handler that throws does not stop the call (the error is reported outside the stack)', async () => {
   const rig = uaRig();
   const thrown: unknown[] = [];
