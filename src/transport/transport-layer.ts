@@ -116,7 +116,7 @@ export class SipTransportLayer implements Transport {
       callbackError: (error) => this.#diagnostic({ type: 'handler-error', error }),
     });
     this.#pool = new ConnectionPool(
-      { ...o, random: options.random ?? Math.random },
+      { ...o, random: options.random ?? Math.random }, // jitter of keep-alive ping intervals only, never an identifier on the wire
       options.tls,
       {
         message: (connection, bytes) => this.#inbound(bytes, connection.remote, connection.local ?? this.#fallbackLocal(connection.transport), connection, undefined),
