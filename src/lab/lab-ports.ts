@@ -34,6 +34,3 @@ export function labPort(): number {
   return randomInt(LAB_PORT_FLOOR, ceiling);
 }
 
-export function isAddressInUse(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === 'EADDRINUSE';
-}

@@ -11,9 +11,10 @@ import { randomBytes } from 'node:crypto';
 import type { SipMessage } from '../parser/index.ts';
 import { isWildcard } from '../parser/index.ts';
 import { isLoopback, SipTransportLayer, type TransportLayerOptions } from '../transport/index.ts';
+import { codeOf } from '../transport/errors.ts';
 import type { Endpoint, Received, TransportKind } from '../transport/types.ts';
 import { LabProxy, type LabRoute } from './lab-proxy.ts';
-import { isAddressInUse, labPort } from './lab-ports.ts';
+import { labPort } from './lab-ports.ts';
 import { SystemClock, TransactionLayer, responseParts, type IncomingRequest } from '../transaction/index.ts';
 import { computeDigest, parseDigestAlgorithm, type DigestAlgorithm } from '../registrar-client/digest/index.ts';
 
@@ -195,10 +196,9 @@ export class LabSite {
    */
   async #bind(transports: readonly TransportKind[]): Promise<SipTransportLayer> {
     const restarting = this.#ports.size > 0;
-    const chosen = this.#port !== 0;
-    const deadline = Date.now() + RESTART_BIND_WAIT_MS;
+    const draw = !restarting && this.#port === 0;
+    const giveUpAt = Date.now() + RESTART_BIND_WAIT_MS;
     for (let attempt = 1; ; attempt++) {
-      const draw = !restarting && !chosen;
       const shared = draw ? labPort() : this.#port;
       const tls = draw ? labPort() : 0;
       const portOf = (kind: TransportKind): number => this.#ports.get(kind) ?? (kind === 'tls' ? tls : shared);
@@ -212,13 +212,10 @@ export class LabSite {
         if (ports.size <= 1 || attempt >= MAX_PORT_DRAWS) return transport;
         await transport.close();
       } catch (error) {
-        if (!isAddressInUse(error)) throw error;
+        if (codeOf(error) !== 'EADDRINUSE') throw error;
         if (draw && attempt < MAX_PORT_DRAWS) continue;
-        if (restarting && Date.now() < deadline) {
-          await new Promise((resolve) => setTimeout(resolve, 100));
-          continue;
-        }
-        throw error;
+        if (!restarting || Date.now() >= giveUpAt) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
   }
