@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabSite } from '../../src/lab/lab-site.ts';
+import { until } from './sdk-support.ts';
 
 const users = { '1001': 'secret' };
 
@@ -30,14 +31,6 @@ function shell(args: string[]): { child: ChildProcessWithoutNullStreams; lines: 
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, lines: () => out.split('\n').filter((line) => line !== ''), exited };
-}
-
-async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 test('phone --events json: registration events, connections, disable, a dial to an unknown user, an unknown command, quit', async () => {

@@ -26,7 +26,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { LabSite } from '../../src/lab/lab-site.ts';
 import { Phone, type ConnectionInput } from '../../src/sdk/index.ts';
-import { PASSWORD, Recorder, SessionLog, labConnection, labSite, sleep, socketHandles, traceRequests, type SentRequest } from './sdk-support.ts';
+import { PASSWORD, Recorder, SessionLog, labConnection, labSite, sleep, socketHandles, traceRequests, until, type SentRequest } from './sdk-support.ts';
 
 const A = '127.0.0.1';
 const B = '127.0.0.2';
@@ -83,14 +83,6 @@ async function stopLab(lab: Lab | undefined): Promise<void> {
   await lab.party.close();
   await lab.a.close();
   await lab.b.close();
-}
-
-async function until(condition: () => boolean, ms: number, label: string): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${label}`);
-    await sleep(10);
-  }
 }
 
 /** The first INVITE (not a retransmission, not a re-INVITE) sent to `host` at or after `since`. */
