@@ -26,7 +26,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { LabSite } from '../../src/lab/lab-site.ts';
 import { Phone, type ConnectionInput } from '../../src/sdk/index.ts';
-import { PASSWORD, Recorder, SessionLog, labConnection, labSite, sleep, socketHandles, traceRequests, until, type SentRequest } from './sdk-support.ts';
+import { PASSWORD, Recorder, SessionLog, labConnection, labSite, socketHandles, traceRequests, until, type SentRequest } from './sdk-support.ts';
 
 const A = '127.0.0.1';
 const B = '127.0.0.2';
