@@ -9,16 +9,13 @@ import { LabSite, type LabSiteOptions } from '../../src/lab/lab-site.ts';
 import type { ConnectionInput, ConnectionStatusChanged, Phone, SessionStatusChanged } from '../../src/sdk/index.ts';
 import type { Endpoint } from '../../src/transport/types.ts';
 import { EventLog } from './event-log.ts';
+import { waitFor } from './polling.ts';
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep } from './polling.ts';
 
 /** Polls `condition` every 10 ms; throws naming `label` after `ms`. */
-export async function until(condition: () => boolean, ms: number, label: string): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${label}`);
-    await sleep(10);
-  }
+export function until(condition: () => boolean, ms: number, label: string): Promise<void> {
+  return waitFor(label, condition, ms, 10);
 }
 
 /** Open sockets and servers of this process (timers excluded). */

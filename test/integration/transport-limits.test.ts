@@ -22,9 +22,9 @@ import { formatMessage } from '../../src/parser/index.ts';
 import type { TransportDiagnostic, TransportLayerOptions } from '../../src/transport/options.ts';
 import { SipTransportLayer } from '../../src/transport/transport-layer.ts';
 import type { Endpoint, Received, TransportError } from '../../src/transport/types.ts';
+import { sleep, waitFor } from './polling.ts';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Harness {
   layer: SipTransportLayer;
@@ -38,14 +38,6 @@ async function start(options: Partial<TransportLayerOptions> = {}): Promise<Harn
   const layer = await SipTransportLayer.create({ listeners: [{ transport: 'tcp', host: '127.0.0.1' }], onDiagnostic: (d) => diagnostics.push(d), ...options });
   layer.onReceive = (r) => received.push(r);
   return { layer, received, diagnostics };
-}
-
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
 }
 
 interface RawClient {

@@ -23,10 +23,10 @@ import { hostForHeader } from '../../src/transport/addresses.ts';
 import type { FlowInfo, TransportDiagnostic, TransportLayerOptions } from '../../src/transport/options.ts';
 import { SipTransportLayer } from '../../src/transport/transport-layer.ts';
 import type { Endpoint, Received, TransportError } from '../../src/transport/types.ts';
+import { sleep, waitFor } from './polling.ts';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Harness {
   layer: SipTransportLayer;
@@ -47,14 +47,6 @@ async function start(options: Partial<TransportLayerOptions> = {}, host = '127.0
   });
   layer.onReceive = (r) => received.push(r);
   return { layer, received, diagnostics, closedFlows };
-}
-
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
 }
 
 let seq = 0;

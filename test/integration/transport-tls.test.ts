@@ -27,8 +27,8 @@ import { hostForHeader } from '../../src/transport/addresses.ts';
 import type { FlowInfo, TlsOptions, TransportDiagnostic, TransportLayerOptions } from '../../src/transport/options.ts';
 import { SipTransportLayer } from '../../src/transport/transport-layer.ts';
 import type { Endpoint, Received, TransportError } from '../../src/transport/types.ts';
+import { sleep, waitFor } from './polling.ts';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Pki {
   ca: string;
@@ -94,14 +94,6 @@ async function start(tls: TlsOptions, options: Partial<TransportLayerOptions> = 
 }
 
 const server = (): Promise<Harness> => start({ cert: pki.cert, key: pki.key });
-
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
-}
 
 let seq = 0;
 function request(method: string, from: Endpoint, to: Endpoint): Uint8Array {

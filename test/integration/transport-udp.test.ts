@@ -23,6 +23,7 @@ import { rewriteTopVia } from '../../src/transport/size-policy.ts';
 import { SipTransportLayer } from '../../src/transport/index.ts';
 import type { TransportDiagnostic, TransportLayerOptions } from '../../src/transport/options.ts';
 import type { Endpoint, Received, TransportError } from '../../src/transport/types.ts';
+import { sleep, waitFor } from './polling.ts';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -41,15 +42,6 @@ async function start(options: Partial<TransportLayerOptions> & Pick<TransportLay
   return { layer, received, diagnostics };
 }
 
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 let branchSeq = 0;
 function request(method: string, from: Endpoint, to: Endpoint, extra: Array<[string, string]> = [], body = ''): Uint8Array {
