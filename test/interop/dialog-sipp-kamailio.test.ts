@@ -260,7 +260,10 @@ test('UDP: our UAC (1001, 407 answered) -> site -> SIPp UAS ringing: our CANCEL,
   const second = assertChallenged(outbound, inbound, requestUri);
   const after = requestsOf(outbound).slice(requestsOf(outbound).indexOf(second));
   assert.equal(labels(after), ['INVITE', 'CANCEL', 'ACK']);
-  assert.equal(labels(endToEnd(inbound)), ['407 INVITE', '180 INVITE', '200 CANCEL', '487 INVITE']);
+  // The site relays our CANCEL before it answers it, so the callee's 487 may overtake the site's 200.
+  const answers = labels(endToEnd(inbound));
+  assert.equal(answers.slice(0, 2), ['407 INVITE', '180 INVITE']);
+  assert.equal(answers.slice(2).sort(), ['200 CANCEL', '487 INVITE']);
   const [, cancel, ack] = after;
   // s9.1 and s17.1.1.3: the CANCEL and the ACK for the 487 on the challenged-and-answered INVITE's branch and number.
   assert.equal([cseqOf(cancel!.text).seq, topBranch(cancel!.text)], [cseqOf(second.text).seq, topBranch(second.text)]);
