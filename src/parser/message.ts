@@ -62,6 +62,10 @@ interface Range {
 type RangeParser<T> = (src: Src, start: number, end: number) => T;
 
 
+/** Not parsed yet, and an optional header found absent: the two states a lazily parsed value's slot can hold besides its value. */
+const UNREAD: unique symbol = Symbol('unread');
+const NONE: unique symbol = Symbol('none');
+
 export class SipMessage {
   readonly kind: 'request' | 'response';
   readonly method: string | undefined;
@@ -92,7 +96,8 @@ export class SipMessage {
   #cseq: CSeq | null = null;
   #maxForwards: number | null = null;
   #contentType: MediaType | null = null;
-  #lazy: Map<string, unknown> | undefined;
+  /** Lazily parsed values by HeaderId (NONE for an absent optional header); made on first use. */
+  #lazy: unknown[] | undefined;
 
   /** @internal Use parseMessage(). */
   constructor(init: {
@@ -194,13 +199,9 @@ export class SipMessage {
 
   #indexesOf(name: string): number[] {
     const id = headerIdOf(name);
-    const found: number[] = [];
     const canonical = id === HeaderId.Other ? canonicalName(name) : '';
-    for (let k = 0; k < this.#count; k++) {
-      if (this.idAt(k) !== id) continue;
-      if (id === HeaderId.Other && canonicalName(this.nameAt(k)) !== canonical) continue;
-      found.push(k);
-    }
+    const found: number[] = [];
+    for (let k = 0; k < this.#count; k++) if (this.#carries(k, id, canonical)) found.push(k);
     return found;
   }
 
@@ -217,8 +218,10 @@ export class SipMessage {
 
   /** Raw value of the first header of that name (compact forms and any case accepted). */
   header(name: string): string | undefined {
-    const found = this.#indexesOf(name);
-    return found.length === 0 ? undefined : this.valueAt(found[0]!);
+    const id = headerIdOf(name);
+    const canonical = id === HeaderId.Other ? canonicalName(name) : '';
+    for (let k = 0; k < this.#count; k++) if (this.#carries(k, id, canonical)) return this.valueAt(k);
+    return undefined;
   }
 
   /** Raw values of every header field of that name, one per field line. */
@@ -240,18 +243,35 @@ export class SipMessage {
 
   /** How many header fields (lines) carry that name. */
   count(name: string): number {
-    return this.#indexesOf(name).length;
+    const id = headerIdOf(name);
+    const canonical = id === HeaderId.Other ? canonicalName(name) : '';
+    let count = 0;
+    for (let k = 0; k < this.#count; k++) if (this.#carries(k, id, canonical)) count++;
+    return count;
   }
 
   has(name: string): boolean {
-    return this.#indexesOf(name).length > 0;
+    const id = headerIdOf(name);
+    const canonical = id === HeaderId.Other ? canonicalName(name) : '';
+    for (let k = 0; k < this.#count; k++) if (this.#carries(k, id, canonical)) return true;
+    return false;
   }
 
-  #lazyValue<T>(key: string, compute: () => T): T {
-    if (this.#lazy === undefined) this.#lazy = new Map();
-    if (this.#lazy.has(key)) return this.#lazy.get(key) as T;
-    const value = compute();
-    this.#lazy.set(key, value);
+  /** Field k has header `id` (for HeaderId.Other: the name `canonical`). header() and count() run per request: no array. */
+  #carries(k: number, id: HeaderId, canonical: string): boolean {
+    return this.idAt(k) === id && (id !== HeaderId.Other || canonicalName(this.nameAt(k)) === canonical);
+  }
+
+  /** The cached value for `id`, or UNREAD (callers compute it once, then #keep it: no closure per read). */
+  #cached(id: HeaderId): unknown {
+    const lazy = this.#lazy;
+    if (lazy === undefined) return UNREAD;
+    const value = lazy[id];
+    return value === undefined ? UNREAD : value === NONE ? undefined : value;
+  }
+
+  #keep<T>(id: HeaderId, value: T): T {
+    (this.#lazy ??= [])[id] = value === undefined ? NONE : value;
     return value;
   }
 
@@ -324,9 +344,10 @@ export class SipMessage {
 
   /** Every Via value, top first. */
   get via(): Via[] {
-    return this.#lazyValue('via', () =>
-      this.#allOf(HeaderId.Via, (src, start, end) => parseViaList(src, start, end, this.limits.maxListValues, this.limits.maxParams)),
-    );
+    const cached = this.#cached(HeaderId.Via);
+    if (cached !== UNREAD) return cached as Via[];
+    const { maxListValues, maxParams } = this.limits;
+    return this.#keep(HeaderId.Via, this.#allOf(HeaderId.Via, (src, start, end) => parseViaList(src, start, end, maxListValues, maxParams)));
   }
 
   get from(): NameAddr | undefined {
@@ -354,16 +375,18 @@ export class SipMessage {
   }
 
   get contact(): ContactValue[] {
-    return this.#lazyValue('contact', () =>
-      this.#allOf(HeaderId.Contact, (src, start, end) => parseContactList(src, start, end, this.limits.maxListValues, this.limits.maxParams)),
-    );
+    const cached = this.#cached(HeaderId.Contact);
+    if (cached !== UNREAD) return cached as ContactValue[];
+    const { maxListValues, maxParams } = this.limits;
+    return this.#keep(HeaderId.Contact, this.#allOf(HeaderId.Contact, (src, start, end) => parseContactList(src, start, end, maxListValues, maxParams)));
   }
 
   #nameAddrs(id: HeaderId): NameAddr[] {
+    const cached = this.#cached(id);
+    if (cached !== UNREAD) return cached as NameAddr[];
     const name = CANONICAL_NAMES[id]!;
-    return this.#lazyValue(name, () =>
-      this.#allOf(id, (src, start, end) => parseNameAddrList(src, start, end, name, this.limits.maxListValues, this.limits.maxParams)),
-    );
+    const { maxListValues, maxParams } = this.limits;
+    return this.#keep(id, this.#allOf(id, (src, start, end) => parseNameAddrList(src, start, end, name, maxListValues, maxParams)));
   }
 
   get route(): NameAddr[] {
@@ -375,8 +398,11 @@ export class SipMessage {
   }
 
   #tokens(id: HeaderId): string[] {
+    const cached = this.#cached(id);
+    if (cached !== UNREAD) return cached as string[];
     const name = CANONICAL_NAMES[id]!;
-    return this.#lazyValue(name, () => this.#allOf(id, (src, start, end) => parseTokenList(src, start, end, name, this.limits.maxListValues)));
+    const maxListValues = this.limits.maxListValues;
+    return this.#keep(id, this.#allOf(id, (src, start, end) => parseTokenList(src, start, end, name, maxListValues)));
   }
 
   get require(): string[] {
@@ -401,20 +427,19 @@ export class SipMessage {
 
   /** Accept media ranges, or undefined when there is no Accept header. */
   get accept(): MediaType[] | undefined {
-    return this.#lazyValue('accept', () =>
-      this.#firstIndex(HeaderId.Accept) < 0
-        ? undefined
-        : this.#allOf(HeaderId.Accept, (src, start, end) =>
-            parseMediaTypeList(src, start, end, 'accept', this.limits.maxListValues, this.limits.maxParams),
-          ),
-    );
+    const cached = this.#cached(HeaderId.Accept);
+    if (cached !== UNREAD) return cached as MediaType[] | undefined;
+    if (this.#firstIndex(HeaderId.Accept) < 0) return this.#keep(HeaderId.Accept, undefined);
+    const { maxListValues, maxParams } = this.limits;
+    return this.#keep(HeaderId.Accept, this.#allOf(HeaderId.Accept, (src, start, end) => parseMediaTypeList(src, start, end, 'accept', maxListValues, maxParams)));
   }
 
   #auth(id: HeaderId): AuthHeader[] {
+    const cached = this.#cached(id);
+    if (cached !== UNREAD) return cached as AuthHeader[];
     const name = CANONICAL_NAMES[id]!;
-    return this.#lazyValue(name, () =>
-      this.#indexesOfId(id).map((k) => this.#parseAt(k, (src, start, end) => parseAuthHeaderAt(src, start, end, name, this.limits.maxParams))),
-    );
+    const maxParams = this.limits.maxParams;
+    return this.#keep(id, this.#indexesOfId(id).map((k) => this.#parseAt(k, (src, start, end) => parseAuthHeaderAt(src, start, end, name, maxParams))));
   }
 
   get wwwAuthenticate(): AuthHeader[] {
@@ -434,8 +459,10 @@ export class SipMessage {
   }
 
   #delta(id: HeaderId): number | undefined {
+    const cached = this.#cached(id);
+    if (cached !== UNREAD) return cached as number | undefined;
     const name = CANONICAL_NAMES[id]!;
-    return this.#lazyValue(name, () => this.#firstOf(id, (src, start, end) => parseNumberAt(src, start, end, MAX_DELTA_SECONDS, name)));
+    return this.#keep(id, this.#firstOf(id, (src, start, end) => parseNumberAt(src, start, end, MAX_DELTA_SECONDS, name)));
   }
 
   get expires(): number | undefined {
@@ -447,20 +474,24 @@ export class SipMessage {
   }
 
   get retryAfter(): RetryAfter | undefined {
-    return this.#lazyValue('retry-after', () =>
-      this.#firstOf(HeaderId.RetryAfter, (src, start, end) => parseRetryAfterAt(src, start, end, this.limits.maxParams)),
-    );
+    const cached = this.#cached(HeaderId.RetryAfter);
+    if (cached !== UNREAD) return cached as RetryAfter | undefined;
+    const maxParams = this.limits.maxParams;
+    return this.#keep(HeaderId.RetryAfter, this.#firstOf(HeaderId.RetryAfter, (src, start, end) => parseRetryAfterAt(src, start, end, maxParams)));
   }
 
   get warning(): Warning[] {
-    return this.#lazyValue('warning', () =>
-      this.#allOf(HeaderId.Warning, (src, start, end) => parseWarningListAt(src, start, end, this.limits.maxListValues)),
-    );
+    const cached = this.#cached(HeaderId.Warning);
+    if (cached !== UNREAD) return cached as Warning[];
+    const maxListValues = this.limits.maxListValues;
+    return this.#keep(HeaderId.Warning, this.#allOf(HeaderId.Warning, (src, start, end) => parseWarningListAt(src, start, end, maxListValues)));
   }
 
   /** Date header as ms since the epoch. */
   get date(): number | undefined {
-    return this.#lazyValue('date', () => this.#firstOf(HeaderId.Date, (src, start, end) => parseSipDate(str(src, start, end))));
+    const cached = this.#cached(HeaderId.Date);
+    if (cached !== UNREAD) return cached as number | undefined;
+    return this.#keep(HeaderId.Date, this.#firstOf(HeaderId.Date, (src, start, end) => parseSipDate(str(src, start, end))));
   }
 
   /** The start line as text (no CRLF). */

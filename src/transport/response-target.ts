@@ -62,19 +62,44 @@ export function viaAnnotations(via: ViaFacts, source: Endpoint): { received: str
  * so everything else stays as the client wrote it.
  */
 export function annotateViaValue(topValue: string, via: ViaFacts, source: Endpoint): string {
-  const { received, rport } = viaAnnotations(via, source);
-  if (received === undefined && rport === undefined) return topValue;
-  const parts = splitParams(topValue.trim());
-  const out: string[] = [parts[0]!];
-  for (const part of parts.slice(1)) {
-    const name = part.split('=')[0]!.trim().toLowerCase();
-    if (name === 'received' && received !== undefined) continue;
-    if (name === 'rport' && rport !== undefined) continue;
-    out.push(part);
+  const rportAsked = via.rport === true;
+  const differs = !sameHost(via.host, source.host);
+  if (!rportAsked && !differs) return topValue;
+  const received = normalizeHost(source.host);
+  // One pass over the parameters (split on ';' outside quotes): the old
+  // received and rport dropped, empty ones dropped, the rest as written.
+  const value = topValue.trim();
+  let out = '';
+  let quoted = false;
+  let start = 0;
+  const take = (end: number): void => {
+    if (start === 0) out = value.slice(0, end).trimEnd();
+    else {
+      const part = value.slice(start, end).trim();
+      if (part.length > 0 && !replacedParam(part, rportAsked)) out += `;${part}`;
+    }
+    start = end + 1;
+  };
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === QUOTE) quoted = !quoted;
+    else if (c === BACKSLASH && quoted) i++;
+    else if (c === SEMICOLON && !quoted) take(i);
   }
-  if (rport !== undefined) out.push(`rport=${rport}`);
-  if (received !== undefined) out.push(`received=${received}`);
-  return out.join(';');
+  take(value.length);
+  if (rportAsked) out += `;rport=${source.port}`;
+  return `${out};received=${received}`;
+}
+
+const SEMICOLON = 0x3b;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** A `received` parameter (always replaced here) or, when we fill rport in, an `rport` one. */
+function replacedParam(part: string, rportAsked: boolean): boolean {
+  const equals = part.indexOf('=');
+  const name = (equals < 0 ? part : part.slice(0, equals)).trim().toLowerCase();
+  return name === 'received' || (rportAsked && name === 'rport');
 }
 
 /**
@@ -90,22 +115,4 @@ export function responseViaFields(received: Received): string[] {
   const topText = firstValue(first);
   const annotated = annotateViaValue(topText, top, received.source);
   return [annotated + first.slice(topText.length), ...fields.slice(1)];
-}
-
-/** Splits "a;b=c;d="x;y"" on semicolons outside quotes. */
-function splitParams(value: string): string[] {
-  const parts: string[] = [];
-  let quoted = false;
-  let start = 0;
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i];
-    if (c === '"') quoted = !quoted;
-    else if (c === '\\' && quoted) i++;
-    else if (c === ';' && !quoted) {
-      parts.push(value.slice(start, i));
-      start = i + 1;
-    }
-  }
-  parts.push(value.slice(start));
-  return parts.map((p, k) => (k === 0 ? p.trimEnd() : p.trim())).filter((p, k) => k === 0 || p.length > 0);
 }

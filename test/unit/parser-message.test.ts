@@ -213,6 +213,32 @@ test('header(): compact forms, any case, extension names, first of several; has(
   assert.equal(m.headerFields('x-nope'), []);
 });
 
+test('typed lazy headers: read once and kept (the same value each read), absent ones undefined or empty each read, a malformed one throws on every read', () => {
+  const m = parse(invite({ extra: ['Route: <sip:p1@x;lr>', 'Expires: 60', 'Require: 100rel'] }));
+  assert.is(m.route, m.route);
+  assert.is(m.route.length, 1);
+  assert.is(m.expires, 60);
+  assert.is(m.expires, 60);
+  assert.equal(m.require, ['100rel']);
+  assert.is(m.require, m.require);
+  for (let read = 0; read < 2; read++) {
+    assert.is(m.accept, undefined);
+    assert.is(m.minExpires, undefined);
+    assert.is(m.retryAfter, undefined);
+    assert.equal(m.recordRoute, []);
+    assert.equal(m.supported, []);
+  }
+  const bad = parse(invite({ extra: ['Expires: soon'] }));
+  for (let read = 0; read < 2; read++) {
+    try {
+      void bad.expires;
+      assert.unreachable('a malformed Expires was read');
+    } catch (error) {
+      assert.instance(error, SipParseError);
+    }
+  }
+});
+
 test('header names: compact forms of RFC 3841/4474 map to their full names', () => {
   const m = parse(invite({ extra: ['a: *;audio', 'j: *;video', 'd: proxy', 'y: abc', 'n: <https://x>;alg=rsa-sha1'] }));
   assert.is(m.header('accept-contact'), '*;audio');

@@ -81,6 +81,22 @@ test('annotateViaValue: replaces old values, keeps quoted params and others', ()
   assert.is(annotateViaValue('SIP/2.0/UDP 10.0.0.1', via('10.0.0.1', null), ep('udp', '10.0.0.1', 1)), 'SIP/2.0/UDP 10.0.0.1');
 });
 
+test('annotateViaValue: empty parameters dropped; RPORT and Received in any case replaced; an rport kept when not asked for', () => {
+  assert.is(
+    annotateViaValue('SIP/2.0/UDP h;;branch=z9hG4bK2; ;RPORT=9;Received=5.5.5.5;', via('h', null, true), ep('udp', '192.0.2.3', 4444)),
+    'SIP/2.0/UDP h;branch=z9hG4bK2;rport=4444;received=192.0.2.3',
+  );
+  // received= only (the address differs, no rport asked): an rport=9 the client wrote stays.
+  assert.is(annotateViaValue('SIP/2.0/UDP h;rport=9', via('h', null), ep('udp', '192.0.2.3', 4444)), 'SIP/2.0/UDP h;rport=9;received=192.0.2.3');
+});
+
+test('annotateViaValue: a quoted value ending in an escape keeps its last parameter', () => {
+  assert.is(
+    annotateViaValue('SIP/2.0/UDP h;x="a;\\', via('h', null), ep('udp', '192.0.2.3', 1)),
+    'SIP/2.0/UDP h;x="a;\\;received=192.0.2.3',
+  );
+});
+
 function received(raw: string, source: Endpoint): Received {
   return { message: parseMessage(new TextEncoder().encode(raw)), source, local: ep(source.transport, '127.0.0.1', 5060), flowId: undefined };
 }
