@@ -36,11 +36,7 @@ export interface UacInvite {
 
 /** The name-addr of From/To without its tag (other header params kept). */
 function withoutTag(value: NameAddr): string {
-  if (!value.params.has('tag')) return formatNameAddr(value);
-  const params = new Map(value.params);
-  params.delete('tag');
-  // NameAddr reads its URI lazily (a getter): copy the fields, do not spread.
-  return formatNameAddr({ displayName: value.displayName, uri: value.uri, params, tag: null });
+  return formatNameAddr(value, 'tag');
 }
 
 /** The URI of the first Contact, when it is a usable name-addr. */

@@ -102,8 +102,12 @@ export function parseParamString(text: string, header: string, maxParams = 64): 
   return paramsMap(src, 0, stop, maxParams);
 }
 
-export function formatParams(params: Params): string {
+/** `;name=value` for each param, in order; `omit` (a lower-case name) left out. */
+export function formatParams(params: Params, omit?: string): string {
   let out = '';
-  for (const [name, value] of params) out += value === null ? `;${name}` : `;${name}=${value}`;
+  for (const [name, value] of params) {
+    if (name === omit) continue;
+    out += value === null ? `;${name}` : `;${name}=${value}`;
+  }
   return out;
 }

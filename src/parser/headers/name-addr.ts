@@ -173,10 +173,10 @@ export function isWildcard(value: ContactValue): value is { wildcard: true } {
   return 'wildcard' in value;
 }
 
-/** Always writes the name-addr form so URI params and header params stay apart. */
-export function formatNameAddr(value: NameAddr): string {
+/** Always writes the name-addr form so URI params and header params stay apart; `omitParam` (lower case) is left out. */
+export function formatNameAddr(value: NameAddr, omitParam?: string): string {
   const display = value.displayName === null ? '' : `${quoteDisplayName(value.displayName)} `;
-  return `${display}<${value.uri.toString()}>${formatParams(value.params)}`;
+  return `${display}<${value.uri.toString()}>${formatParams(value.params, omitParam)}`;
 }
 
 function isBlank(c: number): boolean {
