@@ -13,23 +13,24 @@ import { TELEPHONE_EVENT, isDynamicPayloadType, type Codec } from './media.ts';
  * (every codec we speak is mono).
  */
 export function readFormat(media: MediaDescription, format: string): Codec | undefined {
-  if (!isPayloadTypeNumber(format)) return undefined;
+  const payloadType = payloadTypeNumber(format);
+  if (payloadType < 0) return undefined;
   const rtpmap = getRtpmap(media, format);
   if (rtpmap === undefined) return undefined;
   if (rtpmap.encodingParameters !== undefined && rtpmap.encodingParameters !== '1') return undefined;
-  return { name: rtpmap.encodingName, payloadType: Number(format), clockRate: rtpmap.clockRate };
+  return { name: rtpmap.encodingName, payloadType, clockRate: rtpmap.clockRate };
 }
 
-/** 1 to 3 decimal digits, at most 127 (a character loop: this runs for every format read). */
-function isPayloadTypeNumber(format: string): boolean {
-  if (format.length === 0 || format.length > 3) return false;
+/** The RTP payload type a format names (1 to 3 decimal digits, at most 127), else -1. A character loop: this runs for every format read. */
+export function payloadTypeNumber(format: string): number {
+  if (format.length === 0 || format.length > 3) return -1;
   let n = 0;
   for (let i = 0; i < format.length; i++) {
     const code = format.charCodeAt(i);
-    if (code < 48 || code > 57) return false;
+    if (code < 48 || code > 57) return -1;
     n = n * 10 + code - 48;
   }
-  return n <= 127;
+  return n <= 127 ? n : -1;
 }
 
 /** Every readable format of this m= line, in its order. */

@@ -8,7 +8,7 @@
  * our audio stream may move to another m= line.
  */
 import type { MediaDescription } from '../parser/sdp/index.ts';
-import { readFormats, sameCodec } from './codec-match.ts';
+import { payloadTypeNumber, readFormat, sameCodec } from './codec-match.ts';
 import { isDynamicPayloadType, type Codec } from './media.ts';
 
 export class PayloadTypeMap {
@@ -17,10 +17,12 @@ export class PayloadTypeMap {
 
   /** Records the dynamic numbers of one m= line (ours or the peer's). */
   record(media: MediaDescription): void {
-    for (const codec of readFormats(media)) {
-      if (isDynamicPayloadType(codec.payloadType) && !this.#byNumber.has(codec.payloadType)) {
-        this.#byNumber.set(codec.payloadType, codec);
-      }
+    for (const format of media.formats) {
+      // Static numbers (most formats) are never recorded: no codec read for them.
+      const number = payloadTypeNumber(format);
+      if (!isDynamicPayloadType(number) || this.#byNumber.has(number)) continue;
+      const codec = readFormat(media, format);
+      if (codec !== undefined) this.#byNumber.set(number, codec);
     }
   }
 

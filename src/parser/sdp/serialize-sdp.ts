@@ -11,50 +11,51 @@ import { utf8Bytes } from '../text.ts';
 import type { MediaDescription, SdpAttribute, SdpBandwidth, SdpConnection, SdpRawLine, SessionDescription } from './types.ts';
 
 export function serializeSdp(sd: SessionDescription): string {
-  const out: string[] = [];
-  const add = (type: string, value: string) => {
-    checkText(value, type);
-    out.push(`${type}=${value}\r\n`);
-  };
-
-  add('v', '0');
+  let out = line('v', '0');
   const o = sd.origin;
-  add('o', fields('o', [o.username, digits(o.sessionId, 'o'), digits(o.sessionVersion, 'o'), o.netType, o.addrType, o.address]));
+  out += line('o', fields('o', [o.username, digits(o.sessionId, 'o'), digits(o.sessionVersion, 'o'), o.netType, o.addrType, o.address]));
   // RFC 8866 s5.3: "s= " when there is no meaningful name; s= must not be empty.
-  add('s', sd.sessionName === '' ? ' ' : sd.sessionName);
-  if (sd.information !== undefined) add('i', sd.information);
-  if (sd.uri !== undefined) add('u', sd.uri);
-  for (const email of sd.emails) add('e', email);
-  for (const phone of sd.phones) add('p', phone);
-  if (sd.connection !== undefined) add('c', connection(sd.connection));
-  for (const bandwidth of sd.bandwidths) add('b', bandwidthValue(bandwidth));
+  out += line('s', sd.sessionName === '' ? ' ' : sd.sessionName);
+  if (sd.information !== undefined) out += line('i', sd.information);
+  if (sd.uri !== undefined) out += line('u', sd.uri);
+  for (const email of sd.emails) out += line('e', email);
+  for (const phone of sd.phones) out += line('p', phone);
+  if (sd.connection !== undefined) out += line('c', connection(sd.connection));
+  for (const bandwidth of sd.bandwidths) out += line('b', bandwidthValue(bandwidth));
   for (const timing of sd.timings) {
-    add('t', fields('t', [digits(timing.start, 't'), digits(timing.stop, 't')]));
-    for (const repeat of timing.repeats) add('r', repeat);
+    out += line('t', fields('t', [digits(timing.start, 't'), digits(timing.stop, 't')]));
+    for (const repeat of timing.repeats) out += line('r', repeat);
   }
-  if (sd.timezones !== undefined) add('z', sd.timezones);
-  if (sd.key !== undefined) add('k', sd.key);
-  for (const attribute of sd.attributes) add('a', attributeValue(attribute));
-  for (const raw of sd.otherLines) add(rawType(raw), raw.value);
-  for (const media of sd.mediaDescriptions) addMedia(media, add);
-  return out.join('');
+  if (sd.timezones !== undefined) out += line('z', sd.timezones);
+  if (sd.key !== undefined) out += line('k', sd.key);
+  for (const attribute of sd.attributes) out += line('a', attributeValue(attribute));
+  for (const raw of sd.otherLines) out += line(rawType(raw), raw.value);
+  for (const media of sd.mediaDescriptions) out += mediaSection(media);
+  return out;
 }
 
 export function serializeSdpBytes(sd: SessionDescription): Uint8Array {
   return utf8Bytes(serializeSdp(sd));
 }
 
-function addMedia(media: MediaDescription, add: (type: string, value: string) => void): void {
+/** One `type=value` line, the value checked for CR, LF and NUL (a string per line: no closure or array per call). */
+function line(type: string, value: string): string {
+  checkText(value, type);
+  return `${type}=${value}\r\n`;
+}
+
+function mediaSection(media: MediaDescription): string {
   if (media.formats.length === 0) throw serializeError('m= section has no formats');
   let port = String(checkNumber(media.port, 0, 'm= port'));
   if (media.numberOfPorts !== undefined) port += `/${checkNumber(media.numberOfPorts, 1, 'm= number of ports')}`;
-  add('m', fields('m', [media.media, port, media.proto, ...media.formats]));
-  if (media.information !== undefined) add('i', media.information);
-  for (const c of media.connections) add('c', connection(c));
-  for (const bandwidth of media.bandwidths) add('b', bandwidthValue(bandwidth));
-  if (media.key !== undefined) add('k', media.key);
-  for (const attribute of media.attributes) add('a', attributeValue(attribute));
-  for (const raw of media.otherLines) add(rawType(raw), raw.value);
+  let out = line('m', fields('m', [media.media, port, media.proto, ...media.formats]));
+  if (media.information !== undefined) out += line('i', media.information);
+  for (const c of media.connections) out += line('c', connection(c));
+  for (const bandwidth of media.bandwidths) out += line('b', bandwidthValue(bandwidth));
+  if (media.key !== undefined) out += line('k', media.key);
+  for (const attribute of media.attributes) out += line('a', attributeValue(attribute));
+  for (const raw of media.otherLines) out += line(rawType(raw), raw.value);
+  return out;
 }
 
 function connection(c: SdpConnection): string {
