@@ -31,6 +31,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEFAULT_PASSWORD, kamailioMissing, startSite, stopAllSites, type KamailioSite } from './harness/kamailio.ts';
+import { delay } from './harness/process.ts';
 import { requireSipp, startSipp, stopAllSipp, type Sipp } from './harness/sipp.ts';
 import { SETTLE_MS, TIMERS, assertSippSucceeded } from './harness/sipp-suite.ts';
 import { DialogUa, cseqOf, digest, distinctMessages, headerValues, label, sdpDirection, topBranch, type TraceEntry } from './harness/dialog-ua.ts';
@@ -93,18 +94,24 @@ const labels = (entries: TraceEntry[]): string[] => entries.map(label);
 /** Responses the site sends on its own, hop by hop (100 Trying), left out. */
 const endToEnd = (entries: TraceEntry[]): TraceEntry[] => entries.filter((t) => !t.startLine.startsWith('SIP/2.0 100 '));
 /**
- * Labels with a 180 that the site delivered after the 200 of the same INVITE
- * put back before it: the callee sends them back to back, and two Kamailio
- * workers may forward them in either order (UDP promises none).
+ * `actual` with each pair of neighbours that `expected` has the other way
+ * round put back in its order. A peer's back-to-back messages (a 180 and
+ * its 200; a 200 and the next request) can reach us the other way round:
+ * the site's two workers forward them, and UDP promises no order. Anything
+ * else that differs stays, for the assertion to show.
  */
-const ringingFirst = (labelled: string[]): string[] => {
-  const ringing = labelled.indexOf('180 INVITE');
-  const answered = labelled.indexOf('200 INVITE');
-  if (ringing < 0 || answered < 0 || ringing < answered) return labelled;
-  const moved = labelled.filter((_, k) => k !== ringing);
-  moved.splice(answered, 0, '180 INVITE');
-  return moved;
+const undoNeighbourSwaps = (actual: string[], expected: string[]): string[] => {
+  const result = [...actual];
+  for (let k = 0; k + 1 < result.length && k + 1 < expected.length; k++) {
+    if (result[k] !== expected[k] && result[k] === expected[k + 1] && result[k + 1] === expected[k]) {
+      [result[k], result[k + 1]] = [result[k + 1]!, result[k]!];
+    }
+  }
+  return result;
 };
+
+/** The ladder of a call through the site, as expected up to neighbour swaps (undoNeighbourSwaps). */
+const assertLadder = (actual: string[], expected: string[]): void => assert.equal(undoNeighbourSwaps(actual, expected), expected);
 const directions = (entries: TraceEntry[]): string[] => entries.filter((t) => sdpDirection(t.text) !== undefined).map((t) => `${label(t)} ${sdpDirection(t.text)}`);
 const requestsOf = (entries: TraceEntry[]): TraceEntry[] => entries.filter((t) => !t.startLine.startsWith('SIP/2.0 '));
 const header = (t: TraceEntry, name: string): string => headerValues(t.text, name)[0] ?? '';
@@ -195,8 +202,8 @@ test('UDP: our UAC (1001, 407 answered) -> site -> SIPp UAS: hold, held, resume,
   // Every message of the call came from and went to the site.
   for (const t of trace) assert.equal([t.peer.host, t.peer.port], [site.address, site.ports.udp], t.startLine);
   const dialogOut = outbound.slice(outbound.indexOf(second) + 1);
-  assert.equal(labels(dialogOut), ['ACK', 'INVITE', 'ACK', '200 INVITE', 'INVITE', 'ACK', '200 INVITE', 'INFO', 'OPTIONS', '200 INFO', '200 OPTIONS', '200 BYE']);
-  assert.equal(ringingFirst(labels(endToEnd(inbound))), ['407 INVITE', '180 INVITE', '200 INVITE', '200 INVITE', 'INVITE', 'ACK', '200 INVITE', 'INVITE', 'ACK', '200 INFO', '200 OPTIONS', 'INFO', 'OPTIONS', 'BYE']);
+  assertLadder(labels(dialogOut), ['ACK', 'INVITE', 'ACK', '200 INVITE', 'INVITE', 'ACK', '200 INVITE', 'INFO', 'OPTIONS', '200 INFO', '200 OPTIONS', '200 BYE']);
+  assertLadder(labels(endToEnd(inbound)), ['407 INVITE', '180 INVITE', '200 INVITE', '200 INVITE', 'INVITE', 'ACK', '200 INVITE', 'INVITE', 'ACK', '200 INFO', '200 OPTIONS', 'INFO', 'OPTIONS', 'BYE']);
   assert.equal(directions(outbound), ['INVITE sendrecv', 'INVITE sendrecv', 'INVITE sendonly', '200 INVITE inactive', 'INVITE sendrecv', '200 INVITE sendrecv']);
   assert.equal(directions(inbound), ['200 INVITE sendrecv', '200 INVITE recvonly', 'INVITE inactive', '200 INVITE sendonly', 'INVITE sendrecv']);
   // The 180 and 200 came with the site's Record-Route.
@@ -228,6 +235,11 @@ test('UDP: SIPp UAC -> site -> our UAS (registered): held and resumed by SIPp, w
   assert.equal((await call.waitFor('info')).detail, { contentType: 'application/dtmf-relay', digit: '7', durationMs: 160 });
   await ua.waitForMessage('out', '200 OPTIONS');
   await call.waitForNth('confirmed', 3);
+  // SIPp takes our re-INVITE only once it has the 200 to its OPTIONS, and
+  // nothing tells us when it has: the site's two workers could deliver our
+  // re-INVITE first (seen once under load: SIPp dropped the call, our
+  // re-INVITE timed out). Leave the site time to deliver the 200.
+  await delay(250);
   const held = await call.hold();
   assert.equal(held.ok && held.media?.direction, 'sendonly', JSON.stringify(held));
   const resumed = await call.resume();
@@ -241,8 +253,8 @@ test('UDP: SIPp UAC -> site -> our UAS (registered): held and resumed by SIPp, w
   for (const t of trace) assert.equal([t.peer.host, t.peer.port], [site.address, site.ports.udp], t.startLine);
   const outbound = distinctMessages(trace, 'out');
   const inbound = distinctMessages(trace, 'in');
-  assert.equal(labels(endToEnd(inbound)), ['INVITE', 'ACK', 'INVITE', 'ACK', 'INVITE', 'ACK', 'INFO', 'OPTIONS', '200 INVITE', '200 INVITE', '200 INFO', '200 OPTIONS', 'BYE']);
-  assert.equal(labels(outbound), ['180 INVITE', '200 INVITE', '200 INVITE', '200 INVITE', '200 INFO', '200 OPTIONS', 'INVITE', 'ACK', 'INVITE', 'ACK', 'INFO', 'OPTIONS', '200 BYE']);
+  assertLadder(labels(endToEnd(inbound)), ['INVITE', 'ACK', 'INVITE', 'ACK', 'INVITE', 'ACK', 'INFO', 'OPTIONS', '200 INVITE', '200 INVITE', '200 INFO', '200 OPTIONS', 'BYE']);
+  assertLadder(labels(outbound), ['180 INVITE', '200 INVITE', '200 INVITE', '200 INVITE', '200 INFO', '200 OPTIONS', 'INVITE', 'ACK', 'INVITE', 'ACK', 'INFO', 'OPTIONS', '200 BYE']);
   assert.equal(directions(outbound), ['200 INVITE sendrecv', '200 INVITE recvonly', '200 INVITE sendrecv', 'INVITE sendonly', 'INVITE sendrecv']);
   assert.match(invite.header('Record-Route') ?? '', siteRoute('udp'));
   // s12.1.1: "the UAS MUST copy all Record-Route header field values from the request into the response".
