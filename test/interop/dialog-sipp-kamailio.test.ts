@@ -110,6 +110,15 @@ const undoNeighbourSwaps = (actual: string[], expected: string[]): string[] => {
   return result;
 };
 
+/**
+ * SIPp takes our next request only once it has the message we sent before
+ * it (an ACK, or our answer to its request), and nothing tells us when it
+ * has: the site's two workers may forward our next request first, and SIPp
+ * drops the call on it (seen under load: our re-INVITE then timed out).
+ * So we leave the site time to deliver the earlier one.
+ */
+const untilDelivered = (): Promise<void> => delay(250);
+
 /** The ladder of a call through the site, as expected up to neighbour swaps (undoNeighbourSwaps). */
 const assertLadder = (actual: string[], expected: string[]): void => assert.equal(undoNeighbourSwaps(actual, expected), expected);
 const directions = (entries: TraceEntry[]): string[] => entries.filter((t) => sdpDirection(t.text) !== undefined).map((t) => `${label(t)} ${sdpDirection(t.text)}`);
@@ -182,6 +191,7 @@ test('UDP: our UAC (1001, 407 answered) -> site -> SIPp UAS: hold, held, resume,
   // The route set: the site's Record-Route, for us as the caller (s12.1.2, reversed: one entry).
   assert.equal(session.dialog.routeSet.length, 1);
   assert.match(session.dialog.routeSet[0]!, siteRoute('udp'));
+  await untilDelivered(); // our ACK for the 200
   assert.is((await call.hold()).ok, true);
   assert.equal((await call.waitForNth('media', 2)).detail, { direction: 'inactive', remoteHold: true, localHold: true, codec: 'PCMU' });
   await call.waitForNth('confirmed', 1);
@@ -235,15 +245,13 @@ test('UDP: SIPp UAC -> site -> our UAS (registered): held and resumed by SIPp, w
   assert.equal((await call.waitFor('info')).detail, { contentType: 'application/dtmf-relay', digit: '7', durationMs: 160 });
   await ua.waitForMessage('out', '200 OPTIONS');
   await call.waitForNth('confirmed', 3);
-  // SIPp takes our re-INVITE only once it has the 200 to its OPTIONS, and
-  // nothing tells us when it has: the site's two workers could deliver our
-  // re-INVITE first (seen once under load: SIPp dropped the call, our
-  // re-INVITE timed out). Leave the site time to deliver the 200.
-  await delay(250);
+  await untilDelivered(); // our 200 to SIPp's OPTIONS
   const held = await call.hold();
   assert.equal(held.ok && held.media?.direction, 'sendonly', JSON.stringify(held));
+  await untilDelivered(); // our ACK for the hold
   const resumed = await call.resume();
   assert.equal(resumed.ok && resumed.media?.direction, 'sendrecv', JSON.stringify(resumed));
+  await untilDelivered(); // our ACK for the resume
   assert.is((await call.dtmf('9')).status, 200);
   assert.is((await call.options()).status, 200);
   assert.equal((await call.waitFor('terminated')).detail, { by: 'remote', cause: 'bye', code: undefined });
