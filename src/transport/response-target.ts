@@ -62,10 +62,10 @@ export function viaAnnotations(via: ViaFacts, source: Endpoint): { received: str
  * so everything else stays as the client wrote it.
  */
 export function annotateViaValue(topValue: string, via: ViaFacts, source: Endpoint): string {
-  const rportAsked = via.rport === true;
-  const differs = !sameHost(via.host, source.host);
-  if (!rportAsked && !differs) return topValue;
-  const received = normalizeHost(source.host);
+  const { received, rport } = viaAnnotations(via, source);
+  // received is set whenever rport is (viaAnnotations).
+  if (received === undefined) return topValue;
+  const rportAsked = rport !== undefined;
   // One pass over the parameters (split on ';' outside quotes): the old
   // received and rport dropped, empty ones dropped, the rest as written.
   const value = topValue.trim();
@@ -87,7 +87,7 @@ export function annotateViaValue(topValue: string, via: ViaFacts, source: Endpoi
     else if (c === SEMICOLON && !quoted) take(i);
   }
   take(value.length);
-  if (rportAsked) out += `;rport=${source.port}`;
+  if (rportAsked) out += `;rport=${rport}`;
   return `${out};received=${received}`;
 }
 
