@@ -62,8 +62,7 @@ interface Range {
 type RangeParser<T> = (src: Src, start: number, end: number) => T;
 
 
-/** Not parsed yet, and an optional header found absent: the two states a lazily parsed value's slot can hold besides its value. */
-const UNREAD: unique symbol = Symbol('unread');
+/** What a lazily parsed value's slot holds for an optional header found absent (an empty slot: not parsed yet). */
 const NONE: unique symbol = Symbol('none');
 
 export class SipMessage {
@@ -96,7 +95,7 @@ export class SipMessage {
   #cseq: CSeq | null = null;
   #maxForwards: number | null = null;
   #contentType: MediaType | null = null;
-  /** Lazily parsed values by HeaderId (NONE for an absent optional header); made on first use. */
+  /** Lazily parsed values by HeaderId (see #parsed); made on first use. */
   #lazy: unknown[] | undefined;
 
   /** @internal Use parseMessage(). */
@@ -218,10 +217,8 @@ export class SipMessage {
 
   /** Raw value of the first header of that name (compact forms and any case accepted). */
   header(name: string): string | undefined {
-    const id = headerIdOf(name);
-    const canonical = id === HeaderId.Other ? canonicalName(name) : '';
-    for (let k = 0; k < this.#count; k++) if (this.#carries(k, id, canonical)) return this.valueAt(k);
-    return undefined;
+    const k = this.#firstNamed(name);
+    return k < 0 ? undefined : this.valueAt(k);
   }
 
   /** Raw values of every header field of that name, one per field line. */
@@ -251,26 +248,31 @@ export class SipMessage {
   }
 
   has(name: string): boolean {
-    const id = headerIdOf(name);
-    const canonical = id === HeaderId.Other ? canonicalName(name) : '';
-    for (let k = 0; k < this.#count; k++) if (this.#carries(k, id, canonical)) return true;
-    return false;
+    return this.#firstNamed(name) >= 0;
   }
 
-  /** Field k has header `id` (for HeaderId.Other: the name `canonical`). header() and count() run per request: no array. */
+  /** The first field carrying that name, or -1 (header() and has() run per request: no array). */
+  #firstNamed(name: string): number {
+    const id = headerIdOf(name);
+    const canonical = id === HeaderId.Other ? canonicalName(name) : '';
+    for (let k = 0; k < this.#count; k++) if (this.#carries(k, id, canonical)) return k;
+    return -1;
+  }
+
+  /** Field k has header `id` (for HeaderId.Other: the name `canonical`). */
   #carries(k: number, id: HeaderId, canonical: string): boolean {
     return this.idAt(k) === id && (id !== HeaderId.Other || canonicalName(this.nameAt(k)) === canonical);
   }
 
-  /** The cached value for `id`, or UNREAD (callers compute it once, then #keep it: no closure per read). */
-  #cached(id: HeaderId): unknown {
-    const lazy = this.#lazy;
-    if (lazy === undefined) return UNREAD;
-    const value = lazy[id];
-    return value === undefined ? UNREAD : value === NONE ? undefined : value;
-  }
-
-  #keep<T>(id: HeaderId, value: T): T {
+  /**
+   * The value of header `id` parsed by `read` on first use and kept (an
+   * absent optional header kept as NONE). `read` is one of the static
+   * readers below: passing it makes no closure per access.
+   */
+  #parsed<T>(id: HeaderId, read: (message: SipMessage, id: HeaderId) => T): T {
+    const kept = this.#lazy?.[id];
+    if (kept !== undefined) return (kept === NONE ? undefined : kept) as T;
+    const value = read(this, id);
     (this.#lazy ??= [])[id] = value === undefined ? NONE : value;
     return value;
   }
@@ -344,10 +346,7 @@ export class SipMessage {
 
   /** Every Via value, top first. */
   get via(): Via[] {
-    const cached = this.#cached(HeaderId.Via);
-    if (cached !== UNREAD) return cached as Via[];
-    const { maxListValues, maxParams } = this.limits;
-    return this.#keep(HeaderId.Via, this.#allOf(HeaderId.Via, (src, start, end) => parseViaList(src, start, end, maxListValues, maxParams)));
+    return this.#parsed(HeaderId.Via, SipMessage.#readVia);
   }
 
   get from(): NameAddr | undefined {
@@ -375,123 +374,132 @@ export class SipMessage {
   }
 
   get contact(): ContactValue[] {
-    const cached = this.#cached(HeaderId.Contact);
-    if (cached !== UNREAD) return cached as ContactValue[];
-    const { maxListValues, maxParams } = this.limits;
-    return this.#keep(HeaderId.Contact, this.#allOf(HeaderId.Contact, (src, start, end) => parseContactList(src, start, end, maxListValues, maxParams)));
-  }
-
-  #nameAddrs(id: HeaderId): NameAddr[] {
-    const cached = this.#cached(id);
-    if (cached !== UNREAD) return cached as NameAddr[];
-    const name = CANONICAL_NAMES[id]!;
-    const { maxListValues, maxParams } = this.limits;
-    return this.#keep(id, this.#allOf(id, (src, start, end) => parseNameAddrList(src, start, end, name, maxListValues, maxParams)));
+    return this.#parsed(HeaderId.Contact, SipMessage.#readContact);
   }
 
   get route(): NameAddr[] {
-    return this.#nameAddrs(HeaderId.Route);
+    return this.#parsed(HeaderId.Route, SipMessage.#readNameAddrs);
   }
 
   get recordRoute(): NameAddr[] {
-    return this.#nameAddrs(HeaderId.RecordRoute);
-  }
-
-  #tokens(id: HeaderId): string[] {
-    const cached = this.#cached(id);
-    if (cached !== UNREAD) return cached as string[];
-    const name = CANONICAL_NAMES[id]!;
-    const maxListValues = this.limits.maxListValues;
-    return this.#keep(id, this.#allOf(id, (src, start, end) => parseTokenList(src, start, end, name, maxListValues)));
+    return this.#parsed(HeaderId.RecordRoute, SipMessage.#readNameAddrs);
   }
 
   get require(): string[] {
-    return this.#tokens(HeaderId.Require);
+    return this.#parsed(HeaderId.Require, SipMessage.#readTokens);
   }
 
   get proxyRequire(): string[] {
-    return this.#tokens(HeaderId.ProxyRequire);
+    return this.#parsed(HeaderId.ProxyRequire, SipMessage.#readTokens);
   }
 
   get supported(): string[] {
-    return this.#tokens(HeaderId.Supported);
+    return this.#parsed(HeaderId.Supported, SipMessage.#readTokens);
   }
 
   get unsupported(): string[] {
-    return this.#tokens(HeaderId.Unsupported);
+    return this.#parsed(HeaderId.Unsupported, SipMessage.#readTokens);
   }
 
   get allow(): string[] {
-    return this.#tokens(HeaderId.Allow);
+    return this.#parsed(HeaderId.Allow, SipMessage.#readTokens);
   }
 
   /** Accept media ranges, or undefined when there is no Accept header. */
   get accept(): MediaType[] | undefined {
-    const cached = this.#cached(HeaderId.Accept);
-    if (cached !== UNREAD) return cached as MediaType[] | undefined;
-    if (this.#firstIndex(HeaderId.Accept) < 0) return this.#keep(HeaderId.Accept, undefined);
-    const { maxListValues, maxParams } = this.limits;
-    return this.#keep(HeaderId.Accept, this.#allOf(HeaderId.Accept, (src, start, end) => parseMediaTypeList(src, start, end, 'accept', maxListValues, maxParams)));
-  }
-
-  #auth(id: HeaderId): AuthHeader[] {
-    const cached = this.#cached(id);
-    if (cached !== UNREAD) return cached as AuthHeader[];
-    const name = CANONICAL_NAMES[id]!;
-    const maxParams = this.limits.maxParams;
-    return this.#keep(id, this.#indexesOfId(id).map((k) => this.#parseAt(k, (src, start, end) => parseAuthHeaderAt(src, start, end, name, maxParams))));
+    return this.#parsed(HeaderId.Accept, SipMessage.#readAccept);
   }
 
   get wwwAuthenticate(): AuthHeader[] {
-    return this.#auth(HeaderId.WwwAuthenticate);
+    return this.#parsed(HeaderId.WwwAuthenticate, SipMessage.#readAuth);
   }
 
   get proxyAuthenticate(): AuthHeader[] {
-    return this.#auth(HeaderId.ProxyAuthenticate);
+    return this.#parsed(HeaderId.ProxyAuthenticate, SipMessage.#readAuth);
   }
 
   get authorization(): AuthHeader[] {
-    return this.#auth(HeaderId.Authorization);
+    return this.#parsed(HeaderId.Authorization, SipMessage.#readAuth);
   }
 
   get proxyAuthorization(): AuthHeader[] {
-    return this.#auth(HeaderId.ProxyAuthorization);
-  }
-
-  #delta(id: HeaderId): number | undefined {
-    const cached = this.#cached(id);
-    if (cached !== UNREAD) return cached as number | undefined;
-    const name = CANONICAL_NAMES[id]!;
-    return this.#keep(id, this.#firstOf(id, (src, start, end) => parseNumberAt(src, start, end, MAX_DELTA_SECONDS, name)));
+    return this.#parsed(HeaderId.ProxyAuthorization, SipMessage.#readAuth);
   }
 
   get expires(): number | undefined {
-    return this.#delta(HeaderId.Expires);
+    return this.#parsed(HeaderId.Expires, SipMessage.#readDelta);
   }
 
   get minExpires(): number | undefined {
-    return this.#delta(HeaderId.MinExpires);
+    return this.#parsed(HeaderId.MinExpires, SipMessage.#readDelta);
   }
 
   get retryAfter(): RetryAfter | undefined {
-    const cached = this.#cached(HeaderId.RetryAfter);
-    if (cached !== UNREAD) return cached as RetryAfter | undefined;
-    const maxParams = this.limits.maxParams;
-    return this.#keep(HeaderId.RetryAfter, this.#firstOf(HeaderId.RetryAfter, (src, start, end) => parseRetryAfterAt(src, start, end, maxParams)));
+    return this.#parsed(HeaderId.RetryAfter, SipMessage.#readRetryAfter);
   }
 
   get warning(): Warning[] {
-    const cached = this.#cached(HeaderId.Warning);
-    if (cached !== UNREAD) return cached as Warning[];
-    const maxListValues = this.limits.maxListValues;
-    return this.#keep(HeaderId.Warning, this.#allOf(HeaderId.Warning, (src, start, end) => parseWarningListAt(src, start, end, maxListValues)));
+    return this.#parsed(HeaderId.Warning, SipMessage.#readWarning);
   }
 
   /** Date header as ms since the epoch. */
   get date(): number | undefined {
-    const cached = this.#cached(HeaderId.Date);
-    if (cached !== UNREAD) return cached as number | undefined;
-    return this.#keep(HeaderId.Date, this.#firstOf(HeaderId.Date, (src, start, end) => parseSipDate(str(src, start, end))));
+    return this.#parsed(HeaderId.Date, SipMessage.#readDate);
+  }
+
+  // The readers #parsed() runs once per header and message.
+
+  static #readVia(m: SipMessage): Via[] {
+    const { maxListValues, maxParams } = m.limits;
+    return m.#allOf(HeaderId.Via, (src, start, end) => parseViaList(src, start, end, maxListValues, maxParams));
+  }
+
+  static #readContact(m: SipMessage): ContactValue[] {
+    const { maxListValues, maxParams } = m.limits;
+    return m.#allOf(HeaderId.Contact, (src, start, end) => parseContactList(src, start, end, maxListValues, maxParams));
+  }
+
+  static #readNameAddrs(m: SipMessage, id: HeaderId): NameAddr[] {
+    const name = CANONICAL_NAMES[id]!;
+    const { maxListValues, maxParams } = m.limits;
+    return m.#allOf(id, (src, start, end) => parseNameAddrList(src, start, end, name, maxListValues, maxParams));
+  }
+
+  static #readTokens(m: SipMessage, id: HeaderId): string[] {
+    const name = CANONICAL_NAMES[id]!;
+    const maxListValues = m.limits.maxListValues;
+    return m.#allOf(id, (src, start, end) => parseTokenList(src, start, end, name, maxListValues));
+  }
+
+  static #readAccept(m: SipMessage): MediaType[] | undefined {
+    if (m.#firstIndex(HeaderId.Accept) < 0) return undefined;
+    const { maxListValues, maxParams } = m.limits;
+    return m.#allOf(HeaderId.Accept, (src, start, end) => parseMediaTypeList(src, start, end, 'accept', maxListValues, maxParams));
+  }
+
+  static #readAuth(m: SipMessage, id: HeaderId): AuthHeader[] {
+    const name = CANONICAL_NAMES[id]!;
+    const maxParams = m.limits.maxParams;
+    return m.#indexesOfId(id).map((k) => m.#parseAt(k, (src, start, end) => parseAuthHeaderAt(src, start, end, name, maxParams)));
+  }
+
+  static #readDelta(m: SipMessage, id: HeaderId): number | undefined {
+    const name = CANONICAL_NAMES[id]!;
+    return m.#firstOf(id, (src, start, end) => parseNumberAt(src, start, end, MAX_DELTA_SECONDS, name));
+  }
+
+  static #readRetryAfter(m: SipMessage): RetryAfter | undefined {
+    const maxParams = m.limits.maxParams;
+    return m.#firstOf(HeaderId.RetryAfter, (src, start, end) => parseRetryAfterAt(src, start, end, maxParams));
+  }
+
+  static #readWarning(m: SipMessage): Warning[] {
+    const maxListValues = m.limits.maxListValues;
+    return m.#allOf(HeaderId.Warning, (src, start, end) => parseWarningListAt(src, start, end, maxListValues));
+  }
+
+  static #readDate(m: SipMessage): number | undefined {
+    return m.#firstOf(HeaderId.Date, (src, start, end) => parseSipDate(str(src, start, end)));
   }
 
   /** The start line as text (no CRLF). */
