@@ -212,6 +212,17 @@ export function canonicalName(name: string): string {
   return lower.length === 1 ? (COMPACT_FORMS[lower] ?? lower) : lower;
 }
 
+/**
+ * Names callers pass (mostly literals: 'Via', 'From', 'content-encoding')
+ * mapped to their id once; bounded, since a name may also come from a peer.
+ */
+const idMemo = new Map<string, HeaderId>();
+const ID_MEMO_MAX = 512;
+
 export function headerIdOf(name: string): HeaderId {
-  return idByName.get(canonicalName(name)) ?? HeaderId.Other;
+  const known = idMemo.get(name);
+  if (known !== undefined) return known;
+  const id = idByName.get(canonicalName(name)) ?? HeaderId.Other;
+  if (idMemo.size < ID_MEMO_MAX) idMemo.set(name, id);
+  return id;
 }

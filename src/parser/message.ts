@@ -261,7 +261,21 @@ export class SipMessage {
 
   /** Field k has header `id` (for HeaderId.Other: the name `canonical`). */
   #carries(k: number, id: HeaderId, canonical: string): boolean {
-    return this.idAt(k) === id && (id !== HeaderId.Other || canonicalName(this.nameAt(k)) === canonical);
+    return this.idAt(k) === id && (id !== HeaderId.Other || this.#namedOther(k, canonical));
+  }
+
+  /** Field k's name is `canonical`, compared on the bytes (no lower-cased copy per field). */
+  #namedOther(k: number, canonical: string): boolean {
+    const start = this.#index[k * 6 + 1]!;
+    const length = this.#index[k * 6 + 2]! - start;
+    if (length === 1) return canonicalName(this.nameAt(k)) === canonical;
+    if (length !== canonical.length) return false;
+    const b = this.#src.b;
+    for (let i = 0; i < length; i++) {
+      const c = b[start + i]!;
+      if ((c >= 0x41 && c <= 0x5a ? c + 32 : c) !== canonical.charCodeAt(i)) return false;
+    }
+    return true;
   }
 
   /**
