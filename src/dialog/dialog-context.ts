@@ -47,8 +47,19 @@ export interface DialogContext {
 
 /** A token of `length` random characters (tags; RFC 3261 s19.3 wants at least 32 bits of randomness). */
 export function randomToken(random: () => number, length = 10): string {
-  const alphabet = '0123456789abcdefghijklmnopqrstuvwxyz';
   let out = '';
-  for (let i = 0; i < length; i++) out += alphabet[Math.floor(random() * alphabet.length) % alphabet.length];
+  let draw = 0;
+  for (let i = 0; i < length; i++) {
+    // One draw (32 random bits from the crypto source) gives 6 base-36 chars
+    // (31 bits): its fraction times 36 yields a char, the rest the next one.
+    if (i % CHARS_PER_DRAW === 0) draw = random();
+    draw *= 36;
+    const digit = Math.floor(draw);
+    draw -= digit;
+    out += ALPHABET[digit % 36];
+  }
   return out;
 }
+
+const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
+const CHARS_PER_DRAW = 6;

@@ -27,13 +27,13 @@ import { StateError } from '../errors/sip-endpoint-error.ts';
 import { checkHeaderValue, isWildcard, type SipMessage, type Uri } from '../parser/index.ts';
 import type { Clock } from '../transaction/clock.ts';
 import { cryptoRandom } from '../transaction/random.ts';
-import { responseParts } from '../transaction/responses.ts';
+import { responseParts, type ResponseOptions } from '../transaction/responses.ts';
 import type { ServerInviteTransaction } from '../transaction/server-invite.ts';
 import type { IncomingRequest, TransactionUser } from '../transaction/user.ts';
 import { targetFromUri } from '../transport/target.ts';
 import type { Endpoint, Received, TransportKind } from '../transport/types.ts';
 import { dialogKey } from './dialog-id.ts';
-import type { DialogContext, DialogEntry, DialogTransactions, TargetResolver } from './dialog-context.ts';
+import { randomToken, type DialogContext, type DialogEntry, type DialogTransactions, type TargetResolver } from './dialog-context.ts';
 import type { OfferAnswer } from './offer-answer.ts';
 import { OfferAnswerError } from './offer-answer-error.ts';
 import type { SessionDialog } from './session-dialog.ts';
@@ -179,24 +179,21 @@ export class DialogLayer implements TransactionUser {
   // ------------------------------------------------------ TransactionUser
 
   onRequest(incoming: IncomingRequest): void {
-    const { request, transaction } = incoming;
-    const reply = (status: number, headers: Array<[string, string]> = [], reason?: string, toTag?: string): void => {
-      transaction.respond(responseParts(request, status, { headers, ...(reason === undefined ? {} : { reason }), ...(request.to?.tag == null && status > 100 ? { toTag: toTag ?? this.#tag() } : {}) }));
-    };
+    const request = incoming.request;
     const check = checkRequest(request, ENDPOINT_POLICY);
-    if (check !== null) return reply(check.status, check.headers, check.reason);
+    if (check !== null) return this.#reply(incoming, check.status, check.headers, check.reason);
     const method = request.method!;
-    if (method === 'CANCEL') return this.#onCancel(incoming, reply);
+    if (method === 'CANCEL') return this.#onCancel(incoming);
     const toTag = request.to?.tag;
     if (toTag != null) {
       const dialog = this.#dialogs.get(dialogKey(request.callId!, toTag, request.from?.tag ?? ''));
-      if (dialog === undefined) return reply(481);
+      if (dialog === undefined) return this.#reply(incoming, 481);
       return dialog.onRequest(incoming);
     }
-    if (method === 'INVITE') return this.#onInvite(incoming, reply);
-    if (method === 'OPTIONS') return reply(200, [['Allow', ALLOW], ['Accept', 'application/sdp'], ['Supported', SUPPORTED]]);
-    if (method === 'BYE' || method === 'INFO') return reply(481);
-    return reply(405, [['Allow', ALLOW]]);
+    if (method === 'INVITE') return this.#onInvite(incoming);
+    if (method === 'OPTIONS') return this.#reply(incoming, 200, [['Allow', ALLOW], ['Accept', 'application/sdp'], ['Supported', SUPPORTED]]);
+    if (method === 'BYE' || method === 'INFO') return this.#reply(incoming, 481);
+    return this.#reply(incoming, 405, [['Allow', ALLOW]]);
   }
 
   onAck(ack: SipMessage): void {
@@ -216,35 +213,43 @@ export class DialogLayer implements TransactionUser {
 
   // ------------------------------------------------------------- internal
 
-  #onCancel(incoming: IncomingRequest, reply: (status: number, headers?: Array<[string, string]>, reason?: string, toTag?: string) => void): void {
+  /** A response of the layer's own (not a dialog's): a To tag of its own when the request had none. */
+  #reply(incoming: IncomingRequest, status: number, headers: Array<[string, string]> = [], reason?: string, toTag?: string): void {
+    const request = incoming.request;
+    const ownTag = request.to?.tag == null && status > 100 ? (toTag ?? randomToken(this.#context.random)) : undefined;
+    const options: ResponseOptions = reason === undefined ? { headers, toTag: ownTag } : { headers, reason, toTag: ownTag };
+    incoming.transaction.respond(responseParts(request, status, options));
+  }
+
+  #onCancel(incoming: IncomingRequest): void {
     const cancelled = incoming.cancelled;
     // s9.2: "If the UAS did not find a matching transaction for the CANCEL according to the procedure above, it SHOULD respond to the CANCEL with a 481".
-    if (cancelled === undefined) return reply(481);
+    if (cancelled === undefined) return this.#reply(incoming, 481);
     // s9.2: "as long as the CANCEL matched an existing transaction, the UAS answers the CANCEL request itself
     // with a 200 (OK) response" (after our final response too: then the CANCEL has no effect), and "The To tag
     // of the response to the CANCEL and the To tag in the response to the original request SHOULD be the same."
     const invite = this.#incoming.get(cancelled);
-    reply(200, [], undefined, invite?.localTag ?? cancelled.responseToTag ?? undefined);
+    this.#reply(incoming, 200, [], undefined, invite?.localTag ?? cancelled.responseToTag ?? undefined);
     invite?.cancelled();
   }
 
-  #onInvite(incoming: IncomingRequest, reply: (status: number, headers?: Array<[string, string]>, reason?: string) => void): void {
+  #onInvite(incoming: IncomingRequest): void {
     // s8.1.1.8: "The Contact header field MUST be present and contain exactly one SIP or SIPS URI in any request
     // that can result in the establishment of a dialog." Without it no dialog can be made: refused here, not in accept().
-    if (!hasOneContact(incoming.request)) return reply(400, [], 'Bad Contact');
+    if (!hasOneContact(incoming.request)) return this.#reply(incoming, 400, [], 'Bad Contact');
     // RFC 2543 UACs sent no From tag (s12.1.1 asks a UAS to cope); every RFC 3261
     // UA sends one, and a dialog ID without a remote tag is not supported here.
-    if (!incoming.request.from?.tag) return reply(400, [], 'From tag required');
-    if (this.#closed) return reply(503, [['Retry-After', '5']]);
-    if (this.#live() >= this.#maxDialogs) return reply(503, [['Retry-After', '5']], 'Too Many Calls');
-    if (this.onInvite === undefined) return reply(480);
+    if (!incoming.request.from?.tag) return this.#reply(incoming, 400, [], 'From tag required');
+    if (this.#closed) return this.#reply(incoming, 503, [['Retry-After', '5']]);
+    if (this.#live() >= this.#maxDialogs) return this.#reply(incoming, 503, [['Retry-After', '5']], 'Too Many Calls');
+    if (this.onInvite === undefined) return this.#reply(incoming, 480);
     const media = this.#mediaFor?.(incoming.request, incoming.received);
-    if (media === undefined) return reply(503, [['Retry-After', '5']], 'No Media Resources');
+    if (media === undefined) return this.#reply(incoming, 503, [['Retry-After', '5']], 'No Media Resources');
     let invite: IncomingInvite;
     try {
       invite = new IncomingInvite(this.#context, incoming, media, this.#noAnswerMs, () => this.#incoming.delete(incoming.transaction as ServerInviteTransaction));
     } catch (error) {
-      if (error instanceof OfferAnswerError) return reply(error.status, [['Warning', `399 - "${error.code}"`]]);
+      if (error instanceof OfferAnswerError) return this.#reply(incoming, error.status, [['Warning', `399 - "${error.code}"`]]);
       throw error;
     }
     this.#incoming.set(incoming.transaction as ServerInviteTransaction, invite);
@@ -258,12 +263,6 @@ export class DialogLayer implements TransactionUser {
 
   #live(): number {
     return this.#dialogs.size + this.#incoming.size + this.#outgoing.size;
-  }
-
-  #tag(): string {
-    let out = '';
-    for (let i = 0; i < 10; i++) out += '0123456789abcdefghijklmnopqrstuvwxyz'[Math.floor(this.#context.random() * 36) % 36];
-    return out;
   }
 }
 
