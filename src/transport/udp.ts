@@ -19,7 +19,9 @@
  * false, or beyond maxUdpPeers, sends go out of the listener socket and ICMP
  * errors are not seen (the transaction then ends at Timer B/F).
  */
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
+import { isIP } from 'node:net';
 import { endpointKey, familyOf, normalizeHost } from './addresses.ts';
 import { DatagramOutbox } from './datagram-outbox.ts';
 import { codeOf, fromNodeError, transportError } from './errors.ts';
@@ -111,7 +113,7 @@ class UdpPeer {
     this.onClosed = onClosed;
     this.fallback = fallback;
     this.pending = new PendingSenders(settings.pendingSenderMs, settings.maxPendingSenders, () => performance.now(), (e) => hooks.callbackError(e));
-    const socket = createSocket({ type: listener.family === 6 ? 'udp6' : 'udp4', reuseAddr: true });
+    const socket = udpSocket(listener.family === 6 ? 'udp6' : 'udp4', true);
     this.#socket = socket;
     this.#outbox = new DatagramOutbox(socket);
     this.#idleMs = settings.udpPeerIdleMs;
@@ -215,6 +217,24 @@ class UdpPeer {
   }
 }
 
+/**
+ * The address lookup of our sockets: an IP literal (every target the
+ * transport gets) is its own answer, given at once. Node's default,
+ * dns.lookup, answers even a literal on a later tick, one nextTick and one
+ * bound closure per datagram sent with an address (every response).
+ */
+function literalLookup(host: string, family: number, callback: (error: Error | null, address: string, family: number) => void): void {
+  const literal = isIP(host);
+  if (literal !== 0) callback(null, host, literal);
+  else dnsLookup(host, family, callback);
+}
+
+function udpSocket(type: 'udp4' | 'udp6', reuseAddr: boolean): Socket {
+  const options: SocketOptions = { type, lookup: literalLookup as SocketOptions['lookup'] };
+  if (reuseAddr) options.reuseAddr = true;
+  return createSocket(options);
+}
+
 export class UdpTransport {
   readonly listeners: UdpListener[] = [];
   readonly #peers = new Map<string, UdpPeer>();
@@ -237,7 +257,7 @@ export class UdpTransport {
       // Claim the port exclusively first, so a taken port fails here.
       let attempts = port === 0 ? 5 : 1;
       for (;;) {
-        const probe = createSocket({ type });
+        const probe = udpSocket(type, false);
         try {
           await bindSocket(probe, address, port);
         } catch (error) {
@@ -246,7 +266,7 @@ export class UdpTransport {
         }
         const chosen = probe.address().port;
         await closeSocket(probe);
-        socket = createSocket({ type, reuseAddr: true });
+        socket = udpSocket(type, true);
         try {
           await bindSocket(socket, address, chosen);
           break;
@@ -256,7 +276,7 @@ export class UdpTransport {
         }
       }
     } else {
-      socket = createSocket({ type });
+      socket = udpSocket(type, false);
       try {
         await bindSocket(socket, address, port);
       } catch (error) {
@@ -321,9 +341,9 @@ export class UdpTransport {
 
   async close(): Promise<void> {
     this.#closed = true;
-    // What is queued goes out first. A send with an address passes through
-    // Node's address lookup, which completes on a later tick: wait a turn
-    // before closing, or those datagrams would be dropped unsent.
+    // What is queued goes out first. A send to a host name (not an IP
+    // literal) waits for its address lookup, which completes on a later
+    // tick: wait a turn before closing, or it would be dropped unsent.
     for (const peer of this.#peers.values()) peer.flush();
     for (const listener of this.listeners) listener.outbox.flush();
     await new Promise<void>((resolve) => setImmediate(resolve));
