@@ -465,7 +465,14 @@ export class SipMessage {
 
   static #readVia(m: SipMessage): Via[] {
     const { maxListValues, maxParams } = m.limits;
-    return m.#allOf(HeaderId.Via, (src, start, end) => parseViaList(src, start, end, maxListValues, maxParams));
+    const vias: Via[] = [];
+    for (const k of m.#indexesOfId(HeaderId.Via)) {
+      // The top value was parsed with the message (parseEager): the first field's first value is that one.
+      const top = vias.length === 0 ? (m.#topVia ?? undefined) : undefined;
+      const { src, start, end } = m.rangeAt(k);
+      for (const via of parseViaList(src, start, end, maxListValues, maxParams, top)) vias.push(via);
+    }
+    return vias;
   }
 
   static #readContact(m: SipMessage): ContactValue[] {

@@ -86,10 +86,11 @@ const MADDR = asciiBytes('maddr');
 const TTL = asciiBytes('ttl');
 
 /** Every value of a Via header field. */
-export function parseViaList(src: Src, start: number, end: number, maxValues: number, maxParams: number): Via[] {
+export function parseViaList(src: Src, start: number, end: number, maxValues: number, maxParams: number, top?: Via): Via[] {
   const bounds = splitList(src, start, end, HEADER, maxValues);
   const vias: Via[] = [];
-  for (let k = 0; k < bounds.length; k += 2) vias.push(parseVia(src, bounds[k]!, bounds[k + 1]!, maxParams, false).via);
+  // `top`: the first value, parsed already (parseTopVia): kept, not parsed again.
+  for (let k = 0; k < bounds.length; k += 2) vias.push(k === 0 && top !== undefined ? top : parseVia(src, bounds[k]!, bounds[k + 1]!, maxParams, false).via);
   return vias;
 }
 
