@@ -7,7 +7,7 @@
 import { DEFAULT_LIMITS, findHeader, formatMessage, ownedString, parseMessage, parseNameAddr, type MessageParts, type SipMessage } from '../parser/index.ts';
 import type { TuResponseEvent } from './events.ts';
 import type { Received } from '../transport/types.ts';
-import { responseViaFields } from '../transport/response-target.ts';
+import { annotatedTopViaField } from '../transport/response-target.ts';
 
 export interface ResponseOptions {
   /** Reason phrase; the default one for the status otherwise. */
@@ -74,7 +74,8 @@ export function tuResponse(parts: MessageParts): TuResponseEvent {
   }
   if (parts.method !== undefined) throw new RangeError('a response has no method');
   let toTag: string | null = null;
-  const to = findHeader(parts.headers, 'to');
+  // Only a final response's To tag is kept (RFC 2543 ACK matching): a 1xx needs no parse.
+  const to = status < 200 ? -1 : findHeader(parts.headers, 'to');
   if (to >= 0) {
     try {
       toTag = parseNameAddr(parts.headers[to]![1], 'to', DEFAULT_LIMITS.maxParams).tag;
@@ -98,9 +99,9 @@ export interface ResponseVia {
 }
 
 export function responseVia(received: Received): ResponseVia | undefined {
-  const original = received.message.headerFields('via')[0];
+  const original = received.message.header('via');
   if (original === undefined) return undefined;
-  const annotated = responseViaFields(received)[0]!;
+  const annotated = annotatedTopViaField(received)!;
   const copied = ownedString(original);
   return { copied, annotated: annotated === original ? copied : ownedString(annotated) };
 }
