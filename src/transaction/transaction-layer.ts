@@ -67,6 +67,12 @@ export interface TransactionStats {
 }
 
 const BRANCH_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const BRANCH_DIGITS_5 = 62 ** 5;
+
+/** The char code of the lowest base-62 digit of floor(n). */
+function charOf(n: number): number {
+  return BRANCH_ALPHABET.charCodeAt(Math.floor(n) % 62);
+}
 
 export class TransactionLayer {
   readonly #transport: Transport;
@@ -200,16 +206,19 @@ export class TransactionLayer {
 
   /** A new branch: the magic cookie, random characters and a counter, so no two are equal. */
   newBranch(): string {
-    // One string from ten char codes: adding the chars one by one made ten strings per request.
+    // Ten chars from two draws (five each), made into one string at once: a draw per char cost more than the rest of the branch.
+    const high = this.#fiveChars();
+    const low = this.#fiveChars();
     const id = String.fromCharCode(
-      this.#branchChar(), this.#branchChar(), this.#branchChar(), this.#branchChar(), this.#branchChar(),
-      this.#branchChar(), this.#branchChar(), this.#branchChar(), this.#branchChar(), this.#branchChar(),
+      charOf(high), charOf(high / 62), charOf(high / 3844), charOf(high / 238_328), charOf(high / 14_776_336),
+      charOf(low), charOf(low / 62), charOf(low / 3844), charOf(low / 238_328), charOf(low / 14_776_336),
     );
     return `${MAGIC_COOKIE}${id}.${(this.#branches++).toString(36)}`;
   }
 
-  #branchChar(): number {
-    return BRANCH_ALPHABET.charCodeAt(Math.floor(this.#random() * BRANCH_ALPHABET.length) % BRANCH_ALPHABET.length);
+  /** A uniform integer below 62^5 (< 2^30): five base-62 digits from one random() value (cryptoRandom's hold 32 bits). */
+  #fiveChars(): number {
+    return Math.floor(this.#random() * BRANCH_DIGITS_5) % BRANCH_DIGITS_5;
   }
 
   stats(): TransactionStats {
