@@ -25,23 +25,24 @@ export interface ResponseOptions {
  */
 export function responseParts(request: SipMessage, status: number, options: ResponseOptions = {}): MessageParts {
   const headers: Array<[string, string]> = [];
-  for (const via of request.headerFields('Via')) headers.push(['Via', via]);
-  const from = request.header('From');
+  // Names looked up in their canonical (lower) case: the message's lookup then makes no lower-case copy.
+  for (const via of request.headerFields('via')) headers.push(['Via', via]);
+  const from = request.header('from');
   if (from !== undefined) headers.push(['From', from]);
-  let to = request.header('To');
+  let to = request.header('to');
   if (to !== undefined) {
     if (options.toTag !== undefined && request.to?.tag == null) to = `${to};tag=${options.toTag}`;
     headers.push(['To', to]);
   }
-  const callId = request.header('Call-ID');
+  const callId = request.header('call-id');
   if (callId !== undefined) headers.push(['Call-ID', callId]);
-  const cseq = request.header('CSeq');
+  const cseq = request.header('cseq');
   if (cseq !== undefined) headers.push(['CSeq', cseq]);
   // s8.2.6.1: "When a 100 (Trying) response is generated, any Timestamp
   // header field present in the request MUST be copied into this 100
   // (Trying) response."
   if (status === 100) {
-    const timestamp = request.header('Timestamp');
+    const timestamp = request.header('timestamp');
     if (timestamp !== undefined) headers.push(['Timestamp', timestamp]);
   }
   for (const [name, value] of options.headers ?? []) headers.push([name, value]);
