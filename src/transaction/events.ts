@@ -46,7 +46,7 @@ export interface TuResponseEvent {
   readonly type: 'tuResponse';
   readonly status: number;
   readonly bytes: Uint8Array;
-  /** The To tag of the response (for RFC 2543 ACK matching). */
+  /** The To tag of a final response (for RFC 2543 ACK matching); null for a 1xx. */
   readonly toTag: string | null;
 }
 

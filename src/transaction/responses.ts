@@ -7,7 +7,7 @@
 import { DEFAULT_LIMITS, findHeader, formatMessage, ownedString, parseMessage, parseNameAddr, type MessageParts, type SipMessage } from '../parser/index.ts';
 import type { TuResponseEvent } from './events.ts';
 import type { Received } from '../transport/types.ts';
-import { responseViaFields } from '../transport/response-target.ts';
+import { annotatedTopViaField } from '../transport/response-target.ts';
 
 export interface ResponseOptions {
   /** Reason phrase; the default one for the status otherwise. */
@@ -25,23 +25,24 @@ export interface ResponseOptions {
  */
 export function responseParts(request: SipMessage, status: number, options: ResponseOptions = {}): MessageParts {
   const headers: Array<[string, string]> = [];
-  for (const via of request.headerFields('Via')) headers.push(['Via', via]);
-  const from = request.header('From');
+  // Names looked up in their canonical (lower) case: the message's lookup then makes no lower-case copy.
+  for (const via of request.headerFields('via')) headers.push(['Via', via]);
+  const from = request.header('from');
   if (from !== undefined) headers.push(['From', from]);
-  let to = request.header('To');
+  let to = request.header('to');
   if (to !== undefined) {
     if (options.toTag !== undefined && request.to?.tag == null) to = `${to};tag=${options.toTag}`;
     headers.push(['To', to]);
   }
-  const callId = request.header('Call-ID');
+  const callId = request.header('call-id');
   if (callId !== undefined) headers.push(['Call-ID', callId]);
-  const cseq = request.header('CSeq');
+  const cseq = request.header('cseq');
   if (cseq !== undefined) headers.push(['CSeq', cseq]);
   // s8.2.6.1: "When a 100 (Trying) response is generated, any Timestamp
   // header field present in the request MUST be copied into this 100
   // (Trying) response."
   if (status === 100) {
-    const timestamp = request.header('Timestamp');
+    const timestamp = request.header('timestamp');
     if (timestamp !== undefined) headers.push(['Timestamp', timestamp]);
   }
   for (const [name, value] of options.headers ?? []) headers.push([name, value]);
@@ -74,7 +75,8 @@ export function tuResponse(parts: MessageParts): TuResponseEvent {
   }
   if (parts.method !== undefined) throw new RangeError('a response has no method');
   let toTag: string | null = null;
-  const to = findHeader(parts.headers, 'to');
+  // Only a final response's To tag is kept (RFC 2543 ACK matching): a 1xx needs no parse.
+  const to = status < 200 ? -1 : findHeader(parts.headers, 'to');
   if (to >= 0) {
     try {
       toTag = parseNameAddr(parts.headers[to]![1], 'to', DEFAULT_LIMITS.maxParams).tag;
@@ -98,9 +100,9 @@ export interface ResponseVia {
 }
 
 export function responseVia(received: Received): ResponseVia | undefined {
-  const original = received.message.headerFields('via')[0];
+  const original = received.message.header('via');
   if (original === undefined) return undefined;
-  const annotated = responseViaFields(received)[0]!;
+  const annotated = annotatedTopViaField(received)!;
   const copied = ownedString(original);
   return { copied, annotated: annotated === original ? copied : ownedString(annotated) };
 }

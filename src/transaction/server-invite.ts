@@ -49,6 +49,8 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
   /** Retransmissions of the final response so far: Timer G's next interval is min(T1 * 2^n, T2). */
   #retransmissions = 0;
   #started = false;
+  /** The 100 Trying went out. It is not kept: the rare INVITE retransmission before the TU's 1xx rebuilds it. */
+  #tryingSent = false;
 
   constructor(context: TransactionContext, received: Received, route: ResponseRoute) {
     super(context, received, route, TABLES);
@@ -118,9 +120,13 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
    * within 200 ms". The TU has not answered in that time; no To tag is added.
    */
   #onTimerTrying(): void {
-    if (this.state !== 'proceeding' || this.lastProvisional !== undefined) return;
-    this.lastProvisional = ownedBytes(formatMessage(responseParts(this.request, 100)));
-    this.send(this.lastProvisional, false);
+    if (this.state !== 'proceeding' || this.lastProvisional !== undefined || this.#tryingSent) return;
+    this.#tryingSent = true;
+    this.send(this.#trying(), false);
+  }
+
+  #trying(): Uint8Array {
+    return formatMessage(responseParts(this.request, 100));
   }
 
   #onRequestRetransmission(): void {
@@ -131,6 +137,7 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
         // received from the TU MUST be passed to the transport layer for
         // retransmission." (Before any, the 200 ms wait goes on.)
         if (this.lastProvisional !== undefined) this.resend(this.lastProvisional, false);
+        else if (this.#tryingSent) this.resend(this.#trying(), false);
         return;
       case 'completed':
         // s17.2.1: "while in the "Completed" state, if a request

@@ -41,6 +41,11 @@ export abstract class ServerTransactionBase<
 > extends StateMachine<State, Event, Timer> {
   /** The To tag of the request (RFC 2543 matching, s17.2.3). */
   readonly requestToTag: string | null;
+  /** The request's method, top Via branch and sent-by (lower-case host): what s17.2.3 matches with the magic cookie. */
+  readonly method: string;
+  readonly branch: string | null;
+  readonly sentByHost: string;
+  readonly sentByPort: number | null;
   /** The TU's callbacks for this transaction; set it when the request arrives. */
   user: ServerTransactionUser | undefined;
   protected readonly context: TransactionContext;
@@ -60,8 +65,16 @@ export abstract class ServerTransactionBase<
     super(context.clock, tables);
     this.context = context;
     this.#received = received;
-    const toTag = received.message.to?.tag;
+    const message = received.message;
+    const toTag = message.to?.tag;
     this.requestToTag = toTag == null ? null : ownedString(toTag);
+    // Copies where kept: a view would keep the request's whole text alive.
+    this.method = ownedString(message.method ?? '');
+    const via = message.topVia;
+    const branch = via?.branch;
+    this.branch = branch == null ? null : ownedString(branch);
+    this.sentByHost = ownedString(via?.host.toLowerCase() ?? '');
+    this.sentByPort = via?.port ?? null;
     this.route = route;
   }
 

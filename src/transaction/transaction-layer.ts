@@ -6,14 +6,15 @@
  * stats() counts what is alive, so tests can prove that nothing leaks.
  */
 import { StateError } from '../errors/sip-endpoint-error.ts';
-import { findHeader, formatMessage, ownedBytes, ownedString, parseCSeq, parseMessage, type MessageParts, type SipMessage } from '../parser/index.ts';
+import { findHeader, formatMessage, ownedBytes, parseCSeq, parseMessage, type MessageParts, type SipMessage } from '../parser/index.ts';
 import type { Endpoint, Received, SendOptions, Transport } from '../transport/types.ts';
 import type { Clock } from './clock.ts';
 import { ClientInviteTransaction } from './client-invite.ts';
 import { OutgoingRequest } from './client-transaction.ts';
 import { ClientNonInviteTransaction } from './client-non-invite.ts';
 import { ClientTable } from './client-table.ts';
-import { hasMagicCookie, MAGIC_COOKIE, serverKey, serverMatches } from './matching.ts';
+import { hasMagicCookie, MAGIC_COOKIE } from './matching.ts';
+import { ServerTable } from './server-table.ts';
 import { responseTarget } from '../transport/response-target.ts';
 import { formatOwnVia } from '../transport/own-via.ts';
 import { responseParts, withReceivedVia } from './responses.ts';
@@ -66,6 +67,12 @@ export interface TransactionStats {
 }
 
 const BRANCH_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const BRANCH_DIGITS_5 = 62 ** 5;
+
+/** The char code of the lowest base-62 digit of floor(n). */
+function charOf(n: number): number {
+  return BRANCH_ALPHABET.charCodeAt(Math.floor(n) % 62);
+}
 
 export class TransactionLayer {
   readonly #transport: Transport;
@@ -76,10 +83,7 @@ export class TransactionLayer {
   readonly #rport: boolean;
   readonly #contexts = new Map<boolean, TransactionContext>();
   readonly #clients = new ClientTable<ClientTransaction>();
-  /** Server transactions by key; RFC 2543 keys leave out the To tag, so a key may hold several. */
-  readonly #servers = new Map<string, ServerTransaction[]>();
-  /** Every live server transaction, with the key it is matched by (a client's key is its branch and method). */
-  readonly #serverKeys = new Map<ServerTransaction, string>();
+  readonly #servers = new ServerTable<ServerTransaction>();
   readonly #maxTransactions: number;
   readonly #counters: TransactionCounters = { clientTransactions: 0, serverTransactions: 0, retransmissions: 0 };
   #branches = 0;
@@ -202,16 +206,19 @@ export class TransactionLayer {
 
   /** A new branch: the magic cookie, random characters and a counter, so no two are equal. */
   newBranch(): string {
-    // One string from ten char codes: adding the chars one by one made ten strings per request.
+    // Ten chars from two draws (five each), made into one string at once: a draw per char cost more than the rest of the branch.
+    const high = this.#fiveChars();
+    const low = this.#fiveChars();
     const id = String.fromCharCode(
-      this.#branchChar(), this.#branchChar(), this.#branchChar(), this.#branchChar(), this.#branchChar(),
-      this.#branchChar(), this.#branchChar(), this.#branchChar(), this.#branchChar(), this.#branchChar(),
+      charOf(high), charOf(high / 62), charOf(high / 3844), charOf(high / 238_328), charOf(high / 14_776_336),
+      charOf(low), charOf(low / 62), charOf(low / 3844), charOf(low / 238_328), charOf(low / 14_776_336),
     );
     return `${MAGIC_COOKIE}${id}.${(this.#branches++).toString(36)}`;
   }
 
-  #branchChar(): number {
-    return BRANCH_ALPHABET.charCodeAt(Math.floor(this.#random() * BRANCH_ALPHABET.length) % BRANCH_ALPHABET.length);
+  /** A uniform integer below 62^5 (< 2^30): five base-62 digits from one random() value (cryptoRandom's hold 32 bits). */
+  #fiveChars(): number {
+    return Math.floor(this.#random() * BRANCH_DIGITS_5) % BRANCH_DIGITS_5;
   }
 
   stats(): TransactionStats {
@@ -242,8 +249,7 @@ export class TransactionLayer {
   }
 
   #serve(request: SipMessage, received: Received, method: string): void {
-    const key = serverKey(request, method);
-    if (key === undefined || request.callId === undefined || request.from === undefined || request.to === undefined) return;
+    if (!this.#servers.matchable(request, method) || request.callId === undefined || request.from === undefined || request.to === undefined) return;
     // RFC 3261 s18.2.2: the request's flow while open, else the transport's one answer for where responses go.
     const route = { target: responseTarget(received), flowId: received.flowId };
     if (this.#liveCount() >= this.#maxTransactions) {
@@ -255,12 +261,7 @@ export class TransactionLayer {
     const context = this.#context(received.source.transport);
     const transaction =
       method === 'INVITE' ? new ServerInviteTransaction(context, received, route) : new ServerNonInviteTransaction(context, received, route);
-    // A copy: the key is built of views into the request's text, and kept, it kept the whole request alive.
-    const stored = ownedString(key.key);
-    const bucket = this.#servers.get(stored);
-    if (bucket === undefined) this.#servers.set(stored, [transaction]);
-    else bucket.push(transaction);
-    this.#serverKeys.set(transaction, stored);
+    this.#servers.add(transaction, request);
     this.#counters.serverTransactions++;
     transaction.handle({ type: 'start' });
     const cancelled = method === 'CANCEL' ? this.findCancelled(request) : undefined;
@@ -268,18 +269,16 @@ export class TransactionLayer {
   }
 
   #findServer(request: SipMessage, method: string): ServerTransaction | undefined {
-    const key = serverKey(request, method);
-    if (key === undefined) return undefined;
-    return this.#servers.get(key.key)?.find((transaction) => serverMatches(request, key, transaction));
+    return this.#servers.find(request, method);
   }
 
   #liveCount(): number {
-    return this.#clients.size + this.#serverKeys.size;
+    return this.#clients.size + this.#servers.size;
   }
 
   *#allLive(): Iterable<Transaction> {
     yield* this.#clients.values();
-    yield* this.#serverKeys.keys();
+    yield* this.#servers.values();
   }
 
   #forget(transaction: Transaction): void {
@@ -287,12 +286,7 @@ export class TransactionLayer {
       this.#clients.delete(transaction);
       return;
     }
-    const key = this.#serverKeys.get(transaction);
-    if (key === undefined) return;
-    this.#serverKeys.delete(transaction);
-    const bucket = this.#servers.get(key)!;
-    bucket.splice(bucket.indexOf(transaction), 1);
-    if (bucket.length === 0) this.#servers.delete(key);
+    this.#servers.delete(transaction);
   }
 
   #context(kind: Endpoint['transport']): TransactionContext {

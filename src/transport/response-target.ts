@@ -68,25 +68,21 @@ export function annotateViaValue(topValue: string, via: ViaFacts, source: Endpoi
   const rportAsked = rport !== undefined;
   // One pass over the parameters (split on ';' outside quotes): the old
   // received and rport dropped, empty ones dropped, the rest as written.
+  // No closure here: tsx names each one made, which showed in profiles.
   const value = topValue.trim();
   let out = '';
   let quoted = false;
-  let start = 0;
-  const take = (end: number): void => {
-    if (start === 0) out = value.slice(0, end).trimEnd();
-    else {
-      const part = value.slice(start, end).trim();
-      if (part.length > 0 && !replacedParam(part, rportAsked)) out += `;${part}`;
-    }
-    start = end + 1;
-  };
+  let start = -1;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if (c === QUOTE) quoted = !quoted;
     else if (c === BACKSLASH && quoted) i++;
-    else if (c === SEMICOLON && !quoted) take(i);
+    else if (c === SEMICOLON && !quoted) {
+      out = start < 0 ? value.slice(0, i).trimEnd() : withParam(out, value.slice(start, i), rportAsked);
+      start = i + 1;
+    }
   }
-  take(value.length);
+  out = start < 0 ? value : withParam(out, value.slice(start), rportAsked);
   if (rportAsked) out += `;rport=${rport}`;
   return `${out};received=${received}`;
 }
@@ -94,12 +90,45 @@ export function annotateViaValue(topValue: string, via: ViaFacts, source: Endpoi
 const SEMICOLON = 0x3b;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const EQUALS = 0x3d;
+
+/** `out` with `;part` added, unless the part is empty or replaced (see replacedParam). */
+function withParam(out: string, raw: string, rportAsked: boolean): string {
+  const part = raw.trim();
+  return part.length === 0 || replacedParam(part, rportAsked) ? out : `${out};${part}`;
+}
 
 /** A `received` parameter (always replaced here) or, when we fill rport in, an `rport` one. */
 function replacedParam(part: string, rportAsked: boolean): boolean {
-  const equals = part.indexOf('=');
-  const name = (equals < 0 ? part : part.slice(0, equals)).trim().toLowerCase();
-  return name === 'received' || (rportAsked && name === 'rport');
+  return paramNamed(part, 'received') || (rportAsked && paramNamed(part, 'rport'));
+}
+
+/** True when the trimmed parameter `part` is named `name` (lower case), compared without allocating. */
+function paramNamed(part: string, name: string): boolean {
+  if (part.length < name.length) return false;
+  for (let i = 0; i < name.length; i++) if ((part.charCodeAt(i) | 0x20) !== name.charCodeAt(i)) return false;
+  let i = name.length;
+  while (i < part.length && isSpace(part.charCodeAt(i))) i++;
+  return i === part.length || part.charCodeAt(i) === EQUALS;
+}
+
+/** The whitespace String.prototype.trim() removes that a SIP parameter can hold (SP, HTAB, CR, LF). */
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
+}
+
+/**
+ * The top Via field of a received request as the response carries it: its
+ * first value annotated per viaAnnotations(), any further values as written.
+ * Undefined when the request has no Via.
+ */
+export function annotatedTopViaField(received: Received): string | undefined {
+  const message = received.message;
+  const first = message.header('via');
+  const top = message.topVia;
+  if (first === undefined || top === undefined) return first;
+  const topText = firstValue(first);
+  return annotateViaValue(topText, top, received.source) + first.slice(topText.length);
 }
 
 /**
@@ -109,10 +138,7 @@ function replacedParam(part: string, rportAsked: boolean): boolean {
  */
 export function responseViaFields(received: Received): string[] {
   const fields = received.message.headerFields('via');
-  const top = received.message.topVia;
-  if (fields.length === 0 || top === undefined) return fields;
-  const first = fields[0]!;
-  const topText = firstValue(first);
-  const annotated = annotateViaValue(topText, top, received.source);
-  return [annotated + first.slice(topText.length), ...fields.slice(1)];
+  if (fields.length === 0 || received.message.topVia === undefined) return fields;
+  fields[0] = annotatedTopViaField(received)!;
+  return fields;
 }

@@ -25,7 +25,7 @@
 import { StateError } from '../errors/sip-endpoint-error.ts';
 import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
-import { parseMessage, SipParseError, type ParseLimits } from '../parser/index.ts';
+import { ownedString, parseMessage, SipParseError, type ParseLimits } from '../parser/index.ts';
 import { defaultPort, familyOf, isIP, isLoopback, isWildcard, normalizeHost } from './addresses.ts';
 import { ConnectionPool, type PoolStats } from './connection-pool.ts';
 import { transportError } from './errors.ts';
@@ -95,8 +95,8 @@ export class SipTransportLayer implements Transport {
   readonly #ourPorts = new Set<number>();
   readonly #udpRoutes = new WeakMap<Endpoint, UdpRoute>();
   readonly #udpRoutesByAddress = new Map<string, UdpRoute>();
-  /** localEndpointFor() answers by "transport|host" (bounded like the route cache). */
-  readonly #localByTarget = new Map<string, Endpoint>();
+  /** localEndpointFor() answers by transport, then host (bounded like the route cache); no key string built per request. */
+  readonly #localByTarget: Readonly<Record<TransportKind, Map<string, Endpoint>>> = { udp: new Map(), tcp: new Map(), tls: new Map() };
   readonly #datagramParse: { framing: 'datagram'; limits?: Partial<ParseLimits> };
   readonly #streamParse: { framing: 'stream'; limits?: Partial<ParseLimits> };
   #closing: Promise<void> | undefined;
@@ -175,16 +175,17 @@ export class SipTransportLayer implements Transport {
    * for it on every request.
    */
   localEndpointFor(target: Endpoint): Endpoint {
-    const key = `${target.transport}|${target.host}`;
-    const known = this.#localByTarget.get(key);
+    const byHost = this.#localByTarget[target.transport];
+    const known = byHost.get(target.host);
     if (known !== undefined) return known;
     let listener = this.#pickListener(target.transport, target.host, true);
     if (listener === undefined && target.transport === 'tls') listener = this.#pickListener('tcp', target.host, true);
     const local = listener === undefined
       ? this.localEndpoint(target.transport)
       : { transport: target.transport, host: listener.advertisedHost, port: listener.port };
-    if (this.#localByTarget.size >= MAX_CACHED_ROUTES) this.#localByTarget.clear();
-    this.#localByTarget.set(key, local);
+    if (byHost.size >= MAX_CACHED_ROUTES) byHost.clear();
+    // A copy: a host sliced from a received message would keep its whole text alive in the cache.
+    byHost.set(ownedString(target.host), local);
     return local;
   }
 
