@@ -108,11 +108,8 @@ caller.transport.peer = callee.transport;
 callee.transport.peer = caller.transport;
 const calleeContact = `<sip:callee@${callee.endpoint.host}:${callee.endpoint.port}>`;
 callee.dialogs.onInvite = (invite: IncomingInvite) => {
-  callee.clock.setTimer(0, () => {
-    if (invite.state !== 'proceeding') return;
-    invite.ring({ contact: calleeContact });
-    invite.accept({ contact: calleeContact });
-  });
+  invite.ring({ contact: calleeContact });
+  invite.accept({ contact: calleeContact });
 };
 
 const requestUri = `sip:callee@${callee.endpoint.host}:${callee.endpoint.port}`;

@@ -254,17 +254,14 @@ async function sippToSipp(settings: LoadSettings, site: SiteTarget | undefined):
 
 /** Our callee: answers every INVITE with 100 (the transaction's own, at once), 180 and 200. */
 async function ourCallee(): Promise<DialogUa> {
-  // trying: 0 makes the INVITE server transaction send its 100 at once; the
-  // answer goes on a 0 ms timer after it, so the callee sends what SIPp's
-  // does: 100, 180, 200.
+  // trying: 0 makes the INVITE server transaction send its 100 before the
+  // dialog layer sees the INVITE; the callee then rings and answers at once,
+  // so it sends what SIPp's does, when SIPp's does: 100, 180, 200, back to back.
   const ua = await DialogUa.start({ host: HOST, trace: false, record: false, timers: { trying: 0 } });
   const contact = ua.contact('udp');
   ua.dialogs.onInvite = (invite: IncomingInvite) => {
-    ua.clock.setTimer(0, () => {
-      if (invite.state !== 'proceeding') return;
-      invite.ring({ contact });
-      invite.accept({ contact });
-    });
+    invite.ring({ contact });
+    invite.accept({ contact });
   };
   return ua;
 }

@@ -107,11 +107,15 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
     }
   }
 
-  /** "INVITE / pass INV to TU": Proceeding, with the 200 ms wait for the TU. */
+  /** "INVITE / pass INV to TU": Proceeding, with the 200 ms wait for the TU (none when `trying` is 0). */
   #onStart(): void {
     if (this.#started || this.state !== 'proceeding') return;
     this.#started = true;
-    this.startTimer('Trying', this.context.timers.trying);
+    // A zero wait sends the 100 now, not on a timer: a timer, even of 0 ms,
+    // waits for a later turn of the event loop, after the TU may have answered.
+    const wait = this.context.timers.trying;
+    if (wait === 0) this.#onTimerTrying();
+    else this.startTimer('Trying', wait);
   }
 
   /**
@@ -125,8 +129,9 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
     this.send(this.#trying(), false);
   }
 
+  /** RFC 3581 s4: the 100 carries received/rport like every response to the request. */
   #trying(): Uint8Array {
-    return formatMessage(responseParts(this.request, 100));
+    return formatMessage(this.withOwnVia(responseParts(this.request, 100)));
   }
 
   #onRequestRetransmission(): void {

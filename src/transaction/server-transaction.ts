@@ -96,8 +96,13 @@ export abstract class ServerTransactionBase<
 
   /** Passes a response from the TU. Throws RangeError for a status outside 100-699. */
   respond(parts: MessageParts): void {
+    this.handle(tuResponse(this.withOwnVia(parts)) as unknown as Event);
+  }
+
+  /** `parts` with the request's top Via annotated (received, rport) in place of the copied one. */
+  protected withOwnVia(parts: MessageParts): MessageParts {
     this.#via ??= responseVia(this.received);
-    this.handle(tuResponse(withResponseVia(parts, this.#via)) as unknown as Event);
+    return withResponseVia(parts, this.#via);
   }
 
   /** The final response is sent: the request is kept as bytes only, and no provisional response is kept. */

@@ -12,7 +12,7 @@ export interface TimerSettings {
   readonly T2: number;
   /** Maximum duration a message stays in the network, default 5 s. */
   readonly T4: number;
-  /** How long an INVITE server transaction waits for the TU before sending 100 Trying itself (s17.2.1), default 200 ms. */
+  /** How long an INVITE server transaction waits for the TU before sending 100 Trying itself (s17.2.1), default 200 ms; 0: the 100 goes out at once, before the TU sees the INVITE. */
   readonly trying: number;
 }
 

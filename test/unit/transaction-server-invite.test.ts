@@ -4,7 +4,8 @@
  *
  * Covers every row of RFC 3261 Figure 7 as updated by RFC 6026 (Proceeding,
  * Completed, Confirmed, Accepted, Terminated): the 100 Trying sent at 200 ms
- * only when the TU is silent; request retransmissions absorbed or answered
+ * only when the TU is silent (at once, before the TU, with `trying` 0), its
+ * Via annotated like the TU's responses; request retransmissions absorbed or answered
  * with the last provisional/final; 1xx, 2xx and 300-699 from the TU; Timer G
  * schedule over UDP (500, 1500, 3500, 7500, 11500 ... ms after the final:
  * 11 copies of the final for an INVITE never ACKed) and none over TCP; the
@@ -78,6 +79,37 @@ test('no 100 Trying when the TU answers within 200 ms (provisional or final)', (
   assert.is(b.transport.of(100).length, 0);
   b.clock.advance(40_000);
   assertClean(b);
+});
+
+test('trying 0: the 100 goes out before the TU sees the INVITE, and an answer in onRequest follows it in order', () => {
+  const h = harness({ timers: { trying: 0 } });
+  const sentWhenTuCalled: number[] = [];
+  h.tu.onRequestHook = (incoming) => {
+    sentWhenTuCalled.push(h.transport.sent.length);
+    answer(incoming.transaction as ServerInviteTransaction, 180);
+  };
+  const { tx } = receiveInvite(h);
+  assert.equal(sentWhenTuCalled, [1], 'the 100 was sent when the TU got the INVITE');
+  assert.equal(h.transport.sent.map((s) => s.message.status), [100, 180]);
+  assert.not.ok(tx.hasTimer('Trying'));
+  answer(tx, 486);
+  h.clock.advance(40_000);
+  assertClean(h);
+});
+
+test("the 100 Trying carries received and rport like the TU's responses (RFC 3581 s4)", () => {
+  const h = harness();
+  const parts = peerRequest('INVITE', { sentBy: 'client.example.com' });
+  parts.headers[0] = ['Via', `${parts.headers[0]![1]};rport`];
+  h.transport.deliver(parts, PEER_UDP);
+  const tx = (h.tu.requests.at(-1) as IncomingRequest).transaction as ServerInviteTransaction;
+  h.clock.advance(200);
+  const via = headerOf(h.transport.of(100)[0]!, 'Via');
+  assert.is(via, `SIP/2.0/UDP client.example.com;branch=z9hG4bKpeer1;rport=${PEER_UDP.port};received=${PEER_UDP.host}`);
+  answer(tx, 486);
+  assert.is(headerOf(h.transport.of(486)[0]!, 'Via'), via, 'the same Via as the final');
+  h.clock.advance(40_000);
+  assertClean(h);
 });
 
 test('Proceeding: a retransmitted INVITE is absorbed before any provisional, answered with the last provisional after', () => {
