@@ -26,6 +26,14 @@ export class PayloadTypeMap {
     }
   }
 
+  /** Records the dynamic numbers of an m= line of ours that lists `codecs` (as record would read it). */
+  recordCodecs(codecs: readonly Codec[]): void {
+    for (const codec of codecs) {
+      const number = codec.payloadType;
+      if (isDynamicPayloadType(number) && !this.#byNumber.has(number)) this.#byNumber.set(number, codec);
+    }
+  }
+
   /**
    * The number to offer `codec` as: its own when static; else the number the
    * session already gave it, else the one it asks for when free, else the
