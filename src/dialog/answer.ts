@@ -44,7 +44,9 @@ export function isAudio(media: MediaDescription): boolean {
  */
 export function chooseAudio(offer: SessionDescription, wanted: readonly Codec[]): AudioChoice | undefined {
   let active = false;
-  for (const [index, media] of offer.mediaDescriptions.entries()) {
+  const offered = offer.mediaDescriptions;
+  for (let index = 0; index < offered.length; index++) {
+    const media = offered[index]!;
     if (media.port === 0) continue;
     active = true;
     if (!isAudio(media) || media.proto.toUpperCase() !== AUDIO_PROTO) continue;

@@ -80,7 +80,8 @@ interface TheirPendingOffer {
 export class OfferAnswer {
   #state: OfferAnswerState = 'stable';
   readonly #local: LocalMedia;
-  readonly #codecs: readonly Codec[];
+  /** Our codecs in order of preference, then telephone-event: what we offer and accept. */
+  readonly #formats: readonly Codec[];
   readonly #origin: LocalOrigin;
   readonly #payloadTypes = new PayloadTypeMap();
   /** The session's m= lines after the last completed exchange, and which one is our audio. */
@@ -93,9 +94,9 @@ export class OfferAnswer {
 
   constructor(options: OfferAnswerOptions) {
     this.#local = checkLocal(options.local);
-    this.#codecs = checkCodecs((options.codecs ?? DEFAULT_CODECS).map(resolveCodec));
+    this.#formats = options.codecs === undefined ? defaultFormats() : withEvents(checkCodecs(options.codecs.map(resolveCodec)));
     const username = options.username ?? '-';
-    if (!isSdpField(username)) throw new TypeError(`o= username ${JSON.stringify(username)} is empty or has a blank`);
+    if (options.username !== undefined && !isSdpField(username)) throw new TypeError(`o= username ${JSON.stringify(username)} is empty or has a blank`);
     this.#origin = new LocalOrigin(username, randomSessionId(options.random ?? cryptoRandom()), this.#local);
   }
 
@@ -151,8 +152,7 @@ export class OfferAnswer {
   #numberedCodecs(): Codec[] {
     const taken = new Set<number>();
     const numbered: Codec[] = [];
-    for (let i = 0; i <= this.#codecs.length; i++) {
-      const codec = i < this.#codecs.length ? this.#codecs[i]! : TELEPHONE_EVENT;
+    for (const codec of this.#formats) {
       const payloadType = this.#payloadTypes.numberFor(codec, taken);
       taken.add(payloadType);
       numbered.push(payloadType === codec.payloadType ? codec : { ...codec, payloadType });
@@ -204,7 +204,7 @@ export class OfferAnswer {
     if (this.#state === 'have-local-offer') throw new OfferAnswerError('offer-pending', 'an offer arrived while ours is pending');
     if (this.#state === 'have-remote-offer') throw new OfferAnswerError('answer-pending', 'an offer arrived while we owe an answer');
     const offer = parseBody(body, 'offer');
-    const choice = chooseAudio(offer, [...this.#codecs, TELEPHONE_EVENT]);
+    const choice = chooseAudio(offer, this.#formats);
     this.#theirs = { offer, choice };
     this.#move('receiveOffer');
   }
@@ -272,6 +272,17 @@ function checkLocal(local: LocalMedia): LocalMedia {
   const { address } = sdpAddress(local.address);
   if (!isSdpField(address)) throw new TypeError(`local RTP address ${JSON.stringify(local.address)} is empty or has a blank`);
   return { address, port: local.port };
+}
+
+/** The default formats, resolved and checked once (on first use: the core creates nothing at load). */
+let defaults: readonly Codec[] | undefined;
+
+function defaultFormats(): readonly Codec[] {
+  return (defaults ??= withEvents(checkCodecs(DEFAULT_CODECS.map(resolveCodec))));
+}
+
+function withEvents(codecs: readonly Codec[]): readonly Codec[] {
+  return [...codecs, TELEPHONE_EVENT];
 }
 
 function checkCodecs(codecs: readonly Codec[]): readonly Codec[] {
