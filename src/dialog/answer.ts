@@ -13,9 +13,9 @@
  * wins, so RFC 4317 2.6 (PCMU stream, then iLBC stream) gets its PCMU stream
  * accepted where the RFC's Bob, who prefers iLBC, took the second.
  */
-import type { MediaDescription, SdpTiming, SessionDescription } from '../parser/sdp/index.ts';
+import type { MediaDescription, SessionDescription } from '../parser/sdp/index.ts';
 import { commonFormats } from './codec-match.ts';
-import { audioSection, disabledSection, AUDIO_PROTO } from './local-offer.ts';
+import { AUDIO_PROTO, slotOf, writeAudioSection, writeDisabledSection, writeTimings } from './local-offer.ts';
 import { PACKET_TIME_MS, type Codec, type LocalMedia, type NegotiatedMedia } from './media.ts';
 import { OfferAnswerError } from './offer-answer-error.ts';
 import { hasUnicastConnection, readPeerStream, type PeerStream } from './peer-stream.ts';
@@ -44,7 +44,9 @@ export function isAudio(media: MediaDescription): boolean {
  */
 export function chooseAudio(offer: SessionDescription, wanted: readonly Codec[]): AudioChoice | undefined {
   let active = false;
-  for (const [index, media] of offer.mediaDescriptions.entries()) {
+  const offered = offer.mediaDescriptions;
+  for (let index = 0; index < offered.length; index++) {
+    const media = offered[index]!;
     if (media.port === 0) continue;
     active = true;
     if (!isAudio(media) || media.proto.toUpperCase() !== AUDIO_PROTO) continue;
@@ -66,9 +68,8 @@ export interface AnswerInput {
 }
 
 export interface AnswerParts {
-  /** One m= line per offered one, in the same order (RFC 3264 s6). */
-  readonly sections: MediaDescription[];
-  readonly timings: readonly SdpTiming[];
+  /** What follows c= in our answer: the offer's t= (RFC 3264 s6), then one m= line per offered one, in the same order. */
+  readonly body: string;
   /** Undefined for an offer without an active stream. */
   readonly media: NegotiatedMedia | undefined;
 }
@@ -79,25 +80,25 @@ export interface AnswerParts {
  * "m=" lines as the offer."
  */
 export function answerParts(offer: SessionDescription, choice: AudioChoice | undefined, input: AnswerInput): AnswerParts {
-  const direction = choice === undefined ? 'sendrecv' : answerDirection(choice.peer.direction, input.hold);
-  const sections = offer.mediaDescriptions.map((media, index) =>
-    index === choice?.index
-      ? audioSection({ local: input.local, codecs: choice.codecs, telephoneEvent: choice.telephoneEvent, direction, proto: choice.proto })
-      : disabledSection({ media: media.media, proto: media.proto, format: media.formats[0]! }),
-  );
-  const media: NegotiatedMedia | undefined =
-    choice === undefined
-      ? undefined
-      : {
-          codec: choice.codecs[0]!,
-          codecs: choice.codecs,
-          telephoneEvent: choice.telephoneEvent,
-          remote: { address: choice.peer.address, port: choice.peer.port },
-          packetTime: choice.peer.packetTime ?? PACKET_TIME_MS,
-          direction,
-          remoteHold: !receives(choice.peer.direction),
-          localHold: input.hold,
-          streamIndex: choice.index,
-        };
-  return { sections, timings: offer.timings, media };
+  let body = writeTimings(offer.timings);
+  if (choice === undefined) {
+    for (const media of offer.mediaDescriptions) body += writeDisabledSection(slotOf(media));
+    return { body, media: undefined };
+  }
+  const direction = answerDirection(choice.peer.direction, input.hold);
+  const audio = writeAudioSection({ local: input.local, codecs: choice.codecs, telephoneEvent: choice.telephoneEvent, direction, proto: choice.proto });
+  const offered = offer.mediaDescriptions;
+  for (let index = 0; index < offered.length; index++) body += index === choice.index ? audio : writeDisabledSection(slotOf(offered[index]!));
+  const media: NegotiatedMedia = {
+    codec: choice.codecs[0]!,
+    codecs: choice.codecs,
+    telephoneEvent: choice.telephoneEvent,
+    remote: { address: choice.peer.address, port: choice.peer.port },
+    packetTime: choice.peer.packetTime ?? PACKET_TIME_MS,
+    direction,
+    remoteHold: !receives(choice.peer.direction),
+    localHold: input.hold,
+    streamIndex: choice.index,
+  };
+  return { body, media };
 }

@@ -46,11 +46,16 @@ export function readFormats(media: MediaDescription): Codec[] {
 /** Two static numbers match by number; otherwise the names and clock rates must. */
 export function sameCodec(a: Codec, b: Codec): boolean {
   if (!isDynamicPayloadType(a.payloadType) && !isDynamicPayloadType(b.payloadType)) return a.payloadType === b.payloadType;
-  return a.name.toLowerCase() === b.name.toLowerCase() && a.clockRate === b.clockRate;
+  return a.clockRate === b.clockRate && sameName(a.name, b.name);
 }
 
 export function isTelephoneEvent(codec: Codec): boolean {
-  return codec.name.toLowerCase() === TELEPHONE_EVENT.name && codec.clockRate === TELEPHONE_EVENT.clockRate;
+  return codec.clockRate === TELEPHONE_EVENT.clockRate && sameName(codec.name, TELEPHONE_EVENT.name);
+}
+
+/** Case-insensitive; the length first, since most names compared differ in it. */
+function sameName(a: string, b: string): boolean {
+  return a.length === b.length && (a === b || a.toLowerCase() === b.toLowerCase());
 }
 
 export interface CommonFormats {
@@ -64,15 +69,29 @@ export interface CommonFormats {
 export function commonFormats(media: MediaDescription, wanted: readonly Codec[]): CommonFormats {
   const codecs: Codec[] = [];
   let telephoneEvent: number | undefined;
-  const wantsEvents = wanted.some(isTelephoneEvent);
-  for (const offered of readFormats(media)) {
+  let wantsEvents: boolean | undefined;
+  for (const format of media.formats) {
+    const offered = readFormat(media, format);
+    if (offered === undefined) continue;
     if (isTelephoneEvent(offered)) {
+      wantsEvents ??= wanted.some(isTelephoneEvent);
       if (wantsEvents && telephoneEvent === undefined) telephoneEvent = offered.payloadType;
       continue;
     }
-    const ours = wanted.find((codec) => !isTelephoneEvent(codec) && sameCodec(codec, offered));
-    if (ours === undefined || codecs.some((codec) => codec.name === ours.name)) continue;
+    const ours = wantedMatch(wanted, offered);
+    if (ours === undefined || hasName(codecs, ours.name)) continue;
     codecs.push({ name: ours.name, payloadType: offered.payloadType, clockRate: ours.clockRate });
   }
   return { codecs, telephoneEvent };
+}
+
+/** The first of `wanted`, telephone-event apart, that is the same codec as `offered`. */
+function wantedMatch(wanted: readonly Codec[], offered: Codec): Codec | undefined {
+  for (const codec of wanted) if (sameCodec(codec, offered) && !isTelephoneEvent(codec)) return codec;
+  return undefined;
+}
+
+function hasName(codecs: readonly Codec[], name: string): boolean {
+  for (const codec of codecs) if (codec.name === name) return true;
+  return false;
 }

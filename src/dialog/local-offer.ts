@@ -1,9 +1,10 @@
 /**
- * Our SDP, offer or answer: v=0, o= with our session id, s=-, c= with our RTP
- * address, t=, then the m= lines of the session, ours being one audio stream.
+ * The parts of our SDP, offer or answer, that change from one to the next:
+ * t=, then the m= lines of the session, ours being one audio stream
+ * (LocalOrigin writes v=, o=, s= and c=).
  */
-import type { MediaDescription, MediaDirection, SdpOrigin, SdpTiming, SessionDescription } from '../parser/sdp/index.ts';
-import { setDirection } from '../parser/sdp/index.ts';
+import type { MediaDescription, MediaDirection, SdpTiming } from '../parser/sdp/index.ts';
+import { serializeMediaSection, serializeTimings } from '../parser/sdp/serialize-sdp.ts';
 import { PACKET_TIME_MS, TELEPHONE_EVENT, TELEPHONE_EVENT_RANGE, type Codec, type LocalMedia } from './media.ts';
 
 /**
@@ -30,40 +31,36 @@ export interface OurAudio {
   readonly proto?: string;
 }
 
-export function audioSection(audio: OurAudio): MediaDescription {
-  const formats = audio.codecs.map((codec) => codec.payloadType);
-  const attributes = audio.codecs.map((codec) => rtpmap(codec.payloadType, codec));
-  if (audio.telephoneEvent !== undefined) {
-    formats.push(audio.telephoneEvent);
-    attributes.push(rtpmap(audio.telephoneEvent, TELEPHONE_EVENT));
-    attributes.push({ name: 'fmtp', value: `${audio.telephoneEvent} ${TELEPHONE_EVENT_RANGE}` });
+/**
+ * The m= section of our audio stream, as serializeSdp would write it: the
+ * codecs' rtpmaps, telephone-event's rtpmap and fmtp, a=ptime, then the
+ * direction, written even for sendrecv so that nobody has to know the
+ * default. Written straight to text: every value is a number, ours
+ * (checked by OfferAnswer's constructor), or the offer's proto, which
+ * matched RTP/AVP.
+ */
+export function writeAudioSection(audio: OurAudio): string {
+  let formats = '';
+  let attributes = '';
+  for (const codec of audio.codecs) {
+    formats += ` ${codec.payloadType}`;
+    attributes += `a=rtpmap:${codec.payloadType} ${codec.name}/${codec.clockRate}\r\n`;
   }
-  attributes.push({ name: 'ptime', value: String(PACKET_TIME_MS) });
-  const section: MediaDescription = {
-    media: 'audio',
-    port: audio.local.port,
-    proto: audio.proto ?? AUDIO_PROTO,
-    formats: formats.map(String),
-    connections: [],
-    bandwidths: [],
-    attributes,
-    otherLines: [],
-  };
-  // Written even for sendrecv, so that nobody has to know the default.
-  setDirection(section, audio.direction);
-  return section;
-}
-
-function rtpmap(payloadType: number, codec: Codec) {
-  return { name: 'rtpmap', value: `${payloadType} ${codec.name}/${codec.clockRate}` };
+  const event = audio.telephoneEvent;
+  if (event !== undefined) {
+    formats += ` ${event}`;
+    attributes += `a=rtpmap:${event} ${TELEPHONE_EVENT.name}/${TELEPHONE_EVENT.clockRate}\r\na=fmtp:${event} ${TELEPHONE_EVENT_RANGE}\r\n`;
+  }
+  return `m=audio ${audio.local.port} ${audio.proto ?? AUDIO_PROTO}${formats}\r\n${attributes}a=ptime:${PACKET_TIME_MS}\r\na=${audio.direction}\r\n`;
 }
 
 /**
  * RFC 3264 s8.2: a removed stream "MAY omit all attributes present
- * previously, and MAY list just a single media format."
+ * previously, and MAY list just a single media format." Its fields may come
+ * from the peer, so it goes through serializeSdp's checks.
  */
-export function disabledSection(slot: StreamSlot): MediaDescription {
-  return {
+export function writeDisabledSection(slot: StreamSlot): string {
+  return serializeMediaSection({
     media: slot.media,
     port: 0,
     proto: slot.proto,
@@ -72,7 +69,14 @@ export function disabledSection(slot: StreamSlot): MediaDescription {
     bandwidths: [],
     attributes: [],
     otherLines: [],
-  };
+  });
+}
+
+/** One line per slot: ours at audioIndex, the others disabled. */
+export function writeSections(slots: readonly StreamSlot[], audioIndex: number | undefined, audio: string): string {
+  let out = '';
+  for (let index = 0; index < slots.length; index++) out += index === audioIndex ? audio : writeDisabledSection(slots[index]!);
+  return out;
 }
 
 export function slotOf(media: MediaDescription): StreamSlot {
@@ -85,31 +89,12 @@ export function sdpAddress(address: string): { addrType: 'IP4' | 'IP6'; address:
   return { addrType: bare.includes(':') ? 'IP6' : 'IP4', address: bare };
 }
 
-export interface LocalSessionInput {
-  readonly origin: SdpOrigin;
-  readonly local: LocalMedia;
-  readonly sections: MediaDescription[];
-  /** RFC 3264 s6: the answer's t= "MUST equal that of the offer". Default t=0 0. */
-  readonly timings?: readonly SdpTiming[];
+/** RFC 3264 s6: the answer's t= "MUST equal that of the offer"; ours is t=0 0 (an unbounded session). */
+export function writeTimings(timings: readonly SdpTiming[] | undefined): string {
+  if (timings === undefined || timings.length === 0) return DEFAULT_TIMING;
+  const only = timings[0]!;
+  if (timings.length === 1 && only.start === '0' && only.stop === '0' && only.repeats.length === 0) return DEFAULT_TIMING;
+  return serializeTimings(timings);
 }
 
-export function localSession(input: LocalSessionInput): SessionDescription {
-  const { addrType, address } = sdpAddress(input.local.address);
-  const timings = input.timings === undefined || input.timings.length === 0 ? [{ start: '0', stop: '0', repeats: [] }] : input.timings;
-  return {
-    version: 0,
-    origin: input.origin,
-    // RFC 3264 s5: "For unicast sessions, it is RECOMMENDED that it consist
-    // of a single space character (0x20) or a dash (-)." The dash survives
-    // middleboxes and parsers that trim trailing blanks.
-    sessionName: '-',
-    emails: [],
-    phones: [],
-    connection: { netType: 'IN', addrType, address },
-    bandwidths: [],
-    timings: timings.map((timing) => ({ start: timing.start, stop: timing.stop, repeats: [...timing.repeats] })),
-    attributes: [],
-    otherLines: [],
-    mediaDescriptions: input.sections,
-  };
-}
+const DEFAULT_TIMING = 't=0 0\r\n';

@@ -5,8 +5,6 @@
  * the version in the origin line does not increment, the SDP MUST be identical
  * to the SDP with that version number."
  */
-import type { SdpOrigin, SessionDescription } from '../parser/sdp/index.ts';
-import { serializeSdp } from '../parser/sdp/index.ts';
 import { utf8Bytes } from '../parser/text.ts';
 import { sdpAddress } from './local-offer.ts';
 import type { LocalMedia } from './media.ts';
@@ -15,45 +13,46 @@ import type { LocalMedia } from './media.ts';
 export const FIRST_VERSION = 1;
 
 export interface WrittenSdp {
-  readonly description: SessionDescription;
   readonly text: string;
   readonly bytes: Uint8Array;
 }
 
+/**
+ * Writes our SDP from a template made once per session: v=, o= up to the
+ * version, then the rest of o=, s= and c=, which no exchange changes. So the
+ * SDP is the same as the last one exactly when what follows c= is.
+ */
 export class LocalOrigin {
-  readonly #username: string;
   readonly #sessionId: string;
-  readonly #local: LocalMedia;
+  /** `v=0` and o= up to its version; the caller checked username and address (no blank, no control character). */
+  readonly #head: string;
+  /** The rest of o=, then s= and c=. */
+  readonly #tail: string;
   #version = FIRST_VERSION;
-  /** The last SDP we wrote, whatever became of it: a version is never reused for another description. */
-  #lastText: string | undefined;
+  /** What followed c= in the last SDP we wrote, whatever became of it: a version is never reused for another description. */
+  #lastBody: string | undefined;
 
   constructor(username: string, sessionId: string, local: LocalMedia) {
-    this.#username = username;
     this.#sessionId = sessionId;
-    this.#local = local;
+    const { addrType, address } = sdpAddress(local.address);
+    const net = `IN ${addrType} ${address}`;
+    this.#head = `v=0\r\no=${username} ${sessionId} `;
+    // RFC 3264 s5: for unicast sessions s= "RECOMMENDED [...] a single space
+    // character (0x20) or a dash (-)". The dash survives middleboxes and
+    // parsers that trim trailing blanks.
+    this.#tail = ` ${net}\r\ns=-\r\nc=${net}\r\n`;
   }
 
   get sessionId(): string {
     return this.#sessionId;
   }
 
-  /** Builds, versions and encodes one SDP of ours; `build` gets the o= to put in it. */
-  write(build: (origin: SdpOrigin) => SessionDescription): WrittenSdp {
-    const description = build(this.#origin(this.#version));
-    let text = serializeSdp(description);
-    if (this.#lastText !== undefined && text !== this.#lastText) {
-      this.#version += 1;
-      description.origin = this.#origin(this.#version);
-      text = serializeSdp(description);
-    }
-    this.#lastText = text;
-    return { description, text, bytes: utf8Bytes(text) };
-  }
-
-  #origin(version: number): SdpOrigin {
-    const { addrType, address } = sdpAddress(this.#local.address);
-    return { username: this.#username, sessionId: this.#sessionId, sessionVersion: String(version), netType: 'IN', addrType, address };
+  /** Versions and encodes one SDP of ours; `body` is what follows c= (t= and the m= sections). */
+  write(body: string): WrittenSdp {
+    if (this.#lastBody !== undefined && body !== this.#lastBody) this.#version += 1;
+    this.#lastBody = body;
+    const text = `${this.#head}${this.#version}${this.#tail}${body}`;
+    return { text, bytes: utf8Bytes(text) };
   }
 }
 

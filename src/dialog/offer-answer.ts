@@ -26,7 +26,7 @@ import { IllegalTransitionError } from '../transaction/machine.ts';
 import { cryptoRandom } from '../transaction/random.ts';
 import { answerParts, chooseAudio, type AudioChoice } from './answer.ts';
 import { isTelephoneEvent } from './codec-match.ts';
-import { AUDIO_PROTO, audioSection, disabledSection, localSession, sdpAddress, slotOf, type StreamSlot } from './local-offer.ts';
+import { AUDIO_PROTO, sdpAddress, slotOf, writeAudioSection, writeSections, writeTimings, type StreamSlot } from './local-offer.ts';
 import { LocalOrigin, randomSessionId } from './local-origin.ts';
 import {
   DEFAULT_CODECS,
@@ -39,8 +39,9 @@ import {
 } from './media.ts';
 import { OfferAnswerError } from './offer-answer-error.ts';
 import { PayloadTypeMap } from './payload-types.ts';
-import { readAnswer } from './read-answer.ts';
+import { readAnswerTo, type OfferedAudio } from './read-answer.ts';
 import { offerDirection } from './stream-direction.ts';
+import { ourActingDirection } from './peer-stream.ts';
 
 export interface OfferAnswerOptions {
   /** Our RTP address and port for this call. */
@@ -66,10 +67,9 @@ const MOVES: { readonly [M in Move]: { readonly from: readonly OfferAnswerState[
 };
 
 interface OurPendingOffer {
-  readonly offer: SessionDescription;
   readonly hold: boolean;
   readonly slots: readonly StreamSlot[];
-  readonly audioIndex: number;
+  readonly audio: OfferedAudio;
 }
 
 interface TheirPendingOffer {
@@ -80,7 +80,8 @@ interface TheirPendingOffer {
 export class OfferAnswer {
   #state: OfferAnswerState = 'stable';
   readonly #local: LocalMedia;
-  readonly #codecs: readonly Codec[];
+  /** Our codecs in order of preference, then telephone-event: what we offer and accept. */
+  readonly #formats: readonly Codec[];
   readonly #origin: LocalOrigin;
   readonly #payloadTypes = new PayloadTypeMap();
   /** The session's m= lines after the last completed exchange, and which one is our audio. */
@@ -93,9 +94,9 @@ export class OfferAnswer {
 
   constructor(options: OfferAnswerOptions) {
     this.#local = checkLocal(options.local);
-    this.#codecs = checkCodecs((options.codecs ?? DEFAULT_CODECS).map(resolveCodec));
+    this.#formats = options.codecs === undefined ? defaultFormats() : withEvents(checkCodecs(options.codecs.map(resolveCodec)));
     const username = options.username ?? '-';
-    if (!isSdpField(username)) throw new TypeError(`o= username ${JSON.stringify(username)} is empty or has a blank`);
+    if (options.username !== undefined && !isSdpField(username)) throw new TypeError(`o= username ${JSON.stringify(username)} is empty or has a blank`);
     this.#origin = new LocalOrigin(username, randomSessionId(options.random ?? cryptoRandom()), this.#local);
   }
 
@@ -135,21 +136,28 @@ export class OfferAnswer {
     const audioIndex = this.#audioIndex ?? this.#slots.length;
     const slots = this.#audioIndex === undefined ? [...this.#slots, { media: 'audio', proto: AUDIO_PROTO, format: '0' }] : this.#slots;
     const peerReceives = this.#media === undefined || !this.#media.remoteHold;
-    const taken = new Set<number>();
-    const numbered = (codec: Codec): Codec => {
-      const payloadType = this.#payloadTypes.numberFor(codec, taken);
-      taken.add(payloadType);
-      return { ...codec, payloadType };
-    };
-    const codecs = this.#codecs.map(numbered);
-    const telephoneEvent = numbered(TELEPHONE_EVENT).payloadType;
-    const audio = audioSection({ local: this.#local, codecs, telephoneEvent, direction: offerDirection(hold, peerReceives) });
-    const sections = slots.map((slot, index) => (index === audioIndex ? audio : disabledSection(slot)));
-    const written = this.#origin.write((origin) => localSession({ origin, local: this.#local, sections }));
-    this.#payloadTypes.record(audio);
-    this.#ours = { offer: written.description, hold, slots, audioIndex };
+    const offered = this.#numberedCodecs();
+    const codecs = offered.slice(0, -1);
+    const telephoneEvent = offered[offered.length - 1]!.payloadType;
+    const direction = offerDirection(hold, peerReceives);
+    const audio = writeAudioSection({ local: this.#local, codecs, telephoneEvent, direction });
+    const written = this.#origin.write(writeTimings(undefined) + writeSections(slots, audioIndex, audio));
+    this.#payloadTypes.recordCodecs(offered);
+    this.#ours = { hold, slots, audio: { index: audioIndex, codecs: offered, direction: ourActingDirection(direction, this.#local) } };
     this.#move('createOffer');
     return written.bytes;
+  }
+
+  /** Our codecs then telephone-event, numbered for the next offer (RFC 3264 s8.3.2). */
+  #numberedCodecs(): Codec[] {
+    const taken = new Set<number>();
+    const numbered: Codec[] = [];
+    for (const codec of this.#formats) {
+      const payloadType = this.#payloadTypes.numberFor(codec, taken);
+      taken.add(payloadType);
+      numbered.push(payloadType === codec.payloadType ? codec : { ...codec, payloadType });
+    }
+    return numbered;
   }
 
   /**
@@ -165,13 +173,12 @@ export class OfferAnswer {
     this.#ours = undefined;
     this.#move('receiveAnswer');
     const answer = parseBody(body, 'answer');
-    // Our offers always carry an active audio stream, so readAnswer finds it or throws.
-    const media = readAnswer(pending.offer, answer)!;
+    const media = readAnswerTo(pending.slots.length, pending.audio, answer);
     this.#payloadTypes.record(answer.mediaDescriptions[media.streamIndex]!);
     this.#media = media;
     this.#localHold = pending.hold;
     this.#slots = pending.slots;
-    this.#audioIndex = pending.audioIndex;
+    this.#audioIndex = pending.audio.index;
     return media;
   }
 
@@ -183,7 +190,8 @@ export class OfferAnswer {
    */
   previewAnswer(body: Uint8Array): NegotiatedMedia {
     this.#check('receiveAnswer');
-    return readAnswer(this.#ours!.offer, parseBody(body, 'answer'))!;
+    const pending = this.#ours!;
+    return readAnswerTo(pending.slots.length, pending.audio, parseBody(body, 'answer'));
   }
 
   /**
@@ -196,7 +204,7 @@ export class OfferAnswer {
     if (this.#state === 'have-local-offer') throw new OfferAnswerError('offer-pending', 'an offer arrived while ours is pending');
     if (this.#state === 'have-remote-offer') throw new OfferAnswerError('answer-pending', 'an offer arrived while we owe an answer');
     const offer = parseBody(body, 'offer');
-    const choice = chooseAudio(offer, [...this.#codecs, TELEPHONE_EVENT]);
+    const choice = chooseAudio(offer, this.#formats);
     this.#theirs = { offer, choice };
     this.#move('receiveOffer');
   }
@@ -213,9 +221,7 @@ export class OfferAnswer {
     this.#theirs = undefined;
     const hold = options.hold ?? this.#localHold;
     const parts = answerParts(offer, choice, { local: this.#local, hold });
-    const written = this.#origin.write((origin) =>
-      localSession({ origin, local: this.#local, sections: parts.sections, timings: parts.timings }),
-    );
+    const written = this.#origin.write(parts.body);
     if (choice !== undefined) this.#payloadTypes.record(offer.mediaDescriptions[choice.index]!);
     this.#media = parts.media;
     this.#localHold = hold;
@@ -266,6 +272,17 @@ function checkLocal(local: LocalMedia): LocalMedia {
   const { address } = sdpAddress(local.address);
   if (!isSdpField(address)) throw new TypeError(`local RTP address ${JSON.stringify(local.address)} is empty or has a blank`);
   return { address, port: local.port };
+}
+
+/** The default formats, resolved and checked once (on first use: the core creates nothing at load). */
+let defaults: readonly Codec[] | undefined;
+
+function defaultFormats(): readonly Codec[] {
+  return (defaults ??= withEvents(checkCodecs(DEFAULT_CODECS.map(resolveCodec))));
+}
+
+function withEvents(codecs: readonly Codec[]): readonly Codec[] {
+  return [...codecs, TELEPHONE_EVENT];
 }
 
 function checkCodecs(codecs: readonly Codec[]): readonly Codec[] {

@@ -26,6 +26,14 @@ export class PayloadTypeMap {
     }
   }
 
+  /** Records the dynamic numbers of an m= line of ours that lists `codecs` (as record would read it). */
+  recordCodecs(codecs: readonly Codec[]): void {
+    for (const codec of codecs) {
+      const number = codec.payloadType;
+      if (isDynamicPayloadType(number) && !this.#byNumber.has(number)) this.#byNumber.set(number, codec);
+    }
+  }
+
   /**
    * The number to offer `codec` as: its own when static; else the number the
    * session already gave it, else the one it asks for when free, else the
@@ -36,10 +44,13 @@ export class PayloadTypeMap {
     for (const [number, known] of this.#byNumber) {
       if (!taken.has(number) && sameCodec(known, codec)) return number;
     }
-    const free = (number: number) => !taken.has(number) && !this.#byNumber.has(number);
-    if (free(codec.payloadType)) return codec.payloadType;
-    for (let number = 96; number <= 127; number++) if (free(number)) return number;
+    if (this.#isFree(codec.payloadType, taken)) return codec.payloadType;
+    for (let number = 96; number <= 127; number++) if (this.#isFree(number, taken)) return number;
     // All 32 numbers used by the peer: keep ours rather than fail the call.
     return codec.payloadType;
+  }
+
+  #isFree(number: number, taken: ReadonlySet<number>): boolean {
+    return !taken.has(number) && !this.#byNumber.has(number);
   }
 }

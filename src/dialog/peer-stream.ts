@@ -1,6 +1,7 @@
 /** One stream of the peer's SDP as the RTP side needs it: where to send, in which direction, at what pace. */
 import type { MediaDescription, MediaDirection, SessionDescription } from '../parser/sdp/index.ts';
 import { effectiveConnection, findAttribute, getDirection, isRfc2543Hold } from '../parser/sdp/index.ts';
+import type { LocalMedia } from './media.ts';
 import { OfferAnswerError } from './offer-answer-error.ts';
 import { directionOf, sends } from './stream-direction.ts';
 
@@ -42,6 +43,14 @@ export function actingDirection(session: SessionDescription, media: MediaDescrip
   const written = getDirection(media, session);
   return isRfc2543Hold(media, session) ? directionOf(sends(written), false) : written;
 }
+
+/** actingDirection of a stream of ours written with `direction`, our c= being `local`'s address (checkLocal'd: no brackets). */
+export function ourActingDirection(direction: MediaDirection, local: LocalMedia): MediaDirection {
+  return local.address === RFC_2543_HOLD_ADDRESS ? directionOf(sends(direction), false) : direction;
+}
+
+/** The c=IN IP4 address of the RFC 2543 hold (isRfc2543Hold); an address with no colon is written IP4. */
+const RFC_2543_HOLD_ADDRESS = '0.0.0.0';
 
 /** a=ptime in milliseconds (RFC 8866 s6.4); decimals are seen in the wild and rounded. */
 function readPacketTime(media: MediaDescription): number | undefined {

@@ -4,10 +4,10 @@
  * Works on any offer of ours, whatever its m= lines, so the RFC 4317 offers
  * can be read as if we had sent them.
  */
-import type { SessionDescription } from '../parser/sdp/index.ts';
+import type { MediaDescription, MediaDirection, SessionDescription } from '../parser/sdp/index.ts';
 import { isAudio } from './answer.ts';
 import { commonFormats, readFormats } from './codec-match.ts';
-import { PACKET_TIME_MS, type NegotiatedMedia } from './media.ts';
+import { PACKET_TIME_MS, type Codec, type NegotiatedMedia } from './media.ts';
 import { OfferAnswerError } from './offer-answer-error.ts';
 import { actingDirection, readPeerStream } from './peer-stream.ts';
 import { narrowDirection, receives, reverseDirection } from './stream-direction.ts';
@@ -25,37 +25,76 @@ import { narrowDirection, receives, reverseDirection } from './stream-direction.
  */
 export function readAnswer(offer: SessionDescription, answer: SessionDescription): NegotiatedMedia | undefined {
   const offered = offer.mediaDescriptions;
-  const answered = answer.mediaDescriptions;
-  if (answered.length !== offered.length) {
-    // RFC 3264 s6: "The answer MUST contain exactly the same number of "m=" lines as the offer."
-    throw new OfferAnswerError('answer-mismatch', `answer has ${answered.length} m= lines, our offer ${offered.length}`);
-  }
+  checkLineCount(answer, offered.length);
   let offeredAudio = false;
   let acceptedAudio = false;
   for (const [index, ours] of offered.entries()) {
     if (!isAudio(ours) || ours.port === 0) continue;
     offeredAudio = true;
-    const theirs = answered[index]!;
-    // "To reject an offered stream, the port number in the corresponding stream in the answer MUST be set to zero." (s6)
-    if (!isAudio(theirs) || theirs.port === 0) continue;
+    if (!isAccepted(answer.mediaDescriptions[index]!)) continue;
     acceptedAudio = true;
-    const common = commonFormats(theirs, readFormats(ours));
-    if (common.codecs.length === 0) continue;
-    const peer = readPeerStream(answer, index);
-    const mine = actingDirection(offer, ours);
-    return {
-      codec: common.codecs[0]!,
-      codecs: common.codecs,
-      telephoneEvent: common.telephoneEvent,
-      remote: { address: peer.address, port: peer.port },
-      packetTime: peer.packetTime ?? PACKET_TIME_MS,
-      direction: narrowDirection(mine, reverseDirection(peer.direction)),
-      remoteHold: !receives(peer.direction),
-      localHold: !receives(mine),
-      streamIndex: index,
-    };
+    const media = negotiate(answer, index, readFormats(ours), actingDirection(offer, ours));
+    if (media !== undefined) return media;
   }
   if (!offeredAudio) return undefined;
-  if (!acceptedAudio) throw new OfferAnswerError('audio-refused', 'the answer refused every audio stream we offered');
-  throw new OfferAnswerError('no-common-codec', 'the answer accepted no audio codec that we offered');
+  if (!acceptedAudio) throw audioRefused();
+  throw noCommonCodec();
+}
+
+/** One audio stream we offered, as readAnswer would read it back from our offer. */
+export interface OfferedAudio {
+  /** Its m= line; every other one of the offer was disabled (port 0). */
+  readonly index: number;
+  /** readFormats of our m= line: the codecs we offered, telephone-event included. */
+  readonly codecs: readonly Codec[];
+  /** actingDirection of our m= line. */
+  readonly direction: MediaDirection;
+}
+
+/** readAnswer for an offer of `lineCount` m= lines whose only active one is `audio`, without that offer's model. */
+export function readAnswerTo(lineCount: number, audio: OfferedAudio, answer: SessionDescription): NegotiatedMedia {
+  checkLineCount(answer, lineCount);
+  if (!isAccepted(answer.mediaDescriptions[audio.index]!)) throw audioRefused();
+  return negotiate(answer, audio.index, audio.codecs, audio.direction) ?? throwError(noCommonCodec());
+}
+
+function checkLineCount(answer: SessionDescription, offered: number): void {
+  const answered = answer.mediaDescriptions.length;
+  // RFC 3264 s6: "The answer MUST contain exactly the same number of "m=" lines as the offer."
+  if (answered !== offered) throw new OfferAnswerError('answer-mismatch', `answer has ${answered} m= lines, our offer ${offered}`);
+}
+
+/** "To reject an offered stream, the port number in the corresponding stream in the answer MUST be set to zero." (s6) */
+function isAccepted(theirs: MediaDescription): boolean {
+  return isAudio(theirs) && theirs.port !== 0;
+}
+
+/** The media of an accepted stream, or undefined when the answer kept none of the codecs we offered on it. */
+function negotiate(answer: SessionDescription, index: number, offered: readonly Codec[], mine: MediaDirection): NegotiatedMedia | undefined {
+  const common = commonFormats(answer.mediaDescriptions[index]!, offered);
+  if (common.codecs.length === 0) return undefined;
+  const peer = readPeerStream(answer, index);
+  return {
+    codec: common.codecs[0]!,
+    codecs: common.codecs,
+    telephoneEvent: common.telephoneEvent,
+    remote: { address: peer.address, port: peer.port },
+    packetTime: peer.packetTime ?? PACKET_TIME_MS,
+    direction: narrowDirection(mine, reverseDirection(peer.direction)),
+    remoteHold: !receives(peer.direction),
+    localHold: !receives(mine),
+    streamIndex: index,
+  };
+}
+
+function audioRefused(): OfferAnswerError {
+  return new OfferAnswerError('audio-refused', 'the answer refused every audio stream we offered');
+}
+
+function noCommonCodec(): OfferAnswerError {
+  return new OfferAnswerError('no-common-codec', 'the answer accepted no audio codec that we offered');
+}
+
+function throwError(error: Error): never {
+  throw error;
 }

@@ -256,6 +256,13 @@ for (const [id, expected] of Object.entries(READ)) {
   });
 }
 
+test('B. readAnswer: an accepted audio stream that keeps none of our codecs is 488, a refused one too', () => {
+  const description = (mLine: string) => parseSdp(`v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n${mLine}\r\n`);
+  const offer = description('m=audio 5000 RTP/AVP 0');
+  expectError(() => readAnswer(offer, description('m=audio 6000 RTP/AVP 8')), 'no-common-codec', 488);
+  expectError(() => readAnswer(offer, description('m=audio 0 RTP/AVP 0')), 'audio-refused', 488);
+});
+
 // ------------------------------------------------------------- C. rounds
 
 test('C. 2.2 as Bob: PCMU+PCMA and video refused; the re-offer narrows to PCMU, our answer changes: version +1', () => {

@@ -1,6 +1,5 @@
 /** Attribute lookup and the RTP payload attributes a=rtpmap / a=fmtp (RFC 8866 s6.6, s6.15). */
 import type { MediaDescription, SdpAttribute } from './types.ts';
-import { isDigits } from './scan.ts';
 
 /** Anything that holds a= lines: a session or a media section. */
 export interface HasAttributes {
@@ -35,7 +34,7 @@ export interface Rtpmap {
  * A malformed a=rtpmap reads as absent; this never throws.
  */
 export function getRtpmap(media: MediaDescription, payloadType: string | number): Rtpmap | undefined {
-  const pt = String(payloadType);
+  const pt = typeof payloadType === 'string' ? payloadType : String(payloadType);
   for (const attribute of media.attributes) {
     if (attribute.name !== 'rtpmap' || attribute.value === undefined) continue;
     // The first two blank-separated fields, read in place: this runs for every format of every m= line we read.
@@ -45,11 +44,11 @@ export function getRtpmap(media: MediaDescription, payloadType: string | number)
     if (formatEnd - formatStart !== pt.length || !value.startsWith(pt, formatStart)) continue;
     const encodingStart = skipBlanks(value, formatEnd);
     if (encodingStart === value.length) continue;
-    return readEncoding(pt, value.slice(encodingStart, fieldEnd(value, encodingStart)));
+    return readEncoding(pt, value, encodingStart, fieldEnd(value, encodingStart), false);
   }
   if (!media.proto.includes('RTP/')) return undefined;
   const known = STATIC_PAYLOAD_TYPES[pt];
-  return known === undefined ? undefined : readEncoding(pt, known, true);
+  return known === undefined ? undefined : readEncoding(pt, known, 0, known.length, true);
 }
 
 function skipBlanks(value: string, i: number): number {
@@ -66,17 +65,33 @@ function isBlank(code: number): boolean {
   return code === 32 || code === 9;
 }
 
-/** <encoding name>/<clock rate>[/<encoding parameters>], nothing more. */
-function readEncoding(payloadType: string, encoding: string, isStatic = false): Rtpmap | undefined {
-  const nameEnd = encoding.indexOf('/');
-  if (nameEnd <= 0) return undefined;
-  const clockEnd = encoding.indexOf('/', nameEnd + 1);
-  if (clockEnd !== -1 && encoding.indexOf('/', clockEnd + 1) !== -1) return undefined;
-  const clock = clockEnd === -1 ? encoding.slice(nameEnd + 1) : encoding.slice(nameEnd + 1, clockEnd);
-  if (clock.length > 10 || !isDigits(clock)) return undefined;
-  const rtpmap: Rtpmap = { payloadType, encodingName: encoding.slice(0, nameEnd), clockRate: Number(clock), isStatic };
-  if (clockEnd !== -1 && clockEnd + 1 < encoding.length) rtpmap.encodingParameters = encoding.slice(clockEnd + 1);
+/** text[start, end) is <encoding name>/<clock rate>[/<encoding parameters>], nothing more. */
+function readEncoding(payloadType: string, text: string, start: number, end: number, isStatic: boolean): Rtpmap | undefined {
+  const nameEnd = text.indexOf('/', start);
+  if (nameEnd <= start || nameEnd >= end) return undefined;
+  let clockEnd = text.indexOf('/', nameEnd + 1);
+  if (clockEnd >= end) clockEnd = -1;
+  if (clockEnd !== -1) {
+    const third = text.indexOf('/', clockEnd + 1);
+    if (third !== -1 && third < end) return undefined;
+  }
+  const clockRate = readClock(text, nameEnd + 1, clockEnd === -1 ? end : clockEnd);
+  if (clockRate === undefined) return undefined;
+  const rtpmap: Rtpmap = { payloadType, encodingName: text.slice(start, nameEnd), clockRate, isStatic };
+  if (clockEnd !== -1 && clockEnd + 1 < end) rtpmap.encodingParameters = text.slice(clockEnd + 1, end);
   return rtpmap;
+}
+
+/** 1 to 10 decimal digits in text[start, end), else undefined. */
+function readClock(text: string, start: number, end: number): number | undefined {
+  if (end <= start || end - start > 10) return undefined;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 48 || code > 57) return undefined;
+    n = n * 10 + code - 48;
+  }
+  return n;
 }
 
 /** RFC 3551 s6, Tables 4 and 5: the static payload types still met in practice. */

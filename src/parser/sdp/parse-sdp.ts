@@ -1,6 +1,6 @@
 /**
- * parseSdp: SDP text (RFC 8866) -> SessionDescription, in one pass over the
- * lines. Strict where a wrong value would mislead the offer/answer logic
+ * parseSdp: SDP text (RFC 8866) -> SessionDescription: the line structure is
+ * checked first, then the lines are read in one pass. Strict where a wrong value would mislead the offer/answer logic
  * (version, o=, c=, m=, ports, duplicates of single fields); lenient about
  * line ends, field order inside a level, blanks between fields and `s=`.
  */
@@ -8,8 +8,8 @@ import { SipParseError } from '../errors.ts';
 import type { MediaDescription, SdpLimits, SdpOrigin, SdpTiming, SessionDescription } from './types.ts';
 import { DEFAULT_SDP_LIMITS } from './types.ts';
 import { decodeBody, utf8Length } from './decode-body.ts';
-import { splitLines, type SdpLine } from './split-lines.ts';
-import { readAttribute, readBandwidth, readConnection, readMediaLine, readOrigin, readTiming } from './read-fields.ts';
+import { checkLines, lineEnd } from './split-lines.ts';
+import { readAttributeAt, readBandwidth, readConnectionAt, readMediaLineAt, readOriginAt, readTiming } from './read-fields.ts';
 import { quote, sdpError } from './sdp-error.ts';
 
 /** Types that may appear only before the first m= line. */
@@ -20,7 +20,7 @@ export function parseSdp(body: Uint8Array | string, limits?: Partial<SdpLimits>)
   let decoded: ReturnType<typeof decodeBody> | undefined;
   try {
     decoded = decodeBody(body, resolved);
-    return parseLines(splitLines(decoded.text, resolved.maxLines), resolved);
+    return parseText(decoded.text, checkLines(decoded.text, resolved.maxLines), resolved);
   } catch (error) {
     if (!(error instanceof SipParseError)) {
       // Defensive: nothing but SipParseError may leave the parser.
@@ -35,10 +35,12 @@ export function parseSdp(body: Uint8Array | string, limits?: Partial<SdpLimits>)
   }
 }
 
-function parseLines(lines: SdpLine[], limits: SdpLimits): SessionDescription {
-  const first = lines[0];
-  if (first === undefined || first.type !== 'v') throw sdpError('SDP must start with a v= line', first?.offset ?? 0);
-  if (first.value.trim() !== '0') throw sdpError(`unsupported SDP version ${quote(first.value)}`, first.offset);
+function parseText(text: string, contentEnd: number, limits: SdpLimits): SessionDescription {
+  let newline = text.indexOf('\n');
+  let end = lineEnd(text, 0, newline);
+  if (contentEnd === 0 || text.charCodeAt(0) !== 118 /* v */) throw sdpError('SDP must start with a v= line', 0);
+  const version = text.slice(2, end);
+  if (version !== '0' && version.trim() !== '0') throw sdpError(`unsupported SDP version ${quote(version)}`, 0);
 
   // o= may come anywhere before the first m= (lenient order), so it is added last.
   const session: Omit<SessionDescription, 'origin'> = {
@@ -57,101 +59,109 @@ function parseLines(lines: SdpLine[], limits: SdpLimits): SessionDescription {
   let lastTiming: SdpTiming | undefined;
   let media: MediaDescription | undefined;
 
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const { type, value, offset } = line;
-    if (type === 'm') {
+  // checkLines has vouched for every line up to contentEnd: <letter>=<value>, no stray CR, none blank.
+  while (newline !== -1 && newline < contentEnd) {
+    const offset = newline + 1;
+    newline = text.indexOf('\n', offset);
+    end = lineEnd(text, offset, newline);
+    const type = text.charCodeAt(offset);
+    if (type === 97 /* a */) {
+      (media ?? session).attributes.push(readAttributeAt(text, offset + 2, end, offset));
+      continue;
+    }
+    if (type === 109 /* m */) {
       if (session.mediaDescriptions.length >= limits.maxMediaDescriptions) {
         throw sdpError(`SDP has more than ${limits.maxMediaDescriptions} media sections`, offset, 413);
       }
-      media = readMediaLine(value, offset);
+      media = readMediaLineAt(text, offset + 2, end, offset);
       session.mediaDescriptions.push(media);
       continue;
     }
-    if (media !== undefined) {
-      readMediaLevelLine(media, line);
+    if (type === 99 /* c */) {
+      if (media !== undefined) media.connections.push(readConnectionAt(text, offset + 2, end, offset));
+      else if (session.connection !== undefined) throw duplicate('c', offset);
+      else session.connection = readConnectionAt(text, offset + 2, end, offset);
       continue;
     }
-    switch (type) {
-      case 'v':
-        throw sdpError('v= line after the first line', offset);
-      case 'o':
-        if (origin !== undefined) throw duplicate(line);
-        origin = readOrigin(value, offset);
-        break;
-      case 's':
-        if (hasSessionName) throw duplicate(line);
-        // RFC 8866 s5.3: "s= " (one space) means no meaningful name.
-        session.sessionName = value === ' ' ? '' : value;
-        hasSessionName = true;
-        break;
-      case 'i':
-        if (session.information !== undefined) throw duplicate(line);
-        session.information = value;
-        break;
-      case 'u':
-        if (session.uri !== undefined) throw duplicate(line);
-        session.uri = value;
-        break;
-      case 'e':
-        session.emails.push(value);
-        break;
-      case 'p':
-        session.phones.push(value);
-        break;
-      case 'c':
-        if (session.connection !== undefined) throw duplicate(line);
-        session.connection = readConnection(value, offset);
-        break;
-      case 'b':
-        session.bandwidths.push(readBandwidth(value, offset));
-        break;
-      case 't':
-        lastTiming = readTiming(value, offset);
-        session.timings.push(lastTiming);
-        break;
-      case 'r':
-        if (lastTiming === undefined) throw sdpError('r= line without a t= line before it', offset);
-        lastTiming.repeats.push(value);
-        break;
-      case 'z':
-        if (session.timezones !== undefined) throw duplicate(line);
-        session.timezones = value;
-        break;
-      case 'k':
-        if (session.key !== undefined) throw duplicate(line);
-        session.key = value;
-        break;
-      case 'a':
-        session.attributes.push(readAttribute(value, offset));
-        break;
-      default:
-        session.otherLines.push({ type, value });
-    }
+    const line: SdpLine = { type: text[offset]!, value: text.slice(offset + 2, end), offset };
+    if (media !== undefined) readMediaLevelLine(media, line);
+    else if (line.type === 'o') {
+      if (origin !== undefined) throw duplicate('o', offset);
+      origin = readOriginAt(text, offset + 2, end, offset);
+    } else if (line.type === 't') {
+      lastTiming = readTiming(line.value, offset);
+      session.timings.push(lastTiming);
+    } else if (line.type === 'r') {
+      if (lastTiming === undefined) throw sdpError('r= line without a t= line before it', offset);
+      lastTiming.repeats.push(line.value);
+    } else if (line.type === 's') {
+      if (hasSessionName) throw duplicate('s', offset);
+      // RFC 8866 s5.3: "s= " (one space) means no meaningful name.
+      session.sessionName = line.value === ' ' ? '' : line.value;
+      hasSessionName = true;
+    } else readSessionLevelLine(session, line);
   }
   if (origin === undefined) throw sdpError('SDP has no o= line', 0);
-  return { ...session, origin };
+  // Added last, as the model has always listed it.
+  (session as SessionDescription).origin = origin;
+  return session as SessionDescription;
+}
+
+/** One line of the session level, other than a, c, m, o, t, r, s. */
+interface SdpLine {
+  type: string;
+  value: string;
+  offset: number;
+}
+
+function readSessionLevelLine(session: Omit<SessionDescription, 'origin'>, line: SdpLine): void {
+  const { type, value, offset } = line;
+  switch (type) {
+    case 'v':
+      throw sdpError('v= line after the first line', offset);
+    case 'i':
+      if (session.information !== undefined) throw duplicate(type, offset);
+      session.information = value;
+      return;
+    case 'u':
+      if (session.uri !== undefined) throw duplicate(type, offset);
+      session.uri = value;
+      return;
+    case 'e':
+      session.emails.push(value);
+      return;
+    case 'p':
+      session.phones.push(value);
+      return;
+    case 'b':
+      session.bandwidths.push(readBandwidth(value, offset));
+      return;
+    case 'z':
+      if (session.timezones !== undefined) throw duplicate(type, offset);
+      session.timezones = value;
+      return;
+    case 'k':
+      if (session.key !== undefined) throw duplicate(type, offset);
+      session.key = value;
+      return;
+    default:
+      session.otherLines.push({ type, value });
+  }
 }
 
 function readMediaLevelLine(media: MediaDescription, line: SdpLine): void {
   const { type, value, offset } = line;
   switch (type) {
     case 'i':
-      if (media.information !== undefined) throw duplicate(line);
+      if (media.information !== undefined) throw duplicate(type, offset);
       media.information = value;
-      return;
-    case 'c':
-      media.connections.push(readConnection(value, offset));
       return;
     case 'b':
       media.bandwidths.push(readBandwidth(value, offset));
       return;
     case 'k':
-      if (media.key !== undefined) throw duplicate(line);
+      if (media.key !== undefined) throw duplicate(type, offset);
       media.key = value;
-      return;
-    case 'a':
-      media.attributes.push(readAttribute(value, offset));
       return;
     default:
       if (SESSION_ONLY.includes(type)) throw sdpError(`${type}= line not allowed in a media section`, offset);
@@ -159,6 +169,6 @@ function readMediaLevelLine(media: MediaDescription, line: SdpLine): void {
   }
 }
 
-function duplicate(line: SdpLine): SipParseError {
-  return sdpError(`more than one ${line.type}= line at this level`, line.offset);
+function duplicate(type: string, offset: number): SipParseError {
+  return sdpError(`more than one ${type}= line at this level`, offset);
 }

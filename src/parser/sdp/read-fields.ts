@@ -5,7 +5,7 @@
  */
 import type { MediaDescription, SdpAttribute, SdpBandwidth, SdpConnection, SdpOrigin, SdpTiming } from './types.ts';
 import { quote, sdpError } from './sdp-error.ts';
-import { isDigits, isSdpToken, readDecimal, splitFields } from './scan.ts';
+import { isDigits, isSdpToken, isSdpTokenChar, readDecimal, splitFields } from './scan.ts';
 
 const MAX_PORT = 65535;
 const MAX_TTL = 255;
@@ -17,6 +17,29 @@ export function readOrigin(value: string, offset: number): SdpOrigin {
   if (!isDigits(sessionId)) throw sdpError(`o= session id is not a number: ${quote(sessionId)}`, offset);
   if (!isDigits(sessionVersion)) throw sdpError(`o= session version is not a number: ${quote(sessionVersion)}`, offset);
   return { username, sessionId, sessionVersion, netType, addrType, address };
+}
+
+/** readOrigin on text[start, end): fields sliced in place when single-spaced. */
+export function readOriginAt(text: string, start: number, end: number, offset: number): SdpOrigin {
+  if (isSingleSpaced(text, start, end)) {
+    const s1 = text.indexOf(' ', start);
+    const s2 = s1 === -1 ? -1 : text.indexOf(' ', s1 + 1);
+    const s3 = s2 === -1 ? -1 : text.indexOf(' ', s2 + 1);
+    const s4 = s3 === -1 ? -1 : text.indexOf(' ', s3 + 1);
+    const s5 = s4 === -1 ? -1 : text.indexOf(' ', s4 + 1);
+    const s6 = s5 === -1 ? -1 : text.indexOf(' ', s5 + 1);
+    if (s5 !== -1 && s5 < end && (s6 === -1 || s6 > end) && isDigitsAt(text, s1 + 1, s2) && isDigitsAt(text, s2 + 1, s3)) {
+      return {
+        username: text.slice(start, s1),
+        sessionId: text.slice(s1 + 1, s2),
+        sessionVersion: text.slice(s2 + 1, s3),
+        netType: text.slice(s3 + 1, s4),
+        addrType: text.slice(s4 + 1, s5),
+        address: text.slice(s5 + 1, end),
+      };
+    }
+  }
+  return readOrigin(text.slice(start, end), offset);
 }
 
 /**
@@ -45,6 +68,31 @@ export function readConnection(value: string, offset: number): SdpConnection {
   return connection;
 }
 
+/**
+ * readConnection on text[start, end), with no intermediate strings for the
+ * usual `IN IP4 <address>` / `IN IP6 <address>` (single blanks, no suffix);
+ * anything else goes through readConnection.
+ */
+export function readConnectionAt(text: string, start: number, end: number, offset: number): SdpConnection {
+  const addressStart = start + 7;
+  if (addressStart < end && text.startsWith('IN IP', start) && text.charCodeAt(start + 6) === 32) {
+    const version = text.charCodeAt(start + 5);
+    if ((version === 52 || version === 54) && isPlainField(text, addressStart, end)) {
+      return { netType: 'IN', addrType: version === 52 ? 'IP4' : 'IP6', address: text.slice(addressStart, end) };
+    }
+  }
+  return readConnection(text.slice(start, end), offset);
+}
+
+/** No blank and no '/' in text[start, end). */
+function isPlainField(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 32 || code === 9 || code === 47) return false;
+  }
+  return true;
+}
+
 /** b=<bwtype>:<bandwidth> */
 export function readBandwidth(value: string, offset: number): SdpBandwidth {
   const colon = value.indexOf(':');
@@ -57,6 +105,7 @@ export function readBandwidth(value: string, offset: number): SdpBandwidth {
 
 /** t=<start-time> <stop-time> (NTP seconds, kept as digit strings). */
 export function readTiming(value: string, offset: number): SdpTiming {
+  if (value === '0 0') return { start: '0', stop: '0', repeats: [] };
   const fields = splitFields(value);
   if (fields.length !== 2 || !isDigits(fields[0]!) || !isDigits(fields[1]!)) {
     throw sdpError(`t= line is not <start> <stop>: ${quote(value)}`, offset);
@@ -71,6 +120,68 @@ export function readAttribute(value: string, offset: number): SdpAttribute {
   const name = colon === -1 ? value.trimEnd() : value.slice(0, colon);
   if (!isSdpToken(name)) throw sdpError(`a= attribute name is not a token: ${quote(value)}`, offset);
   return { name, value: colon === -1 ? undefined : value.slice(colon + 1) };
+}
+
+/** readAttribute on text[start, end), with no copy of the whole value. */
+export function readAttributeAt(text: string, start: number, end: number, offset: number): SdpAttribute {
+  let i = start;
+  while (i < end && isSdpTokenChar(text.charCodeAt(i))) i++;
+  if (i > start) {
+    if (i === end) return { name: text.slice(start, end), value: undefined };
+    if (text.charCodeAt(i) === 58 /* : */) return { name: text.slice(start, i), value: text.slice(i + 1, end) };
+  }
+  // Not a plain token: blanks to trim, or an error to report as readAttribute does.
+  return readAttribute(text.slice(start, end), offset);
+}
+
+/** readMediaLine on text[start, end): fields sliced in place when single-spaced and the port has no suffix. */
+export function readMediaLineAt(text: string, start: number, end: number, offset: number): MediaDescription {
+  if (isSingleSpaced(text, start, end)) {
+    const portStart = text.indexOf(' ', start) + 1;
+    const protoStart = portStart === 0 ? 0 : text.indexOf(' ', portStart) + 1;
+    const formatsStart = protoStart === 0 ? 0 : text.indexOf(' ', protoStart) + 1;
+    const port = formatsStart === 0 || formatsStart > end ? undefined : readDecimalAt(text, portStart, protoStart - 1, MAX_PORT);
+    const media = port === undefined ? '' : text.slice(start, portStart - 1);
+    if (port !== undefined && isSdpToken(media)) {
+      const formats: string[] = [];
+      for (let at = formatsStart; at <= end; ) {
+        const space = text.indexOf(' ', at);
+        const fieldEnd = space === -1 || space > end ? end : space;
+        formats.push(text.slice(at, fieldEnd));
+        at = fieldEnd + 1;
+      }
+      return { media, port, proto: text.slice(protoStart, formatsStart - 1), formats, connections: [], bandwidths: [], attributes: [], otherLines: [] };
+    }
+  }
+  return readMediaLine(text.slice(start, end), offset);
+}
+
+/** text[start, end) is fields separated by single spaces: no tab, no blank at either end, no two in a row. */
+function isSingleSpaced(text: string, start: number, end: number): boolean {
+  let previous = 32;
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 9 || (code === 32 && previous === 32)) return false;
+    previous = code;
+  }
+  return previous !== 32;
+}
+
+function isDigitsAt(text: string, start: number, end: number): boolean {
+  if (start >= end) return false;
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 48 || code > 57) return false;
+  }
+  return true;
+}
+
+/** The decimal number text[start, end) when it is 1 to 16 digits and <= max, else undefined. */
+function readDecimalAt(text: string, start: number, end: number, max: number): number | undefined {
+  if (end - start > 16 || !isDigitsAt(text, start, end)) return undefined;
+  let n = 0;
+  for (let i = start; i < end; i++) n = n * 10 + text.charCodeAt(i) - 48;
+  return n <= max ? n : undefined;
 }
 
 /** m=<media> <port>[/<number of ports>] <proto> <fmt> ... (at least one fmt). */

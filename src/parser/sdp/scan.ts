@@ -46,9 +46,10 @@ for (const excluded of '"(),/:;<=>?@[\\]') tokenChars[excluded.charCodeAt(0)] = 
 
 export function isSdpToken(s: string): boolean {
   if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) {
-    const code = s.charCodeAt(i);
-    if (code >= 128 || tokenChars[code] === 0) return false;
-  }
+  for (let i = 0; i < s.length; i++) if (!isSdpTokenChar(s.charCodeAt(i))) return false;
   return true;
+}
+
+export function isSdpTokenChar(code: number): boolean {
+  return code < 128 && tokenChars[code] === 1;
 }

@@ -8,7 +8,7 @@
  */
 import { SipParseError } from '../errors.ts';
 import { utf8Bytes } from '../text.ts';
-import type { MediaDescription, SdpAttribute, SdpBandwidth, SdpConnection, SdpRawLine, SessionDescription } from './types.ts';
+import type { MediaDescription, SdpAttribute, SdpBandwidth, SdpConnection, SdpRawLine, SdpTiming, SessionDescription } from './types.ts';
 
 export function serializeSdp(sd: SessionDescription): string {
   let out = line('v', '0');
@@ -22,20 +22,27 @@ export function serializeSdp(sd: SessionDescription): string {
   for (const phone of sd.phones) out += line('p', phone);
   if (sd.connection !== undefined) out += line('c', connection(sd.connection));
   for (const bandwidth of sd.bandwidths) out += line('b', bandwidthValue(bandwidth));
-  for (const timing of sd.timings) {
-    out += line('t', fields('t', [digits(timing.start, 't'), digits(timing.stop, 't')]));
-    for (const repeat of timing.repeats) out += line('r', repeat);
-  }
+  out += serializeTimings(sd.timings);
   if (sd.timezones !== undefined) out += line('z', sd.timezones);
   if (sd.key !== undefined) out += line('k', sd.key);
   for (const attribute of sd.attributes) out += line('a', attributeValue(attribute));
   for (const raw of sd.otherLines) out += line(rawType(raw), raw.value);
-  for (const media of sd.mediaDescriptions) out += mediaSection(media);
+  for (const media of sd.mediaDescriptions) out += serializeMediaSection(media);
   return out;
 }
 
 export function serializeSdpBytes(sd: SessionDescription): Uint8Array {
   return utf8Bytes(serializeSdp(sd));
+}
+
+/** The t= lines, each with its r= lines, as serializeSdp writes them. */
+export function serializeTimings(timings: readonly SdpTiming[]): string {
+  let out = '';
+  for (const timing of timings) {
+    out += line('t', fields('t', [digits(timing.start, 't'), digits(timing.stop, 't')]));
+    for (const repeat of timing.repeats) out += line('r', repeat);
+  }
+  return out;
 }
 
 /** One `type=value` line, the value checked for CR, LF and NUL (a string per line: no closure or array per call). */
@@ -44,7 +51,8 @@ function line(type: string, value: string): string {
   return `${type}=${value}\r\n`;
 }
 
-function mediaSection(media: MediaDescription): string {
+/** One m= section and its lines, as serializeSdp writes it. */
+export function serializeMediaSection(media: MediaDescription): string {
   if (media.formats.length === 0) throw serializeError('m= section has no formats');
   let port = String(checkNumber(media.port, 0, 'm= port'));
   if (media.numberOfPorts !== undefined) port += `/${checkNumber(media.numberOfPorts, 1, 'm= number of ports')}`;
