@@ -119,20 +119,8 @@ export class DialogLayer implements TransactionUser {
   invite(options: InviteOptions, events: OutgoingInviteEvents = {}): OutgoingInvite {
     if (this.#closed) throw new StateError('ERR_CLOSED', 'the dialog layer is closed');
     if (this.#live() >= this.#maxDialogs) throw new StateError('ERR_LIMIT', `dialog limit reached (${this.#maxDialogs})`);
-    const call = new OutgoingInvite(this.#context, options, events);
+    const call = new OutgoingInvite(this.#context, options, events, this.#forgetOutgoing);
     this.#outgoing.add(call);
-    const { onAnswered, onFailed } = events;
-    call.events = {
-      ...events,
-      onAnswered: (session, response) => {
-        this.#outgoing.delete(call);
-        onAnswered?.call(events, session, response);
-      },
-      onFailed: (failure) => {
-        this.#outgoing.delete(call);
-        onFailed?.call(events, failure);
-      },
-    };
     call.start();
     return call;
   }
@@ -247,7 +235,7 @@ export class DialogLayer implements TransactionUser {
     if (media === undefined) return this.#reply(incoming, 503, [['Retry-After', '5']], 'No Media Resources');
     let invite: IncomingInvite;
     try {
-      invite = new IncomingInvite(this.#context, incoming, media, this.#noAnswerMs, () => this.#incoming.delete(incoming.transaction as ServerInviteTransaction));
+      invite = new IncomingInvite(this.#context, incoming, media, this.#noAnswerMs, this.#forgetIncoming);
     } catch (error) {
       if (error instanceof OfferAnswerError) return this.#reply(incoming, error.status, [['Warning', `399 - "${error.code}"`]]);
       throw error;
@@ -260,6 +248,15 @@ export class DialogLayer implements TransactionUser {
       rethrowLater(error);
     }
   }
+
+  /** Made once: a closure per INVITE showed in profiles. */
+  readonly #forgetIncoming = (transaction: ServerInviteTransaction): void => {
+    this.#incoming.delete(transaction);
+  };
+
+  readonly #forgetOutgoing = (call: OutgoingInvite): void => {
+    this.#outgoing.delete(call);
+  };
 
   #live(): number {
     return this.#dialogs.size + this.#incoming.size + this.#outgoing.size;

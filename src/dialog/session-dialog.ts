@@ -232,25 +232,22 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
 
   /** A request within this dialog (its To tag is our tag). ACK and CANCEL come elsewhere. */
   onRequest(incoming: IncomingRequest): void {
-    const { request, transaction } = incoming;
-    const reply = (status: number, headers: Array<[string, string]> = [], body?: Uint8Array): void => {
-      transaction.respond(responseParts(request, status, body === undefined ? { headers } : { headers, body }));
-    };
-    if (this.state === 'terminated') return reply(481);
-    if (!this.dialog.acceptRemoteCSeq(request.cseq!.seq)) return reply(500, [['Retry-After', String(retryAfterSeconds(this.#context.random))]]);
+    const request = incoming.request;
+    if (this.state === 'terminated') return this.#reply(incoming, 481);
+    if (!this.dialog.acceptRemoteCSeq(request.cseq!.seq)) return this.#reply(incoming, 500, [['Retry-After', String(retryAfterSeconds(this.#context.random))]]);
     switch (request.method) {
       case 'BYE':
-        reply(200);
+        this.#reply(incoming, 200);
         return this.#end({ by: 'remote', cause: 'bye', code: undefined, reason: undefined });
       case 'INVITE':
-        return this.#onReinvite(incoming, reply);
+        return this.#onReinvite(incoming);
       case 'INFO':
-        reply(200);
+        this.#reply(incoming, 200);
         return this.#emit(() => this.events.onInfo?.(infoOf(request)));
       case 'OPTIONS':
-        return reply(200, [['Allow', this.#context.allow], ['Accept', 'application/sdp'], ['Supported', this.#context.supported]]);
+        return this.#reply(incoming, 200, [['Allow', this.#context.allow], ['Accept', 'application/sdp'], ['Supported', this.#context.supported]]);
       default:
-        return reply(405, [['Allow', this.#context.allow]]);
+        return this.#reply(incoming, 405, [['Allow', this.#context.allow]]);
     }
   }
 
@@ -275,7 +272,12 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
       }
       this.#emit(() => this.events.onMedia?.(media));
     }
-    this.#emit(() => this.events.onConfirmed?.());
+    // Every call passes here: a try block, not #emit's closure.
+    try {
+      this.events.onConfirmed?.();
+    } catch (error) {
+      rethrowLater(error);
+    }
   }
 
   /** A 2xx to our INVITE that its transaction no longer takes (after Timer M): the ACK again. */
@@ -303,12 +305,12 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
     // Everything is let go in #end.
   }
 
-  #onReinvite(incoming: IncomingRequest, reply: (status: number, headers?: Array<[string, string]>, body?: Uint8Array) => void): void {
+  #onReinvite(incoming: IncomingRequest): void {
     const { request, transaction } = incoming;
     // s14.2: "A UAS that receives an INVITE on a dialog while an INVITE it had sent on that dialog is in progress MUST return a 491".
-    if (this.state !== 'confirmed' || this.#reinvite?.inFlight === true) return reply(491);
+    if (this.state !== 'confirmed' || this.#reinvite?.inFlight === true) return this.#reply(incoming, 491);
     if (this.#pending2xx !== undefined || this.media.state !== 'stable') {
-      return reply(500, [['Retry-After', String(retryAfterSeconds(this.#context.random))]]);
+      return this.#reply(incoming, 500, [['Retry-After', String(retryAfterSeconds(this.#context.random))]]);
     }
     let body: Uint8Array;
     let offered = false;
@@ -322,7 +324,7 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
       }
     } catch (error) {
       if (error instanceof OfferAnswerError) {
-        return reply(error.status, error.status === 500 ? [['Retry-After', String(retryAfterSeconds(this.#context.random))]] : [['Warning', `399 - "${error.code}"`]]);
+        return this.#reply(incoming, error.status, error.status === 500 ? [['Retry-After', String(retryAfterSeconds(this.#context.random))]] : [['Warning', `399 - "${error.code}"`]]);
       }
       throw error;
     }
@@ -425,6 +427,11 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
   }
 
   /** Calls an owner's handler; one that throws does not stop the dialog (reported outside this stack). */
+  /** A response to a request in this dialog. */
+  #reply(incoming: IncomingRequest, status: number, headers: Array<[string, string]> = []): void {
+    incoming.transaction.respond(responseParts(incoming.request, status, { headers }));
+  }
+
   #emit(call: () => void): void {
     try {
       call();

@@ -130,9 +130,12 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
   #authRounds = 0;
   #winner: string | undefined;
   #session: SessionDialog | undefined;
+  readonly #onEnded: ((call: OutgoingInvite) => void) | undefined;
 
-  constructor(context: DialogContext, options: InviteOptions, events: OutgoingInviteEvents = {}) {
+  /** `onEnded`: the owner's hook, called once as the call ends (answered or failed), before the events. */
+  constructor(context: DialogContext, options: InviteOptions, events: OutgoingInviteEvents = {}, onEnded?: (call: OutgoingInvite) => void) {
     super(context.clock, TABLES);
+    this.#onEnded = onEnded;
     this.#context = context;
     this.#options = options;
     this.events = events;
@@ -244,6 +247,7 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
   }
 
   protected onTerminated(): void {
+    this.#onEnded?.(this);
     this.#early.clear();
     // The transaction may wait 32 s more (Timer M or D): from now on it holds the ACKs, not the call.
     if (this.#user !== undefined) this.#user.call = undefined;

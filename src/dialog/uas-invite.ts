@@ -64,7 +64,7 @@ export class IncomingInvite extends StateMachine<IncomingInviteState, { readonly
   events: IncomingInviteEvents = {};
   readonly #context: DialogContext;
   readonly #transaction: ServerInviteTransaction;
-  readonly #onDone: (invite: IncomingInvite) => void;
+  readonly #onDone: (transaction: ServerInviteTransaction) => void;
   #earlyAnswer: Uint8Array | undefined;
   /**
    * s12.1.1: "When a UAS responds to a request with a response that
@@ -81,7 +81,7 @@ export class IncomingInvite extends StateMachine<IncomingInviteState, { readonly
    * status to refuse it with). `noAnswerMs`: the longest the INVITE may wait
    * for accept() or reject() before a 480 goes back.
    */
-  constructor(context: DialogContext, incoming: IncomingRequest, media: OfferAnswer, noAnswerMs: number, onDone: (invite: IncomingInvite) => void) {
+  constructor(context: DialogContext, incoming: IncomingRequest, media: OfferAnswer, noAnswerMs: number, onDone: (transaction: ServerInviteTransaction) => void) {
     super(context.clock, TABLES);
     this.#context = context;
     this.request = incoming.request;
@@ -90,13 +90,20 @@ export class IncomingInvite extends StateMachine<IncomingInviteState, { readonly
     this.#onDone = onDone;
     this.media = media;
     this.localTag = randomToken(context.random);
-    this.#recordRoute = this.request.headerFields('Record-Route').map((value): [string, string] => ['Record-Route', value]);
+    const recordRoute: Array<[string, string]> = [];
+    for (const value of this.request.headerFields('Record-Route')) recordRoute.push(['Record-Route', value]);
+    this.#recordRoute = recordRoute;
     if (this.request.body.length > 0) media.receiveOffer(this.request.body);
     // A response that cannot be sent ends the call. Only a final response takes an INVITE server transaction
     // out of Proceeding (s17.2.1), and RFC 6026 s7.1 keeps it alive after the error ("MUST NOT immediately
     // destroy"): without one it would stay forever. The final response lets Timer H end it.
-    this.#transaction.user = { onTransportError: () => this.#finish({ status: 500, reason: 'Response Not Delivered', headers: [] }, 'transport-error') };
+    this.#transaction.user = this;
     this.startTimer('NoAnswer', noAnswerMs);
+  }
+
+  /** @internal The transaction's user until the final response: a response that could not be sent. */
+  onTransportError(): void {
+    this.#finish({ status: 500, reason: 'Response Not Delivered', headers: [] }, 'transport-error');
   }
 
   /** How it ended; undefined while it waits for an answer. */
@@ -175,7 +182,7 @@ export class IncomingInvite extends StateMachine<IncomingInviteState, { readonly
   }
 
   protected onTerminated(): void {
-    this.#onDone(this);
+    this.#onDone(this.#transaction);
   }
 
   #finish(response: { status: number; reason?: string; headers: ReadonlyArray<readonly [string, string]> } | undefined, end: IncomingInviteEnd): void {
