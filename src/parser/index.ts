@@ -4,7 +4,7 @@ export { parseMessage, type ParseOptions } from './parse-message.ts';
 export { SipMessage, type HeaderField } from './message.ts';
 export { validateMessage, type ValidationScope } from './validate.ts';
 export { serializeMessage, formatMessage, findHeader, defaultReason, type MessageParts } from './serialize.ts';
-export { ownedBytes, ownedString } from './text.ts';
+export { keptBytes, ownedBytes, ownedString } from './text.ts';
 export { StreamFramer, type FrameEvent } from './stream-framer.ts';
 export { DEFAULT_LIMITS, type ParseLimits } from './limits.ts';
 export { parseUri, decodeEscapes, SipUri, OtherUri, type Uri } from './uri.ts';

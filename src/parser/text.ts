@@ -118,6 +118,32 @@ export function ownedBytes(bytes: Uint8Array): Uint8Array {
 }
 
 /**
+ * A copy for bytes kept for a bounded, similar time: a transaction's final
+ * response, resent on retransmissions until Timer J, H or I (at most 64*T1).
+ * Copied into chunks of their own, since a new ArrayBuffer per copy (what
+ * ownedBytes' slice makes) costs about twice the copy into a chunk. Every
+ * copy in a chunk dies within a timer of the others, so a chunk is freed
+ * soon after its last copy was made. Not for bytes kept for an unbounded
+ * time (a 1xx while the call rings): one of those would pin a whole chunk.
+ */
+const KEPT_CHUNK_BYTES = 64 * 1024;
+let keptChunk = new ArrayBuffer(KEPT_CHUNK_BYTES);
+let keptUsed = 0;
+
+export function keptBytes(bytes: Uint8Array): Uint8Array {
+  const length = bytes.length;
+  if (length > KEPT_CHUNK_BYTES / 8) return bytes.slice();
+  if (keptUsed + length > KEPT_CHUNK_BYTES) {
+    keptChunk = new ArrayBuffer(KEPT_CHUNK_BYTES);
+    keptUsed = 0;
+  }
+  const copy = new Uint8Array(keptChunk, keptUsed, length);
+  copy.set(bytes);
+  keptUsed += (length + 7) & ~7;
+  return copy;
+}
+
+/**
  * A string that holds its own chars: a copy of `text` when it may be a slice.
  * For values kept long, such as a registration's nonce: engines (V8 from 13
  * chars on) make a substring a view into its parent, and the parent here is

@@ -13,7 +13,7 @@
  *   completed --Timer H / TU told--> terminated
  *   proceeding/completed/accepted --transport error / TU told--> (same state)
  */
-import { formatMessage, ownedBytes, type SipMessage } from '../parser/index.ts';
+import { formatMessage, keptBytes, ownedBytes, type SipMessage } from '../parser/index.ts';
 import type { Received, TransportError } from '../transport/types.ts';
 import type { ServerInviteEvent, ServerInviteTimer, TimerEvent, TuResponseEvent } from './events.ts';
 import type { MachineTables } from './machine.ts';
@@ -204,7 +204,7 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
       // "Accepted" state and set Timer L to 64*T1".
       this.#enter('accepted');
     } else {
-      this.lastFinal = ownedBytes(bytes);
+      this.lastFinal = keptBytes(bytes);
       this.#enter('completed');
     }
   }

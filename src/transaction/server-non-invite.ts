@@ -9,7 +9,7 @@
  *   completed --Timer J--> terminated
  *   proceeding/completed --transport error / TU told--> terminated
  */
-import { ownedBytes } from '../parser/index.ts';
+import { keptBytes, ownedBytes } from '../parser/index.ts';
 import type { Received, TransportError } from '../transport/types.ts';
 import type { ServerNonInviteEvent, ServerNonInviteTimer, TimerEvent, TuResponseEvent } from './events.ts';
 import type { MachineTables } from './machine.ts';
@@ -99,7 +99,7 @@ export class ServerNonInviteTransaction extends ServerTransactionBase<ServerNonI
       if (this.state === 'trying') this.#enter('proceeding');
       return;
     }
-    this.lastFinal = ownedBytes(bytes);
+    this.lastFinal = keptBytes(bytes);
     this.toTag = response.toTag;
     this.releaseRequest();
     this.#enter('completed');

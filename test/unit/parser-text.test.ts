@@ -4,14 +4,14 @@
  * Covers: encodeUtf8 and encodeUtf8WithTail give TextEncoder's bytes for ASCII,
  * Latin-1, BMP, astral and lone-surrogate text, short and long, also across
  * the shared chunks the bytes are handed out from (earlier results stay
- * intact); quote's output on values with and without '"' and '\'.
+ * intact); ownedBytes and keptBytes copies (own buffer, kept chunks); quote's output on values with and without '"' and '\'.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { quote } from '../../src/parser/index.ts';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { encodeUtf8, encodeUtf8WithTail, ownedBytes, ownedString } from '../../src/parser/text.ts';
+import { encodeUtf8, encodeUtf8WithTail, keptBytes, ownedBytes, ownedString } from '../../src/parser/text.ts';
 
 const reference = new TextEncoder();
 
@@ -92,6 +92,26 @@ test('ownedBytes: a pooled view becomes a copy that owns exactly its bytes; an o
   assert.is(owned.byteOffset, 0);
   assert.equal([...owned], [...pooled]);
   assert.is(ownedBytes(owned), owned);
+});
+
+test('keptBytes: a copy in a chunk of kept copies only, never the chunk formatted bytes share; a large one owns its buffer', () => {
+  const pooled = encodeUtf8('SIP/2.0 481 Call/Transaction Does Not Exist\r\n\r\n');
+  const kept = keptBytes(pooled);
+  assert.equal([...kept], [...pooled]);
+  assert.is.not(kept.buffer, pooled.buffer);
+  const next = keptBytes(encodeUtf8('SIP/2.0 200 OK\r\n\r\n'));
+  assert.is(next.buffer, kept.buffer, 'kept copies share their chunk');
+  assert.ok(next.byteOffset >= kept.byteOffset + kept.byteLength, 'and do not overlap');
+  pooled.fill(0);
+  assert.is(kept[0], 0x53, 'the copy does not change with its source');
+  const large = new Uint8Array(9000).fill(7);
+  const keptLarge = keptBytes(large);
+  assert.is(keptLarge.buffer.byteLength, 9000);
+  assert.is(keptLarge[8999], 7);
+  // A new chunk once one is full, earlier copies intact.
+  const copies = Array.from({ length: 300 }, (_, i) => keptBytes(encodeUtf8(`message ${i} `.padEnd(400, '.'))));
+  assert.ok(new Set(copies.map((copy) => copy.buffer)).size > 1);
+  copies.forEach((copy, i) => assert.is(new TextDecoder().decode(copy).trimEnd().slice(0, 12), `message ${i} `.padEnd(400, '.').slice(0, 12)));
 });
 
 test('ownedString: equal to its input, and a kept copy does not keep the text it was cut from', () => {
