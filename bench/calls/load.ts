@@ -31,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { DialogUa } from '../../test/interop/harness/dialog-ua.ts';
 import { delay } from '../../test/interop/harness/process.ts';
 import { startSipp, stopAllSipp, statTime, type Sipp, type SippResult } from '../../test/interop/harness/sipp.ts';
-import { OfferAnswer, type IncomingInvite, type SessionDialog } from '../../src/dialog/index.ts';
+import { OfferAnswer, type IncomingInvite, type OutgoingInviteEvents, type SessionDialog } from '../../src/dialog/index.ts';
 import type { Endpoint } from '../../src/transport/index.ts';
 
 export type Direction = 'sippToSipp' | 'oursToSipp' | 'sippToOurs';
@@ -301,35 +301,54 @@ async function oursToSipp(settings: LoadSettings, site: SiteTarget | undefined):
     const to = `<${requestUri}>`;
     const contact = ua.contact('udp');
     let rtpPort = 20_000;
-    /** One call: answered, then BYE at once; true when both succeeded. */
-    const call = (): Promise<boolean> =>
-      new Promise((resolve) => {
-        rtpPort = rtpPort >= 60_000 ? 20_000 : rtpPort + 2;
-        const media = new OfferAnswer({ local: { address: HOST, port: rtpPort }, random: ua.random });
-        try {
-          ua.dialogs.invite(
-            { requestUri, from, to, contact, nextHop, media },
-            {
-              onAnswered: (session: SessionDialog) => {
-                void session.bye().then((result) => resolve(result.status === 200));
-              },
-              onFailed: () => resolve(false),
-            },
-          );
-        } catch {
-          resolve(false);
-        }
-      });
     let running = true;
     let done = 0;
     let failed = 0;
-    const worker = async (): Promise<void> => {
-      while (running) {
-        if (await call()) done++;
-        else failed++;
+    let open = 0;
+    let allEnded: (() => void) | undefined;
+    const options = { requestUri, from, to, contact, nextHop };
+    /**
+     * One caller: a call at a time, answered, BYE at once, then the next.
+     * Its methods are the call's events (one object per caller, not closures
+     * and a promise per call), as lean as SIPp's scenario loop.
+     */
+    class Caller implements OutgoingInviteEvents {
+      start(): void {
+        if (!running) {
+          if (--open === 0) allEnded?.();
+          return;
+        }
+        rtpPort = rtpPort >= 60_000 ? 20_000 : rtpPort + 2;
+        const media = new OfferAnswer({ local: { address: HOST, port: rtpPort }, random: ua.random });
+        try {
+          ua.dialogs.invite({ ...options, media }, this);
+        } catch {
+          this.onFailed();
+        }
       }
-    };
-    const workers = Array.from({ length: settings.concurrency }, () => worker());
+
+      readonly #restart = (): void => this.start();
+
+      onAnswered(session: SessionDialog): void {
+        void session.bye().then(this.#afterBye);
+      }
+
+      onFailed(): void {
+        failed++;
+        // On a later turn: a failure can come inside invite() itself.
+        setImmediate(this.#restart);
+      }
+
+      readonly #afterBye = (result: { status: number }): void => {
+        if (result.status === 200) done++;
+        else failed++;
+        this.start();
+      };
+    }
+    for (let i = 0; i < settings.concurrency; i++) {
+      open++;
+      new Caller().start();
+    }
     const meter = new CpuMeter({ ours: ownCpuMs, sippUas: () => processCpuMs(uas.pid) });
     await delay(settings.warmup * 1000);
     const start = { at: performance.now(), done };
@@ -340,7 +359,10 @@ async function oursToSipp(settings: LoadSettings, site: SiteTarget | undefined):
     running = false;
     // Calls in flight end at once unless something timed out (Timer B/F is 32 s): do not wait for that.
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([Promise.all(workers), new Promise<void>((resolve) => (timer = setTimeout(resolve, 3000)))]);
+    await new Promise<void>((resolve) => {
+      allEnded = resolve;
+      timer = setTimeout(resolve, 3000);
+    });
     clearTimeout(timer);
     const uasResult = await finish(uas);
     const windowSec = (end.at - start.at) / 1000;
