@@ -5,7 +5,7 @@
  * the version in the origin line does not increment, the SDP MUST be identical
  * to the SDP with that version number."
  */
-import { utf8Bytes } from '../parser/text.ts';
+import { ownedString, utf8Bytes } from '../parser/text.ts';
 import { sdpAddress } from './local-offer.ts';
 import type { LocalMedia } from './media.ts';
 
@@ -36,11 +36,13 @@ export class LocalOrigin {
     this.#sessionId = sessionId;
     const { addrType, address } = sdpAddress(local.address);
     const net = `IN ${addrType} ${address}`;
-    this.#head = `v=0\r\no=${username} ${sessionId} `;
+    // Flat copies (ownedString): kept for the whole session, a string built
+    // from pieces is a tree of them, several times its length in heap.
+    this.#head = ownedString(`v=0\r\no=${username} ${sessionId} `);
     // RFC 3264 s5: for unicast sessions s= "RECOMMENDED [...] a single space
     // character (0x20) or a dash (-)". The dash survives middleboxes and
     // parsers that trim trailing blanks.
-    this.#tail = ` ${net}\r\ns=-\r\nc=${net}\r\n`;
+    this.#tail = ownedString(` ${net}\r\ns=-\r\nc=${net}\r\n`);
   }
 
   get sessionId(): string {
@@ -50,7 +52,7 @@ export class LocalOrigin {
   /** Versions and encodes one SDP of ours; `body` is what follows c= (t= and the m= sections). */
   write(body: string): WrittenSdp {
     if (this.#lastBody !== undefined && body !== this.#lastBody) this.#version += 1;
-    this.#lastBody = body;
+    this.#lastBody = ownedString(body);
     const text = `${this.#head}${this.#version}${this.#tail}${body}`;
     return { text, bytes: utf8Bytes(text) };
   }
