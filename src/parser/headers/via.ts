@@ -164,11 +164,11 @@ function parseVia(src: Src, start: number, end: number, maxParams: number, first
         if (paramNameIs(src, k, RECEIVED)) via.received = scratchValue(src, k);
         break;
       case 5:
-        if (paramNameIs(src, k, RPORT)) via.rport = numberOrFlag(scratchValue(src, k), 65535);
+        if (paramNameIs(src, k, RPORT)) via.rport = paramNumber(src, k, 65535) ?? true;
         else if (paramNameIs(src, k, MADDR)) via.maddr = scratchValue(src, k);
         break;
       case 3:
-        if (paramNameIs(src, k, TTL)) via.ttl = numberOrNull(scratchValue(src, k), 255);
+        if (paramNameIs(src, k, TTL)) via.ttl = paramNumber(src, k, 255);
         break;
       default:
         break;
@@ -196,12 +196,16 @@ function transportOf(src: Src, start: number, end: number): string {
   return src.t.slice(start, end).toUpperCase();
 }
 
-function numberOrFlag(value: string | null, max: number): number | true {
-  return value === null ? true : parseBoundedInt(srcOf(value), 0, value.length, max, HEADER);
-}
-
-function numberOrNull(value: string | null, max: number): number | null {
-  return value === null ? null : parseBoundedInt(srcOf(value), 0, value.length, max, HEADER);
+/** Scratch param k's value as a number, read in place; null when it has no value. */
+function paramNumber(src: Src, k: number, max: number): number | null {
+  const start = scratch.bounds[k * 4 + 2]!;
+  if (start < 0) return null;
+  // A quoted value is no number: read as the unfolded text to report it as before.
+  if (src.b[start] === 34) {
+    const text = scratchValue(src, k)!;
+    return parseBoundedInt(srcOf(text), 0, text.length, max, HEADER);
+  }
+  return parseBoundedInt(src, start, scratch.bounds[k * 4 + 3]!, max, HEADER);
 }
 
 /** Serializes one Via value (params in their map order). */
