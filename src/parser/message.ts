@@ -504,7 +504,7 @@ export class SipMessage {
       // The top value was parsed with the message (parseEager): the first field's first value is that one.
       const top = vias.length === 0 ? (m.#topVia ?? undefined) : undefined;
       // A first field holding that value alone (the usual case) needs no split.
-      if (top !== undefined && isSingleValue(src, start, end)) vias.push(top);
+      if (top !== undefined && maxListValues >= 1 && isSingleValue(src, start, end)) vias.push(top);
       else for (const via of parseViaList(src, start, end, maxListValues, maxParams, top)) vias.push(via);
     }
     return vias;
