@@ -65,6 +65,16 @@ type RangeParser<T> = (src: Src, start: number, end: number) => T;
 /** What a lazily parsed value's slot holds for an optional header found absent (an empty slot: not parsed yet). */
 const NONE: unique symbol = Symbol('none');
 
+/** True when src[start, end) holds no comma and no quote: one list value, nothing for splitList to check. */
+function isSingleValue(src: Src, start: number, end: number): boolean {
+  const b = src.b;
+  for (let i = start; i < end; i++) if (b[i] === 44 || b[i] === 34) return false;
+  return true;
+}
+
+/** The body of every bodiless message (length 0: nothing in it can change). */
+const NO_BODY = new Uint8Array(0);
+
 export class SipMessage {
   readonly kind: 'request' | 'response';
   readonly method: string | undefined;
@@ -137,8 +147,13 @@ export class SipMessage {
     return this.#bytes;
   }
 
-  /** The body bytes: a view into the input, made on first access (a plain Uint8Array even for a Buffer input). */
+  /**
+   * The body bytes: a view into the input, made on first access (a plain
+   * Uint8Array even for a Buffer input). Bodiless messages (most of a call's)
+   * share one empty array: a view costs more to make than the rest of a read.
+   */
   get body(): Uint8Array {
+    if (this.#bodyLength === 0) return NO_BODY;
     return (this.#body ??= new Uint8Array(this.#bytes.buffer, this.#bytes.byteOffset + this.#bodyStart, this.#bodyLength));
   }
 
@@ -172,6 +187,21 @@ export class SipMessage {
   /** @internal The value of field k as a parsable range (folds included: the scanners treat them as whitespace). */
   rangeAt(k: number): Range {
     return { src: this.#src, start: this.#index[k * 6 + 3]!, end: this.#index[k * 6 + 4]! };
+  }
+
+  /** @internal The text field values are ranges of (see valueStartAt, valueEndAt). */
+  get headerSrc(): Src {
+    return this.#src;
+  }
+
+  /** @internal Where field k's value starts in src. */
+  valueStartAt(k: number): number {
+    return this.#index[k * 6 + 3]!;
+  }
+
+  /** @internal Where field k's value ends in src. */
+  valueEndAt(k: number): number {
+    return this.#index[k * 6 + 4]!;
   }
 
   /** @internal Value string of field k (unfolded, UTF-8 decoded where needed). */
@@ -466,30 +496,50 @@ export class SipMessage {
   static #readVia(m: SipMessage): Via[] {
     const { maxListValues, maxParams } = m.limits;
     const vias: Via[] = [];
-    for (const k of m.#indexesOfId(HeaderId.Via)) {
+    const src = m.#src;
+    for (let k = 0; k < m.#count; k++) {
+      if (m.idAt(k) !== HeaderId.Via) continue;
+      const start = m.valueStartAt(k);
+      const end = m.valueEndAt(k);
       // The top value was parsed with the message (parseEager): the first field's first value is that one.
       const top = vias.length === 0 ? (m.#topVia ?? undefined) : undefined;
-      const { src, start, end } = m.rangeAt(k);
-      for (const via of parseViaList(src, start, end, maxListValues, maxParams, top)) vias.push(via);
+      // A first field holding that value alone (the usual case) needs no split.
+      if (top !== undefined && maxListValues >= 1 && isSingleValue(src, start, end)) vias.push(top);
+      else for (const via of parseViaList(src, start, end, maxListValues, maxParams, top)) vias.push(via);
     }
     return vias;
   }
 
   static #readContact(m: SipMessage): ContactValue[] {
     const { maxListValues, maxParams } = m.limits;
-    return m.#allOf(HeaderId.Contact, (src, start, end) => parseContactList(src, start, end, maxListValues, maxParams));
+    const contacts: ContactValue[] = [];
+    for (let k = 0; k < m.#count; k++) {
+      if (m.idAt(k) !== HeaderId.Contact) continue;
+      for (const contact of parseContactList(m.#src, m.valueStartAt(k), m.valueEndAt(k), maxListValues, maxParams)) contacts.push(contact);
+    }
+    return contacts;
   }
 
   static #readNameAddrs(m: SipMessage, id: HeaderId): NameAddr[] {
     const name = CANONICAL_NAMES[id]!;
     const { maxListValues, maxParams } = m.limits;
-    return m.#allOf(id, (src, start, end) => parseNameAddrList(src, start, end, name, maxListValues, maxParams));
+    const values: NameAddr[] = [];
+    for (let k = 0; k < m.#count; k++) {
+      if (m.idAt(k) !== id) continue;
+      for (const value of parseNameAddrList(m.#src, m.valueStartAt(k), m.valueEndAt(k), name, maxListValues, maxParams)) values.push(value);
+    }
+    return values;
   }
 
   static #readTokens(m: SipMessage, id: HeaderId): string[] {
     const name = CANONICAL_NAMES[id]!;
     const maxListValues = m.limits.maxListValues;
-    return m.#allOf(id, (src, start, end) => parseTokenList(src, start, end, name, maxListValues));
+    const tokens: string[] = [];
+    for (let k = 0; k < m.#count; k++) {
+      if (m.idAt(k) !== id) continue;
+      for (const token of parseTokenList(m.#src, m.valueStartAt(k), m.valueEndAt(k), name, maxListValues)) tokens.push(token);
+    }
+    return tokens;
   }
 
   static #readAccept(m: SipMessage): MediaType[] | undefined {
@@ -505,8 +555,8 @@ export class SipMessage {
   }
 
   static #readDelta(m: SipMessage, id: HeaderId): number | undefined {
-    const name = CANONICAL_NAMES[id]!;
-    return m.#firstOf(id, (src, start, end) => parseNumberAt(src, start, end, MAX_DELTA_SECONDS, name));
+    const k = m.#firstIndex(id);
+    return k < 0 ? undefined : parseNumberAt(m.#src, m.valueStartAt(k), m.valueEndAt(k), MAX_DELTA_SECONDS, CANONICAL_NAMES[id]!);
   }
 
   static #readRetryAfter(m: SipMessage): RetryAfter | undefined {

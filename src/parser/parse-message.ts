@@ -139,21 +139,30 @@ function parseUnchecked(bytes: Uint8Array, options: ParseOptions): SipMessage {
       pos = lineEnd + 1;
       continue;
     }
-    // The name, checked against the token table as it is read, then HCOLON.
-    let nameEnd = pos;
-    while (nameEnd < lineEnd && (charClass[bytes[nameEnd]!]! & CLASS_TOKEN) !== 0) nameEnd++;
-    let colon = nameEnd;
-    while (colon < lineEnd && (bytes[colon] === 32 || bytes[colon] === 9)) colon++;
-    if (colon >= lineEnd || bytes[colon] !== 58) {
-      throw new SipParseError(colon < lineEnd ? 'malformed header name' : 'header line without ":"', { offset: pos });
+    // The name, then HCOLON. A name the header table knows is made of token
+    // chars (the table compares every byte): only other names are checked
+    // against the token table, byte by byte.
+    let colon = text.indexOf(':', pos);
+    let nameEnd = colon;
+    while (nameEnd > pos && (bytes[nameEnd - 1] === 32 || bytes[nameEnd - 1] === 9)) nameEnd--;
+    let id = colon >= 0 && colon < lineEnd && nameEnd > pos ? headerIdAt(bytes, pos, nameEnd) : HeaderId.Other;
+    if (id === HeaderId.Other) {
+      nameEnd = pos;
+      while (nameEnd < lineEnd && (charClass[bytes[nameEnd]!]! & CLASS_TOKEN) !== 0) nameEnd++;
+      colon = nameEnd;
+      while (colon < lineEnd && (bytes[colon] === 32 || bytes[colon] === 9)) colon++;
+      if (colon >= lineEnd || bytes[colon] !== 58) {
+        throw new SipParseError(colon < lineEnd ? 'malformed header name' : 'header line without ":"', { offset: pos });
+      }
+      if (nameEnd === pos) throw new SipParseError('empty header name', { offset: pos });
+      id = headerIdAt(bytes, pos, nameEnd);
     }
-    if (nameEnd === pos) throw new SipParseError('empty header name', { offset: pos });
     let valueStart = colon + 1;
     while (valueStart < lineEnd && (bytes[valueStart] === 32 || bytes[valueStart] === 9)) valueStart++;
     const valueEnd = trimLineEnd(bytes, valueStart, lineEnd);
     if (used >= maxIndex) throw new SipParseError(`more than ${limits.maxHeaders} header fields`, { offset: pos });
     // Same order as FieldSlot.
-    index[used] = headerIdAt(bytes, pos, nameEnd);
+    index[used] = id;
     index[used + 1] = pos;
     index[used + 2] = nameEnd;
     index[used + 3] = valueStart;

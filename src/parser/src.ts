@@ -18,20 +18,18 @@ export interface Src {
 
 /** A Src over a JS string (public entry points that take strings). */
 export function srcOf(value: string): Src {
-  let ascii = true;
-  for (let i = 0; i < value.length; i++) {
-    if (value.charCodeAt(i) >= 0x80) {
-      ascii = false;
-      break;
+  // One pass: copy while the chars are ASCII; the first other char sends the whole string to the UTF-8 encoder.
+  const length = value.length;
+  const b = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 0x80) {
+      const utf8 = encodeUtf8(value);
+      return { b: utf8, t: decodeOneToOne(utf8, 0, utf8.length, false), ascii: false };
     }
+    b[i] = c;
   }
-  if (ascii) {
-    const b = new Uint8Array(value.length);
-    for (let i = 0; i < value.length; i++) b[i] = value.charCodeAt(i);
-    return { b, t: value, ascii };
-  }
-  const b = encodeUtf8(value);
-  return { b, t: decodeOneToOne(b, 0, b.length, false), ascii };
+  return { b, t: value, ascii: true };
 }
 
 /** The string for src[start, end), UTF-8 decoded where it holds non-ASCII bytes. */

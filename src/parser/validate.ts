@@ -17,27 +17,45 @@ export type ValidationScope = 'all' | 'uas';
 
 export function validateMessage(message: SipMessage, scope: ValidationScope = 'all'): void {
   const limits = message.limits;
-  // Repeats of the eagerly parsed headers (parseMessage checked only the first).
+  const src = message.headerSrc;
+  // The first From, To, CSeq, Max-Forwards and Content-Type were parsed by
+  // parseMessage: their repeats are parsed here, and From's and To's URIs
+  // (parsed lazily) are read from the values parseMessage kept.
+  let from = false;
+  let to = false;
+  let cseq = false;
+  let maxForwards = false;
+  let contentType = false;
   for (let k = 0; k < message.headerCount; k++) {
     const id = message.idAt(k);
     if (id === HeaderId.Other) continue;
-    const { src, start, end } = message.rangeAt(k);
+    const start = message.valueStartAt(k);
+    const end = message.valueEndAt(k);
     switch (id) {
       case HeaderId.From:
+        if (from) void parseNameAddrAt(src, start, end, 'from', limits.maxParams).uri;
+        else void message.from?.uri;
+        from = true;
+        break;
       case HeaderId.To:
-        void parseNameAddrAt(src, start, end, message.canonicalNameAt(k), limits.maxParams).uri;
+        if (to) void parseNameAddrAt(src, start, end, 'to', limits.maxParams).uri;
+        else void message.to?.uri;
+        to = true;
         break;
       case HeaderId.CallId:
         checkCallIdAt(src, start, end);
         break;
       case HeaderId.CSeq:
-        parseCSeqAt(src, start, end);
+        if (cseq) parseCSeqAt(src, start, end);
+        cseq = true;
         break;
       case HeaderId.MaxForwards:
-        parseNumberAt(src, start, end, 255, 'max-forwards');
+        if (maxForwards) parseNumberAt(src, start, end, 255, 'max-forwards');
+        maxForwards = true;
         break;
       case HeaderId.ContentType:
-        parseMediaTypeAt(src, start, end, 'content-type', limits.maxParams);
+        if (contentType) parseMediaTypeAt(src, start, end, 'content-type', limits.maxParams);
+        contentType = true;
         break;
       default:
         break;

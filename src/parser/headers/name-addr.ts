@@ -157,6 +157,13 @@ export function parseNameAddr(value: string, header: string, maxParams = 64): Na
 
 /** Contact, Route, Record-Route: comma-separated lists of name-addr values. */
 export function parseNameAddrList(src: Src, start: number, end: number, header: string, maxValues: number, maxParams: number): NameAddr[] {
+  // One value (no comma, no quote: nothing for splitList to split or check), trimmed as splitList trims it.
+  if (maxValues >= 1 && isSingleValue(src, start, end)) {
+    const a = skipWs(src, start, end);
+    const z = trimEnd(src, a, end);
+    if (a === z) throw new SipParseError('empty list element', { header });
+    return [parseNameAddrAt(src, a, z, header, maxParams)];
+  }
   const bounds = splitList(src, start, end, header, maxValues);
   const list: NameAddr[] = [];
   for (let k = 0; k < bounds.length; k += 2) list.push(parseNameAddrAt(src, bounds[k]!, bounds[k + 1]!, header, maxParams));
@@ -177,6 +184,12 @@ export function isWildcard(value: ContactValue): value is { wildcard: true } {
 export function formatNameAddr(value: NameAddr, omitParam?: string): string {
   const display = value.displayName === null ? '' : `${quoteDisplayName(value.displayName)} `;
   return `${display}<${value.uri.toString()}>${formatParams(value.params, omitParam)}`;
+}
+
+function isSingleValue(src: Src, start: number, end: number): boolean {
+  const b = src.b;
+  for (let i = start; i < end; i++) if (b[i] === 44 || b[i] === 34) return false;
+  return true;
 }
 
 function isBlank(c: number): boolean {

@@ -90,22 +90,22 @@ export function parseViaList(src: Src, start: number, end: number, maxValues: nu
   const bounds = splitList(src, start, end, HEADER, maxValues);
   const vias: Via[] = [];
   // `top`: the first value, parsed already (parseTopVia): kept, not parsed again.
-  for (let k = 0; k < bounds.length; k += 2) vias.push(k === 0 && top !== undefined ? top : parseVia(src, bounds[k]!, bounds[k + 1]!, maxParams, false).via);
+  for (let k = 0; k < bounds.length; k += 2) vias.push(k === 0 && top !== undefined ? top : parseVia(src, bounds[k]!, bounds[k + 1]!, maxParams, false));
   return vias;
 }
 
 /** Only the first value of a Via header field (the rest are parsed on demand). */
 export function parseTopVia(src: Src, start: number, end: number, maxValues: number, maxParams: number): Via {
   // The top value ends at the first comma after its params; parseVia stops there.
-  const { via, stop } = parseVia(src, start, end, maxParams, true);
-  if (stop < end) splitList(src, start, end, HEADER, maxValues); // the rest must at least split cleanly
+  const via = parseVia(src, start, end, maxParams, true);
+  if (lastStop < end) splitList(src, start, end, HEADER, maxValues); // the rest must at least split cleanly
   return via;
 }
 
 /** A Via value given as a string (tests, tools). */
 export function parseViaString(value: string, maxParams = 64): Via {
   const src = srcOf(value);
-  return parseVia(src, 0, src.b.length, maxParams, false).via;
+  return parseVia(src, 0, src.b.length, maxParams, false);
 }
 
 function expectSlash(src: Src, i: number, end: number): number {
@@ -114,7 +114,10 @@ function expectSlash(src: Src, i: number, end: number): number {
   return skipWs(src, i + 1, end);
 }
 
-function parseVia(src: Src, start: number, end: number, maxParams: number, first: boolean): { via: ParsedVia; stop: number } {
+/** Where the last parseVia stopped (end, or the comma after the first value): a result without a wrapper object per value. */
+let lastStop = 0;
+
+function parseVia(src: Src, start: number, end: number, maxParams: number, first: boolean): ParsedVia {
   const b = src.b;
   let i = start;
   const nameEnd = scanToken(src, i, end);
@@ -164,17 +167,18 @@ function parseVia(src: Src, start: number, end: number, maxParams: number, first
         if (paramNameIs(src, k, RECEIVED)) via.received = scratchValue(src, k);
         break;
       case 5:
-        if (paramNameIs(src, k, RPORT)) via.rport = numberOrFlag(scratchValue(src, k), 65535);
+        if (paramNameIs(src, k, RPORT)) via.rport = paramNumber(src, k, 65535) ?? true;
         else if (paramNameIs(src, k, MADDR)) via.maddr = scratchValue(src, k);
         break;
       case 3:
-        if (paramNameIs(src, k, TTL)) via.ttl = numberOrNull(scratchValue(src, k), 255);
+        if (paramNameIs(src, k, TTL)) via.ttl = paramNumber(src, k, 255);
         break;
       default:
         break;
     }
   }
-  return { via, stop: paramsEnd };
+  lastStop = paramsEnd;
+  return via;
 }
 
 function protocolOf(src: Src, nameStart: number, nameEnd: number, versionStart: number, versionEnd: number): string {
@@ -196,12 +200,16 @@ function transportOf(src: Src, start: number, end: number): string {
   return src.t.slice(start, end).toUpperCase();
 }
 
-function numberOrFlag(value: string | null, max: number): number | true {
-  return value === null ? true : parseBoundedInt(srcOf(value), 0, value.length, max, HEADER);
-}
-
-function numberOrNull(value: string | null, max: number): number | null {
-  return value === null ? null : parseBoundedInt(srcOf(value), 0, value.length, max, HEADER);
+/** Scratch param k's value as a number, read in place; null when it has no value. */
+function paramNumber(src: Src, k: number, max: number): number | null {
+  const start = scratch.bounds[k * 4 + 2]!;
+  if (start < 0) return null;
+  // A quoted value is no number: read as the unfolded text to report it as before.
+  if (src.b[start] === 34) {
+    const text = scratchValue(src, k)!;
+    return parseBoundedInt(srcOf(text), 0, text.length, max, HEADER);
+  }
+  return parseBoundedInt(src, start, scratch.bounds[k * 4 + 3]!, max, HEADER);
 }
 
 /** Serializes one Via value (params in their map order). */
