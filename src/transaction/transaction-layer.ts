@@ -170,6 +170,32 @@ export class TransactionLayer {
     return prepared.message;
   }
 
+  /**
+   * sendStateless() without parsing the request back: returns the Via it put
+   * on top (undefined when the parts carried one), all the ACK for a 2xx
+   * needs to resend itself. Parsing the whole ACK again cost more than
+   * building it.
+   */
+  sendStatelessVia(parts: MessageParts, target: Endpoint, options: SendOptions = {}): string | undefined {
+    if (findHeader(parts.headers, 'via') >= 0) {
+      this.#transport.send(formatMessage(parts), target, options);
+      return undefined;
+    }
+    let via = this.#via(target, this.newBranch());
+    let bytes = formatMessage(parts, via);
+    // s18.1.1 as in sendStateless().
+    if (target.transport === 'udp') {
+      const plan = this.#transport.planRequest?.(bytes.length, target);
+      if (plan?.action === 'tcp') {
+        target = plan.target;
+        via = this.#via(target, this.newBranch());
+        bytes = formatMessage(parts, via);
+      }
+    }
+    this.#transport.send(bytes, target, options);
+    return via;
+  }
+
   /** Everything the transport receives (`transport.onReceive = layer.receive`). */
   readonly receive = (received: Received): void => {
     if (this.#closed) return;

@@ -139,6 +139,10 @@ test('sendStateless: the ACK for a 2xx goes straight to the transport, with a ne
   assert.equal(errors, ['ECONNREFUSED']);
   const again = h.layer.sendStateless({ ...ackParts, headers: [['Via', 'SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKack'], ...ackParts.headers] }, PEER_UDP);
   assert.is(again.topVia!.branch, 'z9hG4bKack');
+  const via = h.layer.sendStatelessVia(ackParts, PEER_UDP);
+  assert.is(h.transport.of('ACK').at(-1)!.message.header('via'), via, 'sendStatelessVia: the Via it added, nothing parsed back');
+  assert.is(h.layer.sendStatelessVia({ ...ackParts, headers: [['Via', 'SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKack'], ...ackParts.headers] }, PEER_UDP), undefined);
+  assert.is(h.transport.of('ACK').length, 4);
   assert.is(h.layer.stats().transactions, 1, 'no transaction for an ACK');
   h.clock.advance(32_000);
   assertClean(h);
