@@ -17,6 +17,10 @@ import type { DialogState } from './dialog-state.ts';
 /** Credential header names copied from the INVITE. */
 const CREDENTIALS = new Set(['authorization', 'proxy-authorization']);
 
+function isVia([name]: readonly [string, string]): boolean {
+  return name.toLowerCase() === 'via';
+}
+
 /** One ACK, built once and re-sent unchanged (same branch) for each retransmitted 2xx. */
 export class AckFor2xx {
   readonly cseq: number;
@@ -34,7 +38,8 @@ export class AckFor2xx {
   ) {
     this.context = context;
     this.cseq = invite.cseq;
-    const headers: Array<[string, string]> = invite.headers.filter(([name]) => CREDENTIALS.has(name.toLowerCase())).map(([n, v]) => [n, v]);
+    const headers: Array<[string, string]> = [];
+    for (const [name, value] of invite.headers) if (CREDENTIALS.has(name.toLowerCase())) headers.push([name, value]);
     if (body !== undefined) headers.push(['Content-Type', 'application/sdp']);
     const built = dialog.request('ACK', body === undefined ? { headers, cseq: invite.cseq } : { headers, cseq: invite.cseq, body });
     this.#target = context.resolve(built.nextHop, transport);
@@ -47,11 +52,11 @@ export class AckFor2xx {
     const target = this.#target;
     if (parts === undefined || target === undefined) return false;
     try {
-      const sent = this.context.transactions.sendStateless(parts, target);
+      const transactions = this.context.transactions;
+      const via = transactions.sendStatelessVia !== undefined ? transactions.sendStatelessVia(parts, target) : transactions.sendStateless(parts, target).header('via');
       // Later sends repeat this ACK with its Via (and branch): a retransmission, not a new request.
-      const via = sent.header('via');
-      if (via !== undefined && !parts.headers.some(([name]) => name.toLowerCase() === 'via')) {
-        // A copy: the header read from the message as sent is a view into the whole ACK's text.
+      if (via !== undefined && !parts.headers.some(isVia)) {
+        // A flat copy: the Via is kept for the call (as built it is a tree of pieces; as read back, a view into the ACK).
         this.#parts = { ...parts, headers: [['Via', ownedString(via)], ...parts.headers] };
       }
       return true;

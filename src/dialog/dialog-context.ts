@@ -14,6 +14,8 @@ export interface DialogTransactions {
   sendRequest(parts: MessageParts, target: Endpoint, user: ClientTransactionUser, options?: { readonly flowId?: string; readonly rport?: boolean }): unknown;
   /** Returns the message as sent (its Via tells the branch). */
   sendStateless(parts: MessageParts, target: Endpoint, options?: { readonly flowId?: string }): { header(name: string): string | undefined };
+  /** The same without parsing the request back: the Via put on top, or undefined when the parts carried one. */
+  sendStatelessVia?(parts: MessageParts, target: Endpoint): string | undefined;
 }
 
 /** A URI to the address it is sent to (RFC 3263 resolution is the caller's: the default takes IP addresses only). */

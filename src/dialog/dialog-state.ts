@@ -96,6 +96,11 @@ export class DialogState {
    * MUST be set to the URI from the Contact header field of the response."
    * Throws a TypeError naming what is missing (a tag, the Call-ID or CSeq).
    */
+  /** Whether forUac() would succeed, checked without building the dialog. */
+  static uacCanMake(invite: UacInvite, response: SipMessage): boolean {
+    return !!response.to?.tag && !!invite.from?.tag && invite.callId !== undefined && invite.cseq !== undefined && (invite.uri !== undefined || contactUri(response) !== undefined);
+  }
+
   static forUac(invite: UacInvite, response: SipMessage): DialogState {
     const remoteTag = response.to?.tag;
     const localTag = invite.from?.tag;

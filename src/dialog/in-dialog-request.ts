@@ -31,13 +31,16 @@ export interface DialogRequestOptions {
 /** Challenges answered per request at most (a stale nonce, then the real one). */
 const MAX_AUTH_ROUNDS = 2;
 
+/** The default `done`: one function, not a closure made per request. */
+function ignoreResult(): void {}
+
 /** Sends `method` in the dialog; `done` hears the final result once. */
 export function sendInDialog(
   context: DialogContext,
   dialog: DialogState,
   method: string,
   options: DialogRequestOptions,
-  done: (result: RequestResult) => void = () => {},
+  done: (result: RequestResult) => void = ignoreResult,
 ): void {
   new DialogRequest(context, dialog, method, options, done).send();
 }

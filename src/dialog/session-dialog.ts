@@ -349,7 +349,7 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
     });
   }
 
-  #sendBye(done: (result: RequestResult) => void = () => {}): void {
+  #sendBye(done?: (result: RequestResult) => void): void {
     sendInDialog(this.#context, this.dialog, 'BYE', { ...(this.auth ? { auth: this.auth } : {}), transport: this.transport }, done);
   }
 

@@ -47,6 +47,11 @@ export class InviteAcks {
     return DialogState.forUac(this.#invite, response);
   }
 
+  /** Whether dialogFor() would make a dialog of this response, without making it (an early dialog is only counted). */
+  opensDialog(response: SipMessage): boolean {
+    return DialogState.uacCanMake(this.#invite, response);
+  }
+
   /** Sends the ACK for the 2xx of `dialog`, and keeps it for that 2xx's retransmissions. */
   ack(dialog: DialogState): AckFor2xx {
     const ack = new AckFor2xx(this.#context, dialog, { cseq: this.#invite.cseq.seq, headers: this.#options.credentials }, this.#options.transport, undefined);

@@ -117,7 +117,8 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
   readonly #context: DialogContext;
   readonly #options: InviteOptions;
   readonly #offer: Uint8Array;
-  readonly #early = new Map<string, DialogState>();
+  /** To tags of the early dialogs (only counted: the dialog itself is built for the 2xx). */
+  readonly #early = new Set<string>();
   #cseq: number;
   /** The INVITE as sent: its parts (the CANCEL reads them back) and its transaction. */
   #parts: MessageParts | undefined;
@@ -193,11 +194,8 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
     let media: NegotiatedMedia | undefined;
     if (tag !== null && response.status! > 100) {
       if (!this.#early.has(tag) && this.#early.size < MAX_EARLY_DIALOGS) {
-        try {
-          this.#early.set(tag, this.#user!.acks.dialogFor(response));
-        } catch {
-          // A 1xx that cannot make a dialog still tells us the call progresses.
-        }
+        // A 1xx that cannot make a dialog still tells us the call progresses.
+        if (this.#user!.acks.opensDialog(response)) this.#early.add(tag);
       }
       if (response.body.length > 0) {
         try {
@@ -208,7 +206,11 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
       }
     }
     const info: ProvisionalInfo = { status: response.status!, tag, media };
-    this.#emit(() => this.events.onProvisional?.(info, response));
+    try {
+      this.events.onProvisional?.(info, response);
+    } catch (error) {
+      rethrowLater(error);
+    }
   }
 
   onFinal(outcome: ClientOutcome): void {
@@ -343,19 +345,20 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
     session.setLastAck(ack);
     this.#session = session;
     this.transition('ended');
-    this.#emit(() => this.events.onAnswered?.(session, response));
+    try {
+      this.events.onAnswered?.(session, response);
+    } catch (error) {
+      rethrowLater(error);
+    }
   }
 
+  // The owner's events are called in place (a closure per call cost a naming call under tsx); one that throws is reported outside this stack.
   #fail(failure: InviteFailure): void {
     if (this.state === 'ended') return;
     if (this.#options.media.state === 'have-local-offer') this.#options.media.rollback();
     this.transition('ended');
-    this.#emit(() => this.events.onFailed?.(failure));
-  }
-
-  #emit(call: () => void): void {
     try {
-      call();
+      this.events.onFailed?.(failure);
     } catch (error) {
       rethrowLater(error);
     }

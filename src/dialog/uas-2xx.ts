@@ -8,9 +8,9 @@
  * session SHOULD be terminated" (the owner sends the BYE). Retransmitted over
  * every transport: a proxy may carry it on over UDP.
  */
-import type { Clock, TimerHandle } from '../transaction/clock.ts';
+import type { Clock, TimerHandle, TimerTarget } from '../transaction/clock.ts';
 
-export class Pending2xx {
+export class Pending2xx implements TimerTarget {
   readonly cseq: number;
   #resendTimer: TimerHandle | undefined;
   #deadline: TimerHandle | undefined;
@@ -35,8 +35,8 @@ export class Pending2xx {
     this.onNoAck = onNoAck;
     this.cseq = cseq;
     this.#interval = timers.T1;
-    this.#resendTimer = clock.setTimer(this.#interval, () => this.#onResend());
-    this.#deadline = clock.setTimer(64 * timers.T1, () => this.#onDeadline());
+    this.#resendTimer = this.#setTimer(this.#interval);
+    this.#deadline = this.#setTimer(64 * timers.T1);
   }
 
   /** Live clock timers (0 once settled). */
@@ -57,12 +57,26 @@ export class Pending2xx {
     this.#resendTimer = this.#deadline = undefined;
   }
 
+  /** @internal The clock: one of our two timers fired (a cleared one never does). */
+  onClockTimer(handle: TimerHandle): void {
+    if (handle === this.#resendTimer) this.#onResend();
+    else if (handle === this.#deadline) this.#onDeadline();
+  }
+
+  /** Told through onClockTimer: no closure per timer where the clock allows. */
+  #setTimer(ms: number): TimerHandle {
+    const clock = this.clock;
+    if (clock.setTimerOn !== undefined) return clock.setTimerOn(ms, this);
+    const handle: TimerHandle = clock.setTimer(ms, () => this.onClockTimer(handle));
+    return handle;
+  }
+
   #onResend(): void {
     this.#resendTimer = undefined;
     if (this.#done) return;
     this.resend();
     this.#interval = Math.min(2 * this.#interval, this.timers.T2);
-    this.#resendTimer = this.clock.setTimer(this.#interval, () => this.#onResend());
+    this.#resendTimer = this.#setTimer(this.#interval);
   }
 
   #onDeadline(): void {

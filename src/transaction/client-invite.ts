@@ -139,8 +139,11 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
           // to the TU, and set Timer M to 64*T1."
           this.#enter('accepted');
           this.report({ cause: 'response', status, response });
-          // Accepted sends nothing of its own (the TU ACKs a 2xx).
+          // Accepted sends nothing of its own (the TU ACKs a 2xx): neither the
+          // transport's error callback nor the INVITE (a copy of its own, else
+          // kept 32 s for nothing) need stay.
           this.releaseSender();
+          this.outgoing.release();
         } else {
           // The ACK is sent before entering Completed, so that a transport
           // error it raises is handled before a zero-length Timer D.

@@ -52,7 +52,8 @@ export class OutgoingRequest {
   /**
    * Drops the bytes: a completed non-INVITE transaction only absorbs
    * retransmitted responses for Timer K and never sends again, and its copy
-   * of the request was half of what it kept alive (promoted by the GC).
+   * of the request was half of what it kept alive (promoted by the GC); an
+   * INVITE one in Accepted (Timer M, 32 s) sends nothing either.
    */
   release(): void {
     this.#bytes = undefined;
@@ -84,7 +85,7 @@ export abstract class ClientTransactionBase<
     this.target = outgoing.target;
   }
 
-  /** The request this transaction sends, parsed anew on each access; a non-INVITE one throws once its final response came (see OutgoingRequest.release). */
+  /** The request this transaction sends, parsed anew on each access; throws once released (see OutgoingRequest.release): a non-INVITE one's final response came, or an INVITE's 2xx. */
   get request(): SipMessage {
     return this.outgoing.message;
   }

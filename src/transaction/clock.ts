@@ -7,10 +7,17 @@ import { ListTimer, TimerLists } from './timer-lists.ts';
 
 export type TimerHandle = { readonly id: number };
 
+/** An object told which of its timers fired: no closure per timer (tsx names each one it makes, at a cost). */
+export interface TimerTarget {
+  onClockTimer(handle: TimerHandle): void;
+}
+
 export interface Clock {
   /** Milliseconds, monotonic. */
   now(): number;
   setTimer(ms: number, callback: () => void): TimerHandle;
+  /** As setTimer, calling target.onClockTimer(handle) when it fires. Optional: users fall back to setTimer. */
+  setTimerOn?(ms: number, target: TimerTarget): TimerHandle;
   clearTimer(handle: TimerHandle | undefined): void;
 }
 
@@ -23,7 +30,11 @@ export class SystemClock implements Clock {
   }
 
   setTimer(ms: number, callback: () => void): TimerHandle {
-    return this.#timers.set(ms, callback);
+    return this.#timers.set(ms, callback, undefined);
+  }
+
+  setTimerOn(ms: number, target: TimerTarget): TimerHandle {
+    return this.#timers.set(ms, undefined, target);
   }
 
   clearTimer(handle: TimerHandle | undefined): void {
@@ -50,6 +61,11 @@ export class FakeClock implements Clock {
     const id = this.#next++;
     this.#timers.set(id, { at: this.#now + Math.max(0, ms), seq: id, callback });
     return { id };
+  }
+
+  setTimerOn(ms: number, target: TimerTarget): TimerHandle {
+    const handle: TimerHandle = this.setTimer(ms, () => target.onClockTimer(handle));
+    return handle;
   }
 
   clearTimer(handle: TimerHandle | undefined): void {

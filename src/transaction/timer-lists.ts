@@ -11,6 +11,8 @@
  * looks at a handful of list heads.
  */
 
+import type { TimerTarget } from './clock.ts';
+
 /** A pending timer, and its own node in its duration's list. */
 export class ListTimer {
   prev: ListTimer | undefined;
@@ -20,16 +22,20 @@ export class ListTimer {
 
   readonly id: number;
   readonly due: number;
-  readonly callback: () => void;
+  /** What fires: the callback, or else the target told of this timer. */
+  readonly callback: (() => void) | undefined;
+  readonly target: TimerTarget | undefined;
 
   constructor(
     id: number,
     due: number,
-    callback: () => void,
+    callback: (() => void) | undefined,
+    target: TimerTarget | undefined,
   ) {
     this.id = id;
     this.due = due;
     this.callback = callback;
+    this.target = target;
   }
 }
 
@@ -86,10 +92,11 @@ export class TimerLists {
     return this.#pending;
   }
 
-  set(ms: number, callback: () => void): ListTimer {
+  /** Calls `callback` when due, or else `target.onClockTimer(timer)`. */
+  set(ms: number, callback: (() => void) | undefined, target?: TimerTarget): ListTimer {
     const duration = ms > 0 ? Math.ceil(ms) : 0;
     const now = this.#now();
-    const timer = new ListTimer(this.#next++, now + duration, callback);
+    const timer = new ListTimer(this.#next++, now + duration, callback, target);
     let list = this.#lists.get(duration);
     if (list === undefined) {
       list = new DurationList(duration);
@@ -135,7 +142,8 @@ export class TimerLists {
           list.unlink(timer);
           this.#pending--;
           try {
-            timer.callback();
+            if (timer.callback !== undefined) timer.callback();
+            else timer.target!.onClockTimer(timer);
           } catch (error) {
             // One timer's failure must not stop the others; it is rethrown below.
             failure ??= { error };

@@ -74,6 +74,24 @@ function charOf(n: number): number {
   return BRANCH_ALPHABET.charCodeAt(Math.floor(n) % 62);
 }
 
+/** Methods whose CSeq isPlainCSeq() reads without the parser (tokens all). */
+const PLAIN_METHODS = new Set(['INVITE', 'BYE', 'OPTIONS', 'INFO', 'CANCEL', 'REGISTER', 'MESSAGE', 'UPDATE', 'PRACK', 'REFER', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH']);
+
+/**
+ * True when a CSeq value is exactly `<1 to 9 digits> <method>`, as we write
+ * them: what parseCSeq() would read as `method`, told without encoding and
+ * parsing the value. Anything else goes to the parser.
+ */
+export function isPlainCSeq(value: string, method: string): boolean {
+  const digits = value.length - method.length - 1;
+  if (digits < 1 || digits > 9 || !PLAIN_METHODS.has(method) || value.charCodeAt(digits) !== 0x20 || !value.endsWith(method)) return false;
+  for (let i = 0; i < digits; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
 export class TransactionLayer {
   readonly #transport: Transport;
   readonly #clock: Clock;
@@ -168,6 +186,32 @@ export class TransactionLayer {
     }
     this.#transport.send(prepared.bytes, target, options);
     return prepared.message;
+  }
+
+  /**
+   * sendStateless() without parsing the request back: returns the Via it put
+   * on top (undefined when the parts carried one), all the ACK for a 2xx
+   * needs to resend itself. Parsing the whole ACK again cost more than
+   * building it.
+   */
+  sendStatelessVia(parts: MessageParts, target: Endpoint, options: SendOptions = {}): string | undefined {
+    if (findHeader(parts.headers, 'via') >= 0) {
+      this.#transport.send(formatMessage(parts), target, options);
+      return undefined;
+    }
+    let via = this.#via(target, this.newBranch());
+    let bytes = formatMessage(parts, via);
+    // s18.1.1 as in sendStateless().
+    if (target.transport === 'udp') {
+      const plan = this.#transport.planRequest?.(bytes.length, target);
+      if (plan?.action === 'tcp') {
+        target = plan.target;
+        via = this.#via(target, this.newBranch());
+        bytes = formatMessage(parts, via);
+      }
+    }
+    this.#transport.send(bytes, target, options);
+    return via;
   }
 
   /** Everything the transport receives (`transport.onReceive = layer.receive`). */
@@ -320,10 +364,14 @@ export class TransactionLayer {
     const bytes = formatMessage(parts, this.#via(target, branch, rport));
     const cseq = findHeader(parts.headers, 'cseq');
     let cseqMethod: string | undefined;
-    try {
-      cseqMethod = cseq < 0 ? undefined : parseCSeq(parts.headers[cseq]![1]).method;
-    } catch {
-      cseqMethod = undefined;
+    if (cseq >= 0 && isPlainCSeq(parts.headers[cseq]![1], parts.method!)) {
+      cseqMethod = parts.method;
+    } else {
+      try {
+        cseqMethod = cseq < 0 ? undefined : parseCSeq(parts.headers[cseq]![1]).method;
+      } catch {
+        cseqMethod = undefined;
+      }
     }
     return { bytes, branch, cseqMethod };
   }

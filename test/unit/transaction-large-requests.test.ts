@@ -78,6 +78,16 @@ test('a CANCEL follows its INVITE to TCP (its Via says TCP); a large ACK for a 2
   h.layer.close();
 });
 
+test('sendStatelessVia: a large ACK moves to TCP, and the Via it returns is the one sent', () => {
+  const h = harness();
+  withPolicy(h);
+  const via = h.layer.sendStatelessVia({ ...requestParts('ACK'), body: 'y'.repeat(1400) }, SITE);
+  assert.is(h.transport.sent[0]!.target.transport, 'tcp');
+  assert.is(h.transport.sent[0]!.message.header('via'), via);
+  assert.ok(via!.startsWith('SIP/2.0/TCP'));
+  h.layer.close();
+});
+
 test('a transport without planRequest: every request goes as addressed', () => {
   const h = harness();
   h.layer.sendRequest(big('MESSAGE'), SITE, QUIET);

@@ -18,6 +18,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Endpoint, TransportKind } from '../../src/transport/types.ts';
 import { FakeClock } from '../../src/transaction/clock.ts';
+import { isPlainCSeq } from '../../src/transaction/transaction-layer.ts';
+import { parseCSeq } from '../../src/parser/index.ts';
 import {
   DEFAULT_TIMER_SETTINGS,
   IllegalTransitionError,
@@ -139,9 +141,32 @@ test('sendStateless: the ACK for a 2xx goes straight to the transport, with a ne
   assert.equal(errors, ['ECONNREFUSED']);
   const again = h.layer.sendStateless({ ...ackParts, headers: [['Via', 'SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKack'], ...ackParts.headers] }, PEER_UDP);
   assert.is(again.topVia!.branch, 'z9hG4bKack');
+  const via = h.layer.sendStatelessVia(ackParts, PEER_UDP);
+  assert.is(h.transport.of('ACK').at(-1)!.message.header('via'), via, 'sendStatelessVia: the Via it added, nothing parsed back');
+  assert.is(h.layer.sendStatelessVia({ ...ackParts, headers: [['Via', 'SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKack'], ...ackParts.headers] }, PEER_UDP), undefined);
+  assert.is(h.transport.of('ACK').length, 4);
   assert.is(h.layer.stats().transactions, 1, 'no transaction for an ACK');
   h.clock.advance(32_000);
   assertClean(h);
+});
+
+test('isPlainCSeq: true only where parseCSeq reads the same method', () => {
+  const cases: Array<[string, string, boolean]> = [
+    ['1 INVITE', 'INVITE', true],
+    ['123456789 BYE', 'BYE', true],
+    ['1234567890 BYE', 'BYE', false],
+    ['1  BYE', 'BYE', false],
+    [' 1 BYE', 'BYE', false],
+    ['1 BYE ', 'BYE', false],
+    ['x BYE', 'BYE', false],
+    ['1 INVITE', 'BYE', false],
+    ['1 FOO', 'FOO', false],
+    ['BYE', 'BYE', false],
+  ];
+  for (const [value, method, plain] of cases) {
+    assert.is(isPlainCSeq(value, method), plain, value);
+    if (plain) assert.is(parseCSeq(value).method, method);
+  }
 });
 
 test('stats() counts live transactions by kind and their timers; close() ends them all and tells nobody', () => {
