@@ -7,7 +7,7 @@ import { parseSdp, type SessionDescription } from '../../src/parser/sdp/index.ts
 
 export const LOCAL = { address: '192.0.2.10', port: 40000 } as const;
 /** random() = 0.5 twice: session id 2^20 * 2^32 + 2^31. */
-export const HALF_SESSION_ID = '4503601774854144';
+export const HALF_SESSION_ID = '4503599500000000';
 
 export function endpoint(options: Partial<OfferAnswerOptions> = {}): OfferAnswer {
   return new OfferAnswer({ local: LOCAL, random: () => 0.5, ...options });
