@@ -8,9 +8,10 @@
  * session SHOULD be terminated" (the owner sends the BYE). Retransmitted over
  * every transport: a proxy may carry it on over UDP.
  */
-import type { Clock, TimerHandle, TimerTarget } from '../transaction/clock.ts';
+import type { Clock, TimerHandle } from '../transaction/clock.ts';
 
-export class Pending2xx implements TimerTarget {
+// Not `implements TimerTarget`: onClockTimer is internal (stripped from the published types).
+export class Pending2xx {
   readonly cseq: number;
   #resendTimer: TimerHandle | undefined;
   #deadline: TimerHandle | undefined;

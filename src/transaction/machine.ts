@@ -7,7 +7,7 @@
  * and a Terminated machine holds none. All time goes through the Clock.
  */
 import { SipEndpointError } from '../errors/sip-endpoint-error.ts';
-import type { Clock, TimerHandle, TimerTarget } from './clock.ts';
+import type { Clock, TimerHandle } from './clock.ts';
 import type { TimerEvent } from './events.ts';
 
 /** A move that the machine's table forbids: a bug in the machine, never a network condition. */
@@ -41,7 +41,9 @@ export interface MachineTables<State extends string, Timer extends string> {
   readonly timers: { readonly [S in State]: readonly Timer[] };
 }
 
-export abstract class StateMachine<State extends string, Event extends { readonly type: string }, Timer extends string> implements TimerTarget {
+// Not `implements TimerTarget`: onClockTimer is internal (stripped from the
+// published types), and setTimerOn checks the shape where `this` is passed.
+export abstract class StateMachine<State extends string, Event extends { readonly type: string }, Timer extends string> {
   #state: State;
   readonly #tables: MachineTables<State, Timer>;
   readonly #clock: Clock;

@@ -255,9 +255,11 @@ export class Stack {
     const local = this.endpoint(target.transport);
     let dialog: UacDialog | undefined;
     const pending = this.request('INVITE', target, { body: sdp('stack', local.host) });
+    // Read now: an INVITE client transaction lets go of its request once a 2xx puts it in Accepted.
+    const invite = pending.transaction.request;
     const outcome = await pending.outcome;
     if (outcome.cause === 'response' && outcome.status >= 200 && outcome.status < 300) {
-      dialog = this.#dialogFrom(pending.transaction.request, outcome.response, target);
+      dialog = this.#dialogFrom(invite, outcome.response, target);
       this.#sendAck(dialog);
       // RFC 6026: 2xx retransmissions (our ACK lost) come up through the transaction in Accepted.
       this.#onAdditional2xx.set(pending.transaction, () => this.#sendAck(dialog!));
