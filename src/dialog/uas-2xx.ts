@@ -8,7 +8,7 @@
  * session SHOULD be terminated" (the owner sends the BYE). Retransmitted over
  * every transport: a proxy may carry it on over UDP.
  */
-import type { Clock, TimerHandle } from '../transaction/clock.ts';
+import { setTimerOn, type Clock, type TimerHandle } from '../transaction/clock.ts';
 
 // Not `implements TimerTarget`: onClockTimer is internal (stripped from the published types).
 export class Pending2xx {
@@ -66,10 +66,7 @@ export class Pending2xx {
 
   /** Told through onClockTimer: no closure per timer where the clock allows. */
   #setTimer(ms: number): TimerHandle {
-    const clock = this.clock;
-    if (clock.setTimerOn !== undefined) return clock.setTimerOn(ms, this);
-    const handle: TimerHandle = clock.setTimer(ms, () => this.onClockTimer(handle));
-    return handle;
+    return setTimerOn(this.clock, ms, this);
   }
 
   #onResend(): void {

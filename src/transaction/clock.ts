@@ -12,6 +12,16 @@ export interface TimerTarget {
   onClockTimer(handle: TimerHandle): void;
 }
 
+/**
+ * A timer that tells `target`: the clock's setTimerOn where it has one, else
+ * setTimer with a closure (what every Clock has).
+ */
+export function setTimerOn(clock: Clock, ms: number, target: TimerTarget): TimerHandle {
+  if (clock.setTimerOn !== undefined) return clock.setTimerOn(ms, target);
+  const handle: TimerHandle = clock.setTimer(ms, () => target.onClockTimer(handle));
+  return handle;
+}
+
 export interface Clock {
   /** Milliseconds, monotonic. */
   now(): number;
@@ -61,11 +71,6 @@ export class FakeClock implements Clock {
     const id = this.#next++;
     this.#timers.set(id, { at: this.#now + Math.max(0, ms), seq: id, callback });
     return { id };
-  }
-
-  setTimerOn(ms: number, target: TimerTarget): TimerHandle {
-    const handle: TimerHandle = this.setTimer(ms, () => target.onClockTimer(handle));
-    return handle;
   }
 
   clearTimer(handle: TimerHandle | undefined): void {

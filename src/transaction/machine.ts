@@ -7,7 +7,7 @@
  * and a Terminated machine holds none. All time goes through the Clock.
  */
 import { SipEndpointError } from '../errors/sip-endpoint-error.ts';
-import type { Clock, TimerHandle } from './clock.ts';
+import { setTimerOn, type Clock, type TimerHandle } from './clock.ts';
 import type { TimerEvent } from './events.ts';
 
 /** A move that the machine's table forbids: a bug in the machine, never a network condition. */
@@ -144,8 +144,7 @@ export abstract class StateMachine<State extends string, Event extends { readonl
       return;
     }
     // The machine itself is told which timer fired: a closure per timer cost more than the rest of startTimer.
-    const clock = this.#clock;
-    const handle = clock.setTimerOn !== undefined ? clock.setTimerOn(ms, this) : clock.setTimer(ms, () => this.onClockTimer(handle));
+    const handle = setTimerOn(this.#clock, ms, this);
     const timers = (this.#timers ??= [undefined, undefined, undefined, undefined]);
     const slot = 2 * this.#timerCount++;
     timers[slot] = name;

@@ -175,17 +175,7 @@ export class TransactionLayer {
    * unless the parts carry one. Returns the message as sent.
    */
   sendStateless(parts: MessageParts, target: Endpoint, options: SendOptions = {}): SipMessage {
-    let prepared = this.#prepare(parts, target);
-    // s18.1.1 as in sendRequest(), for a request that gets our Via (a large ACK for a 2xx).
-    if (target.transport === 'udp' && findHeader(parts.headers, 'via') < 0) {
-      const plan = this.#transport.planRequest?.(prepared.bytes.length, target);
-      if (plan?.action === 'tcp') {
-        target = plan.target;
-        prepared = this.#prepare(parts, target);
-      }
-    }
-    this.#transport.send(prepared.bytes, target, options);
-    return prepared.message;
+    return parseMessage(this.#sendStateless(parts, target, options).bytes);
   }
 
   /**
@@ -195,23 +185,7 @@ export class TransactionLayer {
    * building it.
    */
   sendStatelessVia(parts: MessageParts, target: Endpoint, options: SendOptions = {}): string | undefined {
-    if (findHeader(parts.headers, 'via') >= 0) {
-      this.#transport.send(formatMessage(parts), target, options);
-      return undefined;
-    }
-    let via = this.#via(target, this.newBranch());
-    let bytes = formatMessage(parts, via);
-    // s18.1.1 as in sendStateless().
-    if (target.transport === 'udp') {
-      const plan = this.#transport.planRequest?.(bytes.length, target);
-      if (plan?.action === 'tcp') {
-        target = plan.target;
-        via = this.#via(target, this.newBranch());
-        bytes = formatMessage(parts, via);
-      }
-    }
-    this.#transport.send(bytes, target, options);
-    return via;
+    return this.#sendStateless(parts, target, options).via;
   }
 
   /** Everything the transport receives (`transport.onReceive = layer.receive`). */
@@ -357,7 +331,8 @@ export class TransactionLayer {
    */
   #prepareRequest(parts: MessageParts, target: Endpoint, rport: boolean): { bytes: Uint8Array; branch: string | undefined; cseqMethod: string | undefined; viaTransport?: string } {
     if (findHeader(parts.headers, 'via') >= 0) {
-      const { bytes, message } = this.#prepare(parts, target);
+      const bytes = formatMessage(parts);
+      const message = parseMessage(bytes);
       return { bytes, branch: message.topVia?.branch ?? undefined, cseqMethod: message.cseq?.method, viaTransport: message.topVia?.transport.toUpperCase() ?? '' };
     }
     const branch = this.newBranch();
@@ -377,10 +352,26 @@ export class TransactionLayer {
   }
 
   /** The request as bytes and parsed, with our Via on top when the parts have none. */
-  #prepare(parts: MessageParts, target: Endpoint): { bytes: Uint8Array; message: SipMessage } {
-    const headers = findHeader(parts.headers, 'via') >= 0 ? parts.headers : [['Via', this.#via(target, this.newBranch())] as [string, string], ...parts.headers];
-    const bytes = formatMessage({ ...parts, headers });
-    return { bytes, message: parseMessage(bytes) };
+  /** The request as sent, and the Via we put on top (none when the parts carried one). */
+  #sendStateless(parts: MessageParts, target: Endpoint, options: SendOptions): { bytes: Uint8Array; via: string | undefined } {
+    if (findHeader(parts.headers, 'via') >= 0) {
+      const bytes = formatMessage(parts);
+      this.#transport.send(bytes, target, options);
+      return { bytes, via: undefined };
+    }
+    let via = this.#via(target, this.newBranch());
+    let bytes = formatMessage(parts, via);
+    // s18.1.1 as in sendRequest(), for a request that gets our Via (a large ACK for a 2xx).
+    if (target.transport === 'udp') {
+      const plan = this.#transport.planRequest?.(bytes.length, target);
+      if (plan?.action === 'tcp') {
+        target = plan.target;
+        via = this.#via(target, this.newBranch());
+        bytes = formatMessage(parts, via);
+      }
+    }
+    this.#transport.send(bytes, target, options);
+    return { bytes, via };
   }
 
   #via(target: Endpoint, branch: string, rport = this.#rport): string {
