@@ -89,33 +89,30 @@ export class DialogState {
     this.key = ownedString(dialogKey(this.callId, this.localTag, this.remoteTag));
   }
 
+  /** Whether forUac() makes a dialog of this response: both tags, the Call-ID, the CSeq and a target. Checked without building it (an early dialog is only counted). */
+  static uacCanMake(invite: UacInvite, response: SipMessage): boolean {
+    return !!response.to?.tag && !!invite.from?.tag && invite.callId !== undefined && invite.cseq !== undefined && (invite.uri !== undefined || contactUri(response) !== undefined);
+  }
+
   /**
    * s12.1.2: from our INVITE and a 1xx (with a To tag) or 2xx to it. "The
    * route set MUST be set to the list of URIs in the Record-Route header
    * field from the response, taken in reverse order"; "The remote target
    * MUST be set to the URI from the Contact header field of the response."
-   * Throws a TypeError naming what is missing (a tag, the Call-ID or CSeq).
+   * Throws a TypeError when uacCanMake() says no.
    */
-  /** Whether forUac() would succeed, checked without building the dialog. */
-  static uacCanMake(invite: UacInvite, response: SipMessage): boolean {
-    return !!response.to?.tag && !!invite.from?.tag && invite.callId !== undefined && invite.cseq !== undefined && (invite.uri !== undefined || contactUri(response) !== undefined);
-  }
-
   static forUac(invite: UacInvite, response: SipMessage): DialogState {
-    const remoteTag = response.to?.tag;
-    const localTag = invite.from?.tag;
-    if (!remoteTag || !localTag || invite.callId === undefined || invite.cseq === undefined) throw new TypeError('a dialog needs both tags, a Call-ID and a CSeq');
+    if (!DialogState.uacCanMake(invite, response)) throw new TypeError('a dialog needs both tags, a Call-ID, a CSeq and a target (a Contact or the Request-URI)');
     // A 2xx without Contact breaks s12.1.2; the Request-URI is the best target left.
-    const target = contactUri(response) ?? invite.uri;
-    if (target === undefined) throw new TypeError('the INVITE has no Request-URI');
+    const target = (contactUri(response) ?? invite.uri)!;
     return new DialogState({
-      callId: invite.callId,
-      localTag,
-      remoteTag,
+      callId: invite.callId!,
+      localTag: invite.from!.tag!,
+      remoteTag: response.to!.tag!,
       local: withoutTag(invite.from!),
       remote: withoutTag(response.to!),
       secure: invite.uri?.scheme === 'sips',
-      localSeq: invite.cseq.seq,
+      localSeq: invite.cseq!.seq,
       remoteSeq: undefined,
       remoteTarget: target,
       routeSet: response.headerFields('Record-Route').flatMap(splitRoutes).reverse(),
