@@ -65,13 +65,6 @@ type RangeParser<T> = (src: Src, start: number, end: number) => T;
 /** What a lazily parsed value's slot holds for an optional header found absent (an empty slot: not parsed yet). */
 const NONE: unique symbol = Symbol('none');
 
-/** True when src[start, end) holds no comma and no quote: one list value, nothing for splitList to check. */
-function isSingleValue(src: Src, start: number, end: number): boolean {
-  const b = src.b;
-  for (let i = start; i < end; i++) if (b[i] === 44 || b[i] === 34) return false;
-  return true;
-}
-
 /** The body of every bodiless message (length 0: nothing in it can change). */
 const NO_BODY = new Uint8Array(0);
 
@@ -503,9 +496,7 @@ export class SipMessage {
       const end = m.valueEndAt(k);
       // The top value was parsed with the message (parseEager): the first field's first value is that one.
       const top = vias.length === 0 ? (m.#topVia ?? undefined) : undefined;
-      // A first field holding that value alone (the usual case) needs no split.
-      if (top !== undefined && maxListValues >= 1 && isSingleValue(src, start, end)) vias.push(top);
-      else for (const via of parseViaList(src, start, end, maxListValues, maxParams, top)) vias.push(via);
+      for (const via of parseViaList(src, start, end, maxListValues, maxParams, top)) vias.push(via);
     }
     return vias;
   }

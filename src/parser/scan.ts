@@ -107,6 +107,13 @@ export function scanDigits(src: Src, i: number, end: number): number {
   return i;
 }
 
+/** True when src[start, end) holds no comma and no quote: one list value, nothing for splitList to split or check. */
+export function isSingleValue(src: Src, start: number, end: number): boolean {
+  const b = src.b;
+  for (let i = start; i < end; i++) if (b[i] === 44 || b[i] === 34) return false;
+  return true;
+}
+
 /**
  * Splits a list value on commas outside quotes and <>, returning trimmed
  * [start, end) pairs. Empty elements are an error: "a, ,b".

@@ -8,7 +8,7 @@
  */
 import { SipParseError } from '../errors.ts';
 import { charClass as sharedCharClass, CLASS_TOKEN as SHARED_CLASS_TOKEN } from '../chars.ts';
-import { asciiBytes, scanQuoted, skipWs, splitList, trimEnd, unfoldText, unquote } from '../scan.ts';
+import { asciiBytes, isSingleValue, scanQuoted, skipWs, splitList, trimEnd, unfoldText, unquote } from '../scan.ts';
 import { formatParams, paramNameIs, paramsMap, scanParams, scratch, scratchValue, type Params } from '../params.ts';
 import { parseUriAt, type Uri } from '../uri.ts';
 import { srcOf, str, type Src } from '../src.ts';
@@ -184,12 +184,6 @@ export function isWildcard(value: ContactValue): value is { wildcard: true } {
 export function formatNameAddr(value: NameAddr, omitParam?: string): string {
   const display = value.displayName === null ? '' : `${quoteDisplayName(value.displayName)} `;
   return `${display}<${value.uri.toString()}>${formatParams(value.params, omitParam)}`;
-}
-
-function isSingleValue(src: Src, start: number, end: number): boolean {
-  const b = src.b;
-  for (let i = start; i < end; i++) if (b[i] === 44 || b[i] === 34) return false;
-  return true;
 }
 
 function isBlank(c: number): boolean {

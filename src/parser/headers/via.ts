@@ -4,7 +4,7 @@
  */
 import { SipParseError } from '../errors.ts';
 import { charClass as sharedCharClass, CLASS_HOST as SHARED_CLASS_HOST, isHex } from '../chars.ts';
-import { asciiBytes, equalsExact, parseBoundedInt, scanDigits, skipWs, scanToken, splitList } from '../scan.ts';
+import { asciiBytes, equalsExact, parseBoundedInt, scanDigits, skipWs, scanToken, isSingleValue, splitList } from '../scan.ts';
 import { formatParams, paramNameIs, paramsMap, scanParams, scratch, scratchValue, type Params } from '../params.ts';
 import { srcOf, type Src } from '../src.ts';
 // Module-local aliases: V8 reads a local const faster than an imported binding in hot loops.
@@ -87,9 +87,11 @@ const TTL = asciiBytes('ttl');
 
 /** Every value of a Via header field. */
 export function parseViaList(src: Src, start: number, end: number, maxValues: number, maxParams: number, top?: Via): Via[] {
+  // `top`: the first value, parsed already (parseTopVia): kept, not parsed
+  // again; alone in its field (the usual case), there is nothing to split.
+  if (top !== undefined && maxValues >= 1 && isSingleValue(src, start, end)) return [top];
   const bounds = splitList(src, start, end, HEADER, maxValues);
   const vias: Via[] = [];
-  // `top`: the first value, parsed already (parseTopVia): kept, not parsed again.
   for (let k = 0; k < bounds.length; k += 2) vias.push(k === 0 && top !== undefined ? top : parseVia(src, bounds[k]!, bounds[k + 1]!, maxParams, false));
   return vias;
 }
