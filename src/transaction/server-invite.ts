@@ -196,7 +196,7 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
       return;
     }
     this.toTag = response.toTag;
-    this.releaseRequest();
+    this.releaseRequest(status < 300);
     if (status < 300) {
       // RFC 6026: "If the SIP element's TU (Transaction User) issues a 2xx
       // response for this transaction while the state machine is in the

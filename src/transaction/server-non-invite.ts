@@ -101,7 +101,7 @@ export class ServerNonInviteTransaction extends ServerTransactionBase<ServerNonI
     }
     this.lastFinal = keptBytes(bytes);
     this.toTag = response.toTag;
-    this.releaseRequest();
+    this.releaseRequest(false);
     this.#enter('completed');
   }
 

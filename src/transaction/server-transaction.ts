@@ -5,11 +5,13 @@
  * event), the last responses for retransmission, and the To tag sent.
  *
  * Once its final response is sent a transaction only waits (Timer J, L, H/I:
- * up to 32 s): it keeps the request as bytes alone and parses them again if
- * someone reads `request`. The parsed request was most of what every
- * finished call kept alive for 32 s, and so of the garbage collector's work.
+ * up to 32 s) and lets the request go: `request` and `received` throw from
+ * then on. A waiting transaction keeps what waiting needs (its key, the
+ * final response, the response Via for a 2xx sent again): at thousands of
+ * calls a second the waiting ones are most of the heap, and of the garbage
+ * collector's work (bench/calls/retained.ts).
  */
-import { ownedString, parseMessage, type MessageParts, type SipMessage } from '../parser/index.ts';
+import { ownedString, type MessageParts, type SipMessage } from '../parser/index.ts';
 import type { Endpoint, Received, TransportError } from '../transport/types.ts';
 import type { TimerEvent } from './events.ts';
 import { StateMachine, type MachineTables } from './machine.ts';
@@ -24,12 +26,6 @@ import type { ServerTransactionUser, TransactionContext } from './user.ts';
 export interface ResponseRoute {
   readonly target: Endpoint;
   readonly flowId: string | undefined;
-}
-
-/** A received request kept as its bytes. */
-interface KeptRequest extends Omit<Received, 'message'> {
-  readonly input: Uint8Array;
-  readonly limits: SipMessage['limits'];
 }
 
 type TransportErrorEvent = { readonly type: 'transportError'; readonly error: TransportError };
@@ -56,10 +52,10 @@ export abstract class ServerTransactionBase<
   protected toTag: string | null = null;
   /** One error callback for every send, so the transport holds (and forgets) one entry for us. */
   #onError: ((error: TransportError) => void) | undefined;
-  /** Until the final response; then the request as bytes (see releaseRequest). */
-  #received: Received | KeptRequest;
-  /** Read on the first response: a later one (a 2xx sent again) needs no request. */
-  #via: ResponseVia | undefined;
+  /** Until the final response (see releaseRequest). */
+  #received: Received | undefined;
+  /** Read on the first response (null: the request had no Via): a later one (a 2xx sent again) needs no request. */
+  #via: ResponseVia | null | undefined;
 
   constructor(context: TransactionContext, received: Received, route: ResponseRoute, tables: MachineTables<State, Timer>) {
     super(context.clock, tables);
@@ -78,11 +74,11 @@ export abstract class ServerTransactionBase<
     this.route = route;
   }
 
-  /** The request and where it came from (parsed anew on each access once the final response was sent). */
+  /** The request and where it came from; throws once the final response was sent (see releaseRequest). */
   get received(): Received {
     const received = this.#received;
-    if ('message' in received) return received;
-    return { message: parseMessage(received.input, { limits: received.limits }), source: received.source, local: received.local, flowId: received.flowId };
+    if (received === undefined) throw new Error(`${this.method} server transaction: the request was let go after the final response`);
+    return received;
   }
 
   get request(): SipMessage {
@@ -101,17 +97,21 @@ export abstract class ServerTransactionBase<
 
   /** `parts` with the request's top Via annotated (received, rport) in place of the copied one. */
   protected withOwnVia(parts: MessageParts): MessageParts {
-    this.#via ??= responseVia(this.received);
-    return withResponseVia(parts, this.#via);
+    if (this.#via === undefined) this.#via = responseVia(this.received) ?? null;
+    return this.#via === null ? parts : withResponseVia(parts, this.#via);
   }
 
-  /** The final response is sent: the request is kept as bytes only, and no provisional response is kept. */
-  protected releaseRequest(): void {
+  /**
+   * The final response is sent: the request and the last provisional
+   * response are let go. `resendsVia`: the TU may send this response again
+   * (an INVITE's 2xx, RFC 6026), so its Via is kept; any other final is
+   * resent from its bytes alone.
+   */
+  protected releaseRequest(resendsVia: boolean): void {
     const received = this.#received;
-    if ('message' in received) {
-      const { message, source, local, flowId } = received;
-      this.#received = { input: message.input, limits: message.limits, source, local, flowId };
-    }
+    if (received === undefined) return;
+    this.#via = resendsVia ? (this.#via ?? responseVia(received) ?? null) : null;
+    this.#received = undefined;
     this.lastProvisional = undefined;
   }
 

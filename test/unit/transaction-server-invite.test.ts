@@ -19,8 +19,17 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import type { SipMessage } from '../../src/parser/index.ts';
 import { responseParts, ServerInviteTransaction, type IncomingRequest } from '../../src/transaction/index.ts';
 import { PEER_TCP, PEER_UDP, assertClean, harness, headerOf, peerAck, peerRequest, type Harness } from './transaction-fakes.ts';
+
+/** The request as the TU holds it: the transaction lets it go after its final response. */
+const heldRequests = new WeakMap<ServerInviteTransaction, SipMessage>();
+const requestOf = (tx: ServerInviteTransaction): SipMessage => {
+  let request = heldRequests.get(tx);
+  if (request === undefined) heldRequests.set(tx, (request = tx.request));
+  return request;
+};
 
 function receiveInvite(h: Harness, source = PEER_UDP, extra: Array<[string, string]> = []) {
   const parts = peerRequest('INVITE', { transport: source.transport.toUpperCase() });
@@ -28,11 +37,13 @@ function receiveInvite(h: Harness, source = PEER_UDP, extra: Array<[string, stri
   h.transport.deliver(parts, source);
   const incoming = h.tu.requests.at(-1) as IncomingRequest;
   assert.instance(incoming.transaction, ServerInviteTransaction);
-  return { parts, incoming, tx: incoming.transaction as ServerInviteTransaction };
+  const tx = incoming.transaction as ServerInviteTransaction;
+  requestOf(tx);
+  return { parts, incoming, tx };
 }
 
 function answer(tx: ServerInviteTransaction, status: number, toTag = 'uas-tag'): void {
-  tx.respond(responseParts(tx.request, status, status === 100 ? {} : { toTag }));
+  tx.respond(responseParts(requestOf(tx), status, status === 100 ? {} : { toTag }));
 }
 
 test('INVITE received: server transaction in Proceeding, request passed to the TU; 100 Trying at 200 ms when the TU is silent', () => {
@@ -234,6 +245,7 @@ test('Proceeding --2xx--> Accepted (RFC 6026): no 2xx retransmission of its own,
   h.clock.advance(300);
   answer(tx, 200);
   assert.is(tx.state, 'accepted');
+  assert.throws(() => tx.request, /let go after the final response/, 'the request is let go: the TU holds its own');
   assert.ok(tx.hasTimer('L'));
   assert.not.ok(tx.hasTimer('Trying'));
   h.clock.advance(10_000);
@@ -254,6 +266,25 @@ test('Proceeding --2xx--> Accepted (RFC 6026): no 2xx retransmission of its own,
   assert.is(tx.state, 'accepted');
   h.clock.advance(1); // L = 32 s after the 2xx
   assert.is(tx.state, 'terminated');
+  assertClean(h);
+});
+
+test('Accepted: a 2xx sent again carries the Via annotated as the first (received, rport) though the request is let go', () => {
+  const h = harness();
+  const parts = peerRequest('INVITE', { sentBy: 'client.example.com' });
+  parts.headers[0] = ['Via', `${parts.headers[0]![1]};rport`];
+  h.transport.deliver(parts, PEER_UDP);
+  const tx = h.tu.requests.at(-1)!.transaction as ServerInviteTransaction;
+  const request = tx.request;
+  const ok = responseParts(request, 200, { toTag: 'uas-tag' });
+  tx.respond(ok);
+  assert.throws(() => tx.request, /let go after the final response/);
+  tx.respond(ok);
+  const [first, again] = h.transport.of(200);
+  const annotated = `SIP/2.0/UDP client.example.com;branch=z9hG4bKpeer1;rport=${PEER_UDP.port};received=${PEER_UDP.host}`;
+  assert.is(headerOf(first!, 'Via'), annotated);
+  assert.is(headerOf(again!, 'Via'), annotated);
+  h.clock.advance(32_000);
   assertClean(h);
 });
 

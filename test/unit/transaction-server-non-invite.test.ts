@@ -13,20 +13,30 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import type { SipMessage } from '../../src/parser/index.ts';
 import { responseParts, ServerNonInviteTransaction } from '../../src/transaction/index.ts';
 import { TransportError } from '../../src/transport/types.ts';
 import { PEER_TCP, PEER_UDP, assertClean, harness, peerRequest, type Harness } from './transaction-fakes.ts';
+
+/** The request as the TU holds it: the transaction lets it go after its final response. */
+const heldRequests = new WeakMap<ServerNonInviteTransaction, SipMessage>();
+const requestOf = (tx: ServerNonInviteTransaction): SipMessage => {
+  let request = heldRequests.get(tx);
+  if (request === undefined) heldRequests.set(tx, (request = tx.request));
+  return request;
+};
 
 function receive(h: Harness, method = 'OPTIONS', source = PEER_UDP, flowId?: string) {
   const parts = peerRequest(method, { transport: source.transport.toUpperCase() });
   h.transport.deliver(parts, source, flowId);
   const tx = h.tu.requests.at(-1)!.transaction;
   assert.instance(tx, ServerNonInviteTransaction);
+  requestOf(tx as ServerNonInviteTransaction);
   return { parts, tx: tx as ServerNonInviteTransaction };
 }
 
 function answer(tx: ServerNonInviteTransaction, status: number): void {
-  tx.respond(responseParts(tx.request, status, { toTag: 'uas' }));
+  tx.respond(responseParts(requestOf(tx), status, { toTag: 'uas' }));
 }
 
 test('Trying: request to TU, retransmissions discarded, no 100 Trying of its own', () => {
