@@ -32,8 +32,10 @@ export function responseTargetFor(via: ViaFacts | undefined, source: Endpoint): 
   if (transport !== 'udp') return { transport, host: normalizeHost(source.host), port };
   const maddr = via.maddr ?? null;
   if (maddr !== null && isIP(normalizeHost(maddr))) return { transport, host: normalizeHost(maddr), port };
-  if (via.rport !== null) return { transport, host: normalizeHost(source.host), port: source.port };
-  return { transport, host: normalizeHost(source.host), port };
+  // The source itself when it is the target: the same object for every request from it (see RecentSources).
+  const host = normalizeHost(source.host);
+  if (via.rport !== null || port === source.port) return host === source.host ? source : { transport, host, port: source.port };
+  return { transport, host, port };
 }
 
 /** responseTargetFor() for a request handed up by the transport. */

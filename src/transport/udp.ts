@@ -24,6 +24,7 @@ import { lookup as dnsLookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { endpointKey, familyOf, normalizeHost } from './addresses.ts';
 import { DatagramOutbox } from './datagram-outbox.ts';
+import { RecentSources } from './recent-sources.ts';
 import { codeOf, fromNodeError, transportError } from './errors.ts';
 import type { TransportDiagnostic } from './options.ts';
 import { callSafely, PendingSenders, type ErrorCallback } from './pending-senders.ts';
@@ -285,8 +286,9 @@ export class UdpTransport {
       }
     }
     const listener: UdpListener = { socket, local: { transport: 'udp', host: address, port: socket.address().port }, family, sharing, outbox: new DatagramOutbox(socket) };
+    const sources = new RecentSources();
     socket.on('message', (msg: Buffer, rinfo) => {
-      this.#hooks.datagram(view(msg), { transport: 'udp', host: normalizeHost(rinfo.address), port: rinfo.port }, listener);
+      this.#hooks.datagram(view(msg), sources.of(rinfo.address, rinfo.port), listener);
     });
     socket.on('error', (error: Error) => {
       this.#hooks.diagnostic({ type: 'socket-error', local: listener.local, message: error.message });
