@@ -13,7 +13,7 @@
  *   completed --Timer H / TU told--> terminated
  *   proceeding/completed/accepted --transport error / TU told--> (same state)
  */
-import { formatMessage, keptBytes, ownedBytes, type SipMessage } from '../parser/index.ts';
+import { formatMessage, keptBytes, type SipMessage } from '../parser/index.ts';
 import type { Received, TransportError } from '../transport/types.ts';
 import type { ServerInviteEvent, ServerInviteTimer, TimerEvent, TuResponseEvent } from './events.ts';
 import type { MachineTables } from './machine.ts';
@@ -191,7 +191,7 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
     if (this.state !== 'proceeding') return;
     this.send(bytes, status >= 200);
     if (status < 200) {
-      this.lastProvisional = ownedBytes(bytes);
+      this.keepProvisional(bytes);
       this.stopTimer('Trying');
       return;
     }

@@ -9,7 +9,7 @@
  *   completed --Timer J--> terminated
  *   proceeding/completed --transport error / TU told--> terminated
  */
-import { keptBytes, ownedBytes } from '../parser/index.ts';
+import { keptBytes } from '../parser/index.ts';
 import type { Received, TransportError } from '../transport/types.ts';
 import type { ServerNonInviteEvent, ServerNonInviteTimer, TimerEvent, TuResponseEvent } from './events.ts';
 import type { MachineTables } from './machine.ts';
@@ -95,7 +95,7 @@ export class ServerNonInviteTransaction extends ServerTransactionBase<ServerNonI
     const { status, bytes } = response;
     this.send(bytes, status >= 200);
     if (status < 200) {
-      this.lastProvisional = ownedBytes(bytes);
+      this.keepProvisional(bytes);
       if (this.state === 'trying') this.#enter('proceeding');
       return;
     }

@@ -11,7 +11,7 @@
  * calls a second the waiting ones are most of the heap, and of the garbage
  * collector's work (bench/calls/retained.ts).
  */
-import { ownedString, type MessageParts, type SipMessage } from '../parser/index.ts';
+import { ownedBytes, ownedString, type MessageParts, type SipMessage } from '../parser/index.ts';
 import type { Endpoint, Received, TransportError } from '../transport/types.ts';
 import type { TimerEvent } from './events.ts';
 import { StateMachine, type MachineTables } from './machine.ts';
@@ -88,6 +88,33 @@ export abstract class ServerTransactionBase<
   /** The To tag of the final response sent (RFC 2543 ACK matching, s17.2.3). */
   get responseToTag(): string | null {
     return this.toTag;
+  }
+
+  /** Transactions whose last provisional response is still a view into a shared chunk (see keepProvisional). */
+  static #unowned: Array<ServerTransactionBase<string, { readonly type: string }, string>> = [];
+
+  /**
+   * Keeps a provisional response for retransmission. The bytes are a view
+   * into a shared chunk of sent messages: kept as such until the end of this
+   * turn, then copied if still kept. Most calls answer in the same turn as
+   * they ring (the final response drops the provisional one), and a copy per
+   * 1xx was a new ArrayBuffer per call. A view must not be kept longer: a
+   * call may ring for minutes and pin its whole chunk.
+   */
+  protected keepProvisional(bytes: Uint8Array): void {
+    this.lastProvisional = bytes;
+    const unowned = ServerTransactionBase.#unowned;
+    unowned.push(this as unknown as ServerTransactionBase<string, { readonly type: string }, string>);
+    if (unowned.length === 1) void Promise.resolve().then(ServerTransactionBase.#ownProvisionals);
+  }
+
+  static #ownProvisionals(): void {
+    const unowned = ServerTransactionBase.#unowned;
+    ServerTransactionBase.#unowned = [];
+    for (const transaction of unowned) {
+      const kept = transaction.lastProvisional;
+      if (kept !== undefined) transaction.lastProvisional = ownedBytes(kept);
+    }
   }
 
   /** Passes a response from the TU. Throws RangeError for a status outside 100-699. */

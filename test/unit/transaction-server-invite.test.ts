@@ -143,6 +143,25 @@ test('Proceeding: a retransmitted INVITE is absorbed before any provisional, ans
   assertClean(h);
 });
 
+test('Proceeding: the last provisional is kept as sent until the end of the turn, then as a copy of its own (same bytes)', async () => {
+  const h = harness();
+  const { parts, tx } = receiveInvite(h);
+  answer(tx, 180);
+  const sent = h.transport.sent.at(-1)!.bytes;
+  const sharesChunk = sent.byteLength < sent.buffer.byteLength;
+  h.transport.deliver(parts, PEER_UDP);
+  assert.ok(h.transport.sent.at(-1)!.bytes === sent, 'same turn: the bytes sent');
+  await Promise.resolve();
+  h.transport.deliver(parts, PEER_UDP);
+  const kept = h.transport.sent.at(-1)!.bytes;
+  assert.equal(Array.from(kept), Array.from(sent));
+  if (sharesChunk) assert.ok(kept !== sent && kept.byteLength === kept.buffer.byteLength, 'a later turn: a copy that owns its memory');
+  assert.ok(sharesChunk, 'a 180 is written into a shared chunk');
+  answer(tx, 486);
+  h.clock.advance(32_000);
+  assertClean(h);
+});
+
 test('Proceeding --300-699--> Completed: Timer G resends at 500, 1500, 3500, 7500, 11500 ... ms; Timer H at 32 s ends it and tells the TU', () => {
   const h = harness();
   const { tx } = receiveInvite(h);
