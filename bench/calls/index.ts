@@ -9,7 +9,9 @@
  * - Directions: SIPp -> SIPp (the reference: sipp-uac.xml against
  *   sipp-uas.xml), ours -> SIPp (our DialogLayer calling the same SIPp
  *   callee), SIPp -> ours (the same SIPp caller against our DialogLayer
- *   answering with 100, 180, 200). Paths: direct, and through a Kamailio
+ *   answering with 100, 180, 200), and directly only SIPp -> bare Node
+ *   (bare-responder.ts: a UDP responder with no SIP stack, Node's ceiling
+ *   on the machine). Paths: direct, and through a Kamailio
  *   site (harness/kamailio.ts, stock routing, record-routing) where the
  *   callee is registered; the site is restarted before each run through it.
  * - Each run is a child process (load.ts) with fresh heaps and JIT like the
@@ -67,9 +69,11 @@ function isError<T extends object>(value: Outcome<T>): value is { readonly error
 
 const HOST = '127.0.0.1';
 const SHM_MB = 512;
-const DIRECTIONS: readonly Direction[] = ['sippToSipp', 'oursToSipp', 'sippToOurs'];
+const DIRECTIONS: readonly Direction[] = ['sippToSipp', 'oursToSipp', 'sippToOurs', 'sippToBare'];
+/** The bare responder cannot register at a site: it is measured directly only. */
+const measuredOn = (path: Path, direction: Direction): boolean => path === 'direct' || direction !== 'sippToBare';
 const PATHS: readonly Path[] = ['direct', 'site'];
-const LABEL: Record<Direction, string> = { sippToSipp: 'SIPp -> SIPp', oursToSipp: 'ours -> SIPp', sippToOurs: 'SIPp -> ours' };
+const LABEL: Record<Direction, string> = { sippToSipp: 'SIPp -> SIPp', oursToSipp: 'ours -> SIPp', sippToOurs: 'SIPp -> ours', sippToBare: 'SIPp -> bare Node' };
 const PATH_LABEL: Record<Path, string> = { direct: 'direct', site: 'through Kamailio' };
 /** The targets of issue 11: ours / SIPp -> SIPp on the same path. */
 const TARGET_RATIO: Record<Path, number> = { direct: 1, site: 0.9 };
@@ -186,6 +190,7 @@ export async function run(): Promise<PartResult> {
       for (let r = 1; r <= settings.rounds; r++) {
         for (const path of PATHS) {
           for (const direction of DIRECTIONS) {
+            if (!measuredOn(path, direction)) continue;
             const k = key(path, direction);
             if (path === 'site' && site === undefined) {
               errors.set(k, [`no Kamailio: ${kamailioProblem ?? 'not started'}`]);
@@ -246,7 +251,9 @@ function verdicts(table: Table, memory: Outcome<Memory>): Verdicts {
   for (const path of PATHS) {
     const pair = (['oursToSipp', 'sippToOurs'] as const).map((direction) => ratios(table, path, direction).best);
     rate[path] = table[path].sippToSipp.best === undefined ? null : pair.every((r) => r !== undefined && r >= TARGET_RATIO[path]);
+    // The bare responder is a measure of the platform, not of our stack: its failures are shown, not judged.
     for (const direction of DIRECTIONS) {
+      if (direction === 'sippToBare') continue;
       const m = table[path][direction];
       if (m.runs.length > 0) anyRun = true;
       failed += m.failed + m.errors.length;
@@ -274,11 +281,13 @@ function print(settings: Settings, versions: { sipp: string | null; kamailio: st
   );
   lines.push('Through Kamailio: the stock-routed site (record-routes), restarted before each run, the callee registered there.');
   lines.push('ratio: ours / SIPp -> SIPp on the same path, best vs best (median vs median in brackets). failed, retrans: over all rounds.');
+  lines.push('SIPp -> bare Node: SIPp against a UDP responder with no SIP stack (bare-responder.ts), directly: the most a Node process does here.');
   lines.push('CPU: ms of CPU per second of window (best round), per process; ours µs/call: our CPU per successful call.');
   lines.push('');
   const rows: string[][] = [['path', 'direction', 'calls/s', 'ratio', 'failed', 'retrans', 'CPU ms/s', 'ours µs/call', 'rounds']];
   for (const path of PATHS) {
     for (const direction of DIRECTIONS) {
+      if (!measuredOn(path, direction)) continue;
       const m = table[path][direction];
       if (m.best === undefined) {
         rows.push([PATH_LABEL[path], LABEL[direction], `error: ${m.errors[0] ?? 'not run'}`, '', '', '', '', '', '']);
@@ -328,6 +337,7 @@ function summary(settings: Settings, versions: { sipp: string | null; kamailio: 
   for (const path of PATHS) {
     const entry: Record<string, unknown> = {};
     for (const direction of DIRECTIONS) {
+      if (!measuredOn(path, direction)) continue;
       const m = table[path][direction];
       entry[direction] =
         m.best === undefined
@@ -343,7 +353,8 @@ function summary(settings: Settings, versions: { sipp: string | null; kamailio: 
               errors: m.errors,
             };
     }
-    for (const direction of ['oursToSipp', 'sippToOurs'] as const) {
+    for (const direction of ['oursToSipp', 'sippToOurs', 'sippToBare'] as const) {
+      if (!measuredOn(path, direction)) continue;
       const r = ratios(table, path, direction);
       entry[`ratio${direction[0]!.toUpperCase()}${direction.slice(1)}`] = r.best === undefined ? null : round(r.best, 3);
       entry[`medianRatio${direction[0]!.toUpperCase()}${direction.slice(1)}`] = r.median === undefined ? null : round(r.median, 3);

@@ -29,12 +29,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import { DialogUa } from '../../test/interop/harness/dialog-ua.ts';
+import { startBareResponder } from './bare-responder.ts';
 import { delay } from '../../test/interop/harness/process.ts';
 import { startSipp, stopAllSipp, statTime, type Sipp, type SippResult } from '../../test/interop/harness/sipp.ts';
 import { OfferAnswer, type IncomingInvite, type OutgoingInviteEvents, type SessionDialog } from '../../src/dialog/index.ts';
 import type { Endpoint } from '../../src/transport/index.ts';
 
-export type Direction = 'sippToSipp' | 'oursToSipp' | 'sippToOurs';
+export type Direction = 'sippToSipp' | 'oursToSipp' | 'sippToOurs' | 'sippToBare';
 export type Path = 'direct' | 'site';
 
 export interface Figure {
@@ -289,6 +290,29 @@ async function sippToOurs(settings: LoadSettings, site: SiteTarget | undefined):
   }
 }
 
+/** SIPp's caller against a UDP responder with no SIP stack (bare-responder.ts): Node's ceiling on this machine; direct only. */
+async function sippToBare(settings: LoadSettings, site: SiteTarget | undefined): Promise<Figure> {
+  if (site !== undefined) throw new Error('the bare responder is measured directly only (it cannot register)');
+  const bare = await startBareResponder(HOST);
+  try {
+    const uac = await sippUac({ host: bare.host, port: bare.port }, settings, undefined);
+    const meter = new CpuMeter({ bare: ownCpuMs, sippUac: () => processCpuMs(uac.pid) });
+    const { rows, result } = await runSippCaller(uac, settings, meter);
+    const rate = rateFromRows(rows, settings);
+    return {
+      callsPerSec: rate.callsPerSec,
+      windowSec: rate.windowSec,
+      failed: failedOf(rows),
+      retransmissions: retransmissionsOf(result),
+      cpu: meter.perSecond(rate.windowSec),
+      oursCpuPerCallUs: rate.calls > 0 ? (meter.used('bare') * 1000) / rate.calls : undefined,
+      ...sippErrors(result),
+    };
+  } finally {
+    await bare.close();
+  }
+}
+
 async function oursToSipp(settings: LoadSettings, site: SiteTarget | undefined): Promise<Figure> {
   const uas = await sippUas();
   const ua = await DialogUa.start({ host: HOST, trace: false, record: false });
@@ -381,7 +405,7 @@ async function oursToSipp(settings: LoadSettings, site: SiteTarget | undefined):
   }
 }
 
-const RUNNERS: Record<Direction, (settings: LoadSettings, site: SiteTarget | undefined) => Promise<Figure>> = { sippToSipp, oursToSipp, sippToOurs };
+const RUNNERS: Record<Direction, (settings: LoadSettings, site: SiteTarget | undefined) => Promise<Figure>> = { sippToSipp, oursToSipp, sippToOurs, sippToBare };
 
 // Stopped from outside (the part's time limit): stop our SIPp processes by PID first.
 process.once('SIGTERM', () => {
@@ -392,7 +416,7 @@ async function main(): Promise<void> {
   const [direction, path, seconds, warmup, concurrency, sitePort, user] = process.argv.slice(2);
   const runner = RUNNERS[direction as Direction];
   if (runner === undefined || (path !== 'direct' && path !== 'site') || (path === 'site' && (sitePort === undefined || user === undefined))) {
-    throw new Error('usage: load.ts sippToSipp|oursToSipp|sippToOurs direct|site SECONDS WARMUP CONCURRENCY [SITE_PORT USER]');
+    throw new Error('usage: load.ts sippToSipp|oursToSipp|sippToOurs|sippToBare direct|site SECONDS WARMUP CONCURRENCY [SITE_PORT USER]');
   }
   const site = path === 'site' ? { port: Number(sitePort), user: user! } : undefined;
   try {
