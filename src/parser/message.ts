@@ -246,7 +246,12 @@ export class SipMessage {
 
   /** Raw values of every header field of that name, one per field line. */
   headerFields(name: string): string[] {
-    return this.#indexesOf(name).map((k) => this.valueAt(k));
+    // One array, no index array and no closure: responses copy Via with this, several per request.
+    const id = headerIdOf(name);
+    const canonical = id === HeaderId.Other ? canonicalName(name) : '';
+    const values: string[] = [];
+    for (let k = 0; k < this.#count; k++) if (this.#carries(k, id, canonical)) values.push(this.valueAt(k));
+    return values;
   }
 
   /** Values of a list header, split on commas (outside quotes and <>) across all its fields. */
