@@ -453,7 +453,7 @@ export class Stack {
 
   /** A response with the request's Via fields, the top one with received/rport (RFC 3581 s4). */
   #respond(transaction: ServerTransaction, received: Received, status: number, options: ResponseOptions = {}): MessageParts {
-    const parts = responseParts(transaction.request, status, options);
+    const parts = responseParts(received.message, status, options);
     const vias = this.transport.responseViaFields(received).map((value): [string, string] => ['Via', value]);
     parts.headers = [...vias, ...parts.headers.filter(([name]) => name !== 'Via')];
     transaction.respond(parts);
