@@ -35,6 +35,7 @@ import { responseTarget, responseViaFields } from './response-target.ts';
 import { decideRequestTransport, MAX_UDP_PAYLOAD, type TransportDecision } from './size-policy.ts';
 import { statelessReply } from './stateless-reply.ts';
 import type { StreamConnection } from './stream.ts';
+import { UdpRoutes } from './udp-routes.ts';
 import { UdpTransport, type UdpListener } from './udp.ts';
 import type { Endpoint, Received, SendOptions, Transport, TransportError, TransportKind } from './types.ts';
 
@@ -68,8 +69,6 @@ interface UdpRoute {
   readonly peerKey: string;
 }
 
-/** Key of the per-address route cache (host already normalized). */
-const udpAddressKey = (host: string, port: number): string => `${host}|${port}`;
 
 function isResponseBytes(bytes: Uint8Array): boolean {
   let i = 0;
@@ -93,8 +92,7 @@ export class SipTransportLayer implements Transport {
   readonly #udpByListener = new Map<ListenerInfo, UdpListener>();
   readonly #ourHosts = new Set<string>();
   readonly #ourPorts = new Set<number>();
-  readonly #udpRoutes = new WeakMap<Endpoint, UdpRoute>();
-  readonly #udpRoutesByAddress = new Map<string, UdpRoute>();
+  readonly #udpRoutes = new UdpRoutes<UdpRoute>(MAX_CACHED_ROUTES);
   /** localEndpointFor() answers by transport, then host (bounded like the route cache); no key string built per request. */
   readonly #localByTarget: Readonly<Record<TransportKind, Map<string, Endpoint>>> = { udp: new Map(), tcp: new Map(), tls: new Map() };
   readonly #datagramParse: { framing: 'datagram'; limits?: Partial<ParseLimits> };
@@ -192,8 +190,8 @@ export class SipTransportLayer implements Transport {
   send(bytes: Uint8Array, target: Endpoint, options: SendOptions = NO_OPTIONS): void {
     const onError = options.onError;
     try {
-      // A transaction sends every message to the same target object: its UDP route is checked and chosen once.
-      const cached = target.transport === 'udp' && this.#closing === undefined ? this.#udpRoutes.get(target) : undefined;
+      // A UDP route is checked and chosen once per destination; a target's host is normalized already, nearly always.
+      const cached = target.transport === 'udp' && this.#closing === undefined ? this.#udpRoutes.find(target.host, target.port) : undefined;
       if (cached !== undefined) return this.#sendUdp(bytes, cached, onError, target.explicitTransport === true);
       const to: Endpoint = { transport: target.transport, host: normalizeHost(target.host), port: target.port };
       if (this.#closing !== undefined) return this.#failLater(onError, transportError('ECLOSED', to, 'transport closed'));
@@ -206,7 +204,6 @@ export class SipTransportLayer implements Transport {
       }
       const route = this.#udpRoute(to);
       if (route === undefined) return this.#failLater(onError, transportError('EUNREACHABLE', to, `no UDP listener for IPv${familyOf(to.host)}`));
-      this.#udpRoutes.set(target, route);
       this.#sendUdp(bytes, route, onError, target.explicitTransport === true);
     } catch (error) {
       // Nothing throws out of send(): a bug here still reaches the sender.
@@ -220,7 +217,7 @@ export class SipTransportLayer implements Transport {
     const onError = options.onError;
     if (onError === undefined) return;
     if (target.transport === 'udp') {
-      const route = this.#udpRoutes.get(target) ?? this.#udpRoutesByAddress.get(udpAddressKey(normalizeHost(target.host), target.port));
+      const route = this.#udpRoutes.find(normalizeHost(target.host), target.port);
       if (route !== undefined) this.#udp.release(route.peerKey, onError);
       return;
     }
@@ -331,20 +328,20 @@ export class SipTransportLayer implements Transport {
 
   /**
    * The listener and peer key for a validated UDP target; undefined when no
-   * listener has its family. Kept per address too: ten thousand connections
-   * to one site are ten thousand target objects but one route.
+   * listener has its family. Kept per address (UdpRoutes): ten thousand
+   * connections to one site are ten thousand target objects but one route.
    */
   #udpRoute(to: Endpoint): UdpRoute | undefined {
-    const key = udpAddressKey(to.host, to.port);
-    const known = this.#udpRoutesByAddress.get(key);
+    const known = this.#udpRoutes.find(to.host, to.port);
     if (known !== undefined) return known;
     const info = this.#pickListener('udp', to.host, true);
     const listener = info === undefined ? undefined : this.#udpByListener.get(info);
     if (listener === undefined) return undefined;
-    const route: UdpRoute = { to, listener, peerKey: this.#udp.peerKey(listener, to) };
-    // Bounded: past the cap the cache starts again (routes are cheap to recompute).
-    if (this.#udpRoutesByAddress.size >= MAX_CACHED_ROUTES) this.#udpRoutesByAddress.clear();
-    this.#udpRoutesByAddress.set(key, route);
+    // The host a copy: one sliced from a received message would keep its whole text alive in the cache.
+    const owned: Endpoint = { transport: 'udp', host: ownedString(to.host), port: to.port };
+    const route: UdpRoute = { to: owned, listener, peerKey: this.#udp.peerKey(listener, owned) };
+    // Bounded (UdpRoutes): routes are cheap to choose again.
+    this.#udpRoutes.add(route);
     return route;
   }
 

@@ -1,0 +1,47 @@
+/**
+ * UdpRoutes (src/transport/udp-routes.ts): the transport layer's UDP routes
+ * found by destination port and normalized host.
+ *
+ * Covers: found by host and port whatever the target object; hosts sharing
+ * a port kept apart; the per-port bound (the oldest goes, so a flood of
+ * sources on one port keeps each lookup short); the overall bound (the
+ * table starts over). Not covered: sending (integration transport-udp).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { UdpRoutes, type CachedRoute } from '../../src/transport/udp-routes.ts';
+
+const route = (host: string, port: number): CachedRoute => ({ to: { transport: 'udp', host, port } });
+
+test('found by host and port, not by object; hosts on one port kept apart', () => {
+  const routes = new UdpRoutes<CachedRoute>(100);
+  const a = route('127.0.0.1', 5060);
+  const b = route('127.0.0.2', 5060);
+  routes.add(a);
+  routes.add(b);
+  assert.ok(routes.find('127.0.0.1', 5060) === a);
+  assert.ok(routes.find('127.0.0.2', 5060) === b);
+  assert.is(routes.find('127.0.0.3', 5060), undefined);
+  assert.is(routes.find('127.0.0.1', 5061), undefined);
+  assert.is(routes.size, 2);
+});
+
+test('per port: past the bound the oldest route goes', () => {
+  const routes = new UdpRoutes<CachedRoute>(100, 3);
+  for (let i = 1; i <= 4; i++) routes.add(route(`10.0.0.${i}`, 5060));
+  assert.is(routes.find('10.0.0.1', 5060), undefined, 'the oldest went');
+  for (let i = 2; i <= 4; i++) assert.ok(routes.find(`10.0.0.${i}`, 5060) !== undefined);
+  assert.is(routes.size, 3);
+});
+
+test('in all: past the bound the table starts over', () => {
+  const routes = new UdpRoutes<CachedRoute>(3);
+  for (let port = 1; port <= 3; port++) routes.add(route('127.0.0.1', port));
+  assert.is(routes.size, 3);
+  routes.add(route('127.0.0.1', 4));
+  assert.is(routes.size, 1);
+  assert.is(routes.find('127.0.0.1', 1), undefined);
+  assert.ok(routes.find('127.0.0.1', 4) !== undefined);
+});
+
+test.run();
