@@ -9,7 +9,7 @@
  * the same credentials as the INVITE." An answer owed for an offer in the 2xx
  * rides in its body.
  */
-import { ownedString, type MessageParts } from '../parser/index.ts';
+import type { MessageParts } from '../parser/index.ts';
 import type { Endpoint, TransportKind } from '../transport/types.ts';
 import type { DialogContext } from './dialog-context.ts';
 import type { DialogState } from './dialog-state.ts';
@@ -17,17 +17,26 @@ import type { DialogState } from './dialog-state.ts';
 /** Credential header names copied from the INVITE. */
 const CREDENTIALS = new Set(['authorization', 'proxy-authorization']);
 
-function isVia([name]: readonly [string, string]): boolean {
-  return name.toLowerCase() === 'via';
-}
+/** Separates the Request-URI and the header fields in AckFor2xx's text (no value holds a line break). */
+const LINE = '\n';
+const NAME_END = ': ';
 
-/** One ACK, built once and re-sent unchanged (same branch) for each retransmitted 2xx. */
+/**
+ * One ACK, built once and re-sent unchanged (same branch) for each
+ * retransmitted 2xx. Once sent with our Via it is kept as one flat string
+ * (Request-URI, then the header fields) and its target: it waits out Timer M
+ * (32 s) in its INVITE transaction's user, and its parts (arrays, header
+ * strings made of pieces of the dialog's) were several times that size.
+ */
 export class AckFor2xx {
   readonly cseq: number;
+  /** Before a send has put our Via in it: the parts. */
   #parts: MessageParts | undefined;
-  #target: Endpoint | undefined;
-
-  private readonly context: DialogContext;
+  /** After: `uri\nName: value\nName: value...`, Via first. */
+  #text: string | undefined;
+  readonly #body: Uint8Array | undefined;
+  readonly #target: Endpoint | undefined;
+  readonly #context: DialogContext;
 
   constructor(
     context: DialogContext,
@@ -36,8 +45,9 @@ export class AckFor2xx {
     transport: TransportKind,
     body: Uint8Array | undefined,
   ) {
-    this.context = context;
+    this.#context = context;
     this.cseq = invite.cseq;
+    this.#body = body;
     const headers: Array<[string, string]> = [];
     for (const [name, value] of invite.headers) if (CREDENTIALS.has(name.toLowerCase())) headers.push([name, value]);
     if (body !== undefined) headers.push(['Content-Type', 'application/sdp']);
@@ -48,20 +58,46 @@ export class AckFor2xx {
 
   /** Sends (or sends again) the ACK; false when its next hop cannot be reached. */
   send(): boolean {
-    const parts = this.#parts;
     const target = this.#target;
-    if (parts === undefined || target === undefined) return false;
+    if (target === undefined) return false;
+    const parts = this.#parts ?? this.#partsOfText();
     try {
-      const transactions = this.context.transactions;
+      const transactions = this.#context.transactions;
       const via = transactions.sendStatelessVia !== undefined ? transactions.sendStatelessVia(parts, target) : transactions.sendStateless(parts, target).header('via');
       // Later sends repeat this ACK with its Via (and branch): a retransmission, not a new request.
-      if (via !== undefined && !parts.headers.some(isVia)) {
-        // A flat copy: the Via is kept for the call (as built it is a tree of pieces; as read back, a view into the ACK).
-        this.#parts = { ...parts, headers: [['Via', ownedString(via)], ...parts.headers] };
+      if (via !== undefined && this.#parts !== undefined && !hasVia(parts)) {
+        this.#text = textOf(parts, via);
+        this.#parts = undefined;
       }
       return true;
     } catch {
       return false;
     }
   }
+
+  /** The parts again from the kept text (only for a retransmitted 2xx). */
+  #partsOfText(): MessageParts {
+    const lines = this.#text!.split(LINE);
+    const headers: Array<[string, string]> = [];
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i]!;
+      const end = line.indexOf(NAME_END);
+      headers.push([line.slice(0, end), line.slice(end + NAME_END.length)]);
+    }
+    const parts: MessageParts = { method: 'ACK', uri: lines[0]!, headers };
+    if (this.#body !== undefined) parts.body = this.#body;
+    return parts;
+  }
+}
+
+function hasVia(parts: MessageParts): boolean {
+  for (const [name] of parts.headers) if (name.toLowerCase() === 'via') return true;
+  return false;
+}
+
+/** The ACK as one flat string: join() copies every piece into a new string (concatenation would keep a tree of them). */
+function textOf(parts: MessageParts, via: string): string {
+  const lines = [parts.uri!, `Via${NAME_END}${via}`];
+  for (const [name, value] of parts.headers) lines.push(`${name}${NAME_END}${value}`);
+  return lines.join(LINE);
 }

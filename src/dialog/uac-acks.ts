@@ -8,9 +8,11 @@
  *
  * Apart from OutgoingInvite so that a transaction waiting out Timer M holds
  * this and not the call: the call led to its session, media and the
- * application's callbacks, all kept alive 32 s after every call.
+ * application's callbacks, all kept alive 32 s after every call. What is
+ * kept for that wait is text (the ACK, our From and Request-URI), not parsed
+ * objects: see SentInvite.release and AckFor2xx.
  */
-import type { SipMessage } from '../parser/index.ts';
+import { parseNameAddr, parseUri, type NameAddr, type SipMessage, type Uri } from '../parser/index.ts';
 import type { TransportKind } from '../transport/types.ts';
 import { AckFor2xx } from './ack-2xx.ts';
 import type { Authenticator } from './authenticator.ts';
@@ -18,9 +20,50 @@ import type { DialogContext } from './dialog-context.ts';
 import { DialogState, type UacInvite } from './dialog-state.ts';
 import { sendInDialog } from './in-dialog-request.ts';
 
-/** Our side of the INVITE's dialogs (s12.1.2), from what we wrote into it. */
-export interface SentInvite extends UacInvite {
-  readonly cseq: { readonly seq: number };
+const URI_OPTIONS = { allowHeaders: false } as const;
+
+/**
+ * Our side of the INVITE's dialogs (s12.1.2), from what we wrote into it:
+ * the From (with our tag) and Request-URI as text, parsed once up front (so
+ * that one we cannot read fails the call before anything is sent) and kept
+ * parsed while the call lives. After release() they are parsed again on
+ * each read: only a 2xx of another fork in Accepted reads them then.
+ */
+export class SentInvite implements UacInvite {
+  readonly callId: string;
+  readonly seq: number;
+  readonly #fromText: string;
+  readonly #uriText: string;
+  #from: NameAddr | undefined;
+  #uri: Uri | undefined;
+
+  /** Throws (a SipParseError) when `from` or `uri` cannot be read. */
+  constructor(callId: string, from: string, seq: number, uri: string) {
+    this.#from = parseNameAddr(from, 'from');
+    this.#uri = parseUri(uri, 'request-uri', URI_OPTIONS);
+    this.callId = callId;
+    this.seq = seq;
+    this.#fromText = from;
+    this.#uriText = uri;
+  }
+
+  get cseq(): { readonly seq: number } {
+    return { seq: this.seq };
+  }
+
+  get from(): NameAddr {
+    return this.#from ?? parseNameAddr(this.#fromText, 'from');
+  }
+
+  get uri(): Uri {
+    return this.#uri ?? parseUri(this.#uriText, 'request-uri', URI_OPTIONS);
+  }
+
+  /** The call has ended: drop the parsed copies (with the views and maps they hold), kept otherwise for Timer M. */
+  release(): void {
+    this.#from = undefined;
+    this.#uri = undefined;
+  }
 }
 
 export interface InviteAckOptions {
@@ -30,16 +73,25 @@ export interface InviteAckOptions {
   readonly auth: Authenticator | undefined;
 }
 
+const NO_CREDENTIALS: ReadonlyArray<readonly [string, string]> = [];
+
 export class InviteAcks {
-  readonly #byTag = new Map<string, AckFor2xx>();
   readonly #context: DialogContext;
   readonly #invite: SentInvite;
-  readonly #options: InviteAckOptions;
+  readonly #credentials: ReadonlyArray<readonly [string, string]>;
+  readonly #transport: TransportKind;
+  readonly #auth: Authenticator | undefined;
+  /** The first 2xx's ACK and To tag; a Map only for other forks' (rare). */
+  #firstTag: string | undefined;
+  #firstAck: AckFor2xx | undefined;
+  #otherAcks: Map<string, AckFor2xx> | undefined;
 
   constructor(context: DialogContext, invite: SentInvite, options: InviteAckOptions) {
     this.#context = context;
     this.#invite = invite;
-    this.#options = options;
+    this.#credentials = options.credentials.length === 0 ? NO_CREDENTIALS : options.credentials;
+    this.#transport = options.transport;
+    this.#auth = options.auth;
   }
 
   /** The dialog a 2xx (or a 1xx with a To tag) makes with our INVITE; throws a TypeError when it cannot make one. */
@@ -52,11 +104,22 @@ export class InviteAcks {
     return DialogState.uacCanMake(this.#invite, response);
   }
 
+  /** The call has ended: keep only text for the rest of the wait (see SentInvite.release). */
+  releaseInvite(): void {
+    this.#invite.release();
+  }
+
   /** Sends the ACK for the 2xx of `dialog`, and keeps it for that 2xx's retransmissions. */
   ack(dialog: DialogState): AckFor2xx {
-    const ack = new AckFor2xx(this.#context, dialog, { cseq: this.#invite.cseq.seq, headers: this.#options.credentials }, this.#options.transport, undefined);
+    const ack = new AckFor2xx(this.#context, dialog, { cseq: this.#invite.seq, headers: this.#credentials }, this.#transport, undefined);
     ack.send();
-    this.#byTag.set(dialog.remoteTag, ack);
+    const tag = dialog.remoteTag;
+    if (this.#firstAck === undefined || this.#firstTag === tag) {
+      this.#firstTag = tag;
+      this.#firstAck = ack;
+    } else {
+      (this.#otherAcks ??= new Map()).set(tag, ack);
+    }
     return ack;
   }
 
@@ -74,7 +137,8 @@ export class InviteAcks {
 
   /** A BYE in a dialog the call does not keep. */
   bye(dialog: DialogState): void {
-    const { auth, transport } = this.#options;
+    const auth = this.#auth;
+    const transport = this.#transport;
     sendInDialog(this.#context, dialog, 'BYE', { ...(auth ? { auth } : {}), transport });
   }
 
@@ -82,7 +146,7 @@ export class InviteAcks {
   onAdditional2xx(response: SipMessage): void {
     const tag = response.to?.tag;
     if (tag == null) return;
-    const known = this.#byTag.get(tag);
+    const known = tag === this.#firstTag ? this.#firstAck : this.#otherAcks?.get(tag);
     if (known !== undefined) {
       known.send();
       return;

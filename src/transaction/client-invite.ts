@@ -90,7 +90,7 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
   #onStart(): void {
     if (this.#started || this.state !== 'calling') return;
     this.#started = true;
-    this.send(this.outgoing.bytes);
+    this.send(this.requestBytes);
     const timers = this.context.timers;
     // s17.1.1.2: "If a reliable transport is being used, the client
     // transaction SHOULD NOT start timer A".
@@ -103,7 +103,7 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
     if (this.state !== 'calling') return;
     this.#retransmissions++;
     this.context.counters.retransmissions++;
-    this.send(this.outgoing.bytes);
+    this.send(this.requestBytes);
     this.startTimer('A', backoff(this.context.timers.T1, this.#retransmissions, Infinity));
   }
 
@@ -143,7 +143,7 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
           // transport's error callback nor the INVITE (a copy of its own, else
           // kept 32 s for nothing) need stay.
           this.releaseSender();
-          this.outgoing.release();
+          this.releaseRequest();
         } else {
           // The ACK is sent before entering Completed, so that a transport
           // error it raises is handled before a zero-length Timer D.

@@ -80,7 +80,7 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
   #onStart(): void {
     if (this.#started || this.state !== 'trying') return;
     this.#started = true;
-    this.send(this.outgoing.bytes);
+    this.send(this.requestBytes);
     const timers = this.context.timers;
     if (timers.E !== null) this.startTimer('E', timers.E);
     this.startTimer('F', timers.F);
@@ -90,7 +90,7 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
     if (this.state !== 'trying' && this.state !== 'proceeding') return;
     this.#retransmissions++;
     this.context.counters.retransmissions++;
-    this.send(this.outgoing.bytes);
+    this.send(this.requestBytes);
     const { T1, T2 } = this.context.timers;
     // s17.1.2.2: "If Timer E fires while in the "Proceeding" state, the
     // request MUST be passed to the transport layer for retransmission, and
@@ -127,8 +127,8 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
     // Completed sends nothing, ignores transport errors and tells the TU nothing more.
     this.releaseSender();
     this.releaseUser();
-    // Read it before the final response if needed: Completed keeps no copy (see OutgoingRequest.release).
-    this.outgoing.release();
+    // Read it before the final response if needed: Completed keeps no copy (see releaseRequest).
+    this.releaseRequest();
   }
 
   #onTransportError(error: TransportError): void {

@@ -70,7 +70,10 @@ export abstract class ClientTransactionBase<
   Timer extends string,
 > extends StateMachine<State, Event, Timer> {
   readonly target: Endpoint;
-  protected readonly outgoing: OutgoingRequest;
+  readonly branch: string;
+  readonly method: string;
+  /** The request while it may still be sent or read; dropped at the final response (see releaseRequest). */
+  #outgoing: OutgoingRequest | undefined;
   protected readonly context: TransactionContext;
   /** Replaced by RELEASED once nothing more can reach it (see releaseUser). */
   protected user: ClientTransactionUser;
@@ -80,22 +83,38 @@ export abstract class ClientTransactionBase<
   constructor(context: TransactionContext, outgoing: OutgoingRequest, user: ClientTransactionUser, tables: MachineTables<State, Timer>) {
     super(context.clock, tables);
     this.context = context;
-    this.outgoing = outgoing;
+    this.#outgoing = outgoing;
     this.user = user;
     this.target = outgoing.target;
+    this.branch = outgoing.branch;
+    this.method = outgoing.method;
   }
 
-  /** The request this transaction sends, parsed anew on each access; throws once released (see OutgoingRequest.release): a non-INVITE one's final response came, or an INVITE's 2xx. */
+  /** The request this transaction sends, parsed anew on each access; throws once released (see releaseRequest): a non-INVITE one's final response came, or an INVITE's 2xx. */
   get request(): SipMessage {
-    return this.outgoing.message;
+    return this.#request().message;
   }
 
-  get branch(): string {
-    return this.outgoing.branch;
+  /** The request's bytes, to send (throws once released). */
+  protected get requestBytes(): Uint8Array {
+    return this.#request().bytes;
   }
 
-  get method(): string {
-    return this.outgoing.method;
+  #request(): OutgoingRequest {
+    if (this.#outgoing === undefined) throw new StateError('ERR_STATE', `the ${this.method} request was released when its transaction completed`);
+    return this.#outgoing;
+  }
+
+  /**
+   * Forgets the request (its bytes and the object that holds them): a
+   * completed non-INVITE transaction waits out Timer K and an INVITE one in
+   * Accepted Timer M (32 s) without sending it again, and each kept copy
+   * was promoted and marked by the GC for nothing. Branch, method and
+   * target stay: the table finds the transaction by them.
+   */
+  protected releaseRequest(): void {
+    this.#outgoing?.release();
+    this.#outgoing = undefined;
   }
 
   protected onTerminated(): void {
@@ -115,12 +134,12 @@ export abstract class ClientTransactionBase<
     const options = this.#sendOptions;
     if (options === undefined) return;
     this.#sendOptions = undefined;
-    this.context.transport.release?.(this.outgoing.target, options);
+    this.context.transport.release?.(this.target, options);
   }
 
   /** Sends on the transaction's target (and flow); a failure comes back as a transportError event. */
   protected send(bytes: Uint8Array): void {
-    this.context.transport.send(bytes, this.outgoing.target, (this.#sendOptions ??= this.#makeSendOptions()));
+    this.context.transport.send(bytes, this.target, (this.#sendOptions ??= this.#makeSendOptions()));
   }
 
   /**
@@ -130,7 +149,7 @@ export abstract class ClientTransactionBase<
    */
   #makeSendOptions(): SendOptions {
     // bind, not an arrow: tsx/esbuild wrap every arrow function in a naming helper that showed in profiles.
-    return { flowId: this.outgoing.flowId, onError: this.#onSendError.bind(this) };
+    return { flowId: this.#outgoing?.flowId, onError: this.#onSendError.bind(this) };
   }
 
   #onSendError(error: TransportError): void {
