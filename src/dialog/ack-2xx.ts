@@ -27,6 +27,7 @@ const NAME_END = ': ';
  * (Request-URI, then the header fields) and its target: it waits out Timer M
  * (32 s) in its INVITE transaction's user, and its parts (arrays, header
  * strings made of pieces of the dialog's) were several times that size.
+ * Methods are TS `private`, not `#` (a #method costs each instance a slot).
  */
 export class AckFor2xx {
   readonly cseq: number;
@@ -60,12 +61,12 @@ export class AckFor2xx {
   send(): boolean {
     const target = this.#target;
     if (target === undefined) return false;
-    const parts = this.#parts ?? this.#partsOfText();
+    const parts = this.#parts ?? this.partsOfText();
     try {
       const transactions = this.#context.transactions;
       const via = transactions.sendStatelessVia !== undefined ? transactions.sendStatelessVia(parts, target) : transactions.sendStateless(parts, target).header('via');
       // Later sends repeat this ACK with its Via (and branch): a retransmission, not a new request.
-      if (via !== undefined && this.#parts !== undefined && !hasVia(parts)) {
+      if (via !== undefined && this.#parts !== undefined && !parts.headers.some(isVia)) {
         this.#text = textOf(parts, via);
         this.#parts = undefined;
       }
@@ -75,8 +76,14 @@ export class AckFor2xx {
     }
   }
 
+  /** Whether this is the ACK of the dialog with that remote tag: its To ends with it (DialogState.request writes `remote;tag=remoteTag`), so no copy of the tag is kept. Only for a further 2xx (rare). */
+  isForTag(tag: string): boolean {
+    const to = (this.#parts ?? this.partsOfText()).headers.find(isTo);
+    return to !== undefined && to[1].endsWith(`;tag=${tag}`);
+  }
+
   /** The parts again from the kept text (only for a retransmitted 2xx). */
-  #partsOfText(): MessageParts {
+  private partsOfText(): MessageParts {
     const lines = this.#text!.split(LINE);
     const headers: Array<[string, string]> = [];
     for (let i = 1; i < lines.length; i++) {
@@ -90,9 +97,12 @@ export class AckFor2xx {
   }
 }
 
-function hasVia(parts: MessageParts): boolean {
-  for (const [name] of parts.headers) if (name.toLowerCase() === 'via') return true;
-  return false;
+function isVia([name]: readonly [string, string]): boolean {
+  return name.toLowerCase() === 'via';
+}
+
+function isTo([name]: readonly [string, string]): boolean {
+  return name.toLowerCase() === 'to';
 }
 
 /** The ACK as one flat string: join() copies every piece into a new string (concatenation would keep a tree of them). */

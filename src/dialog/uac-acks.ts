@@ -10,7 +10,7 @@
  * this and not the call: the call led to its session, media and the
  * application's callbacks, all kept alive 32 s after every call. What is
  * kept for that wait is text (the ACK, our From and Request-URI), not parsed
- * objects: see SentInvite.release and AckFor2xx.
+ * objects: see InviteAcks.releaseInvite and AckFor2xx.
  */
 import { parseNameAddr, parseUri, type NameAddr, type SipMessage, type Uri } from '../parser/index.ts';
 import type { TransportKind } from '../transport/types.ts';
@@ -22,48 +22,13 @@ import { sendInDialog } from './in-dialog-request.ts';
 
 const URI_OPTIONS = { allowHeaders: false } as const;
 
-/**
- * Our side of the INVITE's dialogs (s12.1.2), from what we wrote into it:
- * the From (with our tag) and Request-URI as text, parsed once up front (so
- * that one we cannot read fails the call before anything is sent) and kept
- * parsed while the call lives. After release() they are parsed again on
- * each read: only a 2xx of another fork in Accepted reads them then.
- */
-export class SentInvite implements UacInvite {
+/** What we wrote into the INVITE that its dialogs are made of (s12.1.2): text, not parsed. */
+export interface SentInvite {
   readonly callId: string;
+  /** Our From with its tag. */
+  readonly from: string;
   readonly seq: number;
-  readonly #fromText: string;
-  readonly #uriText: string;
-  #from: NameAddr | undefined;
-  #uri: Uri | undefined;
-
-  /** Throws (a SipParseError) when `from` or `uri` cannot be read. */
-  constructor(callId: string, from: string, seq: number, uri: string) {
-    this.#from = parseNameAddr(from, 'from');
-    this.#uri = parseUri(uri, 'request-uri', URI_OPTIONS);
-    this.callId = callId;
-    this.seq = seq;
-    this.#fromText = from;
-    this.#uriText = uri;
-  }
-
-  get cseq(): { readonly seq: number } {
-    return { seq: this.seq };
-  }
-
-  get from(): NameAddr {
-    return this.#from ?? parseNameAddr(this.#fromText, 'from');
-  }
-
-  get uri(): Uri {
-    return this.#uri ?? parseUri(this.#uriText, 'request-uri', URI_OPTIONS);
-  }
-
-  /** The call has ended: drop the parsed copies (with the views and maps they hold), kept otherwise for Timer M. */
-  release(): void {
-    this.#from = undefined;
-    this.#uri = undefined;
-  }
+  readonly uri: string;
 }
 
 export interface InviteAckOptions {
@@ -75,51 +40,77 @@ export interface InviteAckOptions {
 
 const NO_CREDENTIALS: ReadonlyArray<readonly [string, string]> = [];
 
-export class InviteAcks {
+/**
+ * Also our side of the INVITE's dialogs (UacInvite): the From and
+ * Request-URI are kept as text, parsed up front (so that one we cannot read
+ * fails the call before anything is sent) and kept parsed while the call
+ * lives. After releaseInvite() they are parsed again on each read: only a
+ * 2xx of another fork in Accepted reads them then.
+ */
+export class InviteAcks implements UacInvite {
+  readonly callId: string;
+  readonly #seq: number;
+  readonly #fromText: string;
+  readonly #uriText: string;
+  #from: NameAddr | undefined;
+  #uri: Uri | undefined;
   readonly #context: DialogContext;
-  readonly #invite: SentInvite;
   readonly #credentials: ReadonlyArray<readonly [string, string]>;
   readonly #transport: TransportKind;
   readonly #auth: Authenticator | undefined;
-  /** The first 2xx's ACK and To tag; a Map only for other forks' (rare). */
-  #firstTag: string | undefined;
+  /** The first 2xx's ACK; a Map (by To tag) only for other forks' (rare). */
   #firstAck: AckFor2xx | undefined;
   #otherAcks: Map<string, AckFor2xx> | undefined;
 
+  /** Throws (a SipParseError) when the From or Request-URI cannot be read. */
   constructor(context: DialogContext, invite: SentInvite, options: InviteAckOptions) {
+    this.#from = parseNameAddr(invite.from, 'from');
+    this.#uri = parseUri(invite.uri, 'request-uri', URI_OPTIONS);
+    this.callId = invite.callId;
+    this.#seq = invite.seq;
+    this.#fromText = invite.from;
+    this.#uriText = invite.uri;
     this.#context = context;
-    this.#invite = invite;
     this.#credentials = options.credentials.length === 0 ? NO_CREDENTIALS : options.credentials;
     this.#transport = options.transport;
     this.#auth = options.auth;
   }
 
+  get cseq(): { readonly seq: number } {
+    return { seq: this.#seq };
+  }
+
+  get from(): NameAddr {
+    return this.#from ?? parseNameAddr(this.#fromText, 'from');
+  }
+
+  get uri(): Uri {
+    return this.#uri ?? parseUri(this.#uriText, 'request-uri', URI_OPTIONS);
+  }
+
   /** The dialog a 2xx (or a 1xx with a To tag) makes with our INVITE; throws a TypeError when it cannot make one. */
   dialogFor(response: SipMessage): DialogState {
-    return DialogState.forUac(this.#invite, response);
+    return DialogState.forUac(this, response);
   }
 
   /** Whether dialogFor() would make a dialog of this response, without making it (an early dialog is only counted). */
   opensDialog(response: SipMessage): boolean {
-    return DialogState.uacCanMake(this.#invite, response);
+    return DialogState.uacCanMake(this, response);
   }
 
-  /** The call has ended: keep only text for the rest of the wait (see SentInvite.release). */
+  /** The call has ended: drop the parsed From and Request-URI (with the views and maps they hold), else kept for Timer M. */
   releaseInvite(): void {
-    this.#invite.release();
+    this.#from = undefined;
+    this.#uri = undefined;
   }
 
   /** Sends the ACK for the 2xx of `dialog`, and keeps it for that 2xx's retransmissions. */
   ack(dialog: DialogState): AckFor2xx {
-    const ack = new AckFor2xx(this.#context, dialog, { cseq: this.#invite.seq, headers: this.#credentials }, this.#transport, undefined);
+    const ack = new AckFor2xx(this.#context, dialog, { cseq: this.#seq, headers: this.#credentials }, this.#transport, undefined);
     ack.send();
     const tag = dialog.remoteTag;
-    if (this.#firstAck === undefined || this.#firstTag === tag) {
-      this.#firstTag = tag;
-      this.#firstAck = ack;
-    } else {
-      (this.#otherAcks ??= new Map()).set(tag, ack);
-    }
+    if (this.#firstAck === undefined || this.#firstAck.isForTag(tag)) this.#firstAck = ack;
+    else (this.#otherAcks ??= new Map()).set(tag, ack);
     return ack;
   }
 
@@ -146,7 +137,7 @@ export class InviteAcks {
   onAdditional2xx(response: SipMessage): void {
     const tag = response.to?.tag;
     if (tag == null) return;
-    const known = tag === this.#firstTag ? this.#firstAck : this.#otherAcks?.get(tag);
+    const known = this.#firstAck?.isForTag(tag) === true ? this.#firstAck : this.#otherAcks?.get(tag);
     if (known !== undefined) {
       known.send();
       return;

@@ -33,7 +33,7 @@ import type { DialogState } from './dialog-state.ts';
 import type { NegotiatedMedia } from './media.ts';
 import type { OfferAnswer } from './offer-answer.ts';
 import { SessionDialog } from './session-dialog.ts';
-import { InviteAcks, SentInvite, type InviteAckOptions } from './uac-acks.ts';
+import { InviteAcks, type InviteAckOptions, type SentInvite } from './uac-acks.ts';
 import { rethrowLater } from '../transaction/rethrow.ts';
 
 export interface InviteOptions {
@@ -281,7 +281,7 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
       // What the INVITE's dialogs are made of, read from what we write (parsing the INVITE back cost more);
       // built before sending, so that a From or Request-URI we cannot read fails the call with nothing sent.
       // The From as one flat string (join copies): the transaction keeps it for Timer M.
-      const sent = new SentInvite(this.callId, [o.from, ';tag=', this.localTag].join(''), this.#cseq, o.requestUri);
+      const sent = { callId: this.callId, from: [o.from, ';tag=', this.localTag].join(''), seq: this.#cseq, uri: o.requestUri };
       const user = new InviteTransactionUser(this, this.#context, sent, { credentials, transport: o.nextHop.transport, auth: o.auth });
       const transaction = this.#context.transactions.sendRequest(parts, o.nextHop, user, o.rport === undefined ? {} : { rport: o.rport }) as InviteTransaction | undefined;
       this.#transaction = transaction;

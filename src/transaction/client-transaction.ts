@@ -64,6 +64,11 @@ const RELEASED: ClientTransactionUser = { onFinal() {} };
 
 type TransportErrorEvent = { readonly type: 'transportError'; readonly error: TransportError };
 
+/**
+ * Methods here and in the two machines are TS `private`, not `#`: a class
+ * with #methods gives each instance a brand slot (8 bytes), and a finished
+ * transaction is kept for Timer K or M.
+ */
 export abstract class ClientTransactionBase<
   State extends string,
   Event extends { readonly type: string },
@@ -92,15 +97,15 @@ export abstract class ClientTransactionBase<
 
   /** The request this transaction sends, parsed anew on each access; throws once released (see releaseRequest): a non-INVITE one's final response came, or an INVITE's 2xx. */
   get request(): SipMessage {
-    return this.#request().message;
+    return this.outgoingRequest().message;
   }
 
   /** The request's bytes, to send (throws once released). */
   protected get requestBytes(): Uint8Array {
-    return this.#request().bytes;
+    return this.outgoingRequest().bytes;
   }
 
-  #request(): OutgoingRequest {
+  private outgoingRequest(): OutgoingRequest {
     if (this.#outgoing === undefined) throw new StateError('ERR_STATE', `the ${this.method} request was released when its transaction completed`);
     return this.#outgoing;
   }
@@ -139,7 +144,7 @@ export abstract class ClientTransactionBase<
 
   /** Sends on the transaction's target (and flow); a failure comes back as a transportError event. */
   protected send(bytes: Uint8Array): void {
-    this.context.transport.send(bytes, this.target, (this.#sendOptions ??= this.#makeSendOptions()));
+    this.context.transport.send(bytes, this.target, (this.#sendOptions ??= this.makeSendOptions()));
   }
 
   /**
@@ -147,12 +152,12 @@ export abstract class ClientTransactionBase<
    * first send: retransmissions reuse them, so the transport keeps a single
    * pending-sender entry per transaction.
    */
-  #makeSendOptions(): SendOptions {
+  private makeSendOptions(): SendOptions {
     // bind, not an arrow: tsx/esbuild wrap every arrow function in a naming helper that showed in profiles.
-    return { flowId: this.#outgoing?.flowId, onError: this.#onSendError.bind(this) };
+    return { flowId: this.#outgoing?.flowId, onError: this.onSendError.bind(this) };
   }
 
-  #onSendError(error: TransportError): void {
+  private onSendError(error: TransportError): void {
     this.handle({ type: 'transportError', error } as TransportErrorEvent as unknown as Event | TimerEvent<Timer>);
   }
 
