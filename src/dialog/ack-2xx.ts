@@ -11,7 +11,7 @@
  */
 import type { MessageParts } from '../parser/index.ts';
 import type { Endpoint, TransportKind } from '../transport/types.ts';
-import type { DialogContext } from './dialog-context.ts';
+import type { DialogContext, DialogTransactions } from './dialog-context.ts';
 import type { DialogState } from './dialog-state.ts';
 
 /** Credential header names copied from the INVITE. */
@@ -31,13 +31,10 @@ const NAME_END = ': ';
  */
 export class AckFor2xx {
   readonly cseq: number;
-  /** Before a send has put our Via in it: the parts. */
-  #parts: MessageParts | undefined;
-  /** After: `uri\nName: value\nName: value...`, Via first. */
-  #text: string | undefined;
+  /** The parts until a send has put our Via in them; then `uri\nName: value\nName: value...`, Via first. */
+  #content: MessageParts | string;
   readonly #body: Uint8Array | undefined;
   readonly #target: Endpoint | undefined;
-  readonly #context: DialogContext;
 
   constructor(
     context: DialogContext,
@@ -46,7 +43,6 @@ export class AckFor2xx {
     transport: TransportKind,
     body: Uint8Array | undefined,
   ) {
-    this.#context = context;
     this.cseq = invite.cseq;
     this.#body = body;
     const headers: Array<[string, string]> = [];
@@ -54,22 +50,19 @@ export class AckFor2xx {
     if (body !== undefined) headers.push(['Content-Type', 'application/sdp']);
     const built = dialog.request('ACK', body === undefined ? { headers, cseq: invite.cseq } : { headers, cseq: invite.cseq, body });
     this.#target = context.resolve(built.nextHop, transport);
-    this.#parts = built.parts;
+    this.#content = built.parts;
   }
 
-  /** Sends (or sends again) the ACK; false when its next hop cannot be reached. */
-  send(): boolean {
+  /** Sends (or sends again) the ACK through `transactions` (the dialog layer's: not kept here); false when its next hop cannot be reached. */
+  send(transactions: DialogTransactions): boolean {
     const target = this.#target;
     if (target === undefined) return false;
-    const parts = this.#parts ?? this.partsOfText();
+    const content = this.#content;
+    const parts = typeof content === 'string' ? this.partsOfText(content) : content;
     try {
-      const transactions = this.#context.transactions;
       const via = transactions.sendStatelessVia !== undefined ? transactions.sendStatelessVia(parts, target) : transactions.sendStateless(parts, target).header('via');
       // Later sends repeat this ACK with its Via (and branch): a retransmission, not a new request.
-      if (via !== undefined && this.#parts !== undefined && !parts.headers.some(isVia)) {
-        this.#text = textOf(parts, via);
-        this.#parts = undefined;
-      }
+      if (via !== undefined && parts === content && !parts.headers.some(isVia)) this.#content = textOf(parts, via);
       return true;
     } catch {
       return false;
@@ -78,13 +71,14 @@ export class AckFor2xx {
 
   /** Whether this is the ACK of the dialog with that remote tag: its To ends with it (DialogState.request writes `remote;tag=remoteTag`), so no copy of the tag is kept. Only for a further 2xx (rare). */
   isForTag(tag: string): boolean {
-    const to = (this.#parts ?? this.partsOfText()).headers.find(isTo);
+    const content = this.#content;
+    const to = (typeof content === 'string' ? this.partsOfText(content) : content).headers.find(isTo);
     return to !== undefined && to[1].endsWith(`;tag=${tag}`);
   }
 
   /** The parts again from the kept text (only for a retransmitted 2xx). */
-  private partsOfText(): MessageParts {
-    const lines = this.#text!.split(LINE);
+  private partsOfText(text: string): MessageParts {
+    const lines = text.split(LINE);
     const headers: Array<[string, string]> = [];
     for (let i = 1; i < lines.length; i++) {
       const line = lines[i]!;

@@ -38,6 +38,9 @@ export interface InviteAckOptions {
   readonly auth: Authenticator | undefined;
 }
 
+/** Between the Call-ID (a token: never holds it) and the From in InviteAcks's text. */
+const SEPARATOR = '\n';
+
 const NO_CREDENTIALS: ReadonlyArray<readonly [string, string]> = [];
 
 /**
@@ -48,9 +51,9 @@ const NO_CREDENTIALS: ReadonlyArray<readonly [string, string]> = [];
  * 2xx of another fork in Accepted reads them then.
  */
 export class InviteAcks implements UacInvite {
-  readonly callId: string;
+  /** `callId\nfrom`: one flat string (a second one cost its own header). */
+  readonly #callIdAndFrom: string;
   readonly #seq: number;
-  readonly #fromText: string;
   readonly #uriText: string;
   #from: NameAddr | undefined;
   #uri: Uri | undefined;
@@ -66,9 +69,8 @@ export class InviteAcks implements UacInvite {
   constructor(context: DialogContext, invite: SentInvite, options: InviteAckOptions) {
     this.#from = parseNameAddr(invite.from, 'from');
     this.#uri = parseUri(invite.uri, 'request-uri', URI_OPTIONS);
-    this.callId = invite.callId;
+    this.#callIdAndFrom = [invite.callId, invite.from].join(SEPARATOR);
     this.#seq = invite.seq;
-    this.#fromText = invite.from;
     this.#uriText = invite.uri;
     this.#context = context;
     this.#credentials = options.credentials.length === 0 ? NO_CREDENTIALS : options.credentials;
@@ -76,12 +78,16 @@ export class InviteAcks implements UacInvite {
     this.#auth = options.auth;
   }
 
+  get callId(): string {
+    return this.#callIdAndFrom.slice(0, this.#callIdAndFrom.indexOf(SEPARATOR));
+  }
+
   get cseq(): { readonly seq: number } {
     return { seq: this.#seq };
   }
 
   get from(): NameAddr {
-    return this.#from ?? parseNameAddr(this.#fromText, 'from');
+    return this.#from ?? parseNameAddr(this.#callIdAndFrom.slice(this.#callIdAndFrom.indexOf(SEPARATOR) + 1), 'from');
   }
 
   get uri(): Uri {
@@ -107,7 +113,7 @@ export class InviteAcks implements UacInvite {
   /** Sends the ACK for the 2xx of `dialog`, and keeps it for that 2xx's retransmissions. */
   ack(dialog: DialogState): AckFor2xx {
     const ack = new AckFor2xx(this.#context, dialog, { cseq: this.#seq, headers: this.#credentials }, this.#transport, undefined);
-    ack.send();
+    ack.send(this.#context.transactions);
     const tag = dialog.remoteTag;
     if (this.#firstAck === undefined || this.#firstAck.isForTag(tag)) this.#firstAck = ack;
     else (this.#otherAcks ??= new Map()).set(tag, ack);
@@ -139,7 +145,7 @@ export class InviteAcks implements UacInvite {
     if (tag == null) return;
     const known = this.#firstAck?.isForTag(tag) === true ? this.#firstAck : this.#otherAcks?.get(tag);
     if (known !== undefined) {
-      known.send();
+      known.send(this.#context.transactions);
       return;
     }
     this.ackAndBye(response);

@@ -280,8 +280,7 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
     try {
       // What the INVITE's dialogs are made of, read from what we write (parsing the INVITE back cost more);
       // built before sending, so that a From or Request-URI we cannot read fails the call with nothing sent.
-      // The From as one flat string (join copies): the transaction keeps it for Timer M.
-      const sent = { callId: this.callId, from: [o.from, ';tag=', this.localTag].join(''), seq: this.#cseq, uri: o.requestUri };
+      const sent = { callId: this.callId, from: `${o.from};tag=${this.localTag}`, seq: this.#cseq, uri: o.requestUri };
       const user = new InviteTransactionUser(this, this.#context, sent, { credentials, transport: o.nextHop.transport, auth: o.auth });
       const transaction = this.#context.transactions.sendRequest(parts, o.nextHop, user, o.rport === undefined ? {} : { rport: o.rport }) as InviteTransaction | undefined;
       this.#transaction = transaction;
