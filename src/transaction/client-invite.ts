@@ -151,6 +151,8 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
           // The ACK is sent before entering Completed, so that a transport
           // error it raises is handled before a zero-length Timer D.
           this.#ack = ackForNon2xx(this.request, response);
+          // Completed (Timer D, 32 s over UDP) re-sends the ACK, never the INVITE: its copy goes now.
+          this.releaseRequest();
           this.send(this.#ack);
           this.enter('completed');
           this.report({ cause: 'response', status, response });

@@ -53,7 +53,8 @@ export class OutgoingRequest {
    * Drops the bytes: a completed non-INVITE transaction only absorbs
    * retransmitted responses for Timer K and never sends again, and its copy
    * of the request was half of what it kept alive (promoted by the GC); an
-   * INVITE one in Accepted (Timer M, 32 s) sends nothing either.
+   * INVITE one in Accepted (Timer M, 32 s) or Completed (Timer D, 32 s over
+   * UDP: it re-sends its ACK) sends it no more either.
    */
   release(): void {
     this.#bytes = undefined;
@@ -95,7 +96,7 @@ export abstract class ClientTransactionBase<
     this.method = outgoing.method;
   }
 
-  /** The request this transaction sends, parsed anew on each access; throws once released (see releaseRequest): a non-INVITE one's final response came, or an INVITE's 2xx. */
+  /** The request this transaction sends, parsed anew on each access; throws once released (see releaseRequest): at the final response (a 408/503 made locally excepted). */
   get request(): SipMessage {
     return this.outgoingRequest().message;
   }
@@ -112,10 +113,11 @@ export abstract class ClientTransactionBase<
 
   /**
    * Forgets the request (its bytes and the object that holds them): a
-   * completed non-INVITE transaction waits out Timer K and an INVITE one in
-   * Accepted Timer M (32 s) without sending it again, and each kept copy
-   * was promoted and marked by the GC for nothing. Branch, method and
-   * target stay: the table finds the transaction by them.
+   * completed non-INVITE transaction waits out Timer K, an INVITE one
+   * Timer M in Accepted or Timer D in Completed (32 s each over UDP),
+   * without sending it again, and each kept copy was promoted and marked by
+   * the GC for nothing. Branch, method and target stay: the table finds the
+   * transaction by them.
    */
   protected releaseRequest(): void {
     this.#outgoing?.release();
