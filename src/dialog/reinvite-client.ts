@@ -135,7 +135,7 @@ export class ReinviteClient implements ClientTransactionUser {
     this.#inFlight = false;
     if (this.#settled) {
       // Abandoned (the dialog ended) and a 2xx still came: acknowledge it.
-      if (outcome.cause === 'response' && outcome.status < 300) this.#acknowledge(outcome.response).send();
+      if (outcome.cause === 'response' && outcome.status < 300) this.#acknowledge(outcome.response).send(this.host.context.transactions);
       return;
     }
     const { status } = outcome;
@@ -166,14 +166,14 @@ export class ReinviteClient implements ClientTransactionUser {
 
   /** A retransmission of the 2xx, or a 2xx of another fork: the same ACK again. */
   onAdditional2xx(response: SipMessage): void {
-    if (response.to?.tag === this.host.dialog.remoteTag) this.#ack?.send();
+    if (response.to?.tag === this.host.dialog.remoteTag) this.#ack?.send(this.host.context.transactions);
   }
 
   #accepted(response: SipMessage): void {
     this.host.auth?.onAnswered();
     this.host.dialog.refreshTarget(response);
     this.#ack = this.#acknowledge(response);
-    this.#ack.send();
+    this.#ack.send(this.host.context.transactions);
     this.host.setLastAck(this.#ack);
     let media: NegotiatedMedia | undefined;
     try {

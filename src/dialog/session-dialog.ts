@@ -282,7 +282,7 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
 
   /** A 2xx to our INVITE that its transaction no longer takes (after Timer M): the ACK again. */
   on2xxRetransmission(response: SipMessage): void {
-    if (this.#lastAck !== undefined && response.cseq?.seq === this.#lastAck.cseq) this.#lastAck.send();
+    if (this.#lastAck !== undefined && response.cseq?.seq === this.#lastAck.cseq) this.#lastAck.send(this.#context.transactions);
   }
 
   // --------------------------------------------------------------- internal

@@ -21,7 +21,7 @@
  * - Digest: a 401/407 is answered once with the call's credentials, same
  *   Call-ID and From tag, CSeq + 1 (s22.2), the same offer.
  */
-import { formatMessage, parseMessage, parseNameAddr, parseUri, type MessageParts, type SipMessage } from '../parser/index.ts';
+import { formatMessage, parseMessage, type MessageParts, type SipMessage } from '../parser/index.ts';
 import { cancelParts } from '../transaction/cancel.ts';
 import { StateMachine, type MachineTables } from '../transaction/machine.ts';
 import type { TimerEvent } from '../transaction/events.ts';
@@ -33,7 +33,7 @@ import type { DialogState } from './dialog-state.ts';
 import type { NegotiatedMedia } from './media.ts';
 import type { OfferAnswer } from './offer-answer.ts';
 import { SessionDialog } from './session-dialog.ts';
-import { InviteAcks } from './uac-acks.ts';
+import { InviteAcks, type InviteAckOptions, type SentInvite } from './uac-acks.ts';
 import { rethrowLater } from '../transaction/rethrow.ts';
 
 export interface InviteOptions {
@@ -195,7 +195,7 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
     if (tag !== null && response.status! > 100) {
       if (!this.#early.has(tag) && this.#early.size < MAX_EARLY_DIALOGS) {
         // A 1xx that cannot make a dialog still tells us the call progresses.
-        if (this.#user!.acks.opensDialog(response)) this.#early.add(tag);
+        if (this.#user!.opensDialog(response)) this.#early.add(tag);
       }
       if (response.body.length > 0) {
         try {
@@ -234,7 +234,7 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
   }
 
   onAdditional2xx(response: SipMessage): void {
-    this.#user?.acks.onAdditional2xx(response);
+    this.#user?.onAdditional2xx(response);
   }
 
   // ------------------------------------------------------------ internal
@@ -252,7 +252,7 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
     this.#onEnded?.(this);
     this.#early.clear();
     // The transaction may wait 32 s more (Timer M or D): from now on it holds the ACKs, not the call.
-    if (this.#user !== undefined) this.#user.call = undefined;
+    this.#user?.release();
   }
 
   #send(): void {
@@ -274,19 +274,14 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
     for (const [name, value] of o.headers ?? []) headers.push([name, value]);
     const parts: MessageParts = { method: 'INVITE', uri: o.requestUri, headers, body: this.#offer };
     // An earlier transaction (answered with 401/407) has nothing more for the call.
-    if (this.#user !== undefined) this.#user.call = undefined;
+    this.#user?.release();
     this.#user = undefined;
     this.#parts = undefined;
     try {
       // What the INVITE's dialogs are made of, read from what we write (parsing the INVITE back cost more);
       // built before sending, so that a From or Request-URI we cannot read fails the call with nothing sent.
-      const sent = {
-        callId: this.callId,
-        from: parseNameAddr(`${o.from};tag=${this.localTag}`, 'from'),
-        cseq: { seq: this.#cseq },
-        uri: parseUri(o.requestUri, 'request-uri', { allowHeaders: false }),
-      };
-      const user = new InviteTransactionUser(this, new InviteAcks(this.#context, sent, { credentials, transport: o.nextHop.transport, auth: o.auth }));
+      const sent = { callId: this.callId, from: `${o.from};tag=${this.localTag}`, seq: this.#cseq, uri: o.requestUri };
+      const user = new InviteTransactionUser(this, this.#context, sent, { credentials, transport: o.nextHop.transport, auth: o.auth });
       const transaction = this.#context.transactions.sendRequest(parts, o.nextHop, user, o.rport === undefined ? {} : { rport: o.rport }) as InviteTransaction | undefined;
       this.#transaction = transaction;
       this.#user = user;
@@ -312,7 +307,7 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
 
   #onFirst2xx(response: SipMessage): void {
     this.#options.auth?.onAnswered();
-    const acks = this.#user!.acks;
+    const acks = this.#user!;
     if (this.#cancelRequested) {
       // The 2xx crossed our CANCEL: the callee answered; acknowledge and hang up.
       acks.ackAndBye(response);
@@ -367,27 +362,28 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
 
 /**
  * The user of the INVITE's transaction: the call until it ends, then only
- * the ACKs (see InviteAcks), so that a transaction waiting out Timer M or D
- * no longer keeps the call alive.
+ * the ACKs (InviteAcks, one object with them), so that a transaction waiting
+ * out Timer M or D no longer keeps the call alive.
  */
-class InviteTransactionUser implements ClientTransactionUser {
-  call: OutgoingInvite | undefined;
-  readonly acks: InviteAcks;
+class InviteTransactionUser extends InviteAcks implements ClientTransactionUser {
+  #call: OutgoingInvite | undefined;
 
-  constructor(call: OutgoingInvite, acks: InviteAcks) {
-    this.call = call;
-    this.acks = acks;
+  constructor(call: OutgoingInvite, context: DialogContext, invite: SentInvite, options: InviteAckOptions) {
+    super(context, invite, options);
+    this.#call = call;
+  }
+
+  /** The call has ended (or moved to a new transaction): nothing more for it, and only text kept. */
+  release(): void {
+    this.#call = undefined;
+    this.releaseInvite();
   }
 
   onProvisional(response: SipMessage): void {
-    this.call?.onProvisional(response);
+    this.#call?.onProvisional(response);
   }
 
   onFinal(outcome: ClientOutcome): void {
-    this.call?.onFinal(outcome);
-  }
-
-  onAdditional2xx(response: SipMessage): void {
-    this.acks.onAdditional2xx(response);
+    this.#call?.onFinal(outcome);
   }
 }

@@ -45,11 +45,14 @@ const TABLES: MachineTables<ClientInviteState, ClientInviteTimer> = {
 };
 
 export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteState, ClientInviteEvent, ClientInviteTimer> {
-  readonly kind = 'client-invite' as const;
-  /** Retransmissions so far: Timer A's next interval is T1 * 2^n. */
-  #retransmissions = 0;
+  /** On the prototype, not a field: a waiting transaction is kept 32 s, and each field is 8 bytes of it. */
+  get kind(): 'client-invite' {
+    return 'client-invite';
+  }
+
+  /** Retransmissions so far (Timer A's next interval is T1 * 2^n); -1 until started. */
+  #retransmissions = -1;
   #ack: Uint8Array | undefined;
-  #started = false;
 
   constructor(context: TransactionContext, outgoing: OutgoingRequest, user: ClientTransactionUser) {
     super(context, outgoing, user, TABLES);
@@ -58,27 +61,27 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
   protected step(event: ClientInviteEvent | TimerEvent<ClientInviteTimer>): void {
     switch (event.type) {
       case 'start':
-        return this.#onStart();
+        return this.onStart();
       case 'response':
-        return this.#onResponse(event.message);
+        return this.onResponse(event.message);
       case 'transportError':
-        return this.#onTransportError(event.error);
+        return this.onTransportError(event.error);
       case 'timer':
         switch (event.name) {
           case 'A':
-            return this.#onTimerA();
+            return this.onTimerA();
           case 'B':
-            return this.#onTimerB();
+            return this.onTimerB();
           case 'D':
-            return this.#onTimerD();
+            return this.onTimerD();
           case 'M':
-            return this.#onTimerM();
+            return this.onTimerM();
         }
     }
   }
 
   /** Enters a state and starts the timers that state runs. */
-  #enter(state: ClientInviteState): void {
+  private enter(state: ClientInviteState): void {
     this.transition(state);
     const timers = this.context.timers;
     if (state === 'accepted') this.startTimer('M', timers.M);
@@ -87,10 +90,10 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
 
 
   /** "INVITE from TU / INVITE sent": Calling, Timer A (unreliable only) and Timer B. */
-  #onStart(): void {
-    if (this.#started || this.state !== 'calling') return;
-    this.#started = true;
-    this.send(this.outgoing.bytes);
+  private onStart(): void {
+    if (this.#retransmissions >= 0 || this.state !== 'calling') return;
+    this.#retransmissions = 0;
+    this.send(this.requestBytes);
     const timers = this.context.timers;
     // s17.1.1.2: "If a reliable transport is being used, the client
     // transaction SHOULD NOT start timer A".
@@ -99,57 +102,59 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
   }
 
   /** s17.1.1.2: retransmit, and reset Timer A with twice its value (no cap for INVITE). */
-  #onTimerA(): void {
+  private onTimerA(): void {
     if (this.state !== 'calling') return;
     this.#retransmissions++;
     this.context.counters.retransmissions++;
-    this.send(this.outgoing.bytes);
+    this.send(this.requestBytes);
     this.startTimer('A', backoff(this.context.timers.T1, this.#retransmissions, Infinity));
   }
 
   /** s17.1.1.2: "If the client transaction is still in the "Calling" state when timer B fires, the client transaction SHOULD inform the TU that a timeout has occurred." */
-  #onTimerB(): void {
+  private onTimerB(): void {
     if (this.state !== 'calling') return;
-    this.#enter('terminated');
+    this.enter('terminated');
     this.report({ cause: 'timeout', status: 408, response: localResponse(this.request, 408) });
   }
 
-  #onTimerD(): void {
-    if (this.state === 'completed') this.#enter('terminated');
+  private onTimerD(): void {
+    if (this.state === 'completed') this.enter('terminated');
   }
 
   /** RFC 6026 (updating s17.1.1.2): "If Timer M fires while the client transaction is in the "Accepted" state, the client transaction MUST move to the "Terminated" state." */
-  #onTimerM(): void {
-    if (this.state === 'accepted') this.#enter('terminated');
+  private onTimerM(): void {
+    if (this.state === 'accepted') this.enter('terminated');
   }
 
-  #onResponse(response: SipMessage): void {
+  private onResponse(response: SipMessage): void {
     const status = response.status;
     if (status === undefined || status < 100 || status > 699) return;
     switch (this.state) {
       case 'calling':
       case 'proceeding':
         if (status < 200) {
-          if (this.state === 'calling') this.#enter('proceeding');
+          if (this.state === 'calling') this.enter('proceeding');
           this.user.onProvisional?.(response);
         } else if (status < 300) {
           // RFC 6026 (updating s17.1.1.2): "If a 2xx response is received while the client
           // INVITE state machine is in the "Calling" or "Proceeding" states,
           // it MUST transition to the "Accepted" state, pass the 2xx response
           // to the TU, and set Timer M to 64*T1."
-          this.#enter('accepted');
+          this.enter('accepted');
           this.report({ cause: 'response', status, response });
           // Accepted sends nothing of its own (the TU ACKs a 2xx): neither the
           // transport's error callback nor the INVITE (a copy of its own, else
           // kept 32 s for nothing) need stay.
           this.releaseSender();
-          this.outgoing.release();
+          this.releaseRequest();
         } else {
           // The ACK is sent before entering Completed, so that a transport
           // error it raises is handled before a zero-length Timer D.
           this.#ack = ackForNon2xx(this.request, response);
+          // Completed (Timer D, 32 s over UDP) re-sends the ACK, never the INVITE: its copy goes now.
+          this.releaseRequest();
           this.send(this.#ack);
-          this.#enter('completed');
+          this.enter('completed');
           this.report({ cause: 'response', status, response });
         }
         return;
@@ -175,7 +180,7 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
     }
   }
 
-  #onTransportError(error: TransportError): void {
+  private onTransportError(error: TransportError): void {
     switch (this.state) {
       case 'calling':
       case 'proceeding':
@@ -183,12 +188,12 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
         // transport failure has occurred, and the client transaction SHOULD
         // transition directly to the "Terminated" state." (Figure 5 draws it
         // from Calling; an error for the INVITE reported after a 1xx ends it too.)
-        this.#enter('terminated');
+        this.enter('terminated');
         this.report({ cause: 'transportError', status: 503, response: localResponse(this.request, 503), error });
         return;
       case 'completed':
         // Figure 5: Completed --Transport Err. / Inform TU--> Terminated (the ACK could not be sent).
-        this.#enter('terminated');
+        this.enter('terminated');
         this.user.onTransportError?.(error);
         return;
       case 'accepted':

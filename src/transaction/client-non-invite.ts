@@ -38,10 +38,13 @@ const TABLES: MachineTables<ClientNonInviteState, ClientNonInviteTimer> = {
 };
 
 export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonInviteState, ClientNonInviteEvent, ClientNonInviteTimer> {
-  readonly kind = 'client-non-invite' as const;
-  /** Retransmissions so far: in Trying, Timer E's next interval is min(T1 * 2^n, T2). */
-  #retransmissions = 0;
-  #started = false;
+  /** On the prototype, not a field: a waiting transaction is kept 32 s, and each field is 8 bytes of it. */
+  get kind(): 'client-non-invite' {
+    return 'client-non-invite';
+  }
+
+  /** Retransmissions so far (in Trying, Timer E's next interval is min(T1 * 2^n, T2)); -1 until started. */
+  #retransmissions = -1;
 
   constructor(context: TransactionContext, outgoing: OutgoingRequest, user: ClientTransactionUser) {
     super(context, outgoing, user, TABLES);
@@ -50,24 +53,24 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
   protected step(event: ClientNonInviteEvent | TimerEvent<ClientNonInviteTimer>): void {
     switch (event.type) {
       case 'start':
-        return this.#onStart();
+        return this.onStart();
       case 'response':
-        return this.#onResponse(event.message);
+        return this.onResponse(event.message);
       case 'transportError':
-        return this.#onTransportError(event.error);
+        return this.onTransportError(event.error);
       case 'timer':
         switch (event.name) {
           case 'E':
-            return this.#onTimerE();
+            return this.onTimerE();
           case 'F':
-            return this.#onTimerF();
+            return this.onTimerF();
           case 'K':
-            return this.#onTimerK();
+            return this.onTimerK();
         }
     }
   }
 
-  #enter(state: ClientNonInviteState): void {
+  private enter(state: ClientNonInviteState): void {
     this.transition(state);
     // s17.1.2.2: "Once the client transaction enters the "Completed" state,
     // it MUST set Timer K to fire in T4 seconds for unreliable transports,
@@ -77,20 +80,20 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
 
 
   /** "Request from TU / send request": Trying, Timer E (unreliable only) and Timer F. */
-  #onStart(): void {
-    if (this.#started || this.state !== 'trying') return;
-    this.#started = true;
-    this.send(this.outgoing.bytes);
+  private onStart(): void {
+    if (this.#retransmissions >= 0 || this.state !== 'trying') return;
+    this.#retransmissions = 0;
+    this.send(this.requestBytes);
     const timers = this.context.timers;
     if (timers.E !== null) this.startTimer('E', timers.E);
     this.startTimer('F', timers.F);
   }
 
-  #onTimerE(): void {
+  private onTimerE(): void {
     if (this.state !== 'trying' && this.state !== 'proceeding') return;
     this.#retransmissions++;
     this.context.counters.retransmissions++;
-    this.send(this.outgoing.bytes);
+    this.send(this.requestBytes);
     const { T1, T2 } = this.context.timers;
     // s17.1.2.2: "If Timer E fires while in the "Proceeding" state, the
     // request MUST be passed to the transport layer for retransmission, and
@@ -99,17 +102,17 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
   }
 
   /** s17.1.2.2: "If Timer F fires while the client transaction is still in the "Trying" state, the client transaction SHOULD inform the TU about the timeout" (likewise in Proceeding). */
-  #onTimerF(): void {
+  private onTimerF(): void {
     if (this.state !== 'trying' && this.state !== 'proceeding') return;
-    this.#enter('terminated');
+    this.enter('terminated');
     this.report({ cause: 'timeout', status: 408, response: localResponse(this.request, 408) });
   }
 
-  #onTimerK(): void {
-    if (this.state === 'completed') this.#enter('terminated');
+  private onTimerK(): void {
+    if (this.state === 'completed') this.enter('terminated');
   }
 
-  #onResponse(response: SipMessage): void {
+  private onResponse(response: SipMessage): void {
     const status = response.status;
     if (status === undefined || status < 100 || status > 699) return;
     if (this.state !== 'trying' && this.state !== 'proceeding') {
@@ -118,25 +121,25 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
       return;
     }
     if (status < 200) {
-      if (this.state === 'trying') this.#enter('proceeding');
+      if (this.state === 'trying') this.enter('proceeding');
       this.user.onProvisional?.(response);
       return;
     }
-    this.#enter('completed');
+    this.enter('completed');
     this.report({ cause: 'response', status, response });
     // Completed sends nothing, ignores transport errors and tells the TU nothing more.
     this.releaseSender();
     this.releaseUser();
-    // Read it before the final response if needed: Completed keeps no copy (see OutgoingRequest.release).
-    this.outgoing.release();
+    // Read it before the final response if needed: Completed keeps no copy (see releaseRequest).
+    this.releaseRequest();
   }
 
-  #onTransportError(error: TransportError): void {
+  private onTransportError(error: TransportError): void {
     if (this.state !== 'trying' && this.state !== 'proceeding') return;
     // s17.1.4: "The client transaction SHOULD inform the TU that a transport
     // failure has occurred, and the client transaction SHOULD transition
     // directly to the "Terminated" state."
-    this.#enter('terminated');
+    this.enter('terminated');
     this.report({ cause: 'transportError', status: 503, response: localResponse(this.request, 503), error });
   }
 }

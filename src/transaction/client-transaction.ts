@@ -53,7 +53,8 @@ export class OutgoingRequest {
    * Drops the bytes: a completed non-INVITE transaction only absorbs
    * retransmitted responses for Timer K and never sends again, and its copy
    * of the request was half of what it kept alive (promoted by the GC); an
-   * INVITE one in Accepted (Timer M, 32 s) sends nothing either.
+   * INVITE one in Accepted (Timer M, 32 s) or Completed (Timer D, 32 s over
+   * UDP: it re-sends its ACK) sends it no more either.
    */
   release(): void {
     this.#bytes = undefined;
@@ -64,13 +65,21 @@ const RELEASED: ClientTransactionUser = { onFinal() {} };
 
 type TransportErrorEvent = { readonly type: 'transportError'; readonly error: TransportError };
 
+/**
+ * Methods here and in the two machines are TS `private`, not `#`: a class
+ * with #methods gives each instance a brand slot (8 bytes), and a finished
+ * transaction is kept for Timer K or M.
+ */
 export abstract class ClientTransactionBase<
   State extends string,
   Event extends { readonly type: string },
   Timer extends string,
 > extends StateMachine<State, Event, Timer> {
   readonly target: Endpoint;
-  protected readonly outgoing: OutgoingRequest;
+  readonly branch: string;
+  readonly method: string;
+  /** The request while it may still be sent or read; dropped at the final response (see releaseRequest). */
+  #outgoing: OutgoingRequest | undefined;
   protected readonly context: TransactionContext;
   /** Replaced by RELEASED once nothing more can reach it (see releaseUser). */
   protected user: ClientTransactionUser;
@@ -80,22 +89,39 @@ export abstract class ClientTransactionBase<
   constructor(context: TransactionContext, outgoing: OutgoingRequest, user: ClientTransactionUser, tables: MachineTables<State, Timer>) {
     super(context.clock, tables);
     this.context = context;
-    this.outgoing = outgoing;
+    this.#outgoing = outgoing;
     this.user = user;
     this.target = outgoing.target;
+    this.branch = outgoing.branch;
+    this.method = outgoing.method;
   }
 
-  /** The request this transaction sends, parsed anew on each access; throws once released (see OutgoingRequest.release): a non-INVITE one's final response came, or an INVITE's 2xx. */
+  /** The request this transaction sends, parsed anew on each access; throws once released (see releaseRequest): at the final response (a 408/503 made locally excepted). */
   get request(): SipMessage {
-    return this.outgoing.message;
+    return this.outgoingRequest().message;
   }
 
-  get branch(): string {
-    return this.outgoing.branch;
+  /** The request's bytes, to send (throws once released). */
+  protected get requestBytes(): Uint8Array {
+    return this.outgoingRequest().bytes;
   }
 
-  get method(): string {
-    return this.outgoing.method;
+  private outgoingRequest(): OutgoingRequest {
+    if (this.#outgoing === undefined) throw new StateError('ERR_STATE', `the ${this.method} request was released when its transaction completed`);
+    return this.#outgoing;
+  }
+
+  /**
+   * Forgets the request (its bytes and the object that holds them): a
+   * completed non-INVITE transaction waits out Timer K, an INVITE one
+   * Timer M in Accepted or Timer D in Completed (32 s each over UDP),
+   * without sending it again, and each kept copy was promoted and marked by
+   * the GC for nothing. Branch, method and target stay: the table finds the
+   * transaction by them.
+   */
+  protected releaseRequest(): void {
+    this.#outgoing?.release();
+    this.#outgoing = undefined;
   }
 
   protected onTerminated(): void {
@@ -115,12 +141,12 @@ export abstract class ClientTransactionBase<
     const options = this.#sendOptions;
     if (options === undefined) return;
     this.#sendOptions = undefined;
-    this.context.transport.release?.(this.outgoing.target, options);
+    this.context.transport.release?.(this.target, options);
   }
 
   /** Sends on the transaction's target (and flow); a failure comes back as a transportError event. */
   protected send(bytes: Uint8Array): void {
-    this.context.transport.send(bytes, this.outgoing.target, (this.#sendOptions ??= this.#makeSendOptions()));
+    this.context.transport.send(bytes, this.target, (this.#sendOptions ??= this.makeSendOptions()));
   }
 
   /**
@@ -128,12 +154,12 @@ export abstract class ClientTransactionBase<
    * first send: retransmissions reuse them, so the transport keeps a single
    * pending-sender entry per transaction.
    */
-  #makeSendOptions(): SendOptions {
+  private makeSendOptions(): SendOptions {
     // bind, not an arrow: tsx/esbuild wrap every arrow function in a naming helper that showed in profiles.
-    return { flowId: this.outgoing.flowId, onError: this.#onSendError.bind(this) };
+    return { flowId: this.#outgoing?.flowId, onError: this.onSendError.bind(this) };
   }
 
-  #onSendError(error: TransportError): void {
+  private onSendError(error: TransportError): void {
     this.handle({ type: 'transportError', error } as TransportErrorEvent as unknown as Event | TimerEvent<Timer>);
   }
 

@@ -377,6 +377,11 @@ test('digest (s22.2): a 407 is answered once with credentials, same Call-ID and 
   assert.is(ack.header('proxy-authorization'), second.header('proxy-authorization'));
   assert.is(ack.cseq?.seq, second.cseq?.seq);
   assert.is(auth.answered, 1);
+  // The 2xx again (Accepted): the ACK is re-sent from what was kept of it, byte for byte, credentials included.
+  const beforeRetrans = t.sent.length;
+  deliver(rig, reply(second, 200, { toTag: 'x', contact: A, sdp: peerSdp() }));
+  assert.equal(labelsSince(rig, beforeRetrans), ['ACK']);
+  assert.is(bytesOf(t.last('ACK')), bytesOf(ack));
   void d.answered!.bye();
   answerBye(rig);
   await rig.advance(32_000);

@@ -141,6 +141,11 @@ test('Calling --300-699--> Completed: ACK built per s17.1.1.3 and sent to the IN
   assert.equal(m.headerFields('Route'), ['<sip:p1.example.com;lr>', '<sip:p2.example.com;lr>']);
   assert.is(headerOf(m, 'Max-Forwards'), '70');
   assert.is(m.body.length, 0);
+  // Completed keeps the ACK, not the INVITE: a retransmitted 404 gets the same ACK; the request is no longer readable.
+  assert.throws(() => tx.request, /INVITE request was released when its transaction completed/);
+  h.transport.deliver(reply(request, 404, 'nf-tag'), PEER_UDP);
+  assert.is(h.transport.of('ACK').length, 2);
+  assert.equal([...h.transport.of('ACK')[1]!.bytes], [...ack.bytes]);
   h.clock.advance(32_000);
   assertClean(h);
 });
