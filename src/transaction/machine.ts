@@ -43,22 +43,32 @@ export interface MachineTables<State extends string, Timer extends string> {
 
 // Not `implements TimerTarget`: onClockTimer is internal (stripped from the
 // published types), and setTimerOn checks the shape where `this` is passed.
+/** Timers a machine runs at once, at most. */
+const MAX_TIMERS = 2;
+
 export abstract class StateMachine<State extends string, Event extends { readonly type: string }, Timer extends string> {
   #state: State;
   readonly #tables: MachineTables<State, Timer>;
   readonly #clock: Clock;
   /**
-   * Running timers as name, handle, name, handle ... in one small array made
-   * on first use (no machine runs more than two at once): a Map, or arrays
-   * grown by push (17 slots each), cost most of a transaction's garbage.
+   * Running timers, at most two (MAX_TIMERS: every table lists at most two
+   * per state), in two slots of fields: an array made per machine (a Map
+   * before it, or arrays grown by push) was most of a transaction's garbage,
+   * and 80 B of every transaction waiting 32 s.
    */
-  #timers: Array<Timer | TimerHandle | undefined> | undefined;
+  #name0: Timer | undefined;
+  #handle0: TimerHandle | undefined;
+  #name1: Timer | undefined;
+  #handle1: TimerHandle | undefined;
   #timerCount = 0;
   /** Events raised while one is being handled; made on first need (most machines never queue). */
   #queue: Array<Event | TimerEvent<Timer>> | undefined;
   #busy = false;
 
   constructor(clock: Clock, tables: MachineTables<State, Timer>) {
+    for (const state of Object.keys(tables.timers) as State[]) {
+      if (tables.timers[state].length > MAX_TIMERS) throw new Error(`${tables.name}: state ${state} lists more than ${MAX_TIMERS} timers`);
+    }
     this.#clock = clock;
     this.#tables = tables;
     this.#state = tables.initial;
@@ -122,10 +132,8 @@ export abstract class StateMachine<State extends string, Event extends { readonl
     if (!this.#tables.moves[from].includes(to)) throw new IllegalTransitionError(this.#tables.name, from, to);
     this.#state = to;
     const keep = this.#tables.timers[to];
-    const timers = this.#timers;
-    for (let i = this.#timerCount - 1; i >= 0; i--) {
-      if (!keep.includes(timers![2 * i] as Timer)) this.#dropTimer(i, true);
-    }
+    if (this.#timerCount > 1 && !keep.includes(this.#name1!)) this.#dropTimer(1, true);
+    if (this.#timerCount > 0 && !keep.includes(this.#name0!)) this.#dropTimer(0, true);
     if (to === this.#tables.terminal) this.onTerminated();
   }
 
@@ -145,22 +153,24 @@ export abstract class StateMachine<State extends string, Event extends { readonl
     }
     // The machine itself is told which timer fired: a closure per timer cost more than the rest of startTimer.
     const handle = setTimerOn(this.#clock, ms, this);
-    const timers = (this.#timers ??= [undefined, undefined, undefined, undefined]);
-    const slot = 2 * this.#timerCount++;
-    timers[slot] = name;
-    timers[slot + 1] = handle;
+    // A state's timers have distinct names, at most MAX_TIMERS of them (checked in the constructor).
+    if (this.#timerCount === 0) {
+      this.#name0 = name;
+      this.#handle0 = handle;
+    } else {
+      this.#name1 = name;
+      this.#handle1 = handle;
+    }
+    this.#timerCount++;
   }
 
   /** @internal The clock: one of this machine's timers fired (one stopped or replaced since is ignored). */
   onClockTimer(handle: TimerHandle): void {
-    const timers = this.#timers;
-    for (let at = 0; at < this.#timerCount; at++) {
-      if (timers![2 * at + 1] !== handle) continue;
-      const name = timers![2 * at] as Timer;
-      this.#dropTimer(at, false);
-      this.handle({ type: 'timer', name });
-      return;
-    }
+    const at = this.#timerCount > 0 && this.#handle0 === handle ? 0 : this.#timerCount > 1 && this.#handle1 === handle ? 1 : -1;
+    if (at < 0) return;
+    const name = (at === 0 ? this.#name0 : this.#name1)!;
+    this.#dropTimer(at, false);
+    this.handle({ type: 'timer', name });
   }
 
   protected stopTimer(name: Timer): void {
@@ -169,19 +179,20 @@ export abstract class StateMachine<State extends string, Event extends { readonl
   }
 
   #timerAt(name: Timer): number {
-    const timers = this.#timers;
-    for (let i = 0; i < this.#timerCount; i++) if (timers![2 * i] === name) return i;
+    if (this.#timerCount > 0 && this.#name0 === name) return 0;
+    if (this.#timerCount > 1 && this.#name1 === name) return 1;
     return -1;
   }
 
-  /** Removes the timer at `at`; the last one takes its place (order does not matter). */
+  /** Removes the timer in slot `at`; the second one moves into the first slot (order does not matter). */
   #dropTimer(at: number, clear: boolean): void {
-    const timers = this.#timers!;
-    if (clear) this.#clock.clearTimer(timers[2 * at + 1] as TimerHandle);
-    const last = 2 * --this.#timerCount;
-    timers[2 * at] = timers[last];
-    timers[2 * at + 1] = timers[last + 1];
-    timers[last] = undefined;
-    timers[last + 1] = undefined;
+    if (clear) this.#clock.clearTimer((at === 0 ? this.#handle0 : this.#handle1)!);
+    if (at === 0) {
+      this.#name0 = this.#name1;
+      this.#handle0 = this.#handle1;
+    }
+    this.#name1 = undefined;
+    this.#handle1 = undefined;
+    this.#timerCount--;
   }
 }

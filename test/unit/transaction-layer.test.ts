@@ -282,6 +282,34 @@ test('machine: illegal moves throw IllegalTransitionError; leaving a state clear
   assert.is(clock.pending, 0);
 });
 
+test('machine: two timers in two slots: the second fires first, the first then fires alone; restarts and stops keep the count', () => {
+  const clock = new FakeClock();
+  const toy = new Toy(clock);
+  toy.handle({ type: 'arm', name: 'X', ms: 100 });
+  toy.handle({ type: 'arm', name: 'Y', ms: 50 });
+  clock.advance(50);
+  assert.equal(toy.log.filter((l) => l.startsWith('timer')), ['timer Y']);
+  assert.is(toy.liveTimers, 1);
+  assert.ok(toy.hasTimer('X'));
+  toy.handle({ type: 'arm', name: 'Y', ms: 10 });
+  toy.handle({ type: 'arm', name: 'X', ms: 30 }); // restart: stopped, then started again
+  assert.is(toy.liveTimers, 2);
+  assert.is(clock.pending, 2);
+  clock.advance(30);
+  assert.equal(toy.log.filter((l) => l.startsWith('timer')), ['timer Y', 'timer Y', 'timer X']);
+  assert.is(toy.liveTimers, 0);
+  assert.is(clock.pending, 0);
+});
+
+test('machine: a table listing more than two timers for a state is refused when the machine is made', () => {
+  const tables: MachineTables<'a' | 'end', 'X' | 'Y' | 'Z'> = { name: 'wide', initial: 'a', terminal: 'end', moves: { a: ['end'], end: [] }, timers: { a: ['X', 'Y', 'Z'], end: [] } };
+  class Wide extends StateMachine<'a' | 'end', { type: 'noop' }, 'X' | 'Y' | 'Z'> {
+    protected step(): void {}
+    protected onTerminated(): void {}
+  }
+  assert.throws(() => new Wide(new FakeClock(), tables), /state a lists more than 2 timers/);
+});
+
 test('machine: a zero-length timer fires after the current event, without the clock; events raised inside one wait their turn', () => {
   const clock = new FakeClock();
   const toy = new Toy(clock, (self) => {
