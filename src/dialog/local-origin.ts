@@ -36,13 +36,13 @@ export class LocalOrigin {
     this.#sessionId = sessionId;
     const { addrType, address } = sdpAddress(local.address);
     const net = `IN ${addrType} ${address}`;
-    // Flat copies (ownedString): kept for the whole session, a string built
-    // from pieces is a tree of them, several times its length in heap.
-    this.#head = ownedString(`v=0\r\no=${username} ${sessionId} `);
+    // Flat strings (joined, not concatenated): kept for the whole session, a
+    // string built from pieces is a tree of them, several times its length in heap.
+    this.#head = ['v=0\r\no=', username, ' ', String(sessionId), ' '].join('');
     // RFC 3264 s5: for unicast sessions s= "RECOMMENDED [...] a single space
     // character (0x20) or a dash (-)". The dash survives middleboxes and
     // parsers that trim trailing blanks.
-    this.#tail = ownedString(` ${net}\r\ns=-\r\nc=${net}\r\n`);
+    this.#tail = [' ', net, '\r\ns=-\r\nc=', net, '\r\n'].join('');
   }
 
   get sessionId(): string {
