@@ -258,9 +258,10 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
   #send(): void {
     const o = this.#options;
     const credentials = o.auth?.headersFor({ method: 'INVITE', uri: o.requestUri }) ?? [];
+    const from = `${o.from};tag=${this.localTag}`;
     const headers: Array<[string, string]> = [
       ['Max-Forwards', '70'],
-      ['From', `${o.from};tag=${this.localTag}`],
+      ['From', from],
       ['To', o.to],
       ['Call-ID', this.callId],
       ['CSeq', `${this.#cseq} INVITE`],
@@ -280,7 +281,7 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
     try {
       // What the INVITE's dialogs are made of, read from what we write (parsing the INVITE back cost more);
       // built before sending, so that a From or Request-URI we cannot read fails the call with nothing sent.
-      const sent = { callId: this.callId, from: `${o.from};tag=${this.localTag}`, seq: this.#cseq, uri: o.requestUri };
+      const sent = { callId: this.callId, from, seq: this.#cseq, uri: o.requestUri };
       const user = new InviteTransactionUser(this, this.#context, sent, { credentials, transport: o.nextHop.transport, auth: o.auth });
       const transaction = this.#context.transactions.sendRequest(parts, o.nextHop, user, o.rport === undefined ? {} : { rport: o.rport }) as InviteTransaction | undefined;
       this.#transaction = transaction;
