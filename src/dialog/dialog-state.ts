@@ -61,6 +61,8 @@ export class DialogState {
   /** Route set as header values, in the order our requests carry them. */
   readonly routeSet: readonly string[];
   readonly key: string;
+  /** The first route's URI, parsed on first use (every request in a proxied dialog reads it, twice). */
+  #firstRoute: Uri | undefined;
 
   private constructor(fields: {
     callId: string;
@@ -115,7 +117,7 @@ export class DialogState {
       localSeq: invite.cseq!.seq,
       remoteSeq: undefined,
       remoteTarget: target,
-      routeSet: response.headerFields('Record-Route').flatMap(splitRoutes).reverse(),
+      routeSet: routesOf(response).reverse(),
     });
   }
 
@@ -141,7 +143,7 @@ export class DialogState {
       localSeq,
       remoteSeq: invite.cseq.seq,
       remoteTarget: target,
-      routeSet: invite.headerFields('Record-Route').flatMap(splitRoutes),
+      routeSet: routesOf(invite),
     });
   }
 
@@ -172,7 +174,7 @@ export class DialogState {
     for (const [name, value] of options.headers ?? []) headers.push([name, value]);
     const parts: MessageParts = { method, uri: requestUri.toString(), headers };
     if (options.body !== undefined) parts.body = options.body;
-    const nextHop = routes.length > 0 && requestUri === this.remoteTarget ? parseNameAddr(routes[0]!, 'route').uri : requestUri;
+    const nextHop = routes.length > 0 && requestUri === this.remoteTarget ? this.#firstRouteUri() : requestUri;
     return { parts, nextHop };
   }
 
@@ -181,11 +183,15 @@ export class DialogState {
     return this.#routing().requestUri.toString();
   }
 
+  #firstRouteUri(): Uri {
+    return (this.#firstRoute ??= parseNameAddr(this.routeSet[0]!, 'route').uri);
+  }
+
   /** Loose routing when the first route has `lr`, else strict routing (s12.2.1.1). */
   #routing(): { requestUri: Uri; routes: readonly string[] } {
     const routes = this.routeSet;
     if (routes.length === 0) return { requestUri: this.remoteTarget, routes };
-    const first = parseNameAddr(routes[0]!, 'route').uri;
+    const first = this.#firstRouteUri();
     if (first.params.has('lr')) return { requestUri: this.remoteTarget, routes };
     // s12.2.1.1 strict routing: "place the first URI from the route set into
     // the Request-URI ... the remote target as the last value".
@@ -216,6 +222,17 @@ export class DialogState {
 /** The URI parsed again from a copy of its text: a parsed URI keeps a view into the message it came from. */
 function ownedUri(uri: Uri): Uri {
   return parseUri(ownedString(uri.toString()));
+}
+
+/** The Record-Route values of a message, in order (a loop: flatMap with a callback showed in profiles). */
+function routesOf(message: SipMessage): string[] {
+  const routes: string[] = [];
+  const fields = message.headerFields('Record-Route');
+  for (let f = 0; f < fields.length; f++) {
+    const values = splitRoutes(fields[f]!);
+    for (let v = 0; v < values.length; v++) routes.push(values[v]!);
+  }
+  return routes;
 }
 
 /** A Record-Route field may carry several values. */
