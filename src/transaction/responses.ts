@@ -91,8 +91,8 @@ export function tuResponse(parts: MessageParts): TuResponseEvent {
  * A request's top Via field as a TU copies it into a response (`copied`), and
  * as the response carries it (`annotated`): RFC 3581 s4 / RFC 3261 s18.2.1
  * `received` (when the source address differs from sent-by) and the source
- * port in `rport` (when the request asked for it). Copies of the text, so a
- * transaction can keep them after it lets the request go.
+ * port in `rport` (when the request asked for it). They may be views into
+ * the request's text: ownedResponseVia() copies them for keeping.
  */
 export interface ResponseVia {
   readonly copied: string;
@@ -100,11 +100,15 @@ export interface ResponseVia {
 }
 
 export function responseVia(received: Received): ResponseVia | undefined {
-  const original = received.message.header('via');
-  if (original === undefined) return undefined;
-  const annotated = annotatedTopViaField(received)!;
-  const copied = ownedString(original);
-  return { copied, annotated: annotated === original ? copied : ownedString(annotated) };
+  const copied = received.message.header('via');
+  if (copied === undefined) return undefined;
+  return { copied, annotated: annotatedTopViaField(received)! };
+}
+
+/** `via` as copies of its own, for a transaction that keeps it after it lets the request go. */
+export function ownedResponseVia(via: ResponseVia): ResponseVia {
+  const copied = ownedString(via.copied);
+  return { copied, annotated: via.annotated === via.copied ? copied : ownedString(via.annotated) };
 }
 
 /**

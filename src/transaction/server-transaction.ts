@@ -15,7 +15,7 @@ import { ownedBytes, ownedString, type MessageParts, type SipMessage } from '../
 import type { Endpoint, Received, TransportError } from '../transport/types.ts';
 import type { TimerEvent } from './events.ts';
 import { StateMachine, type MachineTables } from './machine.ts';
-import { responseVia, tuResponse, withResponseVia, type ResponseVia } from './responses.ts';
+import { ownedResponseVia, responseVia, tuResponse, withResponseVia, type ResponseVia } from './responses.ts';
 import type { ServerTransactionUser, TransactionContext } from './user.ts';
 
 /**
@@ -137,7 +137,8 @@ export abstract class ServerTransactionBase<
   protected releaseRequest(resendsVia: boolean): void {
     const received = this.#received;
     if (received === undefined) return;
-    this.#via = resendsVia ? (this.#via ?? responseVia(received) ?? null) : null;
+    const via = resendsVia ? (this.#via ?? responseVia(received)) : undefined;
+    this.#via = via == null ? null : ownedResponseVia(via);
     this.#received = undefined;
     this.lastProvisional = undefined;
   }
