@@ -45,6 +45,8 @@ export interface MachineTables<State extends string, Timer extends string> {
 // published types), and setTimerOn checks the shape where `this` is passed.
 /** Timers a machine runs at once, at most. */
 const MAX_TIMERS = 2;
+/** Tables whose timer lists were checked against MAX_TIMERS (once each, not per machine). */
+const checkedTables = new WeakSet<object>();
 
 export abstract class StateMachine<State extends string, Event extends { readonly type: string }, Timer extends string> {
   #state: State;
@@ -66,8 +68,11 @@ export abstract class StateMachine<State extends string, Event extends { readonl
   #busy = false;
 
   constructor(clock: Clock, tables: MachineTables<State, Timer>) {
-    for (const state of Object.keys(tables.timers) as State[]) {
-      if (tables.timers[state].length > MAX_TIMERS) throw new Error(`${tables.name}: state ${state} lists more than ${MAX_TIMERS} timers`);
+    if (!checkedTables.has(tables)) {
+      for (const state of Object.keys(tables.timers) as State[]) {
+        if (tables.timers[state].length > MAX_TIMERS) throw new Error(`${tables.name}: state ${state} lists more than ${MAX_TIMERS} timers`);
+      }
+      checkedTables.add(tables);
     }
     this.#clock = clock;
     this.#tables = tables;
@@ -154,6 +159,7 @@ export abstract class StateMachine<State extends string, Event extends { readonl
     // The machine itself is told which timer fired: a closure per timer cost more than the rest of startTimer.
     const handle = setTimerOn(this.#clock, ms, this);
     // A state's timers have distinct names, at most MAX_TIMERS of them (checked in the constructor).
+    if (this.#timerCount === MAX_TIMERS) throw new Error(`${this.#tables.name}: more than ${MAX_TIMERS} timers at once`);
     if (this.#timerCount === 0) {
       this.#name0 = name;
       this.#handle0 = handle;

@@ -14,6 +14,7 @@
 import { ownedBytes, ownedString, type MessageParts, type SipMessage } from '../parser/index.ts';
 import type { Endpoint, Received, TransportError } from '../transport/types.ts';
 import type { TimerEvent } from './events.ts';
+import { StateError } from '../errors/sip-endpoint-error.ts';
 import { StateMachine, type MachineTables } from './machine.ts';
 import { ownedResponseVia, responseVia, tuResponse, withResponseVia, type ResponseVia } from './responses.ts';
 import type { ServerTransactionUser, TransactionContext } from './user.ts';
@@ -54,7 +55,11 @@ export abstract class ServerTransactionBase<
   #onError: ((error: TransportError) => void) | undefined;
   /** Until the final response (see releaseRequest). */
   #received: Received | undefined;
-  /** Read on the first response (null: the request had no Via): a later one (a 2xx sent again) needs no request. */
+  /**
+   * Read on the first response; a later one (a 2xx sent again) needs no
+   * request. null: nothing to annotate (the request had no Via, or a final
+   * response that is not sent again let it go).
+   */
   #via: ResponseVia | null | undefined;
 
   constructor(context: TransactionContext, received: Received, route: ResponseRoute, tables: MachineTables<State, Timer>) {
@@ -77,7 +82,7 @@ export abstract class ServerTransactionBase<
   /** The request and where it came from; throws once the final response was sent (see releaseRequest). */
   get received(): Received {
     const received = this.#received;
-    if (received === undefined) throw new Error(`${this.method} server transaction: the request was let go after the final response`);
+    if (received === undefined) throw new StateError('ERR_STATE', `the ${this.method} request was let go after the final response`);
     return received;
   }
 

@@ -96,7 +96,8 @@ export class TimerLists {
   set(ms: number, callback: (() => void) | undefined, target?: TimerTarget): ListTimer {
     const duration = ms > 0 ? Math.ceil(ms) : 0;
     const now = this.#now();
-    // A whole ms (never earlier than asked): V8 keeps a fractional number as an object of its own, 16 B per timer.
+    // A whole ms (never earlier than asked): V8 keeps a fractional number as an object of its own, 16 B per
+    // timer (a whole one too, once the clock passes the small-integer range after weeks of uptime).
     const timer = new ListTimer(this.#next++, Math.ceil(now + duration), callback, target);
     let list = this.#lists.get(duration);
     if (list === undefined) {

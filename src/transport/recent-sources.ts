@@ -4,22 +4,17 @@
  *
  * Why: the response target of a request from that source is then the same
  * object every time (responseTargetFor returns the source when it is the
- * target), so the transport's route cache, keyed by target object, finds it
- * instead of adding a WeakMap entry per request; and the transactions that
- * wait 32 s after each call share one object instead of keeping one each.
+ * target), and the transactions that wait 32 s after each call share one
+ * object instead of keeping one each. Found by port, then by the address
+ * as the socket reports it (a server hears many peers on port 5060).
  * Bounded: past `max` sources the table starts over.
  */
 import { normalizeHost } from './addresses.ts';
 import type { Endpoint } from './types.ts';
 
-interface Known {
-  /** The address as the socket reported it (before normalizeHost). */
-  readonly address: string;
-  readonly endpoint: Endpoint;
-}
-
 export class RecentSources {
-  readonly #byPort = new Map<number, Known>();
+  readonly #byPort = new Map<number, Map<string, Endpoint>>();
+  #size = 0;
   readonly #max: number;
 
   constructor(max = 1024) {
@@ -27,16 +22,23 @@ export class RecentSources {
   }
 
   get size(): number {
-    return this.#byPort.size;
+    return this.#size;
   }
 
-  /** The Endpoint for a datagram from `address`:`port` (the same object as last time when the address is unchanged). */
+  /** The Endpoint for a datagram from `address`:`port` (the same object as last time). */
   of(address: string, port: number): Endpoint {
-    const known = this.#byPort.get(port);
-    if (known !== undefined && known.address === address) return known.endpoint;
+    let addresses = this.#byPort.get(port);
+    const known = addresses?.get(address);
+    if (known !== undefined) return known;
+    if (this.#size >= this.#max) {
+      this.#byPort.clear();
+      this.#size = 0;
+      addresses = undefined;
+    }
+    if (addresses === undefined) this.#byPort.set(port, (addresses = new Map()));
     const endpoint: Endpoint = { transport: 'udp', host: normalizeHost(address), port };
-    if (known === undefined && this.#byPort.size >= this.#max) this.#byPort.clear();
-    this.#byPort.set(port, { address, endpoint });
+    addresses.set(address, endpoint);
+    this.#size++;
     return endpoint;
   }
 }

@@ -62,13 +62,12 @@ const RESPONSE_PREFIX = [83, 73, 80, 47, 50, 46, 48, 32]; // "SIP/2.0 "
 const NO_OPTIONS: SendOptions = Object.freeze({});
 const MAX_CACHED_ROUTES = 4096;
 
-/** Where datagrams to one target go: checked and chosen once per target object. */
+/** Where datagrams to one destination go: checked and chosen once per address and port (UdpRoutes). */
 interface UdpRoute {
   readonly to: Endpoint;
   readonly listener: UdpListener;
   readonly peerKey: string;
 }
-
 
 function isResponseBytes(bytes: Uint8Array): boolean {
   let i = 0;
@@ -76,7 +75,6 @@ function isResponseBytes(bytes: Uint8Array): boolean {
   for (let k = 0; k < RESPONSE_PREFIX.length; k++) if (bytes[i + k] !== RESPONSE_PREFIX[k]) return false;
   return true;
 }
-
 
 export class SipTransportLayer implements Transport {
   onReceive: ((received: Received) => void) | undefined;
@@ -217,7 +215,9 @@ export class SipTransportLayer implements Transport {
     const onError = options.onError;
     if (onError === undefined) return;
     if (target.transport === 'udp') {
-      const route = this.#udpRoutes.find(normalizeHost(target.host), target.port);
+      const host = normalizeHost(target.host);
+      // A route the bounded cache let go of is chosen again: the same listener and peer key as when sent.
+      const route = this.#udpRoutes.find(host, target.port) ?? (isIP(host) ? this.#udpRoute({ transport: 'udp', host, port: target.port }) : undefined);
       if (route !== undefined) this.#udp.release(route.peerKey, onError);
       return;
     }

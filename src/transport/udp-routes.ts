@@ -6,9 +6,9 @@
  * call makes target objects of its own (a dialog's remote target), and a
  * WeakMap entry per call is an ephemeron the garbage collector has to
  * process until the object dies, 32 s later for a waiting transaction.
- * Why not a "host|port" string key: a string built per send. A port holds a
- * few hosts at most in practice; the list per port is bounded, so a flood
- * of sources on one port cannot make a send scan a long list.
+ * Why not one "host|port" string key: a string built per send. A server
+ * hears many peers on one port (5060), so each port has a map by host.
+ * Bounded in all: past `max` routes the table starts over.
  */
 import type { Endpoint } from './types.ts';
 
@@ -18,15 +18,12 @@ export interface CachedRoute {
 }
 
 export class UdpRoutes<Route extends CachedRoute> {
-  readonly #byPort = new Map<number, Route[]>();
+  readonly #byPort = new Map<number, Map<string, Route>>();
   #size = 0;
   readonly #max: number;
-  readonly #maxPerPort: number;
 
-  /** `max` routes in all (past it the table starts over), `maxPerPort` per destination port (past it the oldest goes). */
-  constructor(max: number, maxPerPort = 16) {
+  constructor(max: number) {
     this.#max = max;
-    this.#maxPerPort = maxPerPort;
   }
 
   get size(): number {
@@ -35,10 +32,7 @@ export class UdpRoutes<Route extends CachedRoute> {
 
   /** The route to `host` (normalized) at `port`, if one was added. */
   find(host: string, port: number): Route | undefined {
-    const routes = this.#byPort.get(port);
-    if (routes === undefined) return undefined;
-    for (let i = 0; i < routes.length; i++) if (routes[i]!.to.host === host) return routes[i];
-    return undefined;
+    return this.#byPort.get(port)?.get(host);
   }
 
   add(route: Route): void {
@@ -46,17 +40,10 @@ export class UdpRoutes<Route extends CachedRoute> {
       this.#byPort.clear();
       this.#size = 0;
     }
-    const port = route.to.port;
-    const routes = this.#byPort.get(port);
-    if (routes === undefined) {
-      this.#byPort.set(port, [route]);
-    } else {
-      if (routes.length >= this.#maxPerPort) {
-        routes.shift();
-        this.#size--;
-      }
-      routes.push(route);
-    }
-    this.#size++;
+    const { host, port } = route.to;
+    let hosts = this.#byPort.get(port);
+    if (hosts === undefined) this.#byPort.set(port, (hosts = new Map()));
+    if (!hosts.has(host)) this.#size++;
+    hosts.set(host, route);
   }
 }

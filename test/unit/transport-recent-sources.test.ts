@@ -4,9 +4,9 @@
  * next datagram from it, and returned by responseTargetFor when the source
  * is where the response goes.
  *
- * Covers: same object for the same address and port; a new one when the
- * address on that port changes; normalization (IPv4-mapped, case); the
- * bound (the table starts over); responseTargetFor returning the source for
+ * Covers: same object for the same address and port; many addresses on
+ * one port (a server's peers on 5060) each keeping theirs; normalization
+ * (IPv4-mapped, case); the bound (the table starts over); responseTargetFor returning the source for
  * rport and for a sent-by port equal to the source port, and a new object
  * otherwise. Not covered: the socket wiring (integration transport-udp).
  */
@@ -26,7 +26,8 @@ test('the same source gives the same Endpoint object; another address on the por
   assert.ok(other !== first);
   assert.is(other.host, '127.0.0.2');
   assert.ok(sources.of('127.0.0.2', 5060) === other);
-  assert.is(sources.size, 1);
+  assert.ok(sources.of('127.0.0.1', 5060) === first, 'peers alternating on one port keep their objects');
+  assert.is(sources.size, 2);
 });
 
 test('addresses are normalized as the transport reports them (IPv4-mapped, case)', () => {

@@ -3,8 +3,8 @@
  * found by destination port and normalized host.
  *
  * Covers: found by host and port whatever the target object; hosts sharing
- * a port kept apart; the per-port bound (the oldest goes, so a flood of
- * sources on one port keeps each lookup short); the overall bound (the
+ * a port kept apart, many of them (a server's peers all on 5060) found
+ * alike; adding a known route again counts once; the overall bound (the
  * table starts over). Not covered: sending (integration transport-udp).
  */
 import { test } from 'uvu';
@@ -26,12 +26,17 @@ test('found by host and port, not by object; hosts on one port kept apart', () =
   assert.is(routes.size, 2);
 });
 
-test('per port: past the bound the oldest route goes', () => {
-  const routes = new UdpRoutes<CachedRoute>(100, 3);
-  for (let i = 1; i <= 4; i++) routes.add(route(`10.0.0.${i}`, 5060));
-  assert.is(routes.find('10.0.0.1', 5060), undefined, 'the oldest went');
-  for (let i = 2; i <= 4; i++) assert.ok(routes.find(`10.0.0.${i}`, 5060) !== undefined);
-  assert.is(routes.size, 3);
+test('many hosts on one port are all found, whatever the order they are used in', () => {
+  const routes = new UdpRoutes<CachedRoute>(4096);
+  const added: CachedRoute[] = [];
+  for (let i = 1; i <= 200; i++) {
+    const r = route(`10.0.${i >> 8}.${i & 255}`, 5060);
+    added.push(r);
+    routes.add(r);
+  }
+  for (let i = 199; i >= 0; i--) assert.ok(routes.find(added[i]!.to.host, 5060) === added[i]);
+  routes.add(added[0]!);
+  assert.is(routes.size, 200, 'a route added again counts once');
 });
 
 test('in all: past the bound the table starts over', () => {
