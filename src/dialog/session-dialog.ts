@@ -12,8 +12,11 @@
  * its 2xx until the ACK (uas-2xx.ts), and sends ours: re-INVITE
  * (reinvite-client.ts), INFO (DTMF), OPTIONS, BYE. At most one INVITE
  * transaction is in progress in either direction (s14.1): a re-INVITE that
- * meets one of ours gets 491, one that meets an offer of ours still waiting
- * for its ACK gets 500 with Retry-After (s14.2).
+ * meets one of ours gets 491, one with an offer that meets an offer of ours
+ * still waiting for its ACK gets 500 with Retry-After (s14.2). A re-INVITE
+ * that overtakes the ACK of our 2xx (a proxy with several workers) is served:
+ * at once when our 2xx carried the answer, after the ACK when it carried our
+ * offer and the re-INVITE asks for another.
  *
  * Everything ends with terminated: timers cleared, pending re-INVITE settled,
  * the layer's registry entry removed, `onTerminated` told once. One
@@ -132,6 +135,8 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
   #initialAck: 'none' | 'pending' | 'settled' = 'none';
   /** bye() called while the initial ACK was awaited: the BYE goes once it comes or the 2xx is given up. */
   #deferredBye: ((result: RequestResult) => void) | undefined;
+  /** The peer's offerless re-INVITE that overtook the ACK carrying the answer to our 2xx's offer: served when it comes. */
+  #waitingReinvite: IncomingRequest | undefined;
 
   constructor(context: DialogContext, options: SessionDialogOptions) {
     super(context.clock as Clock, TABLES);
@@ -255,9 +260,7 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
   onAck(ack: SipMessage): void {
     const pending = this.#pending2xx;
     if (pending === undefined || ack.cseq?.seq !== pending.timer.cseq) return;
-    pending.timer.acked();
-    this.#pending2xx = undefined;
-    if (this.#initialAck === 'pending') this.#initialAck = 'settled';
+    this.#settle2xx(pending);
     if (this.#deferredBye !== undefined) return this.#sendDeferredBye();
     if (pending.offered) {
       if (ack.body.length === 0) {
@@ -272,6 +275,20 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
       }
       this.#emit(() => this.events.onMedia?.(media));
     }
+    this.#confirmed();
+    const waiting = this.#waitingReinvite;
+    this.#waitingReinvite = undefined;
+    if (waiting !== undefined) this.#onReinvite(waiting);
+  }
+
+  /** Our 2xx reached the peer (its ACK came, or a request the peer sent after it): no more retransmissions. */
+  #settle2xx(pending: { readonly timer: Pending2xx }): void {
+    pending.timer.acked();
+    this.#pending2xx = undefined;
+    if (this.#initialAck === 'pending') this.#initialAck = 'settled';
+  }
+
+  #confirmed(): void {
     // Every call passes here: a try block, not #emit's closure.
     try {
       this.events.onConfirmed?.();
@@ -309,7 +326,22 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
     const { request, transaction } = incoming;
     // s14.2: "A UAS that receives an INVITE on a dialog while an INVITE it had sent on that dialog is in progress MUST return a 491".
     if (this.state !== 'confirmed' || this.#reinvite?.inFlight === true) return this.#reply(incoming, 491);
-    if (this.#pending2xx !== undefined || this.media.state !== 'stable') {
+    const pending = this.#pending2xx;
+    if (pending !== undefined) {
+      // A request in the confirmed dialog after our 2xx: the peer has that 2xx, and its ACK is on the way (through
+      // a proxy with several workers, the re-INVITE sent right behind the ACK can arrive first).
+      if (pending.offered) {
+        // s14.2: our offer is unanswered until that ACK. A re-INVITE with an offer of its own meets it: 500 with
+        // Retry-After. One without an offer (it asks for ours) waits for the ACK, one at a time.
+        if (request.body.length > 0 || this.#waitingReinvite !== undefined) return this.#reply(incoming, 500, [['Retry-After', String(retryAfterSeconds(this.#context.random))]]);
+        this.#waitingReinvite = incoming;
+        return;
+      }
+      // Our 2xx carried the answer: its ACK would only confirm what the re-INVITE shows.
+      this.#settle2xx(pending);
+      this.#confirmed();
+    }
+    if (this.media.state !== 'stable') {
       return this.#reply(incoming, 500, [['Retry-After', String(retryAfterSeconds(this.#context.random))]]);
     }
     let body: Uint8Array;
@@ -412,6 +444,9 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
     }
     this.#glareRetry = undefined;
     this.transition('terminated');
+    const waiting = this.#waitingReinvite;
+    this.#waitingReinvite = undefined;
+    if (waiting !== undefined) this.#reply(waiting, 481);
     const reinvite = this.#reinvite;
     this.#reinvite = undefined;
     reinvite?.abandon('the dialog ended');

@@ -11,7 +11,11 @@
  * from the re-INVITE's Contact); a re-INVITE without SDP (our offer in the
  * 2xx, the answer in the ACK); an offer we cannot take (488/400, the session
  * unchanged); 491 to the peer's re-INVITE while ours is in progress and 500
- * with Retry-After while our 2xx offer waits for its ACK (s14.2); no re-INVITE
+ * with Retry-After to one with an offer while our 2xx offer waits for its
+ * ACK (s14.2); a re-INVITE that overtakes the ACK of our 2xx (a proxy with
+ * several workers): served at once when the 2xx carried the answer, after
+ * the ACK when it carried our offer, answered 481 when the ACK never comes;
+ * no re-INVITE
  * of ours while another INVITE transaction is in progress (s14.1); glare: a
  * 491 answered by a retry after the s14.1 random wait (owner of the Call-ID
  * 2.1-4 s, else 0-2 s, in units of 10 ms), checked on the clock, at most
@@ -204,6 +208,64 @@ test('a re-INVITE while our 2xx offer still waits for its ACK: 500 with Retry-Af
   assert.is(t.sent.filter((s) => s.message.status === 200 && s.message.cseq?.seq === 3).length, 1);
   deliver(rig, inDialog(session, 'ACK', 3));
   await hangUpAndIdle(rig, session);
+});
+
+test('a re-INVITE that overtakes the ACK of our 2xx (which carried the answer) is served at once; the late ACK changes nothing', async () => {
+  const rig = uaRig();
+  const t = rig.ua.transport;
+  const { incoming, request } = callIn(rig);
+  const session = incoming!.accept({ contact: '<sip:ua@192.0.2.10:5060>' });
+  let confirmed = 0;
+  session.events = { onConfirmed: () => confirmed++ };
+  const ok = t.last('200 INVITE');
+  // The peer has our 2xx (it sends in the confirmed dialog): its hold re-INVITE came before its ACK.
+  deliver(rig, inDialog(session, 'INVITE', 2, { sdp: peerSdp({ direction: 'sendonly', version: 2 }) }));
+  const answered = t.sent.filter((s) => s.message.status === 200 && s.message.cseq?.seq === 2);
+  assert.is(answered.length, 1);
+  assert.is(directionOf(answered[0]!.message.body), 'recvonly');
+  assert.is(confirmed, 1, 'the first 2xx counts as received');
+  const start = rig.clock.now();
+  await rig.advance(2_000);
+  assert.equal(t.sent.filter((s) => s.message.status === 200 && s.message.cseq?.seq === 1 && s.at > start).length, 0, 'the first 2xx is not re-sent any more');
+  deliver(rig, peerAck(request, ok));
+  assert.is(confirmed, 1, 'its late ACK settles nothing more');
+  deliver(rig, inDialog(session, 'ACK', 2));
+  assert.is(confirmed, 2);
+  await hangUpAndIdle(rig, session);
+});
+
+test('an offerless re-INVITE that overtakes the ACK carrying the answer to our 2xx offer waits for that ACK, then gets our new offer', async () => {
+  const rig = uaRig();
+  const t = rig.ua.transport;
+  const { incoming, request } = callIn(rig, { sdp: null });
+  const session = incoming!.accept({ contact: '<sip:ua@192.0.2.10:5060>' });
+  const ok = t.last('200 INVITE');
+  deliver(rig, inDialog(session, 'INVITE', 2));
+  assert.equal(t.sent.filter((s) => s.message.cseq?.seq === 2 && s.message.status !== undefined && s.message.status >= 200).length, 0, 'no final response before the ACK');
+  // A second one meanwhile is refused (one waits at a time).
+  deliver(rig, inDialog(session, 'INVITE', 3));
+  assert.ok(t.last('500 INVITE').header('retry-after') !== undefined);
+  deliver(rig, peerAck(request, ok, peerSdp()));
+  assert.is(session.media.state, 'have-local-offer', 'the ACK took the answer, and the waiting re-INVITE got our new offer');
+  const offer = t.sent.filter((s) => s.message.status === 200 && s.message.cseq?.seq === 2);
+  assert.is(offer.length, 1);
+  assert.ok(offer[0]!.message.body.length > 0);
+  deliver(rig, inDialog(session, 'ACK', 2, { sdp: peerSdp({ version: 3 }) }));
+  assert.is(session.media.state, 'stable');
+  await hangUpAndIdle(rig, session);
+});
+
+test('an offerless re-INVITE waiting for an ACK that never comes: 481 when the session ends at 64*T1', async () => {
+  const rig = uaRig();
+  const t = rig.ua.transport;
+  const { incoming } = callIn(rig, { sdp: null });
+  const session = incoming!.accept({ contact: '<sip:ua@192.0.2.10:5060>' });
+  deliver(rig, inDialog(session, 'INVITE', 2));
+  await rig.advance(32_000);
+  assert.is(session.state, 'terminated');
+  assert.equal(t.sent.filter((s) => s.message.cseq?.seq === 2 && s.message.status !== undefined && s.message.status >= 200).map((s) => s.message.status), [481]);
+  await rig.advance(32_000);
+  assertIdle(rig.clock, rig.ua);
 });
 
 test('no re-INVITE of ours while ours is in progress (s14.1): the second settles at once with 491, nothing sent', async () => {
