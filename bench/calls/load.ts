@@ -267,24 +267,28 @@ async function ourCallee(): Promise<DialogUa> {
   return ua;
 }
 
+/** SIPp's caller against a callee in this process (its CPU read as `callee`): one run's figure. */
+async function sippCallerAgainst(callee: 'ours' | 'bare', remote: { host: string; port: number }, settings: LoadSettings, site: SiteTarget | undefined): Promise<Figure> {
+  const uac = await sippUac(remote, settings, site);
+  const meter = new CpuMeter({ [callee]: ownCpuMs, sippUac: () => processCpuMs(uac.pid) });
+  const { rows, result } = await runSippCaller(uac, settings, meter);
+  const rate = rateFromRows(rows, settings);
+  return {
+    callsPerSec: rate.callsPerSec,
+    windowSec: rate.windowSec,
+    failed: failedOf(rows),
+    retransmissions: retransmissionsOf(result),
+    cpu: meter.perSecond(rate.windowSec),
+    oursCpuPerCallUs: rate.calls > 0 ? (meter.used(callee) * 1000) / rate.calls : undefined,
+    ...sippErrors(result),
+  };
+}
+
 async function sippToOurs(settings: LoadSettings, site: SiteTarget | undefined): Promise<Figure> {
   const ua = await ourCallee();
   try {
-    const us = ua.endpoint('udp');
     if (site !== undefined) await registerAt(site, ua.contact('udp', site.user), ua);
-    const uac = await sippUac(site === undefined ? us : siteHop(site), settings, site);
-    const meter = new CpuMeter({ ours: ownCpuMs, sippUac: () => processCpuMs(uac.pid) });
-    const { rows, result } = await runSippCaller(uac, settings, meter);
-    const rate = rateFromRows(rows, settings);
-    return {
-      callsPerSec: rate.callsPerSec,
-      windowSec: rate.windowSec,
-      failed: failedOf(rows),
-      retransmissions: retransmissionsOf(result),
-      cpu: meter.perSecond(rate.windowSec),
-      oursCpuPerCallUs: rate.calls > 0 ? (meter.used('ours') * 1000) / rate.calls : undefined,
-      ...sippErrors(result),
-    };
+    return await sippCallerAgainst('ours', site === undefined ? ua.endpoint('udp') : siteHop(site), settings, site);
   } finally {
     await ua.close();
   }
@@ -295,19 +299,7 @@ async function sippToBare(settings: LoadSettings, site: SiteTarget | undefined):
   if (site !== undefined) throw new Error('the bare responder is measured directly only (it cannot register)');
   const bare = await startBareResponder(HOST);
   try {
-    const uac = await sippUac({ host: bare.host, port: bare.port }, settings, undefined);
-    const meter = new CpuMeter({ bare: ownCpuMs, sippUac: () => processCpuMs(uac.pid) });
-    const { rows, result } = await runSippCaller(uac, settings, meter);
-    const rate = rateFromRows(rows, settings);
-    return {
-      callsPerSec: rate.callsPerSec,
-      windowSec: rate.windowSec,
-      failed: failedOf(rows),
-      retransmissions: retransmissionsOf(result),
-      cpu: meter.perSecond(rate.windowSec),
-      oursCpuPerCallUs: rate.calls > 0 ? (meter.used('bare') * 1000) / rate.calls : undefined,
-      ...sippErrors(result),
-    };
+    return await sippCallerAgainst('bare', { host: bare.host, port: bare.port }, settings, undefined);
   } finally {
     await bare.close();
   }
