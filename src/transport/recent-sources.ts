@@ -5,40 +5,31 @@
  * Why: the response target of a request from that source is then the same
  * object every time (responseTargetFor returns the source when it is the
  * target), and the transactions that wait 32 s after each call share one
- * object instead of keeping one each. Found by port, then by the address
- * as the socket reports it (a server hears many peers on port 5060).
- * Bounded: past `max` sources the table starts over.
+ * object instead of keeping one each. Keyed by the address as the socket
+ * reports it (normalized once, when the Endpoint is made); bounded
+ * (PortHostTable).
  */
 import { normalizeHost } from './addresses.ts';
+import { PortHostTable } from './port-host-table.ts';
 import type { Endpoint } from './types.ts';
 
 export class RecentSources {
-  readonly #byPort = new Map<number, Map<string, Endpoint>>();
-  #size = 0;
-  readonly #max: number;
+  readonly #table: PortHostTable<Endpoint>;
 
   constructor(max = 1024) {
-    this.#max = max;
+    this.#table = new PortHostTable(max);
   }
 
   get size(): number {
-    return this.#size;
+    return this.#table.size;
   }
 
   /** The Endpoint for a datagram from `address`:`port` (the same object as last time). */
   of(address: string, port: number): Endpoint {
-    let addresses = this.#byPort.get(port);
-    const known = addresses?.get(address);
+    const known = this.#table.find(address, port);
     if (known !== undefined) return known;
-    if (this.#size >= this.#max) {
-      this.#byPort.clear();
-      this.#size = 0;
-      addresses = undefined;
-    }
-    if (addresses === undefined) this.#byPort.set(port, (addresses = new Map()));
     const endpoint: Endpoint = { transport: 'udp', host: normalizeHost(address), port };
-    addresses.set(address, endpoint);
-    this.#size++;
+    this.#table.add(address, port, endpoint);
     return endpoint;
   }
 }

@@ -35,7 +35,7 @@ import { responseTarget, responseViaFields } from './response-target.ts';
 import { decideRequestTransport, MAX_UDP_PAYLOAD, type TransportDecision } from './size-policy.ts';
 import { statelessReply } from './stateless-reply.ts';
 import type { StreamConnection } from './stream.ts';
-import { UdpRoutes } from './udp-routes.ts';
+import { PortHostTable } from './port-host-table.ts';
 import { UdpTransport, type UdpListener } from './udp.ts';
 import type { Endpoint, Received, SendOptions, Transport, TransportError, TransportKind } from './types.ts';
 
@@ -62,7 +62,7 @@ const RESPONSE_PREFIX = [83, 73, 80, 47, 50, 46, 48, 32]; // "SIP/2.0 "
 const NO_OPTIONS: SendOptions = Object.freeze({});
 const MAX_CACHED_ROUTES = 4096;
 
-/** Where datagrams to one destination go: checked and chosen once per address and port (UdpRoutes). */
+/** Where datagrams to one destination go: checked and chosen once per address and port (PortHostTable). */
 interface UdpRoute {
   readonly to: Endpoint;
   readonly listener: UdpListener;
@@ -90,7 +90,7 @@ export class SipTransportLayer implements Transport {
   readonly #udpByListener = new Map<ListenerInfo, UdpListener>();
   readonly #ourHosts = new Set<string>();
   readonly #ourPorts = new Set<number>();
-  readonly #udpRoutes = new UdpRoutes<UdpRoute>(MAX_CACHED_ROUTES);
+  readonly #udpRoutes = new PortHostTable<UdpRoute>(MAX_CACHED_ROUTES);
   /** localEndpointFor() answers by transport, then host (bounded like the route cache); no key string built per request. */
   readonly #localByTarget: Readonly<Record<TransportKind, Map<string, Endpoint>>> = { udp: new Map(), tcp: new Map(), tls: new Map() };
   readonly #datagramParse: { framing: 'datagram'; limits?: Partial<ParseLimits> };
@@ -328,7 +328,7 @@ export class SipTransportLayer implements Transport {
 
   /**
    * The listener and peer key for a validated UDP target; undefined when no
-   * listener has its family. Kept per address (UdpRoutes): ten thousand
+   * listener has its family. Kept per address (PortHostTable): ten thousand
    * connections to one site are ten thousand target objects but one route.
    */
   #udpRoute(to: Endpoint): UdpRoute | undefined {
@@ -340,8 +340,8 @@ export class SipTransportLayer implements Transport {
     // The host a copy: one sliced from a received message would keep its whole text alive in the cache.
     const owned: Endpoint = { transport: 'udp', host: ownedString(to.host), port: to.port };
     const route: UdpRoute = { to: owned, listener, peerKey: this.#udp.peerKey(listener, owned) };
-    // Bounded (UdpRoutes): routes are cheap to choose again.
-    this.#udpRoutes.add(route);
+    // Bounded (PortHostTable): routes are cheap to choose again.
+    this.#udpRoutes.add(owned.host, owned.port, route);
     return route;
   }
 
