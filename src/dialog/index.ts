@@ -6,6 +6,7 @@
  */
 export { DialogLayer, DEFAULT_MAX_DIALOGS, DEFAULT_NO_ANSWER_MS, type DialogLayerOptions, type DialogStats } from './dialog-layer.ts';
 export { OutgoingInvite, MAX_EARLY_DIALOGS, type InviteOptions, type InviteFailure, type InviteFailureCause, type OutgoingInviteEvents, type OutgoingInviteState, type ProvisionalInfo } from './uac-invite.ts';
+export { MAX_OTHER_FORK_ACKS } from './uac-acks.ts';
 export { IncomingInvite, type AcceptOptions, type IncomingInviteEnd, type IncomingInviteEvents, type IncomingInviteState } from './uas-invite.ts';
 export { SessionDialog, type SessionDialogEvents, type SessionDialogOptions, type SessionDialogState, type Termination, type TerminationCause, type InfoReceived } from './session-dialog.ts';
 export { MAX_GLARE_RETRIES, type ReinviteResult } from './reinvite-client.ts';

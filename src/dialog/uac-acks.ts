@@ -44,6 +44,13 @@ const SEPARATOR = '\n';
 const NO_CREDENTIALS: ReadonlyArray<readonly [string, string]> = [];
 
 /**
+ * Other forks' ACKs kept for their 2xx retransmissions, at most: a peer
+ * can answer with any number of To tags. A 2xx of a fork beyond is ACKed and
+ * BYEd each time it comes, as a new one, and nothing of it is kept.
+ */
+export const MAX_OTHER_FORK_ACKS = 16;
+
+/**
  * Also our side of the INVITE's dialogs (UacInvite): the From and
  * Request-URI are kept as text, parsed up front (so that one we cannot read
  * fails the call before anything is sent) and kept parsed while the call
@@ -116,7 +123,7 @@ export class InviteAcks implements UacInvite {
     ack.send(this.#context.transactions);
     const tag = dialog.remoteTag;
     if (this.#firstAck === undefined || this.#firstAck.isForTag(tag)) this.#firstAck = ack;
-    else (this.#otherAcks ??= new Map()).set(tag, ack);
+    else if ((this.#otherAcks ??= new Map()).size < MAX_OTHER_FORK_ACKS) this.#otherAcks.set(tag, ack);
     return ack;
   }
 

@@ -21,7 +21,7 @@
  * - Digest: a 401/407 is answered once with the call's credentials, same
  *   Call-ID and From tag, CSeq + 1 (s22.2), the same offer.
  */
-import { formatMessage, parseMessage, type MessageParts, type SipMessage } from '../parser/index.ts';
+import type { MessageParts, SipMessage } from '../parser/index.ts';
 import { cancelParts } from '../transaction/cancel.ts';
 import { StateMachine, type MachineTables } from '../transaction/machine.ts';
 import type { TimerEvent } from '../transaction/events.ts';
@@ -101,8 +101,8 @@ const TABLES: MachineTables<OutgoingInviteState, InviteTimer> = {
 
 /** What the dialog layer needs of the INVITE client transaction it started: its request, and a way to destroy it. */
 interface InviteTransaction {
-  readonly request?: SipMessage;
-  handle?(event: { readonly type: 'terminate' }): void;
+  readonly request: SipMessage;
+  handle(event: { readonly type: 'terminate' }): void;
 }
 
 /** Early dialogs kept per INVITE at most (forks beyond are not tracked). */
@@ -120,8 +120,7 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
   /** To tags of the early dialogs (only counted: the dialog itself is built for the 2xx). */
   readonly #early = new Set<string>();
   #cseq: number;
-  /** The INVITE as sent: its parts (the CANCEL reads them back) and its transaction. */
-  #parts: MessageParts | undefined;
+  /** The current INVITE's transaction (the CANCEL reads the INVITE back from it). */
   #transaction: InviteTransaction | undefined;
   /** The current transaction's user, and the ACKs of its 2xx answers. */
   #user: InviteTransactionUser | undefined;
@@ -244,7 +243,7 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
     // s9.1: "If there is no final response for the original request in 64*T1 seconds ..., the client SHOULD
     // then consider the original transaction cancelled and SHOULD destroy the client transaction handling the
     // original request."
-    this.#transaction?.handle?.({ type: 'terminate' });
+    this.#transaction?.handle({ type: 'terminate' });
     this.#fail({ status: 487, reason: 'cancelled; no final response within 64*T1 of the CANCEL', cause: 'cancelled', response: undefined });
   }
 
@@ -277,27 +276,27 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
     // An earlier transaction (answered with 401/407) has nothing more for the call.
     this.#user?.release();
     this.#user = undefined;
-    this.#parts = undefined;
+    this.#transaction = undefined;
     try {
       // What the INVITE's dialogs are made of, read from what we write (parsing the INVITE back cost more);
       // built before sending, so that a From or Request-URI we cannot read fails the call with nothing sent.
       const sent = { callId: this.callId, from, seq: this.#cseq, uri: o.requestUri };
       const user = new InviteTransactionUser(this, this.#context, sent, { credentials, transport: o.nextHop.transport, auth: o.auth });
-      const transaction = this.#context.transactions.sendRequest(parts, o.nextHop, user, o.rport === undefined ? {} : { rport: o.rport }) as InviteTransaction | undefined;
+      const transaction = this.#context.transactions.sendRequest(parts, o.nextHop, user, o.rport === undefined ? {} : { rport: o.rport }) as InviteTransaction;
       this.#transaction = transaction;
       this.#user = user;
-      this.#parts = parts;
     } catch (error) {
       this.#fail({ status: 503, reason: `cannot send: ${(error as Error).message}`, cause: 'unsendable', response: undefined });
     }
   }
 
   #sendCancel(): void {
-    const parts = this.#parts;
-    if (this.#cancelSent || parts === undefined) return;
+    const transaction = this.#transaction;
+    if (this.#cancelSent || transaction === undefined) return;
     this.#cancelSent = true;
     try {
-      const invite = this.#transaction?.request ?? parseMessage(formatMessage(parts));
+      // Called only once a provisional came on this transaction: in Proceeding it still holds its request.
+      const invite = transaction.request;
       // The CANCEL's own outcome does not matter: the INVITE's 487 (or 2xx) settles the call.
       this.#context.transactions.sendRequest(cancelParts(invite), this.#options.nextHop, { onFinal() {} });
     } catch {

@@ -7,7 +7,8 @@
  * Covers: the INVITE as sent; early dialogs per To tag (forking, a 100
  * without tag opens none, the cap); early media previewed from a 1xx; the
  * first 2xx wins and is ACKed by the dialog (CSeq, Request-URI, To tag, a
- * branch of its own); a later fork's 2xx ACKed then BYEd; the same ACK re-sent
+ * branch of its own); a later fork's 2xx ACKed then BYEd (kept for its
+ * retransmissions up to a cap of forks); the same ACK re-sent
  * for each 2xx retransmission, during Timer M (the transaction) and after it
  * (the layer's stray-response path); CANCEL only after a provisional (asked
  * earlier, sent when the first one comes; never sent when none comes), its
@@ -27,7 +28,7 @@ import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { formatMessage, parseMessage, type SipMessage } from '../../src/parser/index.ts';
-import { DialogLayer, MAX_EARLY_DIALOGS, type DialogTransactions } from '../../src/dialog/index.ts';
+import { DialogLayer, MAX_EARLY_DIALOGS, MAX_OTHER_FORK_ACKS, type DialogTransactions } from '../../src/dialog/index.ts';
 import { DigestClient } from '../../src/registrar-client/digest-client.ts';
 import { FakeClock } from '../../src/transaction/clock.ts';
 import { assertIdle, dial, fakeAuth, peerSdp, reply, seeded, uaRig, type UaRig } from './dialog-fakes.ts';
@@ -160,6 +161,34 @@ test('forking: an early dialog per To tag; the first 2xx wins; a later fork\'s 2
   void d.answered!.bye();
   answerBye(rig);
   await rig.advance(5_000);
+  assertIdle(rig.clock, rig.ua);
+});
+
+test(`other forks' ACKs are kept for at most ${MAX_OTHER_FORK_ACKS} To tags; a fork's 2xx beyond gets ACK and BYE each time, nothing kept`, async () => {
+  const rig = uaRig();
+  const t = rig.ua.transport;
+  const d = dial(rig);
+  const invite = t.last('INVITE');
+  deliver(rig, reply(invite, 200, { toTag: 'winner', contact: A, sdp: peerSdp() }));
+  assert.ok(d.answered);
+  const forks = MAX_OTHER_FORK_ACKS + 2;
+  for (let i = 0; i < forks; i++) {
+    deliver(rig, reply(invite, 200, { toTag: `f${i}`, contact: B, sdp: peerSdp() }));
+    answerBye(rig);
+  }
+  // Retransmissions: a kept fork gets its same ACK (no BYE); one beyond the cap is answered as new (ACK and BYE).
+  const kept = t.sent.length;
+  deliver(rig, reply(invite, 200, { toTag: `f${MAX_OTHER_FORK_ACKS - 1}`, contact: B, sdp: peerSdp() }));
+  assert.equal(labelsSince(rig, kept), ['ACK']);
+  const beyond = t.sent.length;
+  deliver(rig, reply(invite, 200, { toTag: `f${MAX_OTHER_FORK_ACKS}`, contact: B, sdp: peerSdp() }));
+  assert.equal(labelsSince(rig, beyond), ['ACK', 'BYE']);
+  assert.is(t.last('BYE').to?.tag, `f${MAX_OTHER_FORK_ACKS}`);
+  answerBye(rig);
+  assert.is(rig.ua.dialogs.stats().dialogs, 1, 'only the winner is a live dialog');
+  void d.answered!.bye();
+  answerBye(rig);
+  await rig.advance(40_000);
   assertIdle(rig.clock, rig.ua);
 });
 
