@@ -1,6 +1,5 @@
 /** Builds the linter's per-file verdict (the JSON contract of DESIGN.md). */
-import { parseMessage, SipParseError, validateMessage, type SipMessage } from '../parser/index.ts';
-import { checkRequest } from '../dialog/uas-checks.ts';
+import { checkNewInvite, checkOffer, checkRequest, parseMessage, SipParseError, validateMessage, type SipMessage, type UasAnswer } from '../core/index.ts';
 
 export interface LintReport {
   file: string;
@@ -11,11 +10,12 @@ export interface LintReport {
   method?: string;
   statusCode?: number;
   requestUri?: { scheme: string; user: string | null; host: string | null; port: number | null };
-  callId?: string | null;
-  cseq?: { seq: number; method: string } | null;
-  via?: Array<{ transport: string; host: string; port: number | null; branch: string | null; received: string | null; rport: number | true | null }>;
-  contentLength?: number;
-  bodyLength?: number;
+  /** null (and `via` empty) where the message could not be read that far. */
+  callId: string | null;
+  cseq: { seq: number; method: string } | null;
+  via: Array<{ transport: string; host: string; port: number | null; branch: string | null; received: string | null; rport: number | true | null }>;
+  contentLength: number | null;
+  bodyLength: number | null;
   uasAnswer: number | null;
   uasReason?: string;
 }
@@ -26,16 +26,45 @@ export function lintMessage(file: string, bytes: Uint8Array): LintReport {
   let message: SipMessage;
   try {
     message = parseMessage(bytes);
-    // The verdict covers every header the stack can parse, not only the eager ones.
-    validateMessage(message);
   } catch (error) {
     if (!(error instanceof SipParseError)) throw error;
     const head = new TextDecoder('latin1').decode(bytes.subarray(0, 16));
     const kind = STATUS_LINE_PREFIX.test(head) ? 'response' : 'request';
     // A request that cannot be parsed is answered with the error's status; a response is dropped.
-    return { file, verdict: 'reject', status: error.status, reason: error.message, kind, uasAnswer: kind === 'request' ? error.status : null };
+    return { file, verdict: 'reject', status: error.status, reason: error.message, kind, callId: null, cseq: null, via: [], contentLength: null, bodyLength: null, uasAnswer: kind === 'request' ? error.status : null };
   }
-  const report: LintReport = { file, verdict: 'accept', kind: message.kind, uasAnswer: null };
+  const report = describe(file, message);
+  try {
+    // The verdict covers every header the stack can parse, not only the eager ones.
+    validateMessage(message);
+  } catch (error) {
+    if (!(error instanceof SipParseError)) throw error;
+    report.verdict = 'reject';
+    report.status = error.status;
+    report.reason = error.message;
+    report.uasAnswer = message.kind === 'request' ? error.status : null;
+    return report;
+  }
+  if (message.kind === 'request') {
+    const answer = uasAnswer(message);
+    if (answer !== null) {
+      report.uasAnswer = answer.status;
+      report.uasReason = answer.reason;
+    }
+  }
+  return report;
+}
+
+/** What the stack answers before the application: the s8.2 checks, then, for a new INVITE, the dialog layer's own. */
+function uasAnswer(request: SipMessage): UasAnswer | null {
+  const answer = checkRequest(request);
+  if (answer !== null || request.method !== 'INVITE' || request.to?.tag != null) return answer;
+  return checkNewInvite(request) ?? checkOffer(request.body);
+}
+
+/** The fields the parse gave, read so that one bad header leaves the others reported. */
+function describe(file: string, message: SipMessage): LintReport {
+  const report: LintReport = { file, verdict: 'accept', kind: message.kind, callId: null, cseq: null, via: [], contentLength: null, bodyLength: message.body.length, uasAnswer: null };
   if (message.kind === 'request') {
     report.method = message.method!;
     const uri = message.uri!;
@@ -43,24 +72,31 @@ export function lintMessage(file: string, bytes: Uint8Array): LintReport {
   } else {
     report.statusCode = message.status!;
   }
-  report.callId = message.callId ?? null;
-  report.cseq = message.cseq ?? null;
-  report.via = message.via.map((via) => ({
-    transport: via.transport,
-    host: via.host,
-    port: via.port,
-    branch: via.branch,
-    received: via.received,
-    rport: via.rport,
-  }));
-  report.contentLength = message.contentLength;
-  report.bodyLength = message.body.length;
-  const answer = checkRequest(message);
-  if (answer !== null) {
-    report.uasAnswer = answer.status;
-    report.uasReason = answer.reason;
-  }
+  report.callId = read(() => message.callId ?? null, null);
+  report.cseq = read(() => message.cseq ?? null, null);
+  report.via = read(
+    () =>
+      message.via.map((via) => ({
+        transport: via.transport,
+        host: via.host,
+        port: via.port,
+        branch: via.branch,
+        received: via.received,
+        rport: via.rport,
+      })),
+    [],
+  );
+  report.contentLength = read(() => message.contentLength, null);
   return report;
+}
+
+function read<T>(get: () => T, otherwise: T): T {
+  try {
+    return get();
+  } catch (error) {
+    if (error instanceof SipParseError) return otherwise;
+    throw error;
+  }
 }
 
 export function formatLintLine(report: LintReport): string {

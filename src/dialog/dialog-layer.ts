@@ -24,7 +24,7 @@
  * so tests can prove that nothing is left after a call.
  */
 import { StateError } from '../errors/sip-endpoint-error.ts';
-import { checkHeaderValue, isWildcard, type SipMessage, type Uri } from '../parser/index.ts';
+import { checkHeaderValue, type SipMessage, type Uri } from '../parser/index.ts';
 import type { Clock } from '../transaction/clock.ts';
 import { cryptoRandom } from '../transaction/random.ts';
 import { responseParts, type ResponseOptions } from '../transaction/responses.ts';
@@ -36,6 +36,7 @@ import { dialogKey } from './dialog-id.ts';
 import { randomToken, type DialogContext, type DialogEntry, type DialogTransactions, type TargetResolver } from './dialog-context.ts';
 import type { OfferAnswer } from './offer-answer.ts';
 import { OfferAnswerError } from './offer-answer-error.ts';
+import { checkNewInvite, offerRefusal } from './invite-checks.ts';
 import type { SessionDialog } from './session-dialog.ts';
 import { OutgoingInvite, type InviteOptions, type OutgoingInviteEvents } from './uac-invite.ts';
 import { IncomingInvite } from './uas-invite.ts';
@@ -222,12 +223,8 @@ export class DialogLayer implements TransactionUser {
   }
 
   #onInvite(incoming: IncomingRequest): void {
-    // s8.1.1.8: "The Contact header field MUST be present and contain exactly one SIP or SIPS URI in any request
-    // that can result in the establishment of a dialog." Without it no dialog can be made: refused here, not in accept().
-    if (!hasOneContact(incoming.request)) return this.#reply(incoming, 400, [], 'Bad Contact');
-    // RFC 2543 UACs sent no From tag (s12.1.1 asks a UAS to cope); every RFC 3261
-    // UA sends one, and a dialog ID without a remote tag is not supported here.
-    if (!incoming.request.from?.tag) return this.#reply(incoming, 400, [], 'From tag required');
+    const refused = checkNewInvite(incoming.request);
+    if (refused !== null) return this.#reply(incoming, refused.status, refused.headers, refused.reason);
     if (this.#closed) return this.#reply(incoming, 503, [['Retry-After', '5']]);
     if (this.#live() >= this.#maxDialogs) return this.#reply(incoming, 503, [['Retry-After', '5']], 'Too Many Calls');
     if (this.onInvite === undefined) return this.#reply(incoming, 480);
@@ -237,7 +234,10 @@ export class DialogLayer implements TransactionUser {
     try {
       invite = new IncomingInvite(this.#context, incoming, media, this.#noAnswerMs, this.#forgetIncoming);
     } catch (error) {
-      if (error instanceof OfferAnswerError) return this.#reply(incoming, error.status, [['Warning', `399 - "${error.code}"`]]);
+      if (error instanceof OfferAnswerError) {
+        const refusal = offerRefusal(error);
+        return this.#reply(incoming, refusal.status, refusal.headers, refusal.reason);
+      }
       throw error;
     }
     this.#incoming.set(incoming.transaction as ServerInviteTransaction, invite);
@@ -260,15 +260,6 @@ export class DialogLayer implements TransactionUser {
 
   #live(): number {
     return this.#dialogs.size + this.#incoming.size + this.#outgoing.size;
-  }
-}
-
-function hasOneContact(request: SipMessage): boolean {
-  try {
-    const contacts = request.contact;
-    return contacts.length === 1 && !isWildcard(contacts[0]!);
-  } catch {
-    return false;
   }
 }
 

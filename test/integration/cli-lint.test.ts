@@ -5,6 +5,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const corpus = 'test/fixtures/conformance/rfc4475';
 
@@ -57,6 +60,59 @@ test('lint --json prints one JSON line per file with the contract fields', () =>
   // Date is parsed lazily; the linter's verdict covers it.
   assert.is(baddate.verdict, 'reject');
   assert.match(baddate.reason, /date/i);
+  // The message parsed; only a header check failed: the fields read are still reported.
+  assert.is(typeof baddate.callId, 'string');
+  assert.is(baddate.cseq?.method, baddate.method);
+  assert.ok(baddate.via.length >= 1, 'its Via');
+  assert.is(typeof baddate.contentLength, 'number');
+  // Unparsable: every contract field is there, null (or an empty Via list) where it could not be read.
+  assert.equal([badvers.callId, badvers.cseq, badvers.via, badvers.contentLength, badvers.bodyLength], [null, null, [], null, null]);
+});
+
+const SDP_HEAD = 'v=0\r\no=- 1 1 IN IP4 192.0.2.5\r\ns=-\r\nc=IN IP4 192.0.2.5\r\nt=0 0\r\n';
+
+/** A new INVITE (no To tag) with `contact` and `from` lines as given, and `sdp` as its body. */
+function invite(options: { contact?: string; fromTag?: string; sdp?: string }): string {
+  const body = options.sdp ?? '';
+  return [
+    'INVITE sip:bob@192.0.2.9 SIP/2.0',
+    'Via: SIP/2.0/UDP 192.0.2.5:5060;branch=z9hG4bK-lint-1',
+    'Max-Forwards: 70',
+    `From: <sip:alice@192.0.2.5>${options.fromTag === undefined ? ';tag=a1' : options.fromTag}`,
+    'To: <sip:bob@192.0.2.9>',
+    'Call-ID: lint-1@192.0.2.5',
+    'CSeq: 1 INVITE',
+    ...(options.contact === undefined ? ['Contact: <sip:alice@192.0.2.5>'] : options.contact === '' ? [] : [`Contact: ${options.contact}`]),
+    ...(body === '' ? [] : ['Content-Type: application/sdp']),
+    `Content-Length: ${body.length}`,
+    '',
+    body,
+  ].join('\r\n');
+}
+
+test('lint --json: uasAnswer includes what the dialog layer refuses before the application (Contact, From tag, the offer)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lint-'));
+  try {
+    const cases: Array<[name: string, text: string, answer: number | null]> = [
+      ['good', invite({ sdp: `${SDP_HEAD}m=audio 4000 RTP/AVP 0\r\n` }), null],
+      ['no-contact', invite({ contact: '' }), 400],
+      ['two-contacts', invite({ contact: '<sip:a@192.0.2.5>, <sip:b@192.0.2.5>' }), 400],
+      ['no-from-tag', invite({ fromTag: '' }), 400],
+      ['no-common-codec', invite({ sdp: `${SDP_HEAD}m=audio 4000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n` }), 488],
+      ['garbage-sdp', invite({ sdp: 'this is not SDP\r\n' }), 400],
+    ];
+    const files = cases.map(([name, text]) => {
+      const file = join(dir, `${name}.sip`);
+      writeFileSync(file, text);
+      return file;
+    });
+    const run = cli(['lint', '--json', ...files]);
+    assert.is(run.status, 0, `all parse: ${run.stdout}${run.stderr}`);
+    const answers = run.stdout.trim().split('\n').map((line) => JSON.parse(line).uasAnswer);
+    assert.equal(answers, cases.map(([, , answer]) => answer));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('lint without --json prints a readable line per file', () => {

@@ -1,0 +1,49 @@
+/**
+ * What the dialog layer refuses in a new INVITE (no To tag) after the
+ * s8.2 checks of uas-checks.ts and before the application sees it. Apart so
+ * that the linter reports the same answers the stack sends.
+ */
+import { defaultReason, isWildcard, type SipMessage } from '../parser/index.ts';
+import { OfferAnswer } from './offer-answer.ts';
+import { OfferAnswerError } from './offer-answer-error.ts';
+import type { UasAnswer } from './uas-checks.ts';
+
+/** 400 without exactly one Contact (s8.1.1.8) or without a From tag; else null. */
+export function checkNewInvite(request: SipMessage): UasAnswer | null {
+  // s8.1.1.8: "The Contact header field MUST be present and contain exactly one SIP or SIPS URI in any request
+  // that can result in the establishment of a dialog." Without it no dialog can be made.
+  if (!hasOneContact(request)) return { status: 400, reason: 'Bad Contact', headers: [] };
+  // RFC 2543 UACs sent no From tag (s12.1.1 asks a UAS to cope); every RFC 3261
+  // UA sends one, and a dialog ID without a remote tag is not supported here.
+  if (!request.from?.tag) return { status: 400, reason: 'From tag required', headers: [] };
+  return null;
+}
+
+/** The answer to an offer we cannot take (RFC 3264: 488 with no common codec, 400 unreadable), as the dialog layer sends it. */
+export function offerRefusal(error: OfferAnswerError): UasAnswer {
+  return { status: error.status, reason: defaultReason(error.status), headers: [['Warning', `399 - "${error.code}"`]] };
+}
+
+/** Placeholder media for checkOffer(): no socket is opened, nothing is sent. */
+const CHECK_MEDIA = { address: '127.0.0.1', port: 9 } as const;
+
+/** What a UAS with the default codecs answers to the offer in `body` when it cannot take it; null when it can (or there is none). */
+export function checkOffer(body: Uint8Array): UasAnswer | null {
+  if (body.length === 0) return null;
+  try {
+    new OfferAnswer({ local: CHECK_MEDIA }).receiveOffer(body);
+    return null;
+  } catch (error) {
+    if (error instanceof OfferAnswerError) return offerRefusal(error);
+    throw error;
+  }
+}
+
+function hasOneContact(request: SipMessage): boolean {
+  try {
+    const contacts = request.contact;
+    return contacts.length === 1 && !isWildcard(contacts[0]!);
+  } catch {
+    return false;
+  }
+}
