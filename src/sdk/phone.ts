@@ -20,7 +20,9 @@ import { TypedEvents } from './typed-events.ts';
 export interface PhoneOptions {
   /**
    * Local address to bind (IPv4 or IPv6); default 127.0.0.1 when every server
-   * is on loopback, else 0.0.0.0, and for IPv6 ::1 or :: likewise.
+   * is on loopback, else 0.0.0.0, and for IPv6 ::1 or :: likewise. A Phone
+   * that listens on loopback only refuses a connection added later to a
+   * server elsewhere (its sockets could not reach it): give '0.0.0.0' then.
    */
   readonly localHost?: string;
   /**
@@ -199,9 +201,14 @@ export class Phone {
     });
     const wallOffset = Date.now() - clock.now();
     const hasV6 = transport.listeners.some((l) => l.family === 6);
+    // A socket bound to loopback cannot reach another host: the send fails and the connection would stay unavailable.
+    const loopbackOnly = transport.listeners.every((l) => isLoopback(l.host));
     const checkSettings = (s: ConnectionSettings): void => {
       if (!hasV6 && isIPv6(s.server.host)) {
         throw new ConnectionSettingsError(`server ${s.server.host} is IPv6 but this Phone has no IPv6 listener: create it with ipv6: true`);
+      }
+      if (loopbackOnly && !isLoopback(s.server.host)) {
+        throw new ConnectionSettingsError(`server ${s.server.host} is not on this host but this Phone listens on loopback only (every configured server was): create it with localHost: '0.0.0.0' (or '::')`);
       }
     };
     connections = new ConnectionManager(registrations, (ms) => Math.round(ms + wallOffset), checkSettings, random);

@@ -67,4 +67,17 @@ test('addConnection with an IPv6 server on a Phone without IPv6 listeners: a cle
   }
 });
 
+test('addConnection to a server elsewhere on a Phone that listens on loopback only: a clear error (a loopback one is taken)', async () => {
+  // Never started: nothing is sent (192.0.2.0/24 is TEST-NET-1). A wildcard-bound Phone is not made here: tests bind loopback only.
+  const loopback = await Phone.create({ connections: [{ user: '1001', server: '127.0.0.1:5999' }] });
+  try {
+    assert.throws(() => loopback.connections.addConnection(5, { user: '1001', server: '192.0.2.7:5060' }), /loopback only.*localHost: '0\.0\.0\.0'/);
+    assert.not.ok(loopback.connections.connections.some((c) => c.id === 5), 'not added');
+    loopback.connections.addConnection(6, { user: '1001', server: 'localhost:5070' });
+    assert.ok(loopback.connections.connections.some((c) => c.id === 6));
+  } finally {
+    await loopback.close();
+  }
+});
+
 test.run();
