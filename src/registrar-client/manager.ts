@@ -75,6 +75,8 @@ export class RegistrationManager {
   readonly #timers: TimerHeap;
   readonly #context: RegistrationContext;
   #idleWaiters: Array<() => void> = [];
+  /** stop()/remove() promises waiting for their registration's unregister, by registration. */
+  readonly #stopWaiters = new Map<Registration, Array<() => void>>();
   #closed = false;
 
   constructor(options: RegistrationManagerOptions) {
@@ -107,21 +109,32 @@ export class RegistrationManager {
 
   /** Starts (or restarts a `failed`) registration: `registering`, first REGISTER at the next heap turn. */
   start(id: RegistrationId): void {
-    this.#get(id).start();
+    const registration = this.#get(id);
+    registration.start();
+    // A stop() still unregistering is overtaken: its promise has nothing more to wait for.
+    this.#settleStopped(registration);
   }
 
-  /** Stops: `disabled`, and unregisters when registered. */
-  stop(id: RegistrationId): void {
-    this.#get(id).stop();
+  /**
+   * Stops: `disabled`, and unregisters when registered. Resolves (never
+   * rejects) once nothing is in flight or waiting any more: the unregister
+   * answered or timed out (bounded by the transaction timeout), or start()
+   * came first.
+   */
+  stop(id: RegistrationId): Promise<void> {
+    const registration = this.#get(id);
+    registration.stop();
+    return this.#whenStopped(registration);
   }
 
-  /** Stops and forgets; an unregister in flight runs to its end. Unknown ids are ignored. */
-  remove(id: RegistrationId): void {
+  /** Stops and forgets; an unregister in flight runs to its end, and the promise resolves then, as stop()'s. Unknown ids are ignored. */
+  remove(id: RegistrationId): Promise<void> {
     const registration = this.#registrations.get(id);
-    if (registration === undefined) return;
+    if (registration === undefined) return Promise.resolve();
     this.#registrations.delete(id);
     registration.stop();
     if (registration.busy) this.#draining.add(registration);
+    return this.#whenStopped(registration);
   }
 
   /** A request other than REGISTER found the site down (Registration.siteDown); unknown ids are ignored. */
@@ -184,6 +197,7 @@ export class RegistrationManager {
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
+    for (const registration of [...this.#stopWaiters.keys()]) this.#settleStopped(registration);
   }
 
   #get(id: RegistrationId): Registration {
@@ -192,7 +206,24 @@ export class RegistrationManager {
     return registration;
   }
 
+  #whenStopped(registration: Registration): Promise<void> {
+    if (!registration.busy) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiters = this.#stopWaiters.get(registration);
+      if (waiters === undefined) this.#stopWaiters.set(registration, [resolve]);
+      else waiters.push(resolve);
+    });
+  }
+
+  #settleStopped(registration: Registration): void {
+    const waiters = this.#stopWaiters.get(registration);
+    if (waiters === undefined) return;
+    this.#stopWaiters.delete(registration);
+    for (const resolve of waiters) resolve();
+  }
+
   #onIdle(registration: Registration): void {
+    this.#settleStopped(registration);
     if (!this.#draining.delete(registration) || this.#draining.size > 0) return;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];

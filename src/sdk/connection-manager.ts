@@ -78,6 +78,9 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
 
   readonly #random: () => number;
 
+  /** enableConnection() promises waiting for the connection's first outcome, by id. */
+  readonly #enableWaiters = new Map<number, Array<(info: ConnectionInfo | undefined) => void>>();
+
   /** @internal Built by Phone. */
   constructor(
     registrations: RegistrationManager,
@@ -107,6 +110,7 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
       code: event.code,
       reason: event.reason,
     });
+    if (event.status !== 'registering') this.#settleEnabled(event.id);
   };
 
   /** Adds a connection (disabled until enabled, or until Phone.start() for configured ones). */
@@ -122,25 +126,46 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
     return this.connection(id)!;
   }
 
-  /** Starts registering (at once, with the same priority as every other connection). */
-  enableConnection(id: number): void {
+  /**
+   * Starts registering (at once, with the same priority as every other
+   * connection). Resolves with the connection as its first attempt ends
+   * (`registered`, `unavailable` or `failed`; it is retried on its own
+   * after), or as it is disabled, removed or the phone closed (then
+   * undefined when it is gone); at once when it is not `registering` (already
+   * registered). Never rejects: an unknown id throws ConnectionError.
+   */
+  enableConnection(id: number): Promise<ConnectionInfo | undefined> {
     const entry = this.#entry(id);
     entry.enabled = true;
     this.#registrations.start(id);
+    const info = this.connection(id);
+    if (info?.status !== 'registering') return Promise.resolve(info);
+    return new Promise((resolve) => {
+      const waiters = this.#enableWaiters.get(id);
+      if (waiters === undefined) this.#enableWaiters.set(id, [resolve]);
+      else waiters.push(resolve);
+    });
   }
 
-  /** Unregisters (Expires: 0 when the site is reachable) and stops every timer of the connection. */
-  disableConnection(id: number): void {
+  /**
+   * Unregisters (Expires: 0 when the site is reachable) and stops every
+   * timer of the connection. Resolves once the unregister is answered or
+   * timed out (at once when there is none). Never rejects: an unknown id
+   * throws ConnectionError.
+   */
+  disableConnection(id: number): Promise<void> {
     const entry = this.#entry(id);
     entry.enabled = false;
-    this.#registrations.stop(id);
+    return this.#registrations.stop(id);
   }
 
-  /** Disables and forgets the connection. */
-  removeConnection(id: number): void {
+  /** Disables and forgets the connection; resolves as disableConnection() does. */
+  removeConnection(id: number): Promise<void> {
     this.#entry(id);
-    this.#registrations.remove(id);
+    const unregistered = this.#registrations.remove(id);
     this.#entries.delete(id);
+    this.#settleEnabled(id);
+    return unregistered;
   }
 
   /** The connection collection, by id. */
@@ -157,6 +182,15 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
   markClosed(): void {
     this.#closed = true;
     for (const entry of this.#entries.values()) entry.enabled = false;
+    for (const id of [...this.#enableWaiters.keys()]) this.#settleEnabled(id);
+  }
+
+  #settleEnabled(id: number): void {
+    const waiters = this.#enableWaiters.get(id);
+    if (waiters === undefined) return;
+    this.#enableWaiters.delete(id);
+    const info = this.connection(id);
+    for (const resolve of waiters) resolve(info);
   }
 
   /** Whether a connection with this id exists (cheaper than connection(id), which builds its info). */

@@ -122,11 +122,14 @@ test('two sites: both register at once; A down -> only connection 0 unavailable;
 
     // ---- disable connection 1: disabled, unregistered at B, nothing sent afterwards
     const mark2 = rec.events.length;
-    phone.connections.disableConnection(1);
+    const disabling = phone.connections.disableConnection(1);
     assert.equal(rec.events.slice(mark2).map((e) => ({ ...e, at: 0 })), [
       { connectionId: 1, status: 'disabled', previousStatus: 'registered', code: undefined, reason: undefined, at: 0 },
     ]);
-    await until(() => siteB.bindings().length === 0, 1000, 'the unregister at B');
+    assert.is(siteB.bindings().length, 1, 'the unregister is not answered yet');
+    // The promise resolves once the unregister is answered: the binding is gone by then.
+    await disabling;
+    assert.is(siteB.bindings().length, 0, 'unregistered at B when disableConnection() resolved');
     const unregister = registersTo(sent, B).at(-1)!;
     assert.is(unregister.message.expires, 0);
     const disabledAt = performance.now();
@@ -140,10 +143,13 @@ test('two sites: both register at once; A down -> only connection 0 unavailable;
     );
 
     // ---- enable again
-    phone.connections.enableConnection(1);
-    await rec.status(1, 'registered', 1000, mark2);
+    const enabled = await phone.connections.enableConnection(1);
+    // Resolved by the first attempt's outcome, with the connection as it then is.
+    assert.equal([enabled?.id, enabled?.status, enabled?.lastCode], [1, 'registered', 200]);
     assert.equal(rec.seq(1, mark2), ['disabled', 'registering', 'registered(200)']);
     assert.is(b.bindings(`sip:1001@${B}`).length, 1);
+    assert.is((await phone.connections.enableConnection(1))?.status, 'registered', 'already registered: at once, no new attempt');
+    assert.equal(rec.seq(1, mark2), ['disabled', 'registering', 'registered(200)']);
 
     // ---- close: unregisters both, frees every socket
     const mark3 = rec.events.length;
@@ -214,8 +220,23 @@ test('a silent site (T1 = 50 ms): unavailable(408) 64*T1 after the REGISTER, reg
     await a.restart();
     await rec.status(0, 'registered', 3500, mark);
     assert.equal(rec.seq(0), ['registering', 'registered(200)', 'unavailable(408)', 'registered(200)']);
+
+    // A connection added to the silent site: enableConnection() resolves with the first attempt's outcome, 408.
+    await a.stop('silent');
+    phone.connections.addConnection(7, labConnection(a));
+    const enabling = phone.connections.enableConnection(7);
+    const firstOutcome = await enabling;
+    assert.equal([firstOutcome?.status, firstOutcome?.lastCode], ['unavailable', 408]);
+    // Connection 0 (registered, or refreshing) removed towards the silent site: its promise waits for what is in
+    // flight (the refresh, or the unregister it sends) to time out, 64*T1 = 3200 ms at most.
+    const removeStarted = performance.now();
+    await phone.connections.removeConnection(0);
+    const removeTook = performance.now() - removeStarted;
+    assert.ok(removeTook > 100 && removeTook < 3200 + 500, `removeConnection resolved when its REGISTER timed out (${removeTook.toFixed(0)} ms)`);
+    assert.is(phone.connections.connection(0), undefined);
+    await phone.connections.removeConnection(7);
+    await a.restart();
     await phone.close();
-    assert.is(a.bindings().length, 0);
   } finally {
     await closeAll(phone, a);
   }

@@ -271,6 +271,47 @@ test('remove while a REGISTER is held: drains, then unregisters after the 200', 
   assert.equal(manager.stats(), { registrations: 0, scheduled: 0, clockTimers: 0, inFlight: 0, draining: 0 });
 });
 
+test('stop() and remove() resolve once the unregister is answered; a stop overtaken by start() resolves then; an idle one at once', async () => {
+  const { clock, sender, manager } = setup();
+  const settled: string[] = [];
+  manager.add(1, { ...SITE, user: 's' });
+  manager.add(2, { ...SITE, user: 'r' });
+  manager.add(3, { ...SITE, user: 'i' });
+  // Never started: nothing to wait for.
+  await manager.stop(3);
+  manager.start(1);
+  manager.start(2);
+  clock.advance(0);
+  sender.flush(200);
+  const stopped = manager.stop(1).then(() => settled.push('stop 1'));
+  const removed = manager.remove(2).then(() => settled.push('remove 2'));
+  clock.advance(0); // the unregisters go out (held)
+  assert.equal(sender.held.map((h) => value(h.parts, 'Expires')), ['0', '0']);
+  await Promise.resolve();
+  assert.equal(settled, [], 'both wait for their unregister');
+  sender.flush(200);
+  await Promise.all([stopped, removed]);
+  assert.equal(settled, ['stop 1', 'remove 2']);
+  // Stopped again while registered, then started before the unregister is answered: the stop has nothing left to wait for.
+  manager.start(1);
+  clock.advance(0);
+  sender.flush(200);
+  let overtaken = false;
+  const again = manager.stop(1).then(() => (overtaken = true));
+  clock.advance(0);
+  manager.start(1);
+  await again;
+  assert.ok(overtaken);
+  sender.flush(200); // the unregister's answer, then the new REGISTER
+  clock.advance(0);
+  sender.flush(200);
+  const closing = manager.close();
+  clock.advance(0);
+  sender.flush(200);
+  await closing;
+  assert.equal(manager.stats(), { registrations: 0, scheduled: 0, clockTimers: 0, inFlight: 0, draining: 0 });
+});
+
 test('API errors: duplicate id, unknown id, bad settings, bad options', () => {
   const { manager } = setup();
   manager.add(0, { ...SITE, user: 'a' });
