@@ -67,8 +67,9 @@ export function encodeUtf8Into(text: string, into: Uint8Array): { read: number; 
  * A view keeps its whole chunk alive, so chunks stay small.
  */
 const POOL_BYTES = 8 * 1024;
-let pool = new ArrayBuffer(POOL_BYTES);
-let poolUsed = 0;
+/** Made on first use (the core creates nothing at module load): "full" until then. */
+let pool: ArrayBuffer | undefined;
+let poolUsed = POOL_BYTES;
 
 function pooledBytes(length: number): Uint8Array {
   if (length > POOL_BYTES / 2) return new Uint8Array(length);
@@ -76,7 +77,7 @@ function pooledBytes(length: number): Uint8Array {
     pool = new ArrayBuffer(POOL_BYTES);
     poolUsed = 0;
   }
-  const bytes = new Uint8Array(pool, poolUsed, length);
+  const bytes = new Uint8Array(pool!, poolUsed, length);
   poolUsed += (length + 7) & ~7; // 8-byte aligned, like Node's pool
   return bytes;
 }
@@ -127,8 +128,9 @@ export function ownedBytes(bytes: Uint8Array): Uint8Array {
  * time (a 1xx while the call rings): one of those would pin a whole chunk.
  */
 const KEPT_CHUNK_BYTES = 64 * 1024;
-let keptChunk = new ArrayBuffer(KEPT_CHUNK_BYTES);
-let keptUsed = 0;
+/** Made on first use, as the pool above. */
+let keptChunk: ArrayBuffer | undefined;
+let keptUsed = KEPT_CHUNK_BYTES;
 
 export function keptBytes(bytes: Uint8Array): Uint8Array {
   const length = bytes.length;
@@ -137,7 +139,7 @@ export function keptBytes(bytes: Uint8Array): Uint8Array {
     keptChunk = new ArrayBuffer(KEPT_CHUNK_BYTES);
     keptUsed = 0;
   }
-  const copy = new Uint8Array(keptChunk, keptUsed, length);
+  const copy = new Uint8Array(keptChunk!, keptUsed, length);
   copy.set(bytes);
   keptUsed += (length + 7) & ~7;
   return copy;
