@@ -27,7 +27,7 @@ import { StateError } from '../errors/sip-endpoint-error.ts';
 import { checkHeaderValue, type SipMessage, type Uri } from '../parser/index.ts';
 import type { Clock } from '../transaction/clock.ts';
 import { cryptoRandom } from '../transaction/random.ts';
-import { responseParts, type ResponseOptions } from '../transaction/responses.ts';
+import type { ResponseOptions } from '../transaction/responses.ts';
 import type { ServerInviteTransaction } from '../transaction/server-invite.ts';
 import type { IncomingRequest, TransactionUser } from '../transaction/user.ts';
 import { targetFromUri } from '../transport/target.ts';
@@ -207,7 +207,7 @@ export class DialogLayer implements TransactionUser {
     const request = incoming.request;
     const ownTag = request.to?.tag == null && status > 100 ? (toTag ?? randomToken(this.#context.random)) : undefined;
     const options: ResponseOptions = reason === undefined ? { headers, toTag: ownTag } : { headers, reason, toTag: ownTag };
-    incoming.transaction.respond(responseParts(request, status, options));
+    incoming.transaction.reply(status, options);
   }
 
   #onCancel(incoming: IncomingRequest): void {

@@ -27,7 +27,7 @@
 import type { SipMessage } from '../parser/index.ts';
 import type { Clock } from '../transaction/clock.ts';
 import { StateMachine, type MachineTables } from '../transaction/machine.ts';
-import { responseParts } from '../transaction/responses.ts';
+import { responseParts, type ResponseOptions } from '../transaction/responses.ts';
 import type { TimerEvent } from '../transaction/events.ts';
 import type { IncomingRequest } from '../transaction/user.ts';
 import type { TransportKind } from '../transport/types.ts';
@@ -361,12 +361,13 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
       throw error;
     }
     this.dialog.refreshTarget(request);
-    const parts = responseParts(request, 200, {
+    const response: ResponseOptions = {
       headers: [['Contact', this.contact], ['Allow', this.#context.allow], ['Supported', this.#context.supported], ['Content-Type', 'application/sdp']],
       body,
-    });
-    transaction.respond(parts);
-    this.await2xxAck(request.cseq!.seq, offered, () => transaction.respond(parts));
+    };
+    transaction.reply(200, response);
+    // Sent again (RFC 6026: by the TU) after the transaction let the request go: from parts, read from it again.
+    this.await2xxAck(request.cseq!.seq, offered, () => transaction.respond(responseParts(request, 200, response)));
     if (!offered) this.#emit(() => this.events.onMedia?.(this.media.media));
   }
 
@@ -461,12 +462,12 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
     }
   }
 
-  /** Calls an owner's handler; one that throws does not stop the dialog (reported outside this stack). */
   /** A response to a request in this dialog. */
   #reply(incoming: IncomingRequest, status: number, headers: Array<[string, string]> = []): void {
-    incoming.transaction.respond(responseParts(incoming.request, status, { headers }));
+    incoming.transaction.reply(status, { headers });
   }
 
+  /** Calls an owner's handler; one that throws does not stop the dialog (reported outside this stack). */
   #emit(call: () => void): void {
     try {
       call();

@@ -16,7 +16,7 @@
 import { StateError } from '../errors/sip-endpoint-error.ts';
 import type { SipMessage } from '../parser/index.ts';
 import { StateMachine, type MachineTables } from '../transaction/machine.ts';
-import { responseParts } from '../transaction/responses.ts';
+import { responseParts, type ResponseOptions } from '../transaction/responses.ts';
 import type { ServerInviteTransaction } from '../transaction/server-invite.ts';
 import type { TimerEvent } from '../transaction/events.ts';
 import type { IncomingRequest } from '../transaction/user.ts';
@@ -124,7 +124,7 @@ export class IncomingInvite extends StateMachine<IncomingInviteState, { readonly
     }
     const headers: Array<[string, string]> = [...this.#recordRoute, ['Contact', options.contact]];
     if (body !== undefined) headers.push(['Content-Type', 'application/sdp']);
-    this.#transaction.respond(responseParts(this.request, status, { toTag: this.localTag, headers, ...(body === undefined ? {} : { body }) }));
+    this.#transaction.reply(status, { toTag: this.localTag, headers, ...(body === undefined ? {} : { body }) });
   }
 
   /** Answers 200 with our answer (or our offer, for an INVITE without SDP) and returns the confirmed session. */
@@ -149,14 +149,16 @@ export class IncomingInvite extends StateMachine<IncomingInviteState, { readonly
       state: 'confirmed',
       ...(options.auth ? { auth: options.auth } : {}),
     });
-    const parts = responseParts(this.request, 200, {
+    const response: ResponseOptions = {
       toTag: this.localTag,
       headers: [...this.#recordRoute, ['Contact', options.contact], ['Allow', this.#context.allow], ['Supported', this.#context.supported], ['Content-Type', 'application/sdp']],
       body,
-    });
+    };
     const transaction = this.#transaction;
-    transaction.respond(parts);
-    session.await2xxAck(this.request.cseq!.seq, offered, () => transaction.respond(parts));
+    const request = this.request;
+    transaction.reply(200, response);
+    // Sent again (RFC 6026: by the TU) after the transaction let the request go: from parts, read from it again.
+    session.await2xxAck(request.cseq!.seq, offered, () => transaction.respond(responseParts(request, 200, response)));
     this.#finish(undefined, 'answered');
     return session;
   }
@@ -189,7 +191,7 @@ export class IncomingInvite extends StateMachine<IncomingInviteState, { readonly
     if (this.state !== 'proceeding') return;
     this.#end = end;
     if (response !== undefined) {
-      this.#transaction.respond(responseParts(this.request, response.status, { toTag: this.localTag, headers: response.headers, ...(response.reason === undefined ? {} : { reason: response.reason }) }));
+      this.#transaction.reply(response.status, { toTag: this.localTag, headers: response.headers, ...(response.reason === undefined ? {} : { reason: response.reason }) });
     }
     if (end !== 'answered' && this.media.state !== 'stable') this.media.rollback();
     this.transition('ended');

@@ -3,7 +3,7 @@ export { SipParseError } from './errors.ts';
 export { parseMessage, type ParseOptions } from './parse-message.ts';
 export { SipMessage, type HeaderField } from './message.ts';
 export { validateMessage, type ValidationScope } from './validate.ts';
-export { serializeMessage, formatMessage, findHeader, defaultReason, type MessageParts } from './serialize.ts';
+export { serializeMessage, formatMessage, formatResponse, findHeader, defaultReason, type MessageParts } from './serialize.ts';
 export { keptBytes, ownedBytes, ownedString } from './text.ts';
 export { StreamFramer, type FrameEvent } from './stream-framer.ts';
 export { DEFAULT_LIMITS, type ParseLimits } from './limits.ts';

@@ -54,6 +54,29 @@ export function formatMessage(parts: MessageParts, topVia?: string): Uint8Array 
   return encodeUtf8WithTail(head, body);
 }
 
+/**
+ * A response whose first header lines are already text (`lines`, each
+ * "Name: value\r\n": what a response copies from its request, see the
+ * transaction layer's ResponseHead), then `headers`; Content-Length computed.
+ * The same bytes formatMessage() writes for the same fields.
+ */
+export function formatResponse(
+  status: number,
+  reason: string | undefined,
+  lines: string,
+  headers: ReadonlyArray<readonly [name: string, value: string]>,
+  body: Uint8Array | string | undefined,
+): Uint8Array {
+  const bytes = typeof body === 'string' ? encodeUtf8(body) : (body ?? NO_BODY);
+  let head = `SIP/2.0 ${status} ${reason ?? defaultReason(status)}\r\n${lines}`;
+  for (const [name, value] of headers) {
+    if (isHeaderName(name, 'content-length')) continue;
+    head += `${name}: ${value}\r\n`;
+  }
+  head += `Content-Length: ${bytes.length}\r\n\r\n`;
+  return encodeUtf8WithTail(head, bytes);
+}
+
 const NO_BODY = new Uint8Array(0);
 
 /** Index of the first of `headers` named `canonical` (lower case, long form; any case or the compact form matches), or -1. */

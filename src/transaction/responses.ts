@@ -70,9 +70,7 @@ export function localResponse(request: SipMessage, status: 408 | 503): SipMessag
  */
 export function tuResponse(parts: MessageParts): TuResponseEvent {
   const status = parts.status;
-  if (status === undefined || !Number.isInteger(status) || status < 100 || status > 699) {
-    throw new RangeError(`a response needs a status from 100 to 699, got ${String(status)}`);
-  }
+  checkResponseStatus(status);
   if (parts.method !== undefined) throw new RangeError('a response has no method');
   let toTag: string | null = null;
   // Only a final response's To tag is kept (RFC 2543 ACK matching): a 1xx needs no parse.
@@ -85,6 +83,13 @@ export function tuResponse(parts: MessageParts): TuResponseEvent {
     }
   }
   return { type: 'tuResponse', status, bytes: formatMessage(parts), toTag };
+}
+
+/** Throws RangeError unless `status` is a whole number from 100 to 699. */
+export function checkResponseStatus(status: number | undefined): asserts status is number {
+  if (status === undefined || !Number.isInteger(status) || status < 100 || status > 699) {
+    throw new RangeError(`a response needs a status from 100 to 699, got ${String(status)}`);
+  }
 }
 
 /**

@@ -13,12 +13,11 @@
  *   completed --Timer H / TU told--> terminated
  *   proceeding/completed/accepted --transport error / TU told--> (same state)
  */
-import { formatMessage, keptBytes, type SipMessage } from '../parser/index.ts';
+import { keptBytes, type SipMessage } from '../parser/index.ts';
 import type { Received, TransportError } from '../transport/types.ts';
 import type { ServerInviteEvent, ServerInviteTimer, TimerEvent, TuResponseEvent } from './events.ts';
 import type { MachineTables } from './machine.ts';
 import { ServerTransactionBase, type ResponseRoute } from './server-transaction.ts';
-import { responseParts } from './responses.ts';
 import { backoff } from './timers.ts';
 import type { TransactionContext } from './user.ts';
 
@@ -131,7 +130,7 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
 
   /** RFC 3581 s4: the 100 carries received/rport like every response to the request. */
   #trying(): Uint8Array {
-    return formatMessage(this.withOwnVia(responseParts(this.request, 100)));
+    return this.responseHead().response(100, {}).bytes;
   }
 
   #onRequestRetransmission(): void {

@@ -16,7 +16,8 @@ import type { Endpoint, Received, TransportError } from '../transport/types.ts';
 import type { TimerEvent } from './events.ts';
 import { StateError } from '../errors/sip-endpoint-error.ts';
 import { StateMachine, type MachineTables } from './machine.ts';
-import { ownedResponseVia, responseVia, tuResponse, withResponseVia, type ResponseVia } from './responses.ts';
+import { ownedResponseVia, responseVia, tuResponse, withResponseVia, type ResponseOptions, type ResponseVia } from './responses.ts';
+import { ResponseHead } from './response-head.ts';
 import type { ServerTransactionUser, TransactionContext } from './user.ts';
 
 /**
@@ -61,6 +62,8 @@ export abstract class ServerTransactionBase<
    * response that is not sent again let it go).
    */
   #via: ResponseVia | null | undefined;
+  /** Made on the first reply(); views into the request, let go with it. */
+  #head: ResponseHead | undefined;
 
   constructor(context: TransactionContext, received: Received, route: ResponseRoute, tables: MachineTables<State, Timer>) {
     super(context.clock, tables);
@@ -127,6 +130,28 @@ export abstract class ServerTransactionBase<
     this.handle(tuResponse(this.withOwnVia(parts)) as unknown as Event);
   }
 
+  /**
+   * Answers with the response that respond(responseParts(request, status,
+   * options)) sends, written straight from the request's lines (ResponseHead,
+   * read once per transaction). Needs the request: before the final response
+   * (a 2xx sent again goes through respond()). Throws RangeError for a status
+   * outside 100-699, StateError after the final response.
+   */
+  reply(status: number, options: ResponseOptions = {}): void {
+    this.handle(this.responseHead().response(status, options) as unknown as Event);
+  }
+
+  /** The lines every response copies from the request (see reply()). */
+  protected responseHead(): ResponseHead {
+    let head = this.#head;
+    if (head === undefined) {
+      const received = this.received;
+      if (this.#via === undefined) this.#via = responseVia(received) ?? null;
+      head = this.#head = new ResponseHead(received.message, this.#via ?? undefined);
+    }
+    return head;
+  }
+
   /** `parts` with the request's top Via annotated (received, rport) in place of the copied one. */
   protected withOwnVia(parts: MessageParts): MessageParts {
     if (this.#via === undefined) this.#via = responseVia(this.received) ?? null;
@@ -145,6 +170,7 @@ export abstract class ServerTransactionBase<
     const via = resendsVia ? (this.#via ?? responseVia(received)) : undefined;
     this.#via = via == null ? null : ownedResponseVia(via);
     this.#received = undefined;
+    this.#head = undefined;
     this.lastProvisional = undefined;
   }
 
