@@ -4,14 +4,21 @@
  * how a URI becomes a transport target, the header values the UA advertises,
  * and the layer's registry of live dialogs.
  */
-import type { MessageParts, Uri } from '../parser/index.ts';
+import type { MessageParts, SipMessage, Uri } from '../parser/index.ts';
 import type { Clock } from '../transaction/clock.ts';
 import type { ClientTransactionUser } from '../transaction/user.ts';
 import type { Endpoint, TransportKind } from '../transport/types.ts';
 
+/** What the dialog layer keeps of a client transaction it started: an INVITE's CANCEL reads the request back (s9.1), and a call that ends destroys it. */
+export interface SentRequest {
+  /** The request as sent; may throw once the transaction has its final response. */
+  readonly request: SipMessage;
+  handle(event: { readonly type: 'terminate' }): void;
+}
+
 /** The part of the TransactionLayer the dialog layer uses. */
 export interface DialogTransactions {
-  sendRequest(parts: MessageParts, target: Endpoint, user: ClientTransactionUser, options?: { readonly flowId?: string; readonly rport?: boolean }): unknown;
+  sendRequest(parts: MessageParts, target: Endpoint, user: ClientTransactionUser, options?: { readonly flowId?: string; readonly rport?: boolean }): SentRequest;
   /** Returns the message as sent (its Via tells the branch). */
   sendStateless(parts: MessageParts, target: Endpoint, options?: { readonly flowId?: string }): { header(name: string): string | undefined };
   /** The same without parsing the request back: the Via put on top, or undefined when the parts carried one. */

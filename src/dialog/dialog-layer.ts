@@ -36,7 +36,7 @@ import { dialogKey } from './dialog-id.ts';
 import { randomToken, type DialogContext, type DialogEntry, type DialogTransactions, type TargetResolver } from './dialog-context.ts';
 import type { OfferAnswer } from './offer-answer.ts';
 import { OfferAnswerError } from './offer-answer-error.ts';
-import { checkNewInvite, offerRefusal } from './invite-checks.ts';
+import { checkNewInvite, LAYER_ALLOW, LAYER_SUPPORTED, offerRefusal, outsideDialogAnswer } from './layer-answers.ts';
 import type { SessionDialog } from './session-dialog.ts';
 import { OutgoingInvite, type InviteOptions, type OutgoingInviteEvents } from './uac-invite.ts';
 import { IncomingInvite } from './uas-invite.ts';
@@ -76,9 +76,6 @@ export interface DialogStats {
 export const DEFAULT_MAX_DIALOGS = 20_000;
 export const DEFAULT_NO_ANSWER_MS = 180_000;
 
-/** What the layer answers in Allow and Supported. */
-const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO';
-const SUPPORTED = '';
 
 export class DialogLayer implements TransactionUser {
   /** A new call: accept(), ring() or reject() it. Without a listener every INVITE gets 480. */
@@ -102,8 +99,8 @@ export class DialogLayer implements TransactionUser {
       T2: options.timers?.T2 ?? 4000,
       resolve: options.resolve ?? defaultResolve,
       userAgent: options.userAgent === undefined ? undefined : checkHeaderValue(options.userAgent, 'userAgent'),
-      allow: ALLOW,
-      supported: SUPPORTED,
+      allow: LAYER_ALLOW,
+      supported: LAYER_SUPPORTED,
       registry: {
         add: (key, dialog: DialogEntry) => dialogs.set(key, dialog as SessionDialog),
         remove: (key, dialog: DialogEntry) => {
@@ -180,9 +177,8 @@ export class DialogLayer implements TransactionUser {
       return dialog.onRequest(incoming);
     }
     if (method === 'INVITE') return this.#onInvite(incoming);
-    if (method === 'OPTIONS') return this.#reply(incoming, 200, [['Allow', ALLOW], ['Accept', 'application/sdp'], ['Supported', SUPPORTED]]);
-    if (method === 'BYE' || method === 'INFO') return this.#reply(incoming, 481);
-    return this.#reply(incoming, 405, [['Allow', ALLOW]]);
+    const answer = outsideDialogAnswer(method);
+    return this.#reply(incoming, answer.status, answer.headers);
   }
 
   onAck(ack: SipMessage): void {

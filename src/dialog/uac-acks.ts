@@ -46,7 +46,9 @@ const NO_CREDENTIALS: ReadonlyArray<readonly [string, string]> = [];
 /**
  * Other forks' ACKs kept for their 2xx retransmissions, at most: a peer
  * can answer with any number of To tags. A 2xx of a fork beyond is ACKed and
- * BYEd each time it comes, as a new one, and nothing of it is kept.
+ * BYEd each time it comes, as a new one, and nothing of it is kept: its
+ * BYEs carry the same CSeq, harmless (the first BYE ended the dialog, and
+ * the peer answers the others 481).
  */
 export const MAX_OTHER_FORK_ACKS = 16;
 

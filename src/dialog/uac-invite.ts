@@ -28,7 +28,7 @@ import type { TimerEvent } from '../transaction/events.ts';
 import type { ClientOutcome, ClientTransactionUser } from '../transaction/user.ts';
 import type { Endpoint } from '../transport/types.ts';
 import type { Authenticator } from './authenticator.ts';
-import { randomToken, type DialogContext } from './dialog-context.ts';
+import { randomToken, type DialogContext, type SentRequest } from './dialog-context.ts';
 import type { DialogState } from './dialog-state.ts';
 import type { NegotiatedMedia } from './media.ts';
 import type { OfferAnswer } from './offer-answer.ts';
@@ -99,12 +99,6 @@ const TABLES: MachineTables<OutgoingInviteState, InviteTimer> = {
   timers: { calling: [], proceeding: ['CancelGiveUp'], ended: [] },
 };
 
-/** What the dialog layer needs of the INVITE client transaction it started: its request, and a way to destroy it. */
-interface InviteTransaction {
-  readonly request: SipMessage;
-  handle(event: { readonly type: 'terminate' }): void;
-}
-
 /** Early dialogs kept per INVITE at most (forks beyond are not tracked). */
 export const MAX_EARLY_DIALOGS = 16;
 /** Challenges answered per call. */
@@ -121,7 +115,7 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
   readonly #early = new Set<string>();
   #cseq: number;
   /** The current INVITE's transaction (the CANCEL reads the INVITE back from it). */
-  #transaction: InviteTransaction | undefined;
+  #transaction: SentRequest | undefined;
   /** The current transaction's user, and the ACKs of its 2xx answers. */
   #user: InviteTransactionUser | undefined;
   #provisionalSeen = false;
@@ -282,7 +276,7 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
       // built before sending, so that a From or Request-URI we cannot read fails the call with nothing sent.
       const sent = { callId: this.callId, from, seq: this.#cseq, uri: o.requestUri };
       const user = new InviteTransactionUser(this, this.#context, sent, { credentials, transport: o.nextHop.transport, auth: o.auth });
-      const transaction = this.#context.transactions.sendRequest(parts, o.nextHop, user, o.rport === undefined ? {} : { rport: o.rport }) as InviteTransaction;
+      const transaction = this.#context.transactions.sendRequest(parts, o.nextHop, user, o.rport === undefined ? {} : { rport: o.rport });
       this.#transaction = transaction;
       this.#user = user;
     } catch (error) {

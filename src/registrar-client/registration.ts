@@ -222,11 +222,13 @@ export class Registration {
   stop(): void {
     if (!this.#enabled) return;
     this.#enabled = false;
-    const registered = this.#status === 'registered';
+    // Registered, or registering again after a stop that had not yet sent its unregister (stop, start,
+    // stop in one turn): our binding is still at the registrar (#granted is cleared whenever it is not).
+    const bindingHeld = this.#status === 'registered' || this.#granted !== undefined;
     this.#ctx.timers.cancel(this.#entry);
     this.#failures = 0;
     if (this.#inFlight === undefined) {
-      if (registered && this.#bound !== undefined) {
+      if (bindingHeld && this.#bound !== undefined) {
         this.#unregister = this.#bound;
         this.#ctx.timers.schedule(this.#entry, 0);
       } else {

@@ -103,6 +103,9 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
       entry.lastCode = event.code;
       entry.lastReason = event.reason;
     }
+    // The first attempt's outcome, read before the listeners run: one that enables or disables again must not change it.
+    const enabled = event.status === 'registering' ? undefined : this.#takeEnableWaiters(event.id);
+    const outcome = enabled === undefined ? undefined : this.connection(event.id);
     this.emit('connectionStatusChanged', {
       connectionId: event.id,
       status: event.status,
@@ -110,7 +113,7 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
       code: event.code,
       reason: event.reason,
     });
-    if (event.status !== 'registering') this.#settleEnabled(event.id);
+    if (enabled !== undefined) for (const resolve of enabled) resolve(outcome);
   };
 
   /** Adds a connection (disabled until enabled, or until Phone.start() for configured ones). */
@@ -136,6 +139,7 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
    */
   enableConnection(id: number): Promise<ConnectionInfo | undefined> {
     const entry = this.#entry(id);
+    if (this.#closed) throw new ConnectionError('the phone is closed');
     entry.enabled = true;
     this.#registrations.start(id);
     const info = this.connection(id);
@@ -156,15 +160,19 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
   disableConnection(id: number): Promise<void> {
     const entry = this.#entry(id);
     entry.enabled = false;
+    // Closing or closed: the phone unregisters everything itself.
+    if (this.#closed) return Promise.resolve();
     return this.#registrations.stop(id);
   }
 
   /** Disables and forgets the connection; resolves as disableConnection() does. */
   removeConnection(id: number): Promise<void> {
-    this.#entry(id);
+    this.#entry(id).enabled = false;
+    // Its status event (disabled) still goes out; its enable promises hear that it is gone.
+    const enabling = this.#takeEnableWaiters(id);
     const unregistered = this.#registrations.remove(id);
     this.#entries.delete(id);
-    this.#settleEnabled(id);
+    if (enabling !== undefined) for (const resolve of enabling) resolve(undefined);
     return unregistered;
   }
 
@@ -178,19 +186,25 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
     return list;
   }
 
-  /** @internal Phone.close(): the registrations are gone; the collection stays readable, every connection disabled. */
+  /** @internal Phone.close() begins: nothing can be added or enabled; the collection stays readable, every connection disabled. */
   markClosed(): void {
     this.#closed = true;
     for (const entry of this.#entries.values()) entry.enabled = false;
     for (const id of [...this.#enableWaiters.keys()]) this.#settleEnabled(id);
   }
 
+  /** Resolves the enableConnection() promises of `id` with the connection as it is now (undefined once removed). */
   #settleEnabled(id: number): void {
-    const waiters = this.#enableWaiters.get(id);
+    const waiters = this.#takeEnableWaiters(id);
     if (waiters === undefined) return;
-    this.#enableWaiters.delete(id);
     const info = this.connection(id);
     for (const resolve of waiters) resolve(info);
+  }
+
+  #takeEnableWaiters(id: number): Array<(info: ConnectionInfo | undefined) => void> | undefined {
+    const waiters = this.#enableWaiters.get(id);
+    if (waiters !== undefined) this.#enableWaiters.delete(id);
+    return waiters;
   }
 
   /** Whether a connection with this id exists (cheaper than connection(id), which builds its info). */

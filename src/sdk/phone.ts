@@ -208,7 +208,7 @@ export class Phone {
         throw new ConnectionSettingsError(`server ${s.server.host} is IPv6 but this Phone has no IPv6 listener: create it with ipv6: true`);
       }
       if (loopbackOnly && !isLoopback(s.server.host)) {
-        throw new ConnectionSettingsError(`server ${s.server.host} is not on this host but this Phone listens on loopback only (every configured server was): create it with localHost: '0.0.0.0' (or '::')`);
+        throw new ConnectionSettingsError(`server ${s.server.host} is not on this host but this Phone listens on loopback only (its localHost, or every configured server on loopback): create it with localHost: '0.0.0.0' (or '::')`);
       }
     };
     connections = new ConnectionManager(registrations, (ms) => Math.round(ms + wallOffset), checkSettings, random);
@@ -282,6 +282,7 @@ export class Phone {
     // Calls first: their BYEs and CANCELs go out while the transports are open.
     this.calls.close();
     this.#dialogs.close();
+    this.connections.markClosed();
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       this.#registrations.close(),
@@ -290,7 +291,6 @@ export class Phone {
       }),
     ]);
     clearTimeout(timer);
-    this.connections.markClosed();
     for (const finish of [...this.#startWaiters]) finish();
     this.transactions.close();
     // No answer can come any more: what still waits for one is let go.

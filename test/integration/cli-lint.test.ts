@@ -90,7 +90,7 @@ function invite(options: { contact?: string; fromTag?: string; sdp?: string }): 
   ].join('\r\n');
 }
 
-test('lint --json: uasAnswer includes what the dialog layer refuses before the application (Contact, From tag, the offer)', () => {
+test('lint --json: uasAnswer includes the dialog layer\'s own answers (a new INVITE refused for its Contact, From tag or offer; OPTIONS, BYE, CANCEL, a dialog it lacks)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lint-'));
   try {
     const cases: Array<[name: string, text: string, answer: number | null]> = [
@@ -100,6 +100,11 @@ test('lint --json: uasAnswer includes what the dialog layer refuses before the a
       ['no-from-tag', invite({ fromTag: '' }), 400],
       ['no-common-codec', invite({ sdp: `${SDP_HEAD}m=audio 4000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n` }), 488],
       ['garbage-sdp', invite({ sdp: 'this is not SDP\r\n' }), 400],
+      ['options', invite({}).replace(/INVITE/g, 'OPTIONS'), 200],
+      ['bye-outside-a-dialog', invite({}).replace(/INVITE/g, 'BYE'), 481],
+      ['in-a-dialog-we-lack', invite({}).replace('To: <sip:bob@192.0.2.9>', 'To: <sip:bob@192.0.2.9>;tag=b9'), 481],
+      ['cancel-of-nothing', invite({}).replace(/INVITE/g, 'CANCEL'), 481],
+      ['ack', invite({}).replace(/INVITE/g, 'ACK'), null],
     ];
     const files = cases.map(([name, text]) => {
       const file = join(dir, `${name}.sip`);

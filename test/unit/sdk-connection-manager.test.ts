@@ -417,6 +417,63 @@ test('remove of a disabled connection: no event; removing while a REGISTER is in
 
 // ------------------------------------------------------------ scheduling
 
+test('action promises: enable resolves with the first outcome (read before handlers act on it), undefined once removed; disable and remove once unregistered', async () => {
+  const r = sdkRig();
+  const a = r.network.site('198.51.100.1');
+  a.digest = { realm: 'lab', passwords: { '1001': 'right', '1002': 'right' } };
+  r.connections.addConnection(0, input(a, { password: 'wrong', reregisterInSeconds: 60 }));
+  r.connections.addConnection(1, input(a, { user: '1002', password: 'right', reregisterInSeconds: 60 }));
+  r.connections.addConnection(2, input(a, { user: '1003', reregisterInSeconds: 60 }));
+  // A handler that tries again at once after `failed`: the first promise still reports `failed`.
+  let retried = false;
+  r.connections.on('connectionStatusChanged', (e) => {
+    if (e.connectionId === 0 && e.status === 'failed' && !retried) {
+      retried = true;
+      void r.connections.enableConnection(0);
+    }
+  });
+  const first = r.connections.enableConnection(0);
+  const second = r.connections.enableConnection(1);
+  r.advance(1);
+  assert.equal([(await first)?.status, (await first)?.lastCode], ['failed', 401]);
+  assert.ok(retried);
+  assert.equal([(await second)?.status, (await second)?.lastCode], ['registered', 200]);
+  assert.is((await r.connections.enableConnection(1))?.status, 'registered', 'already registered: at once');
+  // Removed while its first REGISTER is out: the promise hears it is gone.
+  const gone = r.connections.enableConnection(2);
+  r.connections.removeConnection(2);
+  assert.is(await gone, undefined);
+  // disable waits for the unregister's answer.
+  let disabled = false;
+  const disabling = r.connections.disableConnection(1).then(() => (disabled = true));
+  await Promise.resolve();
+  assert.is(disabled, false, 'the unregister is not answered yet');
+  r.advance(1);
+  await disabling;
+  assert.is(a.bindings.get('sip:1002@198.51.100.1:5060')!.size, 0);
+  r.connections.removeConnection(0);
+  r.advance(DAY);
+  assertIdle(r, 1);
+});
+
+test('disable, enable and disable again in one turn: the binding made before is still removed', async () => {
+  const r = sdkRig();
+  const a = r.network.site('198.51.100.1');
+  r.connections.addConnection(0, input(a, { reregisterInSeconds: 60 }));
+  void r.connections.enableConnection(0);
+  r.advance(1);
+  assert.is(a.bindings.get('sip:1001@198.51.100.1:5060')!.size, 1);
+  void r.connections.disableConnection(0);
+  void r.connections.enableConnection(0);
+  const last = r.connections.disableConnection(0);
+  r.advance(1);
+  await last;
+  assert.is(a.bindings.get('sip:1001@198.51.100.1:5060')!.size, 0, 'unregistered');
+  assert.equal(r.seq(0), ['registering', 'registered(200)', 'disabled', 'registering', 'disabled']);
+  r.advance(DAY);
+  assertIdle(r, 1);
+});
+
 test('two connections with reregisterInSeconds 60 and 120 refresh at exactly those periods over a simulated day', () => {
   const r = sdkRig({ refreshSpread: 0 });
   const a = r.network.site('198.51.100.1');

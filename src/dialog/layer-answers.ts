@@ -1,12 +1,29 @@
 /**
- * What the dialog layer refuses in a new INVITE (no To tag) after the
- * s8.2 checks of uas-checks.ts and before the application sees it. Apart so
- * that the linter reports the same answers the stack sends.
+ * What the dialog layer answers itself, after the s8.2 checks of
+ * uas-checks.ts and before the application sees anything: a new INVITE it
+ * refuses (Contact, From tag, an offer it cannot take), and a request
+ * outside any dialog that is not an INVITE (OPTIONS, BYE/INFO, the rest).
+ * Apart so that the linter reports the answers the stack sends.
  */
 import { defaultReason, isWildcard, type SipMessage } from '../parser/index.ts';
 import { OfferAnswer } from './offer-answer.ts';
 import { OfferAnswerError } from './offer-answer-error.ts';
 import type { UasAnswer } from './uas-checks.ts';
+
+/** What the layer answers in Allow and Supported. */
+export const LAYER_ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO';
+export const LAYER_SUPPORTED = '';
+
+/**
+ * The answer to a request without a To tag that is neither an INVITE nor a
+ * CANCEL: OPTIONS 200 with what we can do (s11.2), BYE and INFO 481 (they
+ * only make sense in a dialog), anything else 405.
+ */
+export function outsideDialogAnswer(method: string): UasAnswer {
+  if (method === 'OPTIONS') return { status: 200, reason: 'OK', headers: [['Allow', LAYER_ALLOW], ['Accept', 'application/sdp'], ['Supported', LAYER_SUPPORTED]] };
+  if (method === 'BYE' || method === 'INFO') return { status: 481, reason: defaultReason(481), headers: [] };
+  return { status: 405, reason: defaultReason(405), headers: [['Allow', LAYER_ALLOW]] };
+}
 
 /** 400 without exactly one Contact (s8.1.1.8) or without a From tag; else null. */
 export function checkNewInvite(request: SipMessage): UasAnswer | null {
