@@ -18,6 +18,7 @@ import { StateError } from '../errors/sip-endpoint-error.ts';
 import { StateMachine, type MachineTables } from './machine.ts';
 import { ownedResponseVia, responseVia, tuResponse, withResponseVia, type ResponseOptions, type ResponseVia } from './responses.ts';
 import { ResponseHead } from './response-head.ts';
+import { ownAtEndOfTurn } from './turn-views.ts';
 import type { ServerTransactionUser, TransactionContext } from './user.ts';
 
 /**
@@ -98,31 +99,23 @@ export abstract class ServerTransactionBase<
     return this.toTag;
   }
 
-  /** Transactions whose last provisional response is still a view into a shared chunk (see keepProvisional). */
-  static #unowned: Array<ServerTransactionBase<string, { readonly type: string }, string>> = [];
-
   /**
    * Keeps a provisional response for retransmission. The bytes are a view
    * into a shared chunk of sent messages: kept as such until the end of this
-   * turn, then copied if still kept. Most calls answer in the same turn as
-   * they ring (the final response drops the provisional one), and a copy per
-   * 1xx was a new ArrayBuffer per call. A view must not be kept longer: a
-   * call may ring for minutes and pin its whole chunk.
+   * turn, then copied if still kept (turn-views.ts). Most calls answer in the
+   * same turn as they ring (the final response drops the provisional one),
+   * and a copy per 1xx was a new ArrayBuffer per call. A view must not be
+   * kept longer: a call may ring for minutes and pin its whole chunk.
    */
   protected keepProvisional(bytes: Uint8Array): void {
     this.lastProvisional = bytes;
-    const unowned = ServerTransactionBase.#unowned;
-    unowned.push(this as unknown as ServerTransactionBase<string, { readonly type: string }, string>);
-    if (unowned.length === 1) void Promise.resolve().then(ServerTransactionBase.#ownProvisionals);
+    ownAtEndOfTurn(this);
   }
 
-  static #ownProvisionals(): void {
-    const unowned = ServerTransactionBase.#unowned;
-    ServerTransactionBase.#unowned = [];
-    for (const transaction of unowned) {
-      const kept = transaction.lastProvisional;
-      if (kept !== undefined) transaction.lastProvisional = ownedBytes(kept);
-    }
+  /** @internal End of the turn in which keepProvisional() kept a view (TurnViewHolder). */
+  ownKeptView(): void {
+    const kept = this.lastProvisional;
+    if (kept !== undefined) this.lastProvisional = ownedBytes(kept);
   }
 
   /** Passes a response from the TU. Throws RangeError for a status outside 100-699. */
