@@ -166,11 +166,19 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
     if (this.state === 'early') this.transition('confirmed');
   }
 
-  /** UAS: our 2xx was sent; `resend` sends it again. The ACK (or 64*T1 without one) settles it. */
-  await2xxAck(cseq: number, offered: boolean, resend: () => void): void {
+  /**
+   * UAS: sends our 2xx to `request` (the initial INVITE or a re-INVITE of
+   * this dialog) and sends it again until the ACK, or 64*T1 without one
+   * (RFC 6026: the TU re-sends a 2xx). `offered`: it carries our offer, whose
+   * answer comes in the ACK.
+   */
+  send2xx(transaction: IncomingRequest['transaction'], request: SipMessage, response: ResponseOptions, offered: boolean): void {
+    transaction.reply(200, response);
     this.#pending2xx?.timer.stop();
     if (this.role === 'uas' && this.#initialAck === 'none') this.#initialAck = 'pending';
-    const timer = new Pending2xx(this.#context.clock, cseq, this.#context, resend, () => this.#noAck());
+    // The transaction has let the request go with its final response: the 2xx is built from parts for each resend.
+    const resend = (): void => transaction.respond(responseParts(request, 200, response));
+    const timer = new Pending2xx(this.#context.clock, request.cseq!.seq, this.#context, resend, () => this.#noAck());
     this.#pending2xx = { timer, offered };
   }
 
@@ -365,9 +373,7 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
       headers: [['Contact', this.contact], ['Allow', this.#context.allow], ['Supported', this.#context.supported], ['Content-Type', 'application/sdp']],
       body,
     };
-    transaction.reply(200, response);
-    // Sent again (RFC 6026: by the TU) after the transaction let the request go: from parts, read from it again.
-    this.await2xxAck(request.cseq!.seq, offered, () => transaction.respond(responseParts(request, 200, response)));
+    this.send2xx(transaction, request, response, offered);
     if (!offered) this.#emit(() => this.events.onMedia?.(this.media.media));
   }
 

@@ -16,7 +16,7 @@
 import { StateError } from '../errors/sip-endpoint-error.ts';
 import type { SipMessage } from '../parser/index.ts';
 import { StateMachine, type MachineTables } from '../transaction/machine.ts';
-import { responseParts, type ResponseOptions } from '../transaction/responses.ts';
+import type { ResponseOptions } from '../transaction/responses.ts';
 import type { ServerInviteTransaction } from '../transaction/server-invite.ts';
 import type { TimerEvent } from '../transaction/events.ts';
 import type { IncomingRequest } from '../transaction/user.ts';
@@ -154,11 +154,7 @@ export class IncomingInvite extends StateMachine<IncomingInviteState, { readonly
       headers: [...this.#recordRoute, ['Contact', options.contact], ['Allow', this.#context.allow], ['Supported', this.#context.supported], ['Content-Type', 'application/sdp']],
       body,
     };
-    const transaction = this.#transaction;
-    const request = this.request;
-    transaction.reply(200, response);
-    // Sent again (RFC 6026: by the TU) after the transaction let the request go: from parts, read from it again.
-    session.await2xxAck(request.cseq!.seq, offered, () => transaction.respond(responseParts(request, 200, response)));
+    session.send2xx(this.#transaction, this.request, response, offered);
     this.#finish(undefined, 'answered');
     return session;
   }
