@@ -120,7 +120,8 @@ export abstract class ServerTransactionBase<
 
   /** Passes a response from the TU. Throws RangeError for a status outside 100-699. */
   respond(parts: MessageParts): void {
-    this.handle(tuResponse(this.withOwnVia(parts)) as unknown as Event);
+    // The request's top Via annotated (received, rport) in place of the copied one.
+    this.handle(tuResponse(withResponseVia(parts, this.#responseVia())) as unknown as Event);
   }
 
   /**
@@ -136,19 +137,13 @@ export abstract class ServerTransactionBase<
 
   /** The lines every response copies from the request (see reply()). */
   protected responseHead(): ResponseHead {
-    let head = this.#head;
-    if (head === undefined) {
-      const received = this.received;
-      if (this.#via === undefined) this.#via = responseVia(received) ?? null;
-      head = this.#head = new ResponseHead(received.message, this.#via ?? undefined);
-    }
-    return head;
+    return (this.#head ??= new ResponseHead(this.received.message, this.#responseVia()));
   }
 
-  /** `parts` with the request's top Via annotated (received, rport) in place of the copied one. */
-  protected withOwnVia(parts: MessageParts): MessageParts {
+  /** The request's top Via as responses copy and carry it: read on the first response, kept for a 2xx sent again. */
+  #responseVia(): ResponseVia | undefined {
     if (this.#via === undefined) this.#via = responseVia(this.received) ?? null;
-    return this.#via === null ? parts : withResponseVia(parts, this.#via);
+    return this.#via ?? undefined;
   }
 
   /**
