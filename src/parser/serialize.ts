@@ -40,18 +40,12 @@ export interface MessageParts {
  * headers (the transaction layer's own), without copying the parts.
  */
 export function formatMessage(parts: MessageParts, topVia?: string): Uint8Array {
-  const body = typeof parts.body === 'string' ? encodeUtf8(parts.body) : (parts.body ?? NO_BODY);
   let head =
     parts.method !== undefined
       ? `${parts.method} ${parts.uri} SIP/2.0\r\n`
       : `SIP/2.0 ${parts.status} ${parts.reason ?? defaultReason(parts.status ?? 500)}\r\n`;
   if (topVia !== undefined) head += `Via: ${topVia}\r\n`;
-  for (const [name, value] of parts.headers) {
-    if (isHeaderName(name, 'content-length')) continue;
-    head += `${name}: ${value}\r\n`;
-  }
-  head += `Content-Length: ${body.length}\r\n\r\n`;
-  return encodeUtf8WithTail(head, body);
+  return withHeadersAndBody(head, parts.headers, parts.body);
 }
 
 /**
@@ -67,8 +61,12 @@ export function formatResponse(
   headers: ReadonlyArray<readonly [name: string, value: string]>,
   body: Uint8Array | string | undefined,
 ): Uint8Array {
+  return withHeadersAndBody(`SIP/2.0 ${status} ${reason ?? defaultReason(status)}\r\n${lines}`, headers, body);
+}
+
+/** `head` (start line and lines already written), then `headers` (a Content-Length among them skipped), Content-Length, the body: as bytes. */
+function withHeadersAndBody(head: string, headers: ReadonlyArray<readonly [name: string, value: string]>, body: Uint8Array | string | undefined): Uint8Array {
   const bytes = typeof body === 'string' ? encodeUtf8(body) : (body ?? NO_BODY);
-  let head = `SIP/2.0 ${status} ${reason ?? defaultReason(status)}\r\n${lines}`;
   for (const [name, value] of headers) {
     if (isHeaderName(name, 'content-length')) continue;
     head += `${name}: ${value}\r\n`;
