@@ -1,5 +1,5 @@
 /** Builds the linter's per-file verdict (the JSON contract of DESIGN.md). */
-import { checkNewInvite, checkOffer, checkRequest, outsideDialogAnswer, parseMessage, SipParseError, validateMessage, type SipMessage, type UasAnswer } from '../core/index.ts';
+import { answerWithoutDialogs, parseMessage, SipParseError, validateMessage, type SipMessage } from '../core/index.ts';
 
 export interface LintReport {
   file: string;
@@ -46,30 +46,13 @@ export function lintMessage(file: string, bytes: Uint8Array): LintReport {
     return report;
   }
   if (message.kind === 'request') {
-    const answer = uasAnswer(message);
+    const answer = answerWithoutDialogs(message);
     if (answer !== null) {
       report.uasAnswer = answer.status;
       report.uasReason = answer.reason;
     }
   }
   return report;
-}
-
-/**
- * What a UAS on this stack, with no dialog yet, answers before the
- * application sees the request: the s8.2 checks, then the dialog layer's own
- * answers (a request in a dialog it does not have: 481; CANCEL: 481 with no
- * INVITE to cancel; a new INVITE it refuses; OPTIONS, BYE, INFO, others).
- * Null: a new INVITE handed to the application.
- */
-function uasAnswer(request: SipMessage): UasAnswer | null {
-  const answer = checkRequest(request);
-  if (answer !== null) return answer;
-  const method = request.method!;
-  if (method === 'ACK') return null;
-  if (method === 'CANCEL' || request.to?.tag != null) return { status: 481, reason: 'Call/Transaction Does Not Exist', headers: [] };
-  if (method !== 'INVITE') return outsideDialogAnswer(method);
-  return checkNewInvite(request) ?? checkOffer(request.body);
 }
 
 /** The fields the parse gave, read so that one bad header leaves the others reported. */

@@ -21,4 +21,4 @@ export { OfferAnswer, type OfferAnswerOptions, type OfferAnswerState } from './o
 export { OfferAnswerError, type OfferAnswerErrorCode } from './offer-answer-error.ts';
 export * from './media.ts';
 export { checkRequest, answerForParseError, ENDPOINT_POLICY, type UasPolicy, type UasAnswer } from './uas-checks.ts';
-export { checkNewInvite, checkOffer, offerRefusal, outsideDialogAnswer } from './layer-answers.ts';
+export { answerWithoutDialogs } from './layer-answers.ts';

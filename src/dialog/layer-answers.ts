@@ -3,16 +3,35 @@
  * uas-checks.ts and before the application sees anything: a new INVITE it
  * refuses (Contact, From tag, an offer it cannot take), and a request
  * outside any dialog that is not an INVITE (OPTIONS, BYE/INFO, the rest).
- * Apart so that the linter reports the answers the stack sends.
+ * Apart so that the linter reports the answers the stack sends
+ * (answerWithoutDialogs, the layer's onRequest without its state).
  */
 import { defaultReason, isWildcard, type SipMessage } from '../parser/index.ts';
 import { OfferAnswer } from './offer-answer.ts';
 import { OfferAnswerError } from './offer-answer-error.ts';
-import type { UasAnswer } from './uas-checks.ts';
+import { checkRequest, type UasAnswer } from './uas-checks.ts';
 
 /** What the layer answers in Allow and Supported. */
 export const LAYER_ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO';
 export const LAYER_SUPPORTED = '';
+
+/**
+ * What a DialogLayer with no dialog and no INVITE in progress answers to
+ * `request` before the application sees it, in the order its onRequest
+ * decides: the s8.2 checks; a CANCEL (nothing to cancel) or a request with a
+ * To tag (no such dialog): 481; a new INVITE it refuses; other requests
+ * outside a dialog. Null: an ACK (never answered), or a new INVITE handed to
+ * the application.
+ */
+export function answerWithoutDialogs(request: SipMessage): UasAnswer | null {
+  const checked = checkRequest(request);
+  if (checked !== null) return checked;
+  const method = request.method!;
+  if (method === 'ACK') return null;
+  if (method === 'CANCEL' || request.to?.tag != null) return { status: 481, reason: defaultReason(481), headers: [] };
+  if (method !== 'INVITE') return outsideDialogAnswer(method);
+  return checkNewInvite(request) ?? checkOffer(request.body);
+}
 
 /**
  * The answer to a request without a To tag that is neither an INVITE nor a

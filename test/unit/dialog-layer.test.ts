@@ -15,7 +15,8 @@
  * a Contact (400); an application handler that throws (500); ACKs and
  * responses that match nothing; the live-dialog count; User-Agent; close()
  * (BYE for confirmed dialogs, 480 for INVITEs waiting, our INVITEs
- * cancelled, nothing new taken); nothing left afterwards.
+ * cancelled, nothing new taken); answerWithoutDialogs (what the linter
+ * reports) equal to what a fresh layer sends; nothing left afterwards.
  *
  * Does not cover: the machines behind the layer (the dialog-uac-invite,
  * dialog-uas-invite, dialog-session and dialog-reinvite tests), the UAS
@@ -25,7 +26,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { formatMessage, parseMessage, type MessageParts } from '../../src/parser/index.ts';
-import type { IncomingInvite, Termination } from '../../src/dialog/index.ts';
+import { answerWithoutDialogs, type IncomingInvite, type Termination } from '../../src/dialog/index.ts';
 import { UA_URI, assertIdle, callIn, dial, inDialog, incomingSession, outgoingSession, peerAck, peerRequest, peerSdp, reply, uaRig, type UaRig } from './dialog-fakes.ts';
 
 function deliver(rig: UaRig, parts: MessageParts): void {
@@ -141,6 +142,34 @@ test('a CANCEL that matches no INVITE: 481 (s9.2)', async () => {
   assert.ok(rig.ua.transport.last('481 CANCEL'));
   await rig.advance(32_000);
   assertIdle(rig.clock, rig.ua);
+});
+
+test('answerWithoutDialogs (the linter\'s uasAnswer) is what a fresh layer sends, request by request', async () => {
+  const requests: Array<[string, MessageParts]> = [
+    ['OPTIONS', outside('OPTIONS')],
+    ['BYE', outside('BYE')],
+    ['a dialog it lacks', outside('INFO', { toTag: 'none', callId: 'w-1' })],
+    ['CANCEL', outside('CANCEL', { callId: 'w-2' })],
+    ['UPDATE', outside('UPDATE')],
+    ['an unknown Require', outside('OPTIONS', { headers: [['Require', 'foo']], callId: 'w-3' })],
+    ['INVITE without Contact', { ...outside('INVITE', { callId: 'w-4' }), headers: outside('INVITE', { callId: 'w-4' }).headers.filter(([name]) => name !== 'Contact') }],
+    ['INVITE with no common codec', outside('INVITE', { body: peerSdp({ codecs: '18' }), contentType: 'application/sdp', callId: 'w-5' })],
+    ['INVITE handed on', outside('INVITE', { body: peerSdp(), contentType: 'application/sdp', callId: 'w-6' })],
+  ];
+  assert.equal(
+    requests.map(([, parts]) => answerWithoutDialogs(parseMessage(formatMessage(parts)))?.status ?? null),
+    [200, 481, 481, 481, 405, 420, 400, 488, null],
+  );
+  for (const [name, parts] of requests) {
+    const rig = uaRig();
+    rig.ua.dialogs.onInvite = (invite: IncomingInvite) => invite.reject(486);
+    const expected = answerWithoutDialogs(parseMessage(formatMessage(parts)));
+    deliver(rig, parts);
+    const finals = rig.ua.transport.sent.filter((s) => (s.message.status ?? 0) >= 200).map((s) => s.message.status);
+    // Handed on: the application's own answer (486) is what goes out.
+    assert.equal(finals, [expected?.status ?? 486], name);
+    await rig.advance(32_000);
+  }
 });
 
 test('the dialog cap: past maxDialogs a new INVITE gets 503 with Retry-After, and invite() throws; room again once a call ends', async () => {
