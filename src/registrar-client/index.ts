@@ -10,6 +10,7 @@ export { Registration, type RegisterSender, type RegistrationContext, type Regis
 export { FlightWindow, type SlotWaiter } from './flight-window.ts';
 export { KeepAlive, MAX_PROBE_WAIT_MS, type FlowProber, type KeepAliveContext, type KeepAliveOwner } from './keep-alive.ts';
 export { randomHex } from './random-hex.ts';
+export { KeyedWaiters } from './keyed-waiters.ts';
 export { REGISTRATION_DEFAULTS, MAX_PERIOD_SECONDS, MAX_EXPIRES_SECONDS, resolveSettings, uriHost, type RegistrationSettings, type ResolvedSettings } from './settings.ts';
 export { classifyOutcome, outcomeReason, type OutcomeClass, type RegistrationId, type RegistrationStatus, type RegistrationStatusEvent } from './status.ts';
 export {

@@ -20,6 +20,7 @@ import { cryptoRandom } from '../transaction/random.ts';
 import type { Endpoint, TransportKind } from '../transport/types.ts';
 import { FlightWindow } from './flight-window.ts';
 import type { FlowProber } from './keep-alive.ts';
+import { KeyedWaiters } from './keyed-waiters.ts';
 import { Registration, type RegisterSender, type RegistrationContext, type RegistrationInfo } from './registration.ts';
 import { DEFAULT_REFRESH_SPREAD } from './scheduler.ts';
 import { resolveSettings, type RegistrationSettings } from './settings.ts';
@@ -76,7 +77,7 @@ export class RegistrationManager {
   readonly #context: RegistrationContext;
   #idleWaiters: Array<() => void> = [];
   /** stop()/remove() promises waiting for their registration's unregister, by registration. */
-  readonly #stopWaiters = new Map<Registration, Array<() => void>>();
+  readonly #stopWaiters = new KeyedWaiters<Registration, void>();
   #closed = false;
 
   constructor(options: RegistrationManagerOptions) {
@@ -112,7 +113,7 @@ export class RegistrationManager {
     const registration = this.#get(id);
     registration.start();
     // A stop() still unregistering is overtaken: its promise has nothing more to wait for.
-    this.#settleStopped(registration);
+    this.#stopWaiters.settle(registration, undefined);
   }
 
   /**
@@ -197,7 +198,7 @@ export class RegistrationManager {
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
-    for (const registration of [...this.#stopWaiters.keys()]) this.#settleStopped(registration);
+    this.#stopWaiters.settleAll(() => undefined);
   }
 
   #get(id: RegistrationId): Registration {
@@ -207,23 +208,11 @@ export class RegistrationManager {
   }
 
   #whenStopped(registration: Registration): Promise<void> {
-    if (!registration.busy) return Promise.resolve();
-    return new Promise((resolve) => {
-      const waiters = this.#stopWaiters.get(registration);
-      if (waiters === undefined) this.#stopWaiters.set(registration, [resolve]);
-      else waiters.push(resolve);
-    });
-  }
-
-  #settleStopped(registration: Registration): void {
-    const waiters = this.#stopWaiters.get(registration);
-    if (waiters === undefined) return;
-    this.#stopWaiters.delete(registration);
-    for (const resolve of waiters) resolve();
+    return registration.busy ? this.#stopWaiters.wait(registration) : Promise.resolve();
   }
 
   #onIdle(registration: Registration): void {
-    this.#settleStopped(registration);
+    this.#stopWaiters.settle(registration, undefined);
     if (!this.#draining.delete(registration) || this.#draining.size > 0) return;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];

@@ -13,7 +13,7 @@ import type { RegistrationManager, RegistrationStatus, RegistrationStatusEvent }
 import type { ConnectionSettings, SipTransportName } from './config/index.ts';
 import { completeSettings, type ConnectionInput } from './connection-settings.ts';
 import { TypedEvents } from './typed-events.ts';
-import { randomHex } from '../registrar-client/index.ts';
+import { KeyedWaiters, randomHex } from '../registrar-client/index.ts';
 import { cryptoRandom } from '../transaction/index.ts';
 
 export type ConnectionStatus = RegistrationStatus;
@@ -79,7 +79,7 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
   readonly #random: () => number;
 
   /** enableConnection() promises waiting for the connection's first outcome, by id. */
-  readonly #enableWaiters = new Map<number, Array<(info: ConnectionInfo | undefined) => void>>();
+  readonly #enableWaiters = new KeyedWaiters<number, ConnectionInfo | undefined>();
 
   /** @internal Built by Phone. */
   constructor(
@@ -104,7 +104,7 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
       entry.lastReason = event.reason;
     }
     // The first attempt's outcome, read before the listeners run: one that enables or disables again must not change it.
-    const enabled = event.status === 'registering' ? undefined : this.#takeEnableWaiters(event.id);
+    const enabled = event.status === 'registering' ? undefined : this.#enableWaiters.take(event.id);
     const outcome = enabled === undefined ? undefined : this.connection(event.id);
     this.emit('connectionStatusChanged', {
       connectionId: event.id,
@@ -143,12 +143,7 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
     entry.enabled = true;
     this.#registrations.start(id);
     const info = this.connection(id);
-    if (info?.status !== 'registering') return Promise.resolve(info);
-    return new Promise((resolve) => {
-      const waiters = this.#enableWaiters.get(id);
-      if (waiters === undefined) this.#enableWaiters.set(id, [resolve]);
-      else waiters.push(resolve);
-    });
+    return info?.status === 'registering' ? this.#enableWaiters.wait(id) : Promise.resolve(info);
   }
 
   /**
@@ -168,8 +163,8 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
   /** Disables and forgets the connection; resolves as disableConnection() does. */
   removeConnection(id: number): Promise<void> {
     this.#entry(id).enabled = false;
-    // Its status event (disabled) still goes out; its enable promises hear that it is gone.
-    const enabling = this.#takeEnableWaiters(id);
+    // Its enable promises hear that it is gone, not the `disabled` of its last status event.
+    const enabling = this.#enableWaiters.take(id);
     const unregistered = this.#registrations.remove(id);
     this.#entries.delete(id);
     if (enabling !== undefined) for (const resolve of enabling) resolve(undefined);
@@ -190,21 +185,7 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
   markClosed(): void {
     this.#closed = true;
     for (const entry of this.#entries.values()) entry.enabled = false;
-    for (const id of [...this.#enableWaiters.keys()]) this.#settleEnabled(id);
-  }
-
-  /** Resolves the enableConnection() promises of `id` with the connection as it is now (undefined once removed). */
-  #settleEnabled(id: number): void {
-    const waiters = this.#takeEnableWaiters(id);
-    if (waiters === undefined) return;
-    const info = this.connection(id);
-    for (const resolve of waiters) resolve(info);
-  }
-
-  #takeEnableWaiters(id: number): Array<(info: ConnectionInfo | undefined) => void> | undefined {
-    const waiters = this.#enableWaiters.get(id);
-    if (waiters !== undefined) this.#enableWaiters.delete(id);
-    return waiters;
+    this.#enableWaiters.settleAll((id) => this.connection(id));
   }
 
   /** Whether a connection with this id exists (cheaper than connection(id), which builds its info). */
