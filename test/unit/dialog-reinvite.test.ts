@@ -31,6 +31,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MAX_GLARE_RETRIES, glareWaitMs, retryAfterSeconds, type NegotiatedMedia, type SessionDialog, type Termination } from '../../src/dialog/index.ts';
+import type { SipMessage } from '../../src/parser/index.ts';
 import { assertIdle, callIn, directionOf, fakeAuth, inDialog, incomingSession, outgoingSession, pairRig, peerAck, peerSdp, reply, uaRig, type PairRig, type UaRig } from './dialog-fakes.ts';
 
 function deliver(rig: UaRig, parts: Parameters<UaRig['ua']['transport']['deliver']>[0]): void {
@@ -51,6 +52,13 @@ async function settled<T>(rig: UaRig, promise: Promise<T>): Promise<T> {
 }
 
 /** Ends a session and waits out every transaction (Timer M, D, K, F). */
+/** The peer calls (without SDP when `sdp` is null: our offer rides in the 2xx) and we answer: the session, the INVITE and our 2xx, ACK not yet come. */
+function answeredCall(rig: UaRig, options: { sdp?: null } = {}): { session: SessionDialog; request: SipMessage; ok: SipMessage } {
+  const { incoming, request } = callIn(rig, options);
+  const session = incoming!.accept({ contact: '<sip:ua@192.0.2.10:5060>' });
+  return { session, request, ok: rig.ua.transport.last('200 INVITE') };
+}
+
 async function hangUpAndIdle(rig: UaRig, session: SessionDialog): Promise<void> {
   void session.bye();
   await rig.advance(32_000);
@@ -185,9 +193,7 @@ test('a re-INVITE while our 2xx offer still waits for its ACK: 500 with Retry-Af
   const rig = uaRig();
   const t = rig.ua.transport;
   // The peer calls without SDP: our offer rides in the 2xx and its answer will come in the ACK.
-  const { incoming, request } = callIn(rig, { sdp: null });
-  const session = incoming!.accept({ contact: '<sip:ua@192.0.2.10:5060>' });
-  const ok = t.last('200 INVITE');
+  const { session, request, ok } = answeredCall(rig, { sdp: null });
   deliver(rig, inDialog(session, 'INVITE', 2, { sdp: peerSdp({ version: 2 }) }));
   // s14.2: "A UAS that receives a second INVITE before it sends the final response to a first INVITE with a lower
   // CSeq sequence number on the same dialog MUST return a 500 (Server Internal Error) response to the second INVITE
@@ -213,11 +219,9 @@ test('a re-INVITE while our 2xx offer still waits for its ACK: 500 with Retry-Af
 test('a re-INVITE that overtakes the ACK of our 2xx (which carried the answer) is served at once; the late ACK changes nothing', async () => {
   const rig = uaRig();
   const t = rig.ua.transport;
-  const { incoming, request } = callIn(rig);
-  const session = incoming!.accept({ contact: '<sip:ua@192.0.2.10:5060>' });
+  const { session, request, ok } = answeredCall(rig);
   let confirmed = 0;
   session.events = { onConfirmed: () => confirmed++ };
-  const ok = t.last('200 INVITE');
   // The peer has our 2xx (it sends in the confirmed dialog): its hold re-INVITE came before its ACK.
   deliver(rig, inDialog(session, 'INVITE', 2, { sdp: peerSdp({ direction: 'sendonly', version: 2 }) }));
   const answered = t.sent.filter((s) => s.message.status === 200 && s.message.cseq?.seq === 2);
@@ -237,9 +241,7 @@ test('a re-INVITE that overtakes the ACK of our 2xx (which carried the answer) i
 test('an offerless re-INVITE that overtakes the ACK carrying the answer to our 2xx offer waits for that ACK, then gets our new offer', async () => {
   const rig = uaRig();
   const t = rig.ua.transport;
-  const { incoming, request } = callIn(rig, { sdp: null });
-  const session = incoming!.accept({ contact: '<sip:ua@192.0.2.10:5060>' });
-  const ok = t.last('200 INVITE');
+  const { session, request, ok } = answeredCall(rig, { sdp: null });
   deliver(rig, inDialog(session, 'INVITE', 2));
   assert.equal(t.sent.filter((s) => s.message.cseq?.seq === 2 && s.message.status !== undefined && s.message.status >= 200).length, 0, 'no final response before the ACK');
   // A second one meanwhile is refused (one waits at a time).
@@ -258,8 +260,7 @@ test('an offerless re-INVITE that overtakes the ACK carrying the answer to our 2
 test('an offerless re-INVITE waiting for an ACK that never comes: 481 when the session ends at 64*T1', async () => {
   const rig = uaRig();
   const t = rig.ua.transport;
-  const { incoming } = callIn(rig, { sdp: null });
-  const session = incoming!.accept({ contact: '<sip:ua@192.0.2.10:5060>' });
+  const { session } = answeredCall(rig, { sdp: null });
   deliver(rig, inDialog(session, 'INVITE', 2));
   await rig.advance(32_000);
   assert.is(session.state, 'terminated');
