@@ -17,7 +17,7 @@ import { hasMagicCookie, MAGIC_COOKIE } from './matching.ts';
 import { ServerTable } from './server-table.ts';
 import { responseTarget } from '../transport/response-target.ts';
 import { formatOwnVia } from '../transport/own-via.ts';
-import { responseParts, withReceivedVia } from './responses.ts';
+import { responseParts, withReceivedVia, type ResponseOptions } from './responses.ts';
 import { ServerInviteTransaction } from './server-invite.ts';
 import { ServerNonInviteTransaction } from './server-non-invite.ts';
 import { cryptoRandom } from './random.ts';
@@ -204,8 +204,11 @@ export class TransactionLayer {
       return;
     }
     const method = message.method;
-    if (method === undefined || message.topVia === undefined || message.cseq === undefined) return;
+    if (method === undefined || message.topVia === undefined) return;
+    if (message.cseq === undefined) return this.#refuseIncomplete(message, received, method);
     if (method === 'ACK') {
+      // No response to an ACK; one without To, From or Call-ID matches no transaction or dialog.
+      if (missingHeader(message) !== undefined) return;
       const transaction = this.#findServer(message, 'INVITE');
       if (transaction?.kind === 'server-invite') transaction.handle({ type: 'ack', message, received });
       else this.#user.onAck?.(message, received);
@@ -270,13 +273,14 @@ export class TransactionLayer {
   }
 
   #serve(request: SipMessage, received: Received, method: string): void {
-    if (!this.#servers.matchable(request, method) || request.callId === undefined || request.from === undefined || request.to === undefined) return;
+    if (missingHeader(request) !== undefined) return this.#refuseIncomplete(request, received, method);
+    // Unreachable with To, From, Call-ID, CSeq and a Via (receive() checked the last two): kept as the table's guard.
+    if (!this.#servers.matchable(request, method)) return;
     // RFC 3261 s18.2.2: the request's flow while open, else the transport's one answer for where responses go.
     const route = { target: responseTarget(received), flowId: received.flowId };
     if (this.#liveCount() >= this.#maxTransactions) {
       // Over the cap: answer statelessly, keep no state (s21.5.4 "Service Unavailable").
-      const parts = withReceivedVia(responseParts(request, 503, { headers: [['Retry-After', '5']] }), received);
-      this.#transport.send(formatMessage(parts), route.target, { flowId: route.flowId });
+      this.#replyStateless(request, received, route, 503, { headers: [['Retry-After', '5']] });
       return;
     }
     const context = this.#context(received.source.transport);
@@ -287,6 +291,22 @@ export class TransactionLayer {
     transaction.handle({ type: 'start' });
     const cancelled = method === 'CANCEL' ? this.findCancelled(request) : undefined;
     this.#user.onRequest({ request, received, transaction, cancelled });
+  }
+
+  /**
+   * A request without To, From, Call-ID or CSeq (s8.1.1; RFC 4475 3.1.2.18
+   * "insuf": "Ideally, it will respond with a 400"): answered statelessly,
+   * no transaction kept for a request no TU could act on; an ACK is dropped.
+   */
+  #refuseIncomplete(request: SipMessage, received: Received, method: string): void {
+    if (method === 'ACK') return;
+    const route = { target: responseTarget(received), flowId: received.flowId };
+    this.#replyStateless(request, received, route, 400, { reason: `Missing ${missingHeader(request) ?? 'cseq'} header` });
+  }
+
+  #replyStateless(request: SipMessage, received: Received, route: { readonly target: Endpoint; readonly flowId: string | undefined }, status: number, options: ResponseOptions): void {
+    const parts = withReceivedVia(responseParts(request, status, options), received);
+    this.#transport.send(formatMessage(parts), route.target, { flowId: route.flowId });
   }
 
   #findServer(request: SipMessage, method: string): ServerTransaction | undefined {
@@ -379,4 +399,13 @@ export class TransactionLayer {
   #via(target: Endpoint, branch: string, rport = this.#rport): string {
     return formatOwnVia(this.#transport.localEndpoint(target.transport, target), branch, rport);
   }
+}
+
+/** The first of To, From, Call-ID and CSeq a request lacks, in the UAS checks' order (s8.1.1), or undefined. */
+function missingHeader(request: SipMessage): string | undefined {
+  if (request.to === undefined) return 'to';
+  if (request.from === undefined) return 'from';
+  if (request.callId === undefined) return 'call-id';
+  if (request.cseq === undefined) return 'cseq';
+  return undefined;
 }

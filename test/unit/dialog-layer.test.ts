@@ -155,10 +155,12 @@ test('answerWithoutDialogs (the linter\'s uasAnswer) is what a fresh layer sends
     ['INVITE without Contact', { ...outside('INVITE', { callId: 'w-4' }), headers: outside('INVITE', { callId: 'w-4' }).headers.filter(([name]) => name !== 'Contact') }],
     ['INVITE with no common codec', outside('INVITE', { body: peerSdp({ codecs: '18' }), contentType: 'application/sdp', callId: 'w-5' })],
     ['INVITE handed on', outside('INVITE', { body: peerSdp(), contentType: 'application/sdp', callId: 'w-6' })],
+    // Answered by the transaction layer (statelessly) before the dialog layer: the same 400 (RFC 4475 insuf).
+    ['INVITE without Call-ID', { ...outside('INVITE', { callId: 'w-7' }), headers: outside('INVITE', { callId: 'w-7' }).headers.filter(([name]) => name !== 'Call-ID') }],
   ];
   assert.equal(
     requests.map(([, parts]) => answerWithoutDialogs(parseMessage(formatMessage(parts)))?.status ?? null),
-    [200, 481, 481, 481, 405, 420, 400, 488, null],
+    [200, 481, 481, 481, 405, 420, 400, 488, null, 400],
   );
   for (const [name, parts] of requests) {
     const rig = uaRig();

@@ -10,7 +10,8 @@
  * timer values for unreliable and reliable transports, the backoff formula
  * and settings checks; the guarded transition (illegal moves throw), timers
  * tied to states, zero-length timers, events raised while one is handled,
- * and a throwing TU leaving no half-done state.
+ * a throwing TU leaving no half-done state, and the stateless 400 to a
+ * request without To, From, Call-ID or CSeq.
  * Not covered: the RFC rows of each machine (their own test files), matching
  * (transaction-matching.test.ts), real sockets.
  */
@@ -200,6 +201,33 @@ test('a TU answering synchronously inside onRequest is handled after the request
   h.tu.onRequestHook = (incoming) => incoming.transaction.respond(responseParts(incoming.request, 200, { toTag: 'sync' }));
   h.transport.deliver(peerRequest('OPTIONS'), PEER_TCP);
   assert.equal(h.transport.sent.map((s) => s.message.status), [200]);
+  assertClean(h);
+});
+
+test('a request without To, From, Call-ID or CSeq: a stateless 400 naming the first missing (s8.1.1, RFC 4475 insuf); an ACK without them dropped; the TU sees none, nothing kept', () => {
+  const h = harness();
+  const full = ['Via: SIP/2.0/UDP 198.51.100.7:5070;branch=z9hG4bKinsuf1', 'To: <sip:bob@example.com>', 'From: <sip:alice@example.com>;tag=a1', 'Call-ID: insuf@198.51.100.7', 'CSeq: 1 INVITE'];
+  const request = (method: string, without: string[], branch: string): Uint8Array =>
+    new TextEncoder().encode(
+      [`${method} sip:bob@192.0.2.10 SIP/2.0`, ...full.filter((line) => !without.some((name) => line.startsWith(`${name}:`))).map((line) => line.replace('z9hG4bKinsuf1', branch).replace('1 INVITE', `1 ${method}`)), 'Content-Length: 0', '', ''].join('\r\n'),
+    );
+  const cases: Array<[string[], string]> = [
+    [['To', 'From', 'Call-ID'], 'Missing to header'],
+    [['From'], 'Missing from header'],
+    [['Call-ID'], 'Missing call-id header'],
+    [['CSeq'], 'Missing cseq header'],
+  ];
+  cases.forEach(([without, reason], i) => {
+    const before = h.transport.sent.length;
+    h.transport.deliver(request('INVITE', without, `z9hG4bKinsuf${i}`), PEER_UDP);
+    const sent = h.transport.sent.slice(before).map((x) => x.message);
+    assert.equal(sent.map((m) => [m.status, m.reasonPhrase, m.topVia?.branch]), [[400, reason, `z9hG4bKinsuf${i}`]], without.join(','));
+  });
+  const before = h.transport.sent.length;
+  h.transport.deliver(request('ACK', ['Call-ID'], 'z9hG4bKinsufack'), PEER_UDP);
+  assert.is(h.transport.sent.length, before, 'no response to an ACK');
+  assert.is(h.tu.requests.length + h.tu.acks.length, 0, 'the TU sees none of them');
+  assert.is(h.layer.stats().transactions, 0, 'no state kept');
   assertClean(h);
 });
 
