@@ -6,7 +6,7 @@
  * UAS side (s12.1.1); builds requests within the dialog (s12.2.1.1) and
  * checks the CSeq of requests received in it (s12.2.2).
  */
-import { formatNameAddr, isWildcard, ownedString, parseNameAddr, parseUri, type MessageParts, type NameAddr, type SipMessage, type Uri } from '../parser/index.ts';
+import { formatNameAddr, isWildcard, ownedString, parseNameAddr, parseUri, SipParseError, type MessageParts, type NameAddr, type SipMessage, type Uri } from '../parser/index.ts';
 import { dialogKey } from './dialog-id.ts';
 
 /** Largest CSeq number (s8.1.1.5: "MUST be expressible as a 32-bit unsigned integer"). */
@@ -212,9 +212,20 @@ export class DialogState {
     return true;
   }
 
-  /** Target refresh (s12.2.1.2, s12.2.2): a re-INVITE or its 2xx with a Contact moves the remote target. */
+  /**
+   * Target refresh (s12.2.1.2, s12.2.2): a re-INVITE or its 2xx with a
+   * Contact moves the remote target. A 2xx whose Contact does not parse
+   * (requests are checked before they get here) leaves the target where it
+   * was: the 2xx is still acknowledged, to the target that worked so far.
+   */
   refreshTarget(message: SipMessage): void {
-    const target = contactUri(message);
+    let target: Uri | undefined;
+    try {
+      target = contactUri(message);
+    } catch (error) {
+      if (error instanceof SipParseError) return;
+      throw error;
+    }
     if (target !== undefined) this.remoteTarget = ownedUri(target);
   }
 }

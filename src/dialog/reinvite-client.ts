@@ -12,13 +12,22 @@
  *   timeout; none after a 481: the peer has no dialog).
  * - any other non-2xx: "the session parameters MUST remain unchanged, as if
  *   no re-INVITE had been issued" (the offer is rolled back).
+ * - a provisional and then no final response: RFC 3261 gives an INVITE
+ *   client transaction in Proceeding no timer, so a peer could hold the
+ *   dialog's INVITE slot, this transaction and the caller's promise for
+ *   ever. 64*T1 after the first provisional we CANCEL it (s9.1; at once if
+ *   the dialog has ended meanwhile); 64*T1 after the CANCEL without a final
+ *   response, s9.1's "SHOULD destroy the client transaction", and the
+ *   outcome is that of no answer (408: the dialog ends).
  */
 import type { MessageParts, SipMessage } from '../parser/index.ts';
+import { cancelParts } from '../transaction/cancel.ts';
+import type { TimerHandle } from '../transaction/clock.ts';
 import type { ClientOutcome, ClientTransactionUser } from '../transaction/user.ts';
-import type { TransportKind } from '../transport/types.ts';
+import type { Endpoint, TransportKind } from '../transport/types.ts';
 import { AckFor2xx } from './ack-2xx.ts';
 import type { Authenticator } from './authenticator.ts';
-import type { DialogContext } from './dialog-context.ts';
+import type { DialogContext, SentRequest } from './dialog-context.ts';
 import type { DialogState } from './dialog-state.ts';
 import { glareWaitMs } from './glare.ts';
 import type { NegotiatedMedia } from './media.ts';
@@ -65,6 +74,13 @@ export class ReinviteClient implements ClientTransactionUser {
   #ack: AckFor2xx | undefined;
   #settled = false;
   #inFlight = false;
+  /** The INVITE transaction in flight and where it went, for its CANCEL. */
+  #transaction: SentRequest | undefined;
+  #target: Endpoint | undefined;
+  #provisionalSeen = false;
+  #cancelSent = false;
+  /** The CANCEL after a provisional without a final, then the give-up after the CANCEL. */
+  #deadline: TimerHandle | undefined;
 
   private readonly host: ReinviteHost;
   private readonly hold: boolean | undefined;
@@ -82,6 +98,11 @@ export class ReinviteClient implements ClientTransactionUser {
 
   get settled(): boolean {
     return this.#settled;
+  }
+
+  /** Clock timers it holds (0 or 1). */
+  get timersHeld(): number {
+    return this.#deadline === undefined ? 0 : 1;
   }
 
   /** Its INVITE transaction is in progress (not while waiting out a 491). */
@@ -104,6 +125,8 @@ export class ReinviteClient implements ClientTransactionUser {
     if (this.#settled) return;
     if (this.host.media.state === 'have-local-offer') this.host.media.rollback();
     this.#settle({ ok: false, status: 481, reason });
+    // Still in Proceeding: nothing will end it but a final response, so the peer is told to send one.
+    if (this.#provisionalSeen) this.#cancel();
   }
 
   #send(): void {
@@ -122,17 +145,29 @@ export class ReinviteClient implements ClientTransactionUser {
     this.#sentHeaders = credentials;
     const target = context.resolve(built.nextHop, this.host.transport);
     if (target === undefined) return this.#failUnsent(`no transport target for ${built.nextHop.toString()}`);
+    this.#provisionalSeen = false;
+    this.#cancelSent = false;
     try {
       this.#inFlight = true;
-      context.transactions.sendRequest(built.parts as MessageParts, target, this);
+      this.#target = target;
+      this.#transaction = context.transactions.sendRequest(built.parts as MessageParts, target, this);
     } catch (error) {
       this.#inFlight = false;
       this.#failUnsent(`cannot send: ${(error as Error).message}`);
     }
   }
 
+  onProvisional(): void {
+    if (this.#provisionalSeen || !this.#inFlight) return;
+    this.#provisionalSeen = true;
+    if (this.#settled) this.#cancel();
+    else this.#setDeadline(() => this.#cancel());
+  }
+
   onFinal(outcome: ClientOutcome): void {
     this.#inFlight = false;
+    this.#transaction = undefined;
+    this.#clearDeadline();
     if (this.#settled) {
       // Abandoned (the dialog ended) and a 2xx still came: acknowledge it.
       if (outcome.cause === 'response' && outcome.status < 300) this.#acknowledge(outcome.response).send(this.host.context.transactions);
@@ -189,6 +224,45 @@ export class ReinviteClient implements ClientTransactionUser {
 
   #acknowledge(_response: SipMessage): AckFor2xx {
     return new AckFor2xx(this.host.context, this.host.dialog, { cseq: this.#cseq, headers: this.#sentHeaders }, this.host.transport, undefined);
+  }
+
+  /** s9.1: the CANCEL of our re-INVITE (its outcome does not matter: the INVITE's final response settles it). */
+  #cancel(): void {
+    const transaction = this.#transaction;
+    if (this.#cancelSent || transaction === undefined || this.#target === undefined) return;
+    this.#cancelSent = true;
+    try {
+      this.host.context.transactions.sendRequest(cancelParts(transaction.request), this.#target, { onFinal() {} });
+    } catch {
+      // Unsendable: the give-up below still frees the transaction.
+    }
+    this.#setDeadline(() => this.#giveUp());
+  }
+
+  /** s9.1: "no final response for the original request in 64*T1 seconds": the transaction is destroyed; as no answer, the dialog ends. */
+  #giveUp(): void {
+    this.#transaction?.handle({ type: 'terminate' });
+    this.#transaction = undefined;
+    this.#inFlight = false;
+    if (this.#settled) return;
+    const reason = 'no final response to the re-INVITE, nor after its CANCEL';
+    this.host.media.rollback();
+    this.#settle({ ok: false, status: 408, reason });
+    this.host.fail(408, reason, true);
+  }
+
+  #setDeadline(then: () => void): void {
+    this.#clearDeadline();
+    this.#deadline = this.host.context.clock.setTimer(64 * this.host.context.T1, () => {
+      this.#deadline = undefined;
+      then();
+    });
+  }
+
+  #clearDeadline(): void {
+    if (this.#deadline === undefined) return;
+    this.host.context.clock.clearTimer(this.#deadline);
+    this.#deadline = undefined;
   }
 
   #failUnsent(reason: string): void {

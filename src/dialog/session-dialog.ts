@@ -156,9 +156,9 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
     return this.dialog.key;
   }
 
-  /** Clock timers this session holds (2xx retransmission and its deadline, a glare wait). */
+  /** Clock timers this session holds (2xx retransmission and its deadline, a glare wait, our re-INVITE's deadline). */
   get timersHeld(): number {
-    return this.liveTimers + (this.#pending2xx?.timer.liveTimers ?? 0);
+    return this.liveTimers + (this.#pending2xx?.timer.liveTimers ?? 0) + (this.#reinvite?.timersHeld ?? 0);
   }
 
   /** An early dialog of ours got its 2xx (UAC). */

@@ -22,7 +22,9 @@
  * MAX_GLARE_RETRIES times, and both sides colliding for real; 481, 408 and
  * other failures of our re-INVITE (s14.1 via s12.2.1.2); digest on a
  * re-INVITE; an unusable answer; 2xx retransmissions ACKed again (during and
- * after Timer M); the dialog ending under a re-INVITE or a glare wait.
+ * after Timer M); the dialog ending under a re-INVITE or a glare wait; a
+ * re-INVITE left in Proceeding (CANCEL 64*T1 after the provisional, given up
+ * 64*T1 after the CANCEL); a 2xx whose Contact does not parse.
  *
  * Does not cover: the SDP of hold and resume in detail (dialog-sdp-hold and
  * dialog-offer-answer tests), UPDATE (RFC 3311: not implemented), re-INVITEs
@@ -537,6 +539,77 @@ test('the dialog ends while our re-INVITE is in flight: the re-INVITE settles; a
   assert.is(t.last('ACK').cseq?.seq, reinvite.cseq?.seq);
   await rig.advance(32_000);
   assertIdle(rig.clock, rig.ua);
+});
+
+test('our re-INVITE answered 183 and then nothing: CANCEL 64*T1 after the provisional; 487 leaves the session as it was', async () => {
+  const rig = uaRig();
+  const t = rig.ua.transport;
+  const { session } = outgoingSession(rig);
+  const held = session.reinvite(true);
+  const reinvite = t.last('INVITE');
+  await rig.advance(100);
+  deliver(rig, reply(reinvite, 183, { contact: '<sip:peer@198.51.100.7:5070>' }));
+  // RFC 3261 gives Proceeding no timer: without ours the promise, the slot and the transaction would wait for ever.
+  await rig.advance(31_999);
+  assert.is(t.count('CANCEL'), 0);
+  await rig.advance(1);
+  const cancel = t.last('CANCEL');
+  assert.equal([cancel.topVia?.branch, cancel.cseq?.seq, cancel.cseq?.method], [reinvite.topVia?.branch, reinvite.cseq?.seq, 'CANCEL']);
+  deliver(rig, reply(cancel, 200));
+  deliver(rig, reply(reinvite, 487));
+  const result = await settled(rig, held);
+  assert.equal([result.ok, (result as { status: number }).status], [false, 487]);
+  assert.is(session.state, 'confirmed');
+  assert.is(session.media.state, 'stable');
+  assert.is(session.media.localHold, false);
+  await hangUpAndIdle(rig, session);
+});
+
+test('our re-INVITE answered 183, its CANCEL unanswered: given up 64*T1 after the CANCEL (s9.1), as no answer: 408, the dialog ends with a BYE', async () => {
+  const rig = uaRig();
+  const t = rig.ua.transport;
+  const { session } = outgoingSession(rig);
+  const ends: Termination[] = [];
+  session.events.onTerminated = (end) => ends.push(end);
+  const held = session.reinvite(true);
+  deliver(rig, reply(t.last('INVITE'), 183, { contact: '<sip:peer@198.51.100.7:5070>' }));
+  await rig.advance(32_000);
+  assert.is(t.count('CANCEL'), 1);
+  assert.is(rig.ua.dialogs.stats().timers, 1, 'the session counts its re-INVITE\'s give-up timer');
+  await rig.advance(32_000);
+  const result = await settled(rig, held);
+  assert.equal([result.ok, (result as { status: number }).status], [false, 408]);
+  assert.equal(ends.map((e) => [e.by, e.cause, e.code]), [['local', 'error', 408]]);
+  assert.is(t.count('BYE'), 1);
+  await rig.advance(32_000);
+  assertIdle(rig.clock, rig.ua);
+});
+
+test('the dialog ends while our re-INVITE waits after a 183: the re-INVITE settles, its CANCEL goes at once, its transaction is freed', async () => {
+  const rig = uaRig();
+  const t = rig.ua.transport;
+  const { session } = outgoingSession(rig);
+  const held = session.reinvite(true);
+  deliver(rig, reply(t.last('INVITE'), 183, { contact: '<sip:peer@198.51.100.7:5070>' }));
+  deliver(rig, inDialog(session, 'BYE', 1));
+  const result = await settled(rig, held);
+  assert.equal([result.ok, (result as { status: number }).status], [false, 481]);
+  assert.is(t.count('CANCEL'), 1);
+  await rig.advance(64_000);
+  assertIdle(rig.clock, rig.ua);
+});
+
+test('a 2xx to our re-INVITE whose Contact does not parse: ACKed at the old target, which stays; the answer is taken', async () => {
+  const rig = uaRig();
+  const t = rig.ua.transport;
+  const { session } = outgoingSession(rig);
+  const target = session.dialog.remoteTarget.toString();
+  const held = session.reinvite(true);
+  deliver(rig, reply(t.last('INVITE'), 200, { contact: '<>', sdp: peerSdp({ direction: 'recvonly', version: 2 }) }));
+  assert.ok((await settled(rig, held)).ok);
+  assert.is(session.dialog.remoteTarget.toString(), target);
+  assert.is(t.last('ACK').uri?.toString(), target);
+  await hangUpAndIdle(rig, session);
 });
 
 // ------------------------------------------------------------------ glare for real: two UAs
