@@ -155,7 +155,8 @@ export function makeUa(
     },
   });
   transport.onReceive = transactions.receive;
-  const media = (): OfferAnswer => new OfferAnswer({ local: { address: host, port: nextRtpPort++ }, random });
+  // Wraps within the RTP range: long seeded runs make many calls.
+  const media = (): OfferAnswer => new OfferAnswer({ local: { address: host, port: (nextRtpPort = nextRtpPort >= 65_000 ? 40_000 : nextRtpPort + 1) }, random });
   dialogs = new DialogLayer({
     transactions,
     clock,
