@@ -15,6 +15,7 @@ import { completeSettings, type ConnectionInput } from './connection-settings.ts
 import { TypedEvents } from './typed-events.ts';
 import { KeyedWaiters, randomHex } from '../registrar-client/index.ts';
 import { cryptoRandom } from '../transaction/index.ts';
+import { normalizeHost } from '../transport/addresses.ts';
 
 export type ConnectionStatus = RegistrationStatus;
 
@@ -224,6 +225,13 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
   idForLine(line: string): number | undefined {
     for (const [id, entry] of this.#entries) if (entry.line === line) return id;
     return undefined;
+  }
+
+  /** @internal Whether `host` (a source address as the transport gives it) is the server of one of our connections: a site of ours. */
+  isServerHost(host: string): boolean {
+    const wanted = normalizeHost(host);
+    for (const entry of this.#entries.values()) if (normalizeHost(entry.settings.server.host) === wanted) return true;
+    return false;
   }
 
   /** @internal Enabled and registered now: a call can go out on it. */

@@ -50,7 +50,23 @@ export interface PhoneOptions {
   readonly userAgent?: string;
   /** Most REGISTER exchanges on the wire at once over all connections (default DEFAULT_MAX_IN_FLIGHT, 50). */
   readonly maxRegistrationsInFlight?: number;
+  /**
+   * Most requests in progress (live server transactions) from one address
+   * that is not the server of a connection (default
+   * DEFAULT_MAX_TRANSACTIONS_PER_PEER, 1,000); past it that address gets 503
+   * with Retry-After. Our sites are not limited: one other peer cannot take
+   * the room of the sites that carry our calls.
+   */
+  readonly maxTransactionsPerPeer?: number;
 }
+
+/**
+ * 1,000 live server transactions: over UDP a request's transaction lives 32 s
+ * after its answer (Timer J), so about 30 requests a second sustained from
+ * one address that is not one of our sites; a softphone called directly gets
+ * a few a minute.
+ */
+export const DEFAULT_MAX_TRANSACTIONS_PER_PEER = 1000;
 
 export type PhoneConfig = Pick<EndpointConfig, 'connections'> | { connections: Array<ConnectionInput | ConnectionSettings> };
 
@@ -152,9 +168,9 @@ export class Phone {
   }
 
   static async create(config: PhoneConfig & { warnings?: readonly string[] }, options: PhoneOptions = {}): Promise<Phone> {
-    const inFlight = options.maxRegistrationsInFlight;
-    if (inFlight !== undefined && (!Number.isInteger(inFlight) || inFlight < 1)) {
-      throw new RangeError(`PhoneOptions.maxRegistrationsInFlight must be a positive integer, got ${inFlight}`);
+    for (const name of ['maxRegistrationsInFlight', 'maxTransactionsPerPeer'] as const) {
+      const value = options[name];
+      if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new RangeError(`PhoneOptions.${name} must be a positive integer, got ${value}`);
     }
     const settings = config.connections.map((connection) => completeSettings(connection));
     const listeners = listenerPlan(settings, options);
@@ -168,13 +184,17 @@ export class Phone {
     }
   }
 
-  static #assemble(transport: SipTransportLayer, settings: ConnectionSettings[], options: PhoneOptions, warnings: readonly string[]): Phone {    const clock = options.clock ?? new SystemClock();
+  static #assemble(transport: SipTransportLayer, settings: ConnectionSettings[], options: PhoneOptions, warnings: readonly string[]): Phone {
+    const clock = options.clock ?? new SystemClock();
     const random = options.random ?? cryptoRandom();
     let dialogs: DialogLayer | undefined;
+    let connections: ConnectionManager | undefined;
     const transactions = new TransactionLayer({
       transport,
       clock,
       random,
+      maxServerTransactionsPerSource: options.maxTransactionsPerPeer ?? DEFAULT_MAX_TRANSACTIONS_PER_PEER,
+      trustedSource: (host) => connections?.isServerHost(host) === true,
       // Registrations receive no requests: the dialog layer is the TU of every request.
       user: {
         onRequest: (incoming) => dialogs?.onRequest(incoming),
@@ -187,7 +207,6 @@ export class Phone {
     // Per registrar: its address family, and for TLS without a TLS listener our
     // TCP address (the registrar reaches us over the flow we open).
     const localEndpoint = (kind: TransportKind, target: Endpoint): Endpoint => transport.localEndpoint(kind, target);
-    let connections: ConnectionManager | undefined;
     const registrations = new RegistrationManager({
       transactionLayer: transactions,
       clock,

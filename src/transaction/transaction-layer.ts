@@ -15,6 +15,7 @@ import { ClientNonInviteTransaction } from './client-non-invite.ts';
 import { ClientTable } from './client-table.ts';
 import { hasMagicCookie, MAGIC_COOKIE } from './matching.ts';
 import { ServerTable } from './server-table.ts';
+import { SourceQuota } from './source-quota.ts';
 import { responseTarget } from '../transport/response-target.ts';
 import { formatOwnVia } from '../transport/own-via.ts';
 import { responseParts, withReceivedVia, type ResponseOptions } from './responses.ts';
@@ -44,6 +45,20 @@ export interface TransactionLayerOptions {
    * answered 503 with Retry-After statelessly (RFC 3261 s21.5.4).
    */
   readonly maxTransactions?: number;
+  /**
+   * Most live server transactions (requests from the network) at once;
+   * default three quarters of maxTransactions, so a flood of requests never
+   * takes the room of our own (REGISTER refreshes, calls): it gets the 503.
+   */
+  readonly maxServerTransactions?: number;
+  /**
+   * Most live server transactions for requests from one source address;
+   * default no limit. Past it that source gets the 503 and the others are
+   * served. `trustedSource` exempts addresses (the SDK: its sites, which
+   * carry every call to us).
+   */
+  readonly maxServerTransactionsPerSource?: number;
+  readonly trustedSource?: (host: string) => boolean;
 }
 
 /** Default cap of live transactions: about half a GB of state at ~2.5 KB each. */
@@ -103,6 +118,8 @@ export class TransactionLayer {
   readonly #clients = new ClientTable<ClientTransaction>();
   readonly #servers = new ServerTable<ServerTransaction>();
   readonly #maxTransactions: number;
+  readonly #maxServerTransactions: number;
+  readonly #quota: SourceQuota<ServerTransaction> | undefined;
   readonly #counters: TransactionCounters = { clientTransactions: 0, serverTransactions: 0, retransmissions: 0 };
   #branches = 0;
   #closed = false;
@@ -115,6 +132,9 @@ export class TransactionLayer {
     this.#settings = resolveTimerSettings(options.timers);
     this.#rport = options.rport ?? true;
     this.#maxTransactions = options.maxTransactions ?? DEFAULT_MAX_TRANSACTIONS;
+    this.#maxServerTransactions = options.maxServerTransactions ?? Math.floor((this.#maxTransactions * 3) / 4);
+    const perSource = options.maxServerTransactionsPerSource;
+    if (perSource !== undefined && perSource !== Infinity) this.#quota = new SourceQuota(perSource, options.trustedSource ?? (() => false));
   }
 
   /**
@@ -278,8 +298,9 @@ export class TransactionLayer {
     if (!this.#servers.matchable(request, method)) return;
     // RFC 3261 s18.2.2: the request's flow while open, else the transport's one answer for where responses go.
     const route = { target: responseTarget(received), flowId: received.flowId };
-    if (this.#liveCount() >= this.#maxTransactions) {
-      // Over the cap: answer statelessly, keep no state (s21.5.4 "Service Unavailable").
+    const source = received.source.host;
+    if (this.#liveCount() >= this.#maxTransactions || this.#servers.size >= this.#maxServerTransactions || this.#quota?.allows(source) === false) {
+      // Over a cap: answer statelessly, keep no state (s21.5.4 "Service Unavailable").
       this.#replyStateless(request, received, route, 503, { headers: [['Retry-After', '5']] });
       return;
     }
@@ -287,6 +308,7 @@ export class TransactionLayer {
     const transaction =
       method === 'INVITE' ? new ServerInviteTransaction(context, received, route) : new ServerNonInviteTransaction(context, received, route);
     this.#servers.add(transaction, request);
+    this.#quota?.take(transaction, source);
     this.#counters.serverTransactions++;
     transaction.handle({ type: 'start' });
     const cancelled = method === 'CANCEL' ? this.findCancelled(request) : undefined;
@@ -328,6 +350,7 @@ export class TransactionLayer {
       return;
     }
     this.#servers.delete(transaction);
+    this.#quota?.release(transaction);
   }
 
   #context(kind: Endpoint['transport']): TransactionContext {
