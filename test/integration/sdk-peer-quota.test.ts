@@ -12,7 +12,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { parseMessage } from '../../src/parser/index.ts';
 import { Phone } from '../../src/sdk/index.ts';
-import { until } from './sdk-support.ts';
+import { socketHandles, until } from './sdk-support.ts';
 
 async function socketOn(host: string): Promise<{ socket: Socket; statuses: number[] }> {
   const socket = createSocket('udp4');
@@ -45,6 +45,7 @@ function options(from: Socket, branch: string): Buffer {
 }
 
 test('maxTransactionsPerPeer: a stranger past it gets 503, our site sending as many is answered', async () => {
+  const handles = socketHandles();
   const site = await socketOn('127.0.0.1');
   const stranger = await socketOn('127.0.0.9');
   const phone = await Phone.create({ connections: [{ user: '1001', server: `127.0.0.1:${site.socket.address().port}`, password: 'secret' }] }, { maxTransactionsPerPeer: 3, closeTimeoutMs: 100 });
@@ -59,6 +60,8 @@ test('maxTransactionsPerPeer: a stranger past it gets 503, our site sending as m
     await phone.close();
     for (const { socket } of [site, stranger]) await new Promise<void>((resolve) => socket.close(() => resolve()));
   }
+  // A closed UDP handle is released a turn of the event loop after close()'s callback: the next file counts sockets.
+  await until(() => socketHandles() === handles, 2000, 'every socket released');
 });
 
 test('maxTransactionsPerPeer must be a positive integer', async () => {
