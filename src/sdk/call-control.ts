@@ -300,9 +300,9 @@ export class CallControl {
   }
 
   #settings(id: number): ConnectionSettings {
-    const info = this.#host.connections.connection(id);
-    if (info === undefined) throw new CallError('no-connection', `no connection ${id}`);
-    return info.settings as ConnectionSettings;
+    const settings = this.#host.connections.settingsOf(id);
+    if (settings === undefined) throw new CallError('no-connection', `no connection ${id}`);
+    return settings;
   }
 
   /** Our Contact on connection `id` toward `target`: the registered one, `line=` token included. */

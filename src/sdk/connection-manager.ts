@@ -43,7 +43,10 @@ export interface ConnectionInfo {
   readonly registrationExpiresAt: number | undefined;
   readonly lastCode: number | undefined;
   readonly lastReason: string | undefined;
-  readonly settings: Readonly<ConnectionSettings>;
+  /** Whether a digest password is set; the password itself is never handed out (lists and events get logged). */
+  readonly hasPassword: boolean;
+  /** The settings as completed (defaults filled), without the password. */
+  readonly settings: Readonly<Omit<ConnectionSettings, 'password'>>;
 }
 
 export interface ConnectionEvents {
@@ -59,6 +62,8 @@ export class ConnectionError extends SipEndpointError {
 
 interface Entry {
   settings: ConnectionSettings;
+  /** `settings` without the password, as ConnectionInfo shows it. */
+  visible: Readonly<Omit<ConnectionSettings, 'password'>>;
   /** The `line=` token of this connection's Contact (incoming calls name their connection by it). */
   line: string;
   enabled: boolean;
@@ -126,7 +131,8 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
     this.#checkSettings(settings);
     const line = randomHex(this.#random, 6);
     this.#registrations.add(id, { ...settings, line });
-    this.#entries.set(id, { settings, line, enabled: false, lastCode: undefined, lastReason: undefined });
+    const { password: _password, ...visible } = settings;
+    this.#entries.set(id, { settings, visible: Object.freeze(visible), line, enabled: false, lastCode: undefined, lastReason: undefined });
     return this.connection(id)!;
   }
 
@@ -212,8 +218,14 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
       registrationExpiresAt: info.status === 'registered' && info.expiresAt !== undefined ? this.#toEpoch(info.expiresAt) : undefined,
       lastCode: info.code ?? entry.lastCode,
       lastReason: info.code === undefined ? entry.lastReason : info.reason,
-      settings,
+      hasPassword: settings.password !== undefined,
+      settings: entry.visible,
     };
+  }
+
+  /** @internal The whole settings of a connection, password included, for the stack's own use (digest). */
+  settingsOf(id: number): ConnectionSettings | undefined {
+    return this.#entries.get(id)?.settings;
   }
 
   /** @internal The `line=` token of a connection's Contact. */

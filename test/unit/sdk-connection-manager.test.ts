@@ -119,10 +119,15 @@ test('addConnection: disabled, no event, no REGISTER; the collection lists every
       registrationExpiresAt: undefined,
       lastCode: undefined,
       lastReason: undefined,
+      hasPassword: true,
       settings: undefined,
     },
   );
-  assert.is(info.settings.password, 'pw');
+  // The password is never handed out (lists and events get logged); the stack reads it through settingsOf().
+  assert.is(info.hasPassword, true);
+  assert.is('password' in info.settings, false);
+  assert.not.match(JSON.stringify(r.connections.connections), '"pw"');
+  assert.is(r.connections.settingsOf(3)?.password, 'pw');
   assert.is(info.settings.reregisterInSeconds, 3600);
   const list = r.connections.connections;
   assert.equal(list.map((c) => c.id), [0, 1, 3]);
