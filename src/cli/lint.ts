@@ -14,7 +14,7 @@ export const LINT_HELP = `usage: sip-endpoint lint [--json] FILE...
 
 Parses each file as one SIP datagram, checks every header the stack can
 parse, and prints the verdict with the status a UAS would answer.
-  --json   one JSON line per file (DESIGN.md contract)
+  --json   one JSON line per file (the contract in the README, "The linter")
 Exit status: 0 all accepted, 1 any rejected or unreadable, 2 usage error.
 `;
 

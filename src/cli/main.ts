@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The sip-endpoint command line: `phone`, `quickstart`, `lint`,
+ * The sip-endpoint command line: `phone`, `quickstart`, `sites`, `lint`,
  * `conformance`. Conventions of the tools people know (baresip, sipsak,
  * sngrep): `--help`/`-h` and `help` on stdout with exit 0, `--version`,
  * unknown commands and options named on stderr with exit 2, a closed output
@@ -11,6 +11,7 @@ import { runLint, LINT_HELP } from './lint.ts';
 import { runConformanceTable, CONFORMANCE_HELP } from './conformance-table.ts';
 import { runPhoneShell, PHONE_HELP } from './phone-shell.ts';
 import { runQuickStart, QUICKSTART_HELP } from './quickstart.ts';
+import { runLabSites, SITES_HELP } from './lab-sites.ts';
 import { UsageError } from './args.ts';
 
 const USAGE = `usage: sip-endpoint COMMAND [OPTIONS]
@@ -19,6 +20,9 @@ commands:
   phone --config FILE [--events json] [--trace] [--pcap FILE]
                        the softphone shell (commands on stdin; \`help\` lists them)
   quickstart           the QuickStart story against two lab sites (npm start)
+  sites [--config FILE]
+                       the QuickStart's lab sites and answering party 1002, left
+                       running for the phone shell and the SDK examples
   lint [--json] FILE...|-
                        check SIP messages, one datagram per file (- reads stdin);
                        exit 1 when any message is rejected
@@ -31,6 +35,7 @@ options: -h, --help   help; --version  the version
 const HELP: Readonly<Record<string, string>> = {
   phone: PHONE_HELP,
   quickstart: QUICKSTART_HELP,
+  sites: SITES_HELP,
   lint: LINT_HELP,
   conformance: CONFORMANCE_HELP,
 };
@@ -71,6 +76,8 @@ async function main(argv: string[]): Promise<number> {
       return runPhoneShell(rest);
     case 'quickstart':
       return runQuickStart(rest);
+    case 'sites':
+      return runLabSites(rest);
     default:
       throw new UsageError(command.startsWith('-') ? `unknown option "${command}"` : `unknown command "${command}"`);
   }

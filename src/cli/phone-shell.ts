@@ -36,6 +36,9 @@ commands:
   quit                      unregister and exit (also end of input, SIGINT, SIGTERM)
 `;
 
+/** Every command of the shell, as the unknown-command error and the JSON `help` event list them. */
+const COMMAND_LIST = ['connections', 'enable ID', 'disable ID', 'remove ID', 'dial ID DEST', 'answer SID', 'reject SID', 'hold SID', 'retrieve SID', 'hangup SID', 'dtmf SID DIGITS', 'sessions', 'flow [SID]', 'help', 'quit'];
+
 export interface ShellOptions {
   configPath: string;
   json: boolean;
@@ -112,7 +115,10 @@ export async function runPhoneShell(args: string[]): Promise<number> {
     if (command !== undefined && command !== '') {
       if (command === 'quit' || command === 'exit') break;
       try {
-        if (command === 'help') process.stdout.write(PHONE_HELP.slice(PHONE_HELP.indexOf('commands:')));
+        if (command === 'help') {
+          const text = PHONE_HELP.slice(PHONE_HELP.indexOf('commands:'));
+          out({ event: 'help', commands: COMMAND_LIST, text }, text.trimEnd());
+        }
         else if (command === 'flow') showFlow(phone, kept, rest[0], out);
         else runCommand(phone, command, rest, out);
       } catch (error) {
@@ -225,7 +231,7 @@ function runCommand(phone: Phone, command: string, args: string[], out: Out): vo
       return;
     }
     default:
-      throw new Error(`unknown command ${command} (connections, enable ID, disable ID, remove ID, dial ID DEST, answer SID, reject SID, hold SID, retrieve SID, hangup SID, dtmf SID DIGITS, sessions, quit)`);
+      throw new Error(`unknown command ${command} (${COMMAND_LIST.join(', ')})`);
   }
 }
 

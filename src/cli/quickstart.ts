@@ -16,16 +16,12 @@
  * Exits 0 when every step happened, non-zero naming the step that did not.
  * `npm start -- --config FILE` runs the phone shell against real servers.
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
-import { LabSite } from '../lab/lab-site.ts';
+import type { LabSite } from '../lab/lab-site.ts';
+import { answeringParty, BUNDLED_CONFIG, startLabSite } from './lab-cast.ts';
 import { Phone, configFromXml, type ConnectionStatusChanged, type SessionStatusChanged } from '../sdk/index.ts';
 import { describeChange, describeSession, runPhoneShell } from './phone-shell.ts';
 
-const BUNDLED = join(dirname(fileURLToPath(import.meta.url)), '../../examples/quickstart/SipEndpoint.config');
-const PASSWORD = 'secret';
-const USERS = { '1001': PASSWORD, '1002': PASSWORD };
 
 export const QUICKSTART_HELP = `usage: sip-endpoint quickstart            (npm start)
        sip-endpoint quickstart --config FILE [phone options]
@@ -47,7 +43,7 @@ export async function runQuickStart(args: string[]): Promise<number> {
   if (args.length > 0) return runPhoneShell(args);
   const started = Date.now();
   const say: Say = (text) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${text}\n`);
-  const config = configFromXml(readFileSync(BUNDLED, 'utf8'), BUNDLED);
+  const config = configFromXml(readFileSync(BUNDLED_CONFIG, 'utf8'), BUNDLED_CONFIG);
   if (config.connections.length !== 2) throw new Error('the bundled config must have two connections');
 
   say('sip-endpoint QuickStart: one endpoint (DN 1001) on two SIP Server sites, calls to and from DN 1002');
@@ -57,7 +53,7 @@ export async function runQuickStart(args: string[]): Promise<number> {
   let step = '';
   try {
     for (const [index, connection] of config.connections.entries()) {
-      const site = await startSite(`site ${index}`, connection.server.host, connection.server.port, say);
+      const site = await startLabSite(`site ${index}`, connection.server.host, connection.server.port, say);
       sites.push(site);
       // A busy port moves the lab site; the connection follows it.
       connection.server = { host: connection.server.host, port: site.port };
@@ -150,28 +146,6 @@ export async function runQuickStart(args: string[]): Promise<number> {
   }
 }
 
-/** The lab answering party: DN 1002 on both sites, answering every call after a moment of ringing. */
-async function answeringParty(sites: Array<{ host: string; port: number; transport: 'udp' | 'tcp' | 'tls' }>): Promise<Phone> {
-  const party = await Phone.create({
-    connections: sites.map((site) => ({
-      user: '1002',
-      server: { host: site.host, port: site.port },
-      transport: site.transport,
-      password: PASSWORD,
-      sendKeepAlive: true,
-      keepAliveIntervalSeconds: 1,
-      minimumRetrySeconds: 1,
-      maximumRetrySeconds: 2,
-    })),
-  });
-  party.sessions.on('sessionStatusChanged', (event) => {
-    if (event.direction === 'inbound' && event.status === 'ringing') {
-      setTimeout(() => void party.calls.answer(event.sessionId).catch(() => {}), 200);
-    }
-  });
-  return party;
-}
-
 /** The events of the QuickStart's Phone, narrated as they come, with waits on them. */
 class Story {
   readonly #connections: ConnectionStatusChanged[] = [];
@@ -239,16 +213,6 @@ class Story {
 
   #wake(): void {
     for (const check of [...this.#wakers]) check();
-  }
-}
-
-async function startSite(name: string, host: string, port: number, say: Say): Promise<LabSite> {
-  const options = { name, host, users: USERS, minExpires: 2 };
-  try {
-    return await LabSite.start({ ...options, port });
-  } catch (error) {
-    say(`${name}: ${host}:${port} is taken (${(error as Error).message}); using a free port`);
-    return LabSite.start({ ...options, port: 0 });
   }
 }
 

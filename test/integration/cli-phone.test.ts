@@ -48,10 +48,14 @@ test('phone --events json: registration events, connections, disable, a dial to 
     await until(() => events().some((e) => e.event === 'connections'), 5000, 'the connections list');
     const list = events().find((e) => e.event === 'connections')!.connections as Array<Record<string, unknown>>;
     assert.equal(list.map((c) => [c.id, c.user, c.transport, c.status]), [[0, '1001', 'udp', 'registered'], [1, '1001', 'tcp', 'registered']]);
-    run.child.stdin.write('disable 1\ndial 0 sip:2000@127.0.0.1\nfrobnicate\n');
+    run.child.stdin.write('disable 1\ndial 0 sip:2000@127.0.0.1\nfrobnicate\nhelp\n');
     await until(() => events().some((e) => e.connectionId === 1 && e.status === 'disabled'), 5000, 'connection 1 disabled');
     await until(() => b.bindings().length === 0, 5000, 'site 1 unregistered');
     await until(() => events().some((e) => e.event === 'error' && e.command === 'frobnicate'), 5000, 'the unknown command refused');
+    assert.match(String(events().find((e) => e.command === 'frobnicate')!.message), 'flow [SID], help, quit');
+    // `help` keeps the one-JSON-line-per-event contract too (every line above parsed as JSON).
+    await until(() => events().some((e) => e.event === 'help'), 5000, 'help as an event');
+    assert.ok((events().find((e) => e.event === 'help')!.commands as string[]).includes('dial ID DEST'));
     // The site knows no user 2000: the call ends SipError 404 (no failover: a final answer).
     await until(() => events().some((e) => e.event === 'sessionStatusChanged' && e.status === 'disconnected'), 5000, 'the call ended');
     const call = events().filter((e) => e.event === 'sessionStatusChanged');
