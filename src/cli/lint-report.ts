@@ -1,5 +1,6 @@
-/** Builds the linter's per-file verdict (the JSON contract of DESIGN.md). */
+/** Builds the linter's per-file verdict (the JSON contract of the README, "The linter"). */
 import { answerWithoutDialogs, parseMessage, SipParseError, validateMessage, type SipMessage } from '../core/index.ts';
+import { salvage } from './lint-salvage.ts';
 
 export interface LintReport {
   file: string;
@@ -31,7 +32,16 @@ export function lintMessage(file: string, bytes: Uint8Array): LintReport {
     const head = new TextDecoder('latin1').decode(bytes.subarray(0, 16));
     const kind = STATUS_LINE_PREFIX.test(head) ? 'response' : 'request';
     // A request that cannot be parsed is answered with the error's status; a response is dropped.
-    return { file, verdict: 'reject', status: error.status, reason: error.message, kind, callId: null, cseq: null, via: [], contentLength: null, bodyLength: null, uasAnswer: kind === 'request' ? error.status : null };
+    const rejected = { verdict: 'reject' as const, status: error.status, reason: error.message, uasAnswer: kind === 'request' ? error.status : null };
+    const salvaged = salvage(bytes, error);
+    if (salvaged === undefined) return { file, kind, callId: null, cseq: null, via: [], contentLength: null, bodyLength: null, ...rejected };
+    // What the rest of the message says, the faulty header's fields left null.
+    const report = { ...describe(file, salvaged.message), ...rejected };
+    if (salvaged.removed.has('call-id')) report.callId = null;
+    if (salvaged.removed.has('cseq')) report.cseq = null;
+    if (salvaged.removed.has('via')) report.via = [];
+    if (salvaged.removed.has('content-length')) report.contentLength = null;
+    return report;
   }
   const report = describe(file, message);
   try {

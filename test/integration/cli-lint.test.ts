@@ -69,6 +69,27 @@ test('lint --json prints one JSON line per file with the contract fields', () =>
   assert.equal([badvers.callId, badvers.cseq, badvers.via, badvers.contentLength, badvers.bodyLength], [null, null, [], null, null]);
 });
 
+test('lint --json: a message that does not parse still reports what could be read: the faulty header left null, the start line, the others', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sip-endpoint-lint-'));
+  try {
+    const badCSeq = join(dir, 'bad-cseq.sip');
+    writeFileSync(badCSeq, invite({}).replace('CSeq: 1 INVITE', 'CSeq: abc INVITE'));
+    const shortBody = join(dir, 'short-body.sip');
+    writeFileSync(shortBody, invite({ sdp: `${SDP_HEAD}m=audio 4000 RTP/AVP 0\r\n` }).replace(/Content-Length: \d+/, 'Content-Length: 500'));
+    const run = cli(['lint', '--json', badCSeq, shortBody, `${corpus}/invalid/badinv01.dat`]);
+    assert.is(run.status, 1, run.stderr);
+    const [cseq, body, badinv01] = run.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    assert.equal([cseq.verdict, cseq.status, cseq.reason], ['reject', 400, 'cseq: number expected']);
+    assert.equal([cseq.method, cseq.requestUri?.user, cseq.callId, cseq.cseq, cseq.via.map((v: { branch: string }) => v.branch), cseq.contentLength], ['INVITE', 'bob', 'lint-1@192.0.2.5', null, ['z9hG4bK-lint-1'], 0]);
+    // Content-Length larger than the body: the value as written, the body as present.
+    assert.equal([body.verdict, body.contentLength, body.bodyLength > 0 && body.bodyLength < 500, body.cseq], ['reject', 500, true, { seq: 1, method: 'INVITE' }]);
+    // RFC 4475 badinv01: its Via cannot be read, the rest can.
+    assert.equal([badinv01.verdict, badinv01.via, badinv01.method, typeof badinv01.callId, badinv01.cseq?.method], ['reject', [], 'INVITE', 'string', 'INVITE']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 const SDP_HEAD = 'v=0\r\no=- 1 1 IN IP4 192.0.2.5\r\ns=-\r\nc=IN IP4 192.0.2.5\r\nt=0 0\r\n';
 
 /** A new INVITE (no To tag) with `contact` and `from` lines as given, and `sdp` as its body. */
