@@ -24,6 +24,9 @@ const parts: Record<string, () => Promise<PartModule>> = {
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 
+/** Parts that import the comparison stacks of bench/package.json. */
+const PARTS_WITH_DEPENDENCIES = new Set(['parser']);
+
 /** True when every dependency of bench/package.json is in bench/node_modules. */
 function dependenciesInstalled(): boolean {
   const manifest = JSON.parse(readFileSync(join(benchDir, 'package.json'), 'utf8')) as {
@@ -63,7 +66,8 @@ async function main(): Promise<void> {
     return;
   }
   const selected = requested.length > 0 ? requested : Object.keys(parts);
-  installDependencies();
+  // Only the parser part compares against the npm stacks (bench/package.json).
+  if (selected.some((name) => PARTS_WITH_DEPENDENCIES.has(name))) installDependencies();
 
   const results: Record<string, PartResult> = {};
   for (const name of selected) {
