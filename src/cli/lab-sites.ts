@@ -52,6 +52,8 @@ export async function runLabSites(args: string[]): Promise<number> {
     party = await answeringParty(config.connections.map((c) => ({ host: c.server.host, port: c.server.port, transport: c.transport })));
     const registered = await party.start();
     say(`answering party 1002: ${registered.map((c) => `${c.server} ${c.status}`).join(', ')}`);
+    const missing = registered.filter((c) => c.status !== 'registered');
+    if (missing.length > 0) throw new Error(`1002 could not register at ${missing.map((c) => `${c.server} over ${c.transport} (${c.lastCode ?? ''} ${c.lastReason ?? ''})`).join(', ')}: lab sites take UDP and TCP`);
     say(`ready: users 1001 and 1002, password "${LAB_PASSWORD}"; sip-endpoint phone --config ${path} in another terminal; Ctrl-C stops`);
   } catch (error) {
     process.stderr.write(`sites: ${(error as Error).message}\n`);

@@ -33,7 +33,7 @@ export function lintMessage(file: string, bytes: Uint8Array): LintReport {
     const kind = STATUS_LINE_PREFIX.test(head) ? 'response' : 'request';
     // A request that cannot be parsed is answered with the error's status; a response is dropped.
     const rejected = { verdict: 'reject' as const, status: error.status, reason: error.message, uasAnswer: kind === 'request' ? error.status : null };
-    const salvaged = salvage(bytes, error);
+    const salvaged = salvage(bytes);
     if (salvaged === undefined) return { file, kind, callId: null, cseq: null, via: [], contentLength: null, bodyLength: null, ...rejected };
     // What the rest of the message says, the faulty header's fields left null.
     const report = { ...describe(file, salvaged.message), ...rejected };

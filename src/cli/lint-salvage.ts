@@ -17,17 +17,17 @@ export interface Salvaged {
   readonly removed: ReadonlySet<string>;
 }
 
-export function salvage(bytes: Uint8Array, error: SipParseError): Salvaged | undefined {
+export function salvage(bytes: Uint8Array): Salvaged | undefined {
   const removed = new Set<string>();
   let current = bytes;
-  let failure: SipParseError = error;
+  let failure: SipParseError;
   for (;;) {
     // A body shorter than its Content-Length: read as it is (the value reported, the body as present).
     try {
       return { message: parseMessage(current, { allowIncompleteBody: true }), removed };
     } catch (next) {
       if (!(next instanceof SipParseError)) throw next;
-      if (current !== bytes) failure = next;
+      failure = next;
     }
     const header = failure.header;
     if (header === undefined || removed.has(header) || removed.size >= MAX_REMOVED) return undefined;

@@ -32,6 +32,16 @@ export interface DialogRegistry {
   /** A dialog (early or confirmed) now answers to its key. */
   add(key: string, dialog: DialogEntry): void;
   remove(key: string, dialog: DialogEntry): void;
+  /** Something that outlives its dialog for a while (a re-INVITE being cancelled): counted in stats, ended by destroy(). */
+  linger(item: Lingering): void;
+  unlinger(item: Lingering): void;
+}
+
+/** What lingers after its dialog ended, with its timers. */
+export interface Lingering {
+  readonly liveTimers: number;
+  /** Ends it now: timers cleared, transaction ended, nothing sent. */
+  abandonNow(): void;
 }
 
 /** What the registry holds; SessionDialog implements it. */

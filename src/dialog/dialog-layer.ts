@@ -33,7 +33,7 @@ import type { IncomingRequest, TransactionUser } from '../transaction/user.ts';
 import { targetFromUri } from '../transport/target.ts';
 import type { Endpoint, Received, TransportKind } from '../transport/types.ts';
 import { dialogKey } from './dialog-id.ts';
-import { randomToken, type DialogContext, type DialogEntry, type DialogTransactions, type TargetResolver } from './dialog-context.ts';
+import { randomToken, type DialogContext, type DialogEntry, type DialogTransactions, type Lingering, type TargetResolver } from './dialog-context.ts';
 import type { OfferAnswer } from './offer-answer.ts';
 import { OfferAnswerError } from './offer-answer-error.ts';
 import { checkNewInvite, LAYER_ALLOW, LAYER_SUPPORTED, offerRefusal, outsideDialogAnswer } from './layer-answers.ts';
@@ -84,6 +84,8 @@ export class DialogLayer implements TransactionUser {
   readonly #dialogs = new Map<string, SessionDialog>();
   readonly #incoming = new Map<ServerInviteTransaction, IncomingInvite>();
   readonly #outgoing = new Set<OutgoingInvite>();
+  /** What outlives its dialog for a while (our re-INVITE being cancelled). */
+  readonly #lingering = new Set<Lingering>();
   readonly #mediaFor: DialogLayerOptions['mediaFor'];
   readonly #maxDialogs: number;
   readonly #noAnswerMs: number;
@@ -91,6 +93,7 @@ export class DialogLayer implements TransactionUser {
 
   constructor(options: DialogLayerOptions) {
     const dialogs = this.#dialogs;
+    const lingering = this.#lingering;
     this.#context = {
       transactions: options.transactions,
       clock: options.clock,
@@ -106,6 +109,8 @@ export class DialogLayer implements TransactionUser {
         remove: (key, dialog: DialogEntry) => {
           if (dialogs.get(key) === dialog) dialogs.delete(key);
         },
+        linger: (item) => lingering.add(item),
+        unlinger: (item) => lingering.delete(item),
       },
     };
     this.#mediaFor = options.mediaFor;
@@ -128,6 +133,7 @@ export class DialogLayer implements TransactionUser {
     for (const dialog of this.#dialogs.values()) timers += dialog.timersHeld;
     for (const invite of this.#incoming.values()) timers += invite.liveTimers;
     for (const call of this.#outgoing) timers += call.liveTimers;
+    for (const item of this.#lingering) timers += item.liveTimers;
     return { dialogs: this.#dialogs.size, incomingInvites: this.#incoming.size, outgoingInvites: this.#outgoing.size, timers };
   }
 
@@ -160,6 +166,8 @@ export class DialogLayer implements TransactionUser {
     this.#incoming.clear();
     for (const dialog of [...this.#dialogs.values()]) dialog.end({ by: 'local', cause: 'closed', code: undefined, reason: undefined });
     this.#dialogs.clear();
+    for (const item of [...this.#lingering]) item.abandonNow();
+    this.#lingering.clear();
   }
 
   // ------------------------------------------------------ TransactionUser

@@ -27,7 +27,7 @@ import type { ClientOutcome, ClientTransactionUser } from '../transaction/user.t
 import type { Endpoint, TransportKind } from '../transport/types.ts';
 import { AckFor2xx } from './ack-2xx.ts';
 import type { Authenticator } from './authenticator.ts';
-import type { DialogContext, SentRequest } from './dialog-context.ts';
+import type { DialogContext, Lingering, SentRequest } from './dialog-context.ts';
 import type { DialogState } from './dialog-state.ts';
 import { glareWaitMs } from './glare.ts';
 import type { NegotiatedMedia } from './media.ts';
@@ -65,7 +65,7 @@ export interface ReinviteHost {
   finished(client: ReinviteClient): void;
 }
 
-export class ReinviteClient implements ClientTransactionUser {
+export class ReinviteClient implements ClientTransactionUser, Lingering {
   #offer: Uint8Array | undefined;
   #sentHeaders: ReadonlyArray<readonly [string, string]> = [];
   #cseq = 0;
@@ -101,7 +101,7 @@ export class ReinviteClient implements ClientTransactionUser {
   }
 
   /** Clock timers it holds (0 or 1). */
-  get timersHeld(): number {
+  get liveTimers(): number {
     return this.#deadline === undefined ? 0 : 1;
   }
 
@@ -125,8 +125,21 @@ export class ReinviteClient implements ClientTransactionUser {
     if (this.#settled) return;
     if (this.host.media.state === 'have-local-offer') this.host.media.rollback();
     this.#settle({ ok: false, status: 481, reason });
-    // Still in Proceeding: nothing will end it but a final response, so the peer is told to send one.
-    if (this.#provisionalSeen) this.#cancel();
+    // Still in Proceeding: nothing will end it but a final response, so the peer is told to send one;
+    // until then it lingers in the layer (counted, and ended by destroy()).
+    if (this.#provisionalSeen && this.#inFlight) {
+      this.host.context.registry.linger(this);
+      this.#cancel();
+    }
+  }
+
+  /** The layer is destroyed under it: its timer cleared, its transaction ended, nothing sent. */
+  abandonNow(): void {
+    this.#clearDeadline();
+    this.#transaction?.handle({ type: 'terminate' });
+    this.#transaction = undefined;
+    this.#inFlight = false;
+    this.host.context.registry.unlinger(this);
   }
 
   #send(): void {
@@ -150,7 +163,9 @@ export class ReinviteClient implements ClientTransactionUser {
     try {
       this.#inFlight = true;
       this.#target = target;
-      this.#transaction = context.transactions.sendRequest(built.parts as MessageParts, target, this);
+      const sent = context.transactions.sendRequest(built.parts as MessageParts, target, this);
+      // A transport error inside sendRequest() has already ended it (onFinal ran): keep no ended transaction.
+      if (this.#inFlight) this.#transaction = sent;
     } catch (error) {
       this.#inFlight = false;
       this.#failUnsent(`cannot send: ${(error as Error).message}`);
@@ -168,6 +183,7 @@ export class ReinviteClient implements ClientTransactionUser {
     this.#inFlight = false;
     this.#transaction = undefined;
     this.#clearDeadline();
+    this.host.context.registry.unlinger(this);
     if (this.#settled) {
       // Abandoned (the dialog ended) and a 2xx still came: acknowledge it.
       if (outcome.cause === 'response' && outcome.status < 300) this.#acknowledge(outcome.response).send(this.host.context.transactions);
@@ -234,16 +250,15 @@ export class ReinviteClient implements ClientTransactionUser {
     try {
       this.host.context.transactions.sendRequest(cancelParts(transaction.request), this.#target, { onFinal() {} });
     } catch {
-      // Unsendable: the give-up below still frees the transaction.
+      // Unsendable (the layer closed): nothing will answer; give up at once.
+      return this.#giveUp();
     }
     this.#setDeadline(() => this.#giveUp());
   }
 
   /** s9.1: "no final response for the original request in 64*T1 seconds": the transaction is destroyed; as no answer, the dialog ends. */
   #giveUp(): void {
-    this.#transaction?.handle({ type: 'terminate' });
-    this.#transaction = undefined;
-    this.#inFlight = false;
+    this.abandonNow();
     if (this.#settled) return;
     const reason = 'no final response to the re-INVITE, nor after its CANCEL';
     this.host.media.rollback();

@@ -158,7 +158,7 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
 
   /** Clock timers this session holds (2xx retransmission and its deadline, a glare wait, our re-INVITE's deadline). */
   get timersHeld(): number {
-    return this.liveTimers + (this.#pending2xx?.timer.liveTimers ?? 0) + (this.#reinvite?.timersHeld ?? 0);
+    return this.liveTimers + (this.#pending2xx?.timer.liveTimers ?? 0) + (this.#reinvite?.liveTimers ?? 0);
   }
 
   /** An early dialog of ours got its 2xx (UAC). */

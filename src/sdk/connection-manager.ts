@@ -16,6 +16,7 @@ import { TypedEvents } from './typed-events.ts';
 import { KeyedWaiters, randomHex } from '../registrar-client/index.ts';
 import { cryptoRandom } from '../transaction/index.ts';
 import { normalizeHost } from '../transport/addresses.ts';
+import type { SipMessage } from '../parser/index.ts';
 
 export type ConnectionStatus = RegistrationStatus;
 
@@ -131,8 +132,10 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
     this.#checkSettings(settings);
     const line = randomHex(this.#random, 6);
     this.#registrations.add(id, { ...settings, line });
+    // Copies all the way down: what is handed out can neither show the password nor change where we register.
     const { password: _password, ...visible } = settings;
-    this.#entries.set(id, { settings, visible: Object.freeze(visible), line, enabled: false, lastCode: undefined, lastReason: undefined });
+    const shown = Object.freeze({ ...visible, server: Object.freeze({ ...visible.server }), extra: Object.freeze({ ...visible.extra }) });
+    this.#entries.set(id, { settings, visible: shown, line, enabled: false, lastCode: undefined, lastReason: undefined });
     return this.connection(id)!;
   }
 
@@ -239,8 +242,15 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
     return undefined;
   }
 
-  /** @internal Whether `host` (a source address as the transport gives it) is the server of one of our connections: a site of ours. */
-  isServerHost(host: string): boolean {
+  /**
+   * @internal Whether a request comes from one of our sites: its source is
+   * the server of a connection, or it is addressed to a Contact we
+   * registered (its `line=` token; a site named by a host name, or a node
+   * of a clustered site, is known by that).
+   */
+  isTrustedSource(host: string, request: SipMessage): boolean {
+    const line = request.uri?.params.get('line');
+    if (line != null && this.idForLine(line) !== undefined) return true;
     const wanted = normalizeHost(host);
     for (const entry of this.#entries.values()) if (normalizeHost(entry.settings.server.host) === wanted) return true;
     return false;

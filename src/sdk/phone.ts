@@ -194,7 +194,7 @@ export class Phone {
       clock,
       random,
       maxServerTransactionsPerSource: options.maxTransactionsPerPeer ?? DEFAULT_MAX_TRANSACTIONS_PER_PEER,
-      trustedSource: (host) => connections?.isServerHost(host) === true,
+      trustedSource: (source, request) => connections?.isTrustedSource(source.host, request) === true,
       // Registrations receive no requests: the dialog layer is the TU of every request.
       user: {
         onRequest: (incoming) => dialogs?.onRequest(incoming),

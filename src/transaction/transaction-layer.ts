@@ -15,7 +15,7 @@ import { ClientNonInviteTransaction } from './client-non-invite.ts';
 import { ClientTable } from './client-table.ts';
 import { hasMagicCookie, MAGIC_COOKIE } from './matching.ts';
 import { ServerTable } from './server-table.ts';
-import { SourceQuota } from './source-quota.ts';
+import { SourceQuota, sourceKey } from './source-quota.ts';
 import { responseTarget } from '../transport/response-target.ts';
 import { formatOwnVia } from '../transport/own-via.ts';
 import { responseParts, withReceivedVia, type ResponseOptions } from './responses.ts';
@@ -46,19 +46,20 @@ export interface TransactionLayerOptions {
    */
   readonly maxTransactions?: number;
   /**
-   * Most live server transactions (requests from the network) at once;
-   * default three quarters of maxTransactions, so a flood of requests never
-   * takes the room of our own (REGISTER refreshes, calls): it gets the 503.
+   * Most live server transactions for requests from untrusted sources (all
+   * of them without `trustedSource`); default three quarters of
+   * maxTransactions, so a flood never takes the room of our own requests
+   * (REGISTER refreshes, calls) nor of trusted sources: it gets the 503.
    */
   readonly maxServerTransactions?: number;
   /**
-   * Most live server transactions for requests from one source address;
-   * default no limit. Past it that source gets the 503 and the others are
-   * served. `trustedSource` exempts addresses (the SDK: its sites, which
-   * carry every call to us).
+   * Most live server transactions for requests from one untrusted source
+   * (an address; an IPv6 /64); default no limit. Past it that source gets
+   * the 503 and the others are served.
    */
   readonly maxServerTransactionsPerSource?: number;
-  readonly trustedSource?: (host: string) => boolean;
+  /** Sources whose requests no per-source or server cap counts (the SDK: its sites, and requests to our registered Contact). */
+  readonly trustedSource?: (source: Endpoint, request: SipMessage) => boolean;
 }
 
 /** Default cap of live transactions: about half a GB of state at ~2.5 KB each. */
@@ -119,7 +120,9 @@ export class TransactionLayer {
   readonly #servers = new ServerTable<ServerTransaction>();
   readonly #maxTransactions: number;
   readonly #maxServerTransactions: number;
+  /** Counts untrusted server transactions per source; undefined when every source is untrusted and none is limited. */
   readonly #quota: SourceQuota<ServerTransaction> | undefined;
+  readonly #trustedSource: ((source: Endpoint, request: SipMessage) => boolean) | undefined;
   readonly #counters: TransactionCounters = { clientTransactions: 0, serverTransactions: 0, retransmissions: 0 };
   #branches = 0;
   #closed = false;
@@ -131,10 +134,11 @@ export class TransactionLayer {
     this.#random = options.random ?? cryptoRandom();
     this.#settings = resolveTimerSettings(options.timers);
     this.#rport = options.rport ?? true;
-    this.#maxTransactions = options.maxTransactions ?? DEFAULT_MAX_TRANSACTIONS;
-    this.#maxServerTransactions = options.maxServerTransactions ?? Math.floor((this.#maxTransactions * 3) / 4);
-    const perSource = options.maxServerTransactionsPerSource;
-    if (perSource !== undefined && perSource !== Infinity) this.#quota = new SourceQuota(perSource, options.trustedSource ?? (() => false));
+    this.#maxTransactions = positiveCap('maxTransactions', options.maxTransactions) ?? DEFAULT_MAX_TRANSACTIONS;
+    this.#maxServerTransactions = positiveCap('maxServerTransactions', options.maxServerTransactions) ?? Math.max(1, Math.floor((this.#maxTransactions * 3) / 4));
+    const perSource = positiveCap('maxServerTransactionsPerSource', options.maxServerTransactionsPerSource);
+    this.#trustedSource = options.trustedSource;
+    if (perSource !== undefined || this.#trustedSource !== undefined) this.#quota = new SourceQuota(perSource ?? Infinity);
   }
 
   /**
@@ -298,8 +302,12 @@ export class TransactionLayer {
     if (!this.#servers.matchable(request, method)) return;
     // RFC 3261 s18.2.2: the request's flow while open, else the transport's one answer for where responses go.
     const route = { target: responseTarget(received), flowId: received.flowId };
-    const source = received.source.host;
-    if (this.#liveCount() >= this.#maxTransactions || this.#servers.size >= this.#maxServerTransactions || this.#quota?.allows(source) === false) {
+    // Decided once, before anything is made: a throwing predicate leaves nothing half-built.
+    const counted = this.#quota !== undefined && this.#trustedSource?.(received.source, request) !== true;
+    const source = counted ? sourceKey(received.source.host) : '';
+    const untrusted = this.#quota === undefined ? this.#servers.size : this.#quota.size;
+    const overCap = this.#liveCount() >= this.#maxTransactions || ((counted || this.#quota === undefined) && untrusted >= this.#maxServerTransactions);
+    if (overCap || (counted && !this.#quota!.allows(source))) {
       // Over a cap: answer statelessly, keep no state (s21.5.4 "Service Unavailable").
       this.#replyStateless(request, received, route, 503, { headers: [['Retry-After', '5']] });
       return;
@@ -308,7 +316,7 @@ export class TransactionLayer {
     const transaction =
       method === 'INVITE' ? new ServerInviteTransaction(context, received, route) : new ServerNonInviteTransaction(context, received, route);
     this.#servers.add(transaction, request);
-    this.#quota?.take(transaction, source);
+    if (counted) this.#quota!.take(transaction, source);
     this.#counters.serverTransactions++;
     transaction.handle({ type: 'start' });
     const cancelled = method === 'CANCEL' ? this.findCancelled(request) : undefined;
@@ -327,7 +335,8 @@ export class TransactionLayer {
   }
 
   #replyStateless(request: SipMessage, received: Received, route: { readonly target: Endpoint; readonly flowId: string | undefined }, status: number, options: ResponseOptions): void {
-    const parts = withReceivedVia(responseParts(request, status, options), received);
+    // s8.2.6.2: a To tag when the request had none; s8.2.7: a stateless UAS gives the same tag to the same request.
+    const parts = withReceivedVia(responseParts(request, status, { ...options, toTag: statelessTag(request) }), received);
     this.#transport.send(formatMessage(parts), route.target, { flowId: route.flowId });
   }
 
@@ -431,4 +440,19 @@ function missingHeader(request: SipMessage): string | undefined {
   if (request.callId === undefined) return 'call-id';
   if (request.cseq === undefined) return 'cseq';
   return undefined;
+}
+
+/** A cap given as an option: undefined (the default) or a positive integer; anything else is refused at once. */
+function positiveCap(name: string, value: number | undefined): number | undefined {
+  if (value === undefined || value === Infinity) return value === Infinity ? Number.MAX_SAFE_INTEGER : undefined;
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`TransactionLayerOptions.${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+/** The same To tag for the same request (s8.2.7): FNV-1a of its Call-ID, From tag and branch, in hex. */
+function statelessTag(request: SipMessage): string {
+  const text = `${request.callId ?? ''} ${request.from?.tag ?? ''} ${request.topVia?.branch ?? ''}`;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return `sl${(hash >>> 0).toString(16).padStart(8, '0')}`;
 }

@@ -3,7 +3,8 @@
  * maxTransactionsPerPeer): over real UDP on loopback, an address that is not
  * the server of a connection gets 503 with Retry-After once it holds that
  * many requests in progress, while the connection's server, sending as
- * many, is answered every time.
+ * many, is answered every time, and so are requests addressed to the
+ * Contact we registered (its line= token).
  * Not covered: the caps themselves (test/unit/transaction-limits.test.ts).
  */
 import { test } from 'uvu';
@@ -26,11 +27,11 @@ async function socketOn(host: string): Promise<{ socket: Socket; statuses: numbe
   return { socket, statuses };
 }
 
-function options(from: Socket, branch: string): Buffer {
+function options(from: Socket, branch: string, line?: string): Buffer {
   const { address, port } = from.address();
   return Buffer.from(
     [
-      'OPTIONS sip:1001@127.0.0.1 SIP/2.0',
+      `OPTIONS sip:1001@127.0.0.1${line === undefined ? '' : `;line=${line}`} SIP/2.0`,
       `Via: SIP/2.0/UDP ${address}:${port};branch=z9hG4bK${branch}`,
       'Max-Forwards: 70',
       `From: <sip:peer@${address}>;tag=quota`,
@@ -56,6 +57,11 @@ test('maxTransactionsPerPeer: a stranger past it gets 503, our site sending as m
     await until(() => stranger.statuses.length === 5 && site.statuses.length === 5, 5000, 'ten answers');
     assert.equal([...stranger.statuses].sort(), [200, 200, 200, 503, 503]);
     assert.equal(site.statuses, [200, 200, 200, 200, 200]);
+    // Addressed to the Contact we registered (its line= token): routed by a site, whatever node it left from.
+    const line = phone.connections.lineOf(0)!;
+    for (let i = 0; i < 4; i++) stranger.socket.send(options(stranger.socket, `routed${i}`, line), listener.port, listener.host);
+    await until(() => stranger.statuses.length === 9, 5000, 'four more answers');
+    assert.equal(stranger.statuses.slice(5), [200, 200, 200, 200]);
   } finally {
     await phone.close();
     for (const { socket } of [site, stranger]) await new Promise<void>((resolve) => socket.close(() => resolve()));

@@ -599,6 +599,37 @@ test('the dialog ends while our re-INVITE waits after a 183: the re-INVITE settl
   assertIdle(rig.clock, rig.ua);
 });
 
+test('a re-INVITE cancelled after its dialog ended lingers in the layer: its give-up timer counted in stats, and destroy() ends it with nothing left', async () => {
+  const rig = uaRig();
+  const t = rig.ua.transport;
+  const { session } = outgoingSession(rig);
+  void session.reinvite(true);
+  deliver(rig, reply(t.last('INVITE'), 183, { contact: '<sip:peer@198.51.100.7:5070>' }));
+  deliver(rig, inDialog(session, 'BYE', 1));
+  await rig.advance(0);
+  assert.is(t.count('CANCEL'), 1);
+  assert.equal(rig.ua.dialogs.stats(), { dialogs: 0, incomingInvites: 0, outgoingInvites: 0, timers: 1 }, 'the give-up timer is the layer\'s');
+  rig.ua.transactions.close();
+  rig.ua.dialogs.destroy();
+  assert.equal(rig.ua.dialogs.stats(), { dialogs: 0, incomingInvites: 0, outgoingInvites: 0, timers: 0 });
+  assert.is(rig.clock.pending, 0, 'no timer left');
+});
+
+test('our re-INVITE after a 183 whose CANCEL cannot be sent (the transaction layer closed) is given up at once: 408, no timer', async () => {
+  const rig = uaRig();
+  const t = rig.ua.transport;
+  const { session } = outgoingSession(rig);
+  const held = session.reinvite(true);
+  deliver(rig, reply(t.last('INVITE'), 183, { contact: '<sip:peer@198.51.100.7:5070>' }));
+  rig.ua.transactions.close();
+  await rig.advance(32_000);
+  const result = await settled(rig, held);
+  assert.equal([result.ok, (result as { status: number }).status], [false, 408]);
+  assert.is(t.count('CANCEL'), 0);
+  rig.ua.dialogs.destroy();
+  assert.is(rig.clock.pending, 0, 'no timer left');
+});
+
 test('a 2xx to our re-INVITE whose Contact does not parse: ACKed at the old target, which stays; the answer is taken', async () => {
   const rig = uaRig();
   const t = rig.ua.transport;
