@@ -15,7 +15,7 @@
  * every attack connection is closed within its documented deadline (or
  * evicted sooner); after close() the target holds no socket and exits on
  * its own. The figures are printed as one JSON line per run.
- * Not covered: UDP floods (the fuzzer and the UDP tests), calls under attack.
+ * Not covered: UDP floods (udp-flood.test.ts), calls under attack.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
