@@ -14,16 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabSite } from '../../src/lab/lab-site.ts';
 import { until } from './sdk-support.ts';
+import { writeConfig } from './cli-support.ts';
 
 const users = { '1001': 'secret' };
-
-function config(dir: string, servers: Array<[string, number, string]>): string {
-  const path = join(dir, 'SipEndpoint.config');
-  const basic = servers.map(([host, port, protocol]) => `<Connectivity user="1001" server="${host}:${port}" protocol="${protocol}"/>`).join('');
-  const proxies = servers.map((_, i) => `<section name="proxy${i}"><setting name="password" value="secret"/></section>`).join('');
-  writeFileSync(path, `<Cfg><Container name="Basic">${basic}</Container><Container name="Genesys"><domain name="proxies">${proxies}</domain></Container></Cfg>`);
-  return path;
-}
 
 function shell(args: string[]): { child: ChildProcessWithoutNullStreams; lines: () => string[]; exited: Promise<number | null> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args]);
@@ -38,7 +31,7 @@ test('phone --events json: registration events, connections, disable, a dial to 
   const a = await LabSite.start({ name: 'a', host: '127.0.0.1', users });
   const b = await LabSite.start({ name: 'b', host: '127.0.0.2', users });
   try {
-    const run = shell(['phone', '--config', config(dir, [['127.0.0.1', a.port, 'udp'], ['127.0.0.2', b.port, 'tcp']]), '--events', 'json']);
+    const run = shell(['phone', '--config', writeConfig(dir, [['127.0.0.1', a.port, 'udp'], ['127.0.0.2', b.port, 'tcp']]), '--events', 'json']);
     const events = (): Array<Record<string, unknown>> => run.lines().map((line) => JSON.parse(line));
     const registered = (id: number): boolean => events().some((e) => e.event === 'connectionStatusChanged' && e.connectionId === id && e.status === 'registered');
     await until(() => registered(0) && registered(1), 10_000, 'both registered');
@@ -80,7 +73,7 @@ test('phone: SIGTERM unregisters and exits 0; a bad config is an error naming th
   const dir = mkdtempSync(join(tmpdir(), 'sip-endpoint-cli-'));
   const a = await LabSite.start({ name: 'a', host: '127.0.0.1', users });
   try {
-    const run = shell(['phone', '--config', config(dir, [['127.0.0.1', a.port, 'udp']])]);
+    const run = shell(['phone', '--config', writeConfig(dir, [['127.0.0.1', a.port, 'udp']])]);
     await until(() => run.lines().some((line) => /connection 0: registering -> registered \(200 OK\)/.test(line)), 10_000, 'registered');
     run.child.kill('SIGTERM');
     assert.is(await run.exited, 0);

@@ -9,41 +9,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Phone } from '../../src/sdk/index.ts';
 import { until } from './sdk-support.ts';
-
-/** A port free on `host` now for UDP and TCP alike (a lab site takes both). */
-async function freePort(host: string): Promise<number> {
-  for (;;) {
-    const socket = createSocket('udp4');
-    socket.bind(0, host);
-    await once(socket, 'listening');
-    const { port } = socket.address();
-    await new Promise<void>((resolve) => socket.close(() => resolve()));
-    const server = createServer();
-    const tcpFree = await new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false));
-      server.listen(port, host, () => resolve(true));
-    });
-    if (tcpFree) {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      return port;
-    }
-  }
-}
-
-function writeConfig(dir: string, servers: Array<[string, number, string]>): string {
-  const path = join(dir, 'SipEndpoint.config');
-  const basic = servers.map(([host, port, protocol]) => `<Connectivity user="1001" server="${host}:${port}" protocol="${protocol}"/>`).join('');
-  const proxies = servers.map((_, i) => `<section name="proxy${i}"><setting name="password" value="secret"/></section>`).join('');
-  writeFileSync(path, `<Cfg><Container name="Basic">${basic}</Container><Container name="Genesys"><domain name="proxies">${proxies}</domain></Container></Cfg>`);
-  return path;
-}
+import { freePort, writeConfig } from './cli-support.ts';
 
 function sites(config: string): { out: () => string; err: () => string; exited: Promise<number | null>; stop: () => void } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'sites', '--config', config]);

@@ -10,36 +10,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { socketHandles, until } from './sdk-support.ts';
+import { freePort } from './cli-support.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BUNDLED = 'examples/quickstart/SipEndpoint.config';
-
-/** A port free on `host` for UDP and TCP alike (a lab site takes both). */
-async function freePort(host: string): Promise<number> {
-  for (;;) {
-    const socket = createSocket('udp4');
-    socket.bind(0, host);
-    await once(socket, 'listening');
-    const { port } = socket.address();
-    await new Promise<void>((done) => socket.close(() => done()));
-    const server = createServer();
-    const free = await new Promise<boolean>((done) => {
-      server.once('error', () => done(false));
-      server.listen(port, host, () => done(true));
-    });
-    if (free) {
-      await new Promise<void>((done) => server.close(() => done()));
-      return port;
-    }
-  }
-}
 
 function run(args: string[]): { out: () => string; exited: Promise<number | null>; stop: () => void } {
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT });
