@@ -64,7 +64,7 @@ test('the README SDK example runs as written against sip-endpoint sites', async 
     rmSync(dir, { recursive: true, force: true });
   }
   // Sockets and pipes are released a turn after they close: the next file counts them.
-  await until(() => socketHandles() === handles, 2000, 'every socket and pipe released');
+  await until(() => socketHandles() <= handles, 2000, 'every socket and pipe released');
 });
 
 test.run();

@@ -67,7 +67,7 @@ test('maxTransactionsPerPeer: a stranger past it gets 503, our site sending as m
     for (const { socket } of [site, stranger]) await new Promise<void>((resolve) => socket.close(() => resolve()));
   }
   // A closed UDP handle is released a turn of the event loop after close()'s callback: the next file counts sockets.
-  await until(() => socketHandles() === handles, 2000, 'every socket released');
+  await until(() => socketHandles() <= handles, 2000, 'every socket released');
 });
 
 test('maxTransactionsPerPeer must be a positive integer', async () => {
