@@ -32,7 +32,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MAX_GLARE_RETRIES, glareWaitMs, retryAfterSeconds, type NegotiatedMedia, type SessionDialog, type Termination } from '../../src/dialog/index.ts';
+import { MAX_GLARE_RETRIES, glareWaitMs, retryAfterSeconds, type NegotiatedMedia, type ReinviteResult, type SessionDialog, type Termination } from '../../src/dialog/index.ts';
 import type { SipMessage } from '../../src/parser/index.ts';
 import { assertIdle, callIn, directionOf, fakeAuth, inDialog, incomingSession, outgoingSession, pairRig, peerAck, peerSdp, reply, uaRig, type PairRig, type UaRig } from './dialog-fakes.ts';
 
@@ -541,14 +541,19 @@ test('the dialog ends while our re-INVITE is in flight: the re-INVITE settles; a
   assertIdle(rig.clock, rig.ua);
 });
 
+/** Our call with a re-INVITE (hold) that the peer answered 183 and nothing more. */
+function reinviteAt183(rig: UaRig): { session: SessionDialog; held: Promise<ReinviteResult>; reinvite: SipMessage } {
+  const { session } = outgoingSession(rig);
+  const held = session.reinvite(true);
+  const reinvite = rig.ua.transport.last('INVITE');
+  deliver(rig, reply(reinvite, 183, { contact: '<sip:peer@198.51.100.7:5070>' }));
+  return { session, held, reinvite };
+}
+
 test('our re-INVITE answered 183 and then nothing: CANCEL 64*T1 after the provisional; 487 leaves the session as it was', async () => {
   const rig = uaRig();
   const t = rig.ua.transport;
-  const { session } = outgoingSession(rig);
-  const held = session.reinvite(true);
-  const reinvite = t.last('INVITE');
-  await rig.advance(100);
-  deliver(rig, reply(reinvite, 183, { contact: '<sip:peer@198.51.100.7:5070>' }));
+  const { session, held, reinvite } = reinviteAt183(rig);
   // RFC 3261 gives Proceeding no timer: without ours the promise, the slot and the transaction would wait for ever.
   await rig.advance(31_999);
   assert.is(t.count('CANCEL'), 0);
@@ -568,11 +573,9 @@ test('our re-INVITE answered 183 and then nothing: CANCEL 64*T1 after the provis
 test('our re-INVITE answered 183, its CANCEL unanswered: given up 64*T1 after the CANCEL (s9.1), as no answer: 408, the dialog ends with a BYE', async () => {
   const rig = uaRig();
   const t = rig.ua.transport;
-  const { session } = outgoingSession(rig);
+  const { session, held } = reinviteAt183(rig);
   const ends: Termination[] = [];
   session.events.onTerminated = (end) => ends.push(end);
-  const held = session.reinvite(true);
-  deliver(rig, reply(t.last('INVITE'), 183, { contact: '<sip:peer@198.51.100.7:5070>' }));
   await rig.advance(32_000);
   assert.is(t.count('CANCEL'), 1);
   assert.is(rig.ua.dialogs.stats().timers, 1, 'the session counts its re-INVITE\'s give-up timer');
@@ -588,9 +591,7 @@ test('our re-INVITE answered 183, its CANCEL unanswered: given up 64*T1 after th
 test('the dialog ends while our re-INVITE waits after a 183: the re-INVITE settles, its CANCEL goes at once, its transaction is freed', async () => {
   const rig = uaRig();
   const t = rig.ua.transport;
-  const { session } = outgoingSession(rig);
-  const held = session.reinvite(true);
-  deliver(rig, reply(t.last('INVITE'), 183, { contact: '<sip:peer@198.51.100.7:5070>' }));
+  const { session, held } = reinviteAt183(rig);
   deliver(rig, inDialog(session, 'BYE', 1));
   const result = await settled(rig, held);
   assert.equal([result.ok, (result as { status: number }).status], [false, 481]);
@@ -602,9 +603,7 @@ test('the dialog ends while our re-INVITE waits after a 183: the re-INVITE settl
 test('a re-INVITE cancelled after its dialog ended lingers in the layer: its give-up timer counted in stats, and destroy() ends it with nothing left', async () => {
   const rig = uaRig();
   const t = rig.ua.transport;
-  const { session } = outgoingSession(rig);
-  void session.reinvite(true);
-  deliver(rig, reply(t.last('INVITE'), 183, { contact: '<sip:peer@198.51.100.7:5070>' }));
+  const { session } = reinviteAt183(rig);
   deliver(rig, inDialog(session, 'BYE', 1));
   await rig.advance(0);
   assert.is(t.count('CANCEL'), 1);
@@ -618,9 +617,7 @@ test('a re-INVITE cancelled after its dialog ended lingers in the layer: its giv
 test('our re-INVITE after a 183 whose CANCEL cannot be sent (the transaction layer closed) is given up at once: 408, no timer', async () => {
   const rig = uaRig();
   const t = rig.ua.transport;
-  const { session } = outgoingSession(rig);
-  const held = session.reinvite(true);
-  deliver(rig, reply(t.last('INVITE'), 183, { contact: '<sip:peer@198.51.100.7:5070>' }));
+  const { held } = reinviteAt183(rig);
   rig.ua.transactions.close();
   await rig.advance(32_000);
   const result = await settled(rig, held);
