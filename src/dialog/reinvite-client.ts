@@ -21,11 +21,11 @@
  *   outcome is that of no answer (408: the dialog ends).
  */
 import type { MessageParts, SipMessage } from '../parser/index.ts';
-import { cancelParts } from '../transaction/cancel.ts';
 import type { TimerHandle } from '../transaction/clock.ts';
 import type { ClientOutcome, ClientTransactionUser } from '../transaction/user.ts';
 import type { Endpoint, TransportKind } from '../transport/types.ts';
 import { AckFor2xx } from './ack-2xx.ts';
+import { cancelInvite } from './cancel-invite.ts';
 import type { Authenticator } from './authenticator.ts';
 import type { DialogContext, Lingering, SentRequest } from './dialog-context.ts';
 import type { DialogState } from './dialog-state.ts';
@@ -242,17 +242,13 @@ export class ReinviteClient implements ClientTransactionUser, Lingering {
     return new AckFor2xx(this.host.context, this.host.dialog, { cseq: this.#cseq, headers: this.#sentHeaders }, this.host.transport, undefined);
   }
 
-  /** s9.1: the CANCEL of our re-INVITE (its outcome does not matter: the INVITE's final response settles it). */
+  /** s9.1: the CANCEL of our re-INVITE, then the give-up. */
   #cancel(): void {
     const transaction = this.#transaction;
     if (this.#cancelSent || transaction === undefined || this.#target === undefined) return;
     this.#cancelSent = true;
-    try {
-      this.host.context.transactions.sendRequest(cancelParts(transaction.request), this.#target, { onFinal() {} });
-    } catch {
-      // Unsendable (the layer closed): nothing will answer; give up at once.
-      return this.#giveUp();
-    }
+    // Unsendable (the layer closed): nothing will answer; give up at once.
+    if (!cancelInvite(this.host.context.transactions, transaction, this.#target)) return this.#giveUp();
     this.#setDeadline(() => this.#giveUp());
   }
 

@@ -22,7 +22,7 @@
  *   Call-ID and From tag, CSeq + 1 (s22.2), the same offer.
  */
 import type { MessageParts, SipMessage } from '../parser/index.ts';
-import { cancelParts } from '../transaction/cancel.ts';
+import { cancelInvite } from './cancel-invite.ts';
 import { StateMachine, type MachineTables } from '../transaction/machine.ts';
 import type { TimerEvent } from '../transaction/events.ts';
 import type { ClientOutcome, ClientTransactionUser } from '../transaction/user.ts';
@@ -288,14 +288,8 @@ export class OutgoingInvite extends StateMachine<OutgoingInviteState, { readonly
     const transaction = this.#transaction;
     if (this.#cancelSent || transaction === undefined) return;
     this.#cancelSent = true;
-    try {
-      // Called only once a provisional came on this transaction: in Proceeding it still holds its request.
-      const invite = transaction.request;
-      // The CANCEL's own outcome does not matter: the INVITE's 487 (or 2xx) settles the call.
-      this.#context.transactions.sendRequest(cancelParts(invite), this.#options.nextHop, { onFinal() {} });
-    } catch {
-      // The INVITE transaction ends on its own (Timer B) if the CANCEL cannot go.
-    }
+    // Sent or not, the give-up timer ends the INVITE transaction if no final response comes.
+    cancelInvite(this.#context.transactions, transaction, this.#options.nextHop);
     this.startTimer('CancelGiveUp', 64 * this.#context.T1);
   }
 
