@@ -133,3 +133,11 @@ export function withResponseVia(parts: MessageParts, via: ResponseVia | undefine
 export function withReceivedVia(parts: MessageParts, received: Received): MessageParts {
   return withResponseVia(parts, responseVia(received));
 }
+
+/** The To tag of a stateless answer: the same for the same request (s8.2.7), FNV-1a of its Call-ID, From tag and branch, in hex. */
+export function statelessTag(request: SipMessage): string {
+  const text = `${request.callId ?? ''} ${request.from?.tag ?? ''} ${request.topVia?.branch ?? ''}`;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return `sl${(hash >>> 0).toString(16).padStart(8, '0')}`;
+}

@@ -15,10 +15,10 @@ import { ClientNonInviteTransaction } from './client-non-invite.ts';
 import { ClientTable } from './client-table.ts';
 import { hasMagicCookie, MAGIC_COOKIE } from './matching.ts';
 import { ServerTable } from './server-table.ts';
-import { SourceQuota, sourceKey } from './source-quota.ts';
+import { positiveCap, ServerAdmission } from './server-admission.ts';
 import { responseTarget } from '../transport/response-target.ts';
 import { formatOwnVia } from '../transport/own-via.ts';
-import { responseParts, withReceivedVia, type ResponseOptions } from './responses.ts';
+import { responseParts, statelessTag, withReceivedVia, type ResponseOptions } from './responses.ts';
 import { ServerInviteTransaction } from './server-invite.ts';
 import { ServerNonInviteTransaction } from './server-non-invite.ts';
 import { cryptoRandom } from './random.ts';
@@ -119,10 +119,7 @@ export class TransactionLayer {
   readonly #clients = new ClientTable<ClientTransaction>();
   readonly #servers = new ServerTable<ServerTransaction>();
   readonly #maxTransactions: number;
-  readonly #maxServerTransactions: number;
-  /** Counts untrusted server transactions per source; undefined when every source is untrusted and none is limited. */
-  readonly #quota: SourceQuota<ServerTransaction> | undefined;
-  readonly #trustedSource: ((source: Endpoint, request: SipMessage) => boolean) | undefined;
+  readonly #admission: ServerAdmission<ServerTransaction>;
   readonly #counters: TransactionCounters = { clientTransactions: 0, serverTransactions: 0, retransmissions: 0 };
   #branches = 0;
   #closed = false;
@@ -135,10 +132,11 @@ export class TransactionLayer {
     this.#settings = resolveTimerSettings(options.timers);
     this.#rport = options.rport ?? true;
     this.#maxTransactions = positiveCap('maxTransactions', options.maxTransactions) ?? DEFAULT_MAX_TRANSACTIONS;
-    this.#maxServerTransactions = positiveCap('maxServerTransactions', options.maxServerTransactions) ?? Math.max(1, Math.floor((this.#maxTransactions * 3) / 4));
-    const perSource = positiveCap('maxServerTransactionsPerSource', options.maxServerTransactionsPerSource);
-    this.#trustedSource = options.trustedSource;
-    if (perSource !== undefined || this.#trustedSource !== undefined) this.#quota = new SourceQuota(perSource ?? Infinity);
+    this.#admission = new ServerAdmission({
+      maxUntrusted: positiveCap('maxServerTransactions', options.maxServerTransactions) ?? Math.max(1, Math.floor((this.#maxTransactions * 3) / 4)),
+      perSource: positiveCap('maxServerTransactionsPerSource', options.maxServerTransactionsPerSource),
+      trusted: options.trustedSource,
+    });
   }
 
   /**
@@ -302,12 +300,8 @@ export class TransactionLayer {
     if (!this.#servers.matchable(request, method)) return;
     // RFC 3261 s18.2.2: the request's flow while open, else the transport's one answer for where responses go.
     const route = { target: responseTarget(received), flowId: received.flowId };
-    // Decided once, before anything is made: a throwing predicate leaves nothing half-built.
-    const counted = this.#quota !== undefined && this.#trustedSource?.(received.source, request) !== true;
-    const source = counted ? sourceKey(received.source.host) : '';
-    const untrusted = this.#quota === undefined ? this.#servers.size : this.#quota.size;
-    const overCap = this.#liveCount() >= this.#maxTransactions || ((counted || this.#quota === undefined) && untrusted >= this.#maxServerTransactions);
-    if (overCap || (counted && !this.#quota!.allows(source))) {
+    const admitted = this.#liveCount() < this.#maxTransactions ? this.#admission.admit(received.source, request, this.#servers.size) : undefined;
+    if (admitted === undefined) {
       // Over a cap: answer statelessly, keep no state (s21.5.4 "Service Unavailable").
       this.#replyStateless(request, received, route, 503, { headers: [['Retry-After', '5']] });
       return;
@@ -316,7 +310,7 @@ export class TransactionLayer {
     const transaction =
       method === 'INVITE' ? new ServerInviteTransaction(context, received, route) : new ServerNonInviteTransaction(context, received, route);
     this.#servers.add(transaction, request);
-    if (counted) this.#quota!.take(transaction, source);
+    this.#admission.take(transaction, admitted);
     this.#counters.serverTransactions++;
     transaction.handle({ type: 'start' });
     const cancelled = method === 'CANCEL' ? this.findCancelled(request) : undefined;
@@ -359,7 +353,7 @@ export class TransactionLayer {
       return;
     }
     this.#servers.delete(transaction);
-    this.#quota?.release(transaction);
+    this.#admission.release(transaction);
   }
 
   #context(kind: Endpoint['transport']): TransactionContext {
@@ -440,19 +434,4 @@ function missingHeader(request: SipMessage): string | undefined {
   if (request.callId === undefined) return 'call-id';
   if (request.cseq === undefined) return 'cseq';
   return undefined;
-}
-
-/** A cap given as an option: undefined (the default) or a positive integer; anything else is refused at once. */
-function positiveCap(name: string, value: number | undefined): number | undefined {
-  if (value === undefined || value === Infinity) return value === Infinity ? Number.MAX_SAFE_INTEGER : undefined;
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`TransactionLayerOptions.${name} must be a positive integer, got ${value}`);
-  return value;
-}
-
-/** The same To tag for the same request (s8.2.7): FNV-1a of its Call-ID, From tag and branch, in hex. */
-function statelessTag(request: SipMessage): string {
-  const text = `${request.callId ?? ''} ${request.from?.tag ?? ''} ${request.topVia?.branch ?? ''}`;
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return `sl${(hash >>> 0).toString(16).padStart(8, '0')}`;
 }
