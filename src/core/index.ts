@@ -18,5 +18,6 @@ export {
   type Endpoint,
   type Received,
   type SendOptions,
+  type TransportDecision,
 } from '../transport/types.ts';
 export { SipEndpointError, StateError, type StateErrorCode } from '../errors/sip-endpoint-error.ts';

@@ -96,7 +96,8 @@ export interface SessionDialogOptions {
 }
 
 type SessionTimer = 'GlareRetry';
-type SessionEvent = { readonly type: 'noop' };
+/** A SessionDialog moves on its timer and its own methods only: this placeholder is the one event its machine type needs. */
+export type SessionEvent = { readonly type: 'noop' };
 
 const TABLES: MachineTables<SessionDialogState, SessionTimer> = {
   name: 'session-dialog',

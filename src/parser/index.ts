@@ -7,7 +7,7 @@ export { serializeMessage, formatMessage, formatResponse, findHeader, defaultRea
 export { keptBytes, ownedBytes, ownedString } from './text.ts';
 export { StreamFramer, type FrameEvent } from './stream-framer.ts';
 export { DEFAULT_LIMITS, type ParseLimits } from './limits.ts';
-export { parseUri, decodeEscapes, SipUri, OtherUri, type Uri } from './uri.ts';
+export { parseUri, decodeEscapes, SipUri, OtherUri, type Uri, type UriOptions } from './uri.ts';
 export { canonicalName, COMPACT_FORMS, isHeaderName } from './header-names.ts';
 export { formatParams, type Params } from './params.ts';
 export { unquote, quote } from './scan.ts';

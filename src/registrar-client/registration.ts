@@ -334,7 +334,10 @@ export class Registration {
     }
   }
 
-  /** The outcome of a REGISTER this registration sent (called by its Sent). */
+  /**
+   * The outcome of a REGISTER this registration sent (called by its Sent).
+   * @internal
+   */
   settle(sent: Sent, outcome: ClientOutcome): void {
     if (this.#inFlight !== sent) return;
     this.#inFlight = undefined;

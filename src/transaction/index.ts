@@ -1,5 +1,5 @@
 /** The transaction layer (RFC 3261 s17 with RFC 6026): what the dialog and registration layers use. */
-export { type Clock, type TimerHandle, SystemClock, FakeClock } from './clock.ts';
+export { type Clock, type TimerHandle, type TimerTarget, SystemClock, FakeClock } from './clock.ts';
 export { cryptoRandom, MissingRandomSourceError, type RandomSource, type RandomFill } from './random.ts';
 export {
   TransactionLayer,
@@ -28,9 +28,10 @@ export type {
 } from './user.ts';
 export type * from './events.ts';
 export { DEFAULT_TIMER_SETTINGS, resolveTimerSettings, timerValues, backoff, type TimerSettings, type TimerValues } from './timers.ts';
-export { MAGIC_COOKIE, hasMagicCookie, serverKey, serverMatches, transactionMethod, type ServerKey } from './matching.ts';
+export { MAGIC_COOKIE, hasMagicCookie, serverKey, serverMatches, transactionMethod, type ServerKey, type MatchableServerTransaction } from './matching.ts';
 export { responseParts, localResponse, type ResponseOptions } from './responses.ts';
 export { ackForNon2xx } from './ack.ts';
 export { cancelParts } from './cancel.ts';
 export type { ResponseRoute } from './server-transaction.ts';
-export { IllegalTransitionError } from './machine.ts';
+export { IllegalTransitionError, type MachineTables } from './machine.ts';
+export type { ResponseHead } from './response-head.ts';
