@@ -224,16 +224,38 @@ export class CallControl {
     if (!result.ok) throw new CallError('refused', `re-INVITE to ${hold ? 'hold' : 'retrieve'} answered ${result.status} ${result.reason}`, result.status);
   }
 
-  /** At most one active call: every connected session but `except` goes on hold. */
+  /**
+   * At most one active call: every connected session but `except` goes on
+   * hold. The new call waits for a hold at most its connection's
+   * dial_failover_timeout (a hold unanswered would keep it 64*T1), and not
+   * at all when that connection's site is known down; the hold goes on, and
+   * its outcome (held, or SipError 408) comes as the session's own event.
+   */
   async #holdActive(except: Session): Promise<void> {
+    const waits: Array<Promise<void>> = [];
     for (const other of this.#host.sessions.all()) {
       if (other === except || other.status !== 'connected' || other.dialog === undefined) continue;
-      try {
-        await this.hold(other.id);
-      } catch {
-        // A hold the peer refuses does not stop the new call.
-      }
+      // A hold the peer refuses does not stop the new call.
+      const held = this.hold(other.id).then(
+        () => undefined,
+        () => undefined,
+      );
+      const settings = this.#host.connections.settingsOf(other.connectionId);
+      if (!this.#host.connections.isUsable(other.connectionId) || settings === undefined) continue;
+      waits.push(this.#within(held, settings.dialFailoverTimeoutMs));
     }
+    await Promise.all(waits);
+  }
+
+  /** Settles when `work` does or after `ms`, whichever comes first. */
+  #within(work: Promise<void>, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.#host.clock.setTimer(ms, resolve);
+      void work.then(() => {
+        this.#host.clock.clearTimer(timer);
+        resolve();
+      });
+    });
   }
 
   /** Follows an answered dialog until it ends. */
@@ -259,6 +281,8 @@ export class CallControl {
     if (session.status === 'disconnected') return;
     const { incoming, dialog, outgoing } = session;
     this.#host.sessions.change(session, 'disconnected', reason, code);
+    // DESIGN.md: a disconnect with SipError 408 (the site timed out) marks the call's site down.
+    if (reason === 'SipError' && code === 408) this.#host.registrations.siteDown(session.connectionId, 408, `call ${session.id} ended: 408 Request Timeout`);
     session.media?.release();
     if (incoming !== undefined && incoming.state === 'proceeding') incoming.reject(480);
     if (outgoing !== undefined && outgoing.state !== 'ended') outgoing.cancel();

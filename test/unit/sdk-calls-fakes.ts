@@ -137,6 +137,8 @@ export class CallNet {
   readonly nodes = new Map<string, NetNode>();
   /** Every message handed to the network, with its send time. */
   readonly log: Carried[] = [];
+  /** Messages it loses on the way (logged, never delivered, no error): one call's requests, say. */
+  drop: ((carried: Carried) => boolean) | undefined;
 
   readonly clock: StepClock;
 
@@ -155,7 +157,9 @@ export class CallNet {
   }
 
   #carry(bytes: Uint8Array, from: Endpoint, target: Endpoint, options: SendOptions): void {
-    this.log.push({ at: this.clock.now(), from, to: target, message: parseMessage(bytes) });
+    const carried: Carried = { at: this.clock.now(), from, to: target, message: parseMessage(bytes) };
+    this.log.push(carried);
+    if (this.drop?.(carried) === true) return;
     const node = this.nodes.get(keyOf(target));
     if (node === undefined || node.state === 'refusing') {
       this.clock.setTimer(this.latency, () => options.onError?.(new TransportError('ECONNREFUSED', target, `${keyOf(target)} refused`)));

@@ -14,7 +14,11 @@
  * answer() holding the first (its re-INVITE a=sendonly answered before our
  * 200 for the second), retrieve() swapping them (second held, first
  * re-INVITEd a=sendrecv); dial() while a call is connected holding it before
- * the new INVITE leaves; every session's events exactly once and in order
+ * the new INVITE leaves; a hold that goes unanswered keeping the new INVITE
+ * at most dial_failover_timeout (not the hold's 64*T1), and answer() not
+ * waiting at all for the hold of a call whose site is known down; that
+ * call's hold timing out -> SipError(408) and its connection `unavailable`
+ * (408); every session's events exactly once and in order
  * (whole sequences, previousStatus chains); nothing left after close.
  * Not covered: outbound failover (sdk-calls-failover.test.ts), single-call
  * actions and errors (sdk-calls-control.test.ts), real sockets
@@ -211,6 +215,83 @@ test('dial() while a call is connected holds it before the new INVITE leaves', a
   await rig.close();
   await rig.advance(1000);
   assert.equal(rig.sessionSeq().slice(7), ['s1 disconnected:Normal @0', 's2 disconnected:Normal @1']);
+  rig.assertIdle();
+});
+
+/** Loses our re-INVITEs in the dialog of session `sessionId` (its Call-ID), so that its hold is never answered. */
+function loseReinvitesOf(rig: CallRig, sessionId: string): string {
+  const callId = rig.phone.sessions.session(sessionId)!.callId!;
+  rig.net.drop = (carried) => carried.message.method === 'INVITE' && carried.message.callId === callId && carried.message.to?.tag != null;
+  return callId;
+}
+
+test("dial() while the connected call's hold goes unanswered: the INVITE waits dial_failover_timeout, not 64*T1; the hold's timeout ends that call SipError(408) and marks its site down", async () => {
+  const rig = new CallRig({ connection: { dialFailoverTimeoutMs: 1500 } });
+  await rig.start();
+  const first = await rig.calls.dial(0, '1002');
+  await rig.until(() => rig.phone.sessions.session(first.id)?.status === 'connected', 5000);
+  await rig.advance(50);
+  const firstCallId = loseReinvitesOf(rig, first.id);
+  const marks = rig.connectionEvents.length;
+
+  const t0 = rig.clock.now();
+  const second = await rig.settle(rig.calls.dial(1, '1002'));
+  assert.is(second.status, 'dialing');
+  const hold = rig.sent('INVITE', t0).find((s) => s.callId === firstCallId)!;
+  assert.is(hold.at, t0, 'the hold left at once');
+  const invite = rig.sent('INVITE', t0).find((s) => s.message.to?.tag == null)!;
+  assert.is(invite.at - t0, 1500, "the new INVITE waited for the hold exactly connection 0's dialFailoverTimeoutMs");
+  assert.is(invite.target.host, rig.sites[1]!.endpoint.host);
+  await rig.until(() => rig.phone.sessions.session(second.id)?.status === 'connected', 5000);
+  assert.is(rig.phone.sessions.session(first.id)?.status, 'connected', 'the first call stays as it was while its hold is in flight');
+
+  // Timer B of the hold (64*T1 = 32 s): s14.1 ends the dialog, DESIGN.md marks the site down.
+  await rig.until(() => rig.sessionSeq(first.id).length === 4, 40_000, 'the first call ending');
+  assert.equal(rig.sessionSeq(), ['s1 dialing @0', 's1 ringing @0', 's1 connected @0', 's2 dialing @1', 's2 ringing @1', 's2 connected @1', 's1 disconnected:SipError(408) @0']);
+  assert.is(rig.when(first.id, 'disconnected') - hold.at, 32_000);
+  assert.equal(rig.connectionSeq(0, marks), ['unavailable(408)'], 'the call ending SipError 408 marked its site down');
+  assert.equal(rig.connectionSeq(1, marks), [], 'the other connection is untouched');
+  rig.assertChains();
+  rig.net.drop = undefined;
+  await rig.settle(rig.calls.hangup(second.id));
+  await rig.until(() => rig.phone.connections.isUsable(0), 120_000, 'connection 0 registered again');
+  await rig.close();
+  await rig.advance(64_000);
+  rig.assertIdle();
+});
+
+test("answer() while the connected call's site is known down: answered at once, the hold of that call not waited for", async () => {
+  const rig = new CallRig({ connection: { reregisterInSeconds: 60 } });
+  await rig.start();
+  const first = await rig.calls.dial(0, '1002');
+  await rig.until(() => rig.phone.sessions.session(first.id)?.status === 'connected', 5000);
+  const firstCallId = loseReinvitesOf(rig, first.id);
+  const [site0, site1] = rig.sites as [CallSite, CallSite];
+  site0.state = 'refusing';
+  const marks = rig.connectionEvents.length;
+  await rig.until(() => rig.connectionSeq(0, marks).length > 0, 120_000, 'connection 0 noticing its site is down');
+  assert.equal(rig.connectionSeq(0, marks), ['unavailable(503)']);
+
+  const second = await ringsOn(rig, () => rig.far.call(site1));
+  assert.is(second.connectionId, 1);
+  const t0 = rig.clock.now();
+  const answered = await rig.settle(rig.calls.answer(second.sessionId));
+  assert.is(answered.status, 'connected');
+  const ok = rig.phone.transport.sent.find((s) => s.message.status === 200 && s.message.callId === second.call.call.callId)!;
+  assert.is(ok.at, t0, 'the 200 left at the clock time of answer()');
+  assert.ok(rig.sent('INVITE', t0).some((s) => s.callId === firstCallId), 'the hold was sent all the same');
+  assert.is(rig.phone.sessions.session(first.id)?.status, 'connected');
+
+  await rig.until(() => rig.sessionSeq(first.id).length === 4, 40_000, 'the first call ending');
+  assert.equal(rig.sessionSeq(first.id).at(-1), 's1 disconnected:SipError(408) @0');
+  assert.equal(rig.connectionSeq(0, marks), ['unavailable(503)'], 'already down: no second event');
+  rig.assertChains();
+  rig.net.drop = undefined;
+  site0.state = 'up';
+  await rig.settle(rig.calls.hangup(second.sessionId));
+  await rig.until(() => rig.phone.connections.isUsable(0), 120_000, 'connection 0 registered again');
+  await rig.close();
+  await rig.advance(64_000);
   rig.assertIdle();
 });
 
