@@ -220,6 +220,11 @@ test('server forms', () => {
     'h:-1', 'h:', 'h:port', 'h:50.6', 'h h', 'sip:h', 'h/x', ':5060', 'h:+5060', 'h:0x10']) {
     assert.type(parseServer(bad), 'string', bad);
   }
+  // A SIP URI is refused with the host:port it holds, not taken for an IPv6 address.
+  assert.is(parseServer('sip:127.0.0.1:5999'), 'is host:port, without a URI scheme: write "127.0.0.1:5999" (the transport is the protocol attribute)');
+  assert.is(parseServer('SIPS:pbx.example.com'), 'is host:port, without a URI scheme: write "pbx.example.com" (the transport is the protocol attribute)');
+  // ...but "sip:5060" is the host "sip" on port 5060.
+  assert.equal(parseServer('sip:5060'), { host: 'sip', uriHost: 'sip', port: 5060 });
 });
 
 test('IPv6 server in a file: bare host for sockets, bracketed default domain with the written port', () => {
@@ -344,6 +349,34 @@ test('bad Connectivity attributes', () => {
   // An attribute on its own line is reported at that line.
   const multi = doc(['<Connectivity user="u"', '              server="h:99999"/>']);
   configFails(multi, 'invalid', 4, 'server');
+});
+
+test('names one edit (or one separator) away from the ones the file format knows are refused, not ignored with what they hold', () => {
+  // A misspelt protocol attribute would register over UDP, unencrypted, instead of TLS.
+  const attr = configFails(doc(['<Connectivity user="u" server="h" protocl="tls"/>']), 'invalid', 3, 'protocl');
+  assert.ok(attr.message.includes('did you mean "protocol"?'), attr.message);
+  configFails(doc(['<Connectivity user="u" sever="h" server="h"/>']), 'invalid', 3, 'sever');
+  configFails(doc(['<Connectivity user="u" server="h" trasnport="tcp"/>']), 'invalid', 3, 'trasnport');
+  // Each of these would drop every setting of the connection, password included.
+  const sections = (container: string, domain: string, section: string): string =>
+    `<Cfg>\n<Container name="Basic"><Connectivity user="u" server="h"/></Container>\n<Container name="${container}">\n<domain name="${domain}">\n<section name="${section}">${setting('password', 'p')}</section></domain></Container></Cfg>`;
+  assert.is(configFromXml(sections('Genesys', 'proxies', 'proxy0'), 'x').connections[0]!.password, 'p');
+  for (const [container, domain, section, line, subject, meant] of [
+    ['Genesis', 'proxies', 'proxy0', 3, 'name', 'Genesys'],
+    ['basik', 'proxies', 'proxy0', 3, 'name', 'Basic'],
+    ['Genesys', 'proxy', 'proxy0', 4, 'name', 'proxies'],
+    ['Genesys', 'proxie', 'proxy0', 4, 'name', 'proxies'],
+    ['Genesys', 'proxies', 'proxy_0', 5, 'proxy_0', 'proxy0'],
+    ['Genesys', 'proxies', 'Proxy-12', 5, 'Proxy-12', 'proxy12'],
+    ['Genesys', 'proxies', 'proxy 1', 5, 'proxy 1', 'proxy1'],
+  ] as const) {
+    const error = configFails(sections(container, domain, section), 'invalid', line, subject);
+    assert.ok(error.message.includes(`did you mean "${meant}"?`), error.message);
+  }
+  // Names farther away are still other things, reported once and ignored.
+  const far = configFromXml(sections('Extras', 'others', 'defaults'), 'x');
+  assert.is(far.connections[0]!.password, undefined);
+  assert.is(far.warnings.length, 1);
 });
 
 test('structural errors', () => {

@@ -252,6 +252,9 @@ class ConfigReader {
         basic = child;
       } else if (kind === 'genesys') {
         genesys.push(child);
+      } else if (oneEditAway(kind, ['basic', 'genesys']) !== undefined) {
+        const meant = oneEditAway(kind, ['basic', 'genesys']) === 'basic' ? 'Basic' : 'Genesys';
+        throw this.error('invalid', misspelt(meant, 'Container'), name, 'name', `Container "${name.value}"`);
       } else {
         this.warnOnce(`container:${kind}`, child, `Container "${name.value}" is not used (ignored)`);
       }
@@ -289,6 +292,8 @@ class ConfigReader {
       const lower = written.toLowerCase();
       if (!CONNECTIVITY_ATTRIBUTES.has(lower)) {
         const at = element.attributeLocations.get(written) ?? element;
+        const meant = oneEditAway(lower, CONNECTIVITY_ATTRIBUTES);
+        if (meant !== undefined) throw this.error('invalid', misspelt(meant, 'attribute'), at, written, `Connectivity attribute "${written}"`);
         this.warnOnce(`connectivity:${lower}`, at, `Connectivity attribute "${written}" is not used (ignored)`);
       }
     }
@@ -342,6 +347,9 @@ class ConfigReader {
   private readGenesys(container: XmlElement, settings: Map<string, SettingEntry>[]): void {
     for (const domain of container.children) {
       const name = isNamed(domain, 'domain') ? this.requireAttribute(domain, 'name').value.trim() : undefined;
+      if (name !== undefined && name.toLowerCase() !== 'proxies' && (name.toLowerCase() === 'proxy' || oneEditAway(name.toLowerCase(), ['proxies']) !== undefined)) {
+        throw this.error('invalid', misspelt('proxies', 'domain'), this.requireAttribute(domain, 'name'), 'name', `domain "${name}"`);
+      }
       if (name === undefined || name.toLowerCase() !== 'proxies') {
         const label = name === undefined ? `element <${domain.name}>` : `domain "${name}"`;
         this.warnOnce(`genesys:${label.toLowerCase()}`, domain, `${label} in Container "Genesys" is not used (ignored)`);
@@ -359,6 +367,10 @@ class ConfigReader {
     const nameAttr = this.requireAttribute(section, 'name');
     const sectionName = nameAttr.value.trim();
     const id = proxyIndex(sectionName);
+    const separated = /^proxy[\s_.-]+(\d+)$/i.exec(sectionName);
+    if (id === undefined && separated !== null) {
+      throw this.error('invalid', misspelt(`proxy${Number(separated[1])}`, 'section'), nameAttr, sectionName, `section "${sectionName}"`);
+    }
     if (id === undefined) {
       this.warnOnce(`section:${sectionName.toLowerCase()}`, section, `section "${sectionName}" in domain "proxies" is not a proxyN section (ignored)`);
       return;
@@ -501,6 +513,11 @@ function parseDecimal(text: string): number | undefined {
 }
 
 /** `proxy<N>` -> N; undefined for another name; a string explains a malformed index. */
+/** The error for a name one edit (or one separator) away from a known one: refused, as ignoring it would drop what it holds. */
+function misspelt(meant: string, what: string): string {
+  return `unknown ${what} name: did you mean "${meant}"? (refused: ignored, what it holds would silently do nothing)`;
+}
+
 function proxyIndex(name: string): number | string | undefined {
   if (name.slice(0, 5).toLowerCase() !== 'proxy') return undefined;
   const digits = name.slice(5);
@@ -535,6 +552,11 @@ export function parseServer(text: string): { host: string; uriHost: string; port
       portText = rest.slice(1);
     }
   } else {
+    // "sip:5060" is the host "sip" on port 5060; "sip:pbx:5060" and "sip:pbx" are URIs.
+    const scheme = /^(sips?):(?!\d+$)/i.exec(value);
+    if (scheme !== null) {
+      return `is host:port, without a URI scheme: write ${quote(value.slice(scheme[0].length))} (the transport is the protocol attribute)`;
+    }
     const colon = value.indexOf(':');
     if (colon >= 0 && value.indexOf(':', colon + 1) >= 0) {
       return `an IPv6 address must be written in brackets, e.g. "[${value}]:5060"`;
