@@ -8,7 +8,7 @@
  * |---|---|
  * | SipParseError | `ERR_SIP_PARSE` (the SIP status to answer in `status`) |
  * | HeaderValueError | `ERR_HEADER_VALUE` |
- * | TransportError | `ECONNREFUSED`, `ECONNRESET`, `ETIMEDOUT`, `ETLS`, `ECLOSED`, `ELIMIT`, `EUNREACHABLE`, `ETOOBIG` |
+ * | TransportError | `ECONNREFUSED`, `ECONNRESET`, `ETIMEDOUT`, `ETLS`, `ECLOSED`, `ELIMIT`, `EUNREACHABLE`, `ETOOBIG`, `EBIND` |
  * | IllegalTransitionError | `ERR_ILLEGAL_TRANSITION` |
  * | MissingRandomSourceError | `ERR_NO_RANDOM_SOURCE` |
  * | DigestError | `cnonce-required`, `nc-required`, `invalid-nc`, `unsupported-algorithm`, `unsupported-qop` |

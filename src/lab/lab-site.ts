@@ -212,7 +212,8 @@ export class LabSite {
         if (ports.size <= 1 || attempt >= MAX_PORT_DRAWS) return transport;
         await transport.close();
       } catch (error) {
-        if (codeOf(error) !== 'EADDRINUSE') throw error;
+        // SipTransportLayer.create reports a failed bind as EBIND, the system's error as its cause.
+        if (codeOf((error as Error | undefined)?.cause) !== 'EADDRINUSE') throw error;
         if (draw && attempt < MAX_PORT_DRAWS) continue;
         if (!restarting || Date.now() >= giveUpAt) throw error;
         await new Promise((resolve) => setTimeout(resolve, 100));

@@ -37,7 +37,7 @@ import { statelessReply } from './stateless-reply.ts';
 import type { StreamConnection } from './stream.ts';
 import { PortHostTable } from './port-host-table.ts';
 import { UdpTransport, type UdpListener } from './udp.ts';
-import type { Endpoint, Received, SendOptions, Transport, TransportError, TransportKind } from './types.ts';
+import { TransportError, type Endpoint, type Received, type SendOptions, type Transport, type TransportKind } from './types.ts';
 
 /** A bound listener as the layer sees it. */
 export interface ListenerInfo {
@@ -134,11 +134,13 @@ export class SipTransportLayer implements Transport {
   /** Binds every configured listener; on any failure closes what was bound and rejects. */
   static async create(options: TransportLayerOptions): Promise<SipTransportLayer> {
     const layer = new SipTransportLayer(options);
-    try {
-      for (const listener of options.listeners) await layer.#listen(listener);
-    } catch (error) {
-      await layer.close();
-      throw error;
+    for (const listener of options.listeners) {
+      try {
+        await layer.#listen(listener);
+      } catch (error) {
+        await layer.close();
+        throw bindError(listener, error);
+      }
     }
     return layer;
   }
@@ -294,6 +296,7 @@ export class SipTransportLayer implements Transport {
 
   async #listen(options: TransportLayerOptions['listeners'][number]): Promise<void> {
     const host = normalizeHost(options.host);
+    if (!isIP(host)) throw new Error(`${JSON.stringify(options.host)} is not an IP address`);
     const family = familyOf(host);
     let port: number;
     let udpListener: UdpListener | undefined;
@@ -471,4 +474,18 @@ function allInterfaceAddresses(): string[] {
   const out: string[] = [];
   for (const list of Object.values(networkInterfaces())) for (const address of list ?? []) out.push(normalizeHost(address.address));
   return out;
+}
+
+/** A listener that could not bind, as a TransportError (EBIND) naming it, the system's error as its cause. */
+function bindError(listener: TransportLayerOptions['listeners'][number], error: unknown): TransportError {
+  if (error instanceof TransportError) return error;
+  const where: Endpoint = { transport: listener.transport, host: listener.host, port: listener.port ?? 0 };
+  const system = (error as { code?: unknown })?.code;
+  const why = !isIP(normalizeHost(listener.host)) ? 'the local host must be an IP address (or 0.0.0.0, ::)'
+    : system === 'EADDRINUSE' ? 'the port is in use'
+    : system === 'EADDRNOTAVAIL' ? "the address is not one of this host's"
+    : system === 'EACCES' ? 'no permission for that port'
+    : 'the system refused it';
+  const detail = error instanceof Error ? error.message : String(error);
+  return new TransportError('EBIND', where, `cannot listen on ${listener.transport} ${listener.host}:${listener.port ?? 0}: ${why} (${detail})`, { cause: error });
 }

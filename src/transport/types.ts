@@ -50,7 +50,8 @@ export type TransportErrorCode =
   | 'ECLOSED' // transport closed
   | 'ELIMIT' // connection cap reached
   | 'EUNREACHABLE' // no route / address error
-  | 'ETOOBIG'; // message too large for the chosen transport
+  | 'ETOOBIG' // message too large for the chosen transport
+  | 'EBIND'; // a listener could not bind: address in use, not this host's, or not an IP address
 
 export class TransportError extends SipEndpointError {
   override readonly name = 'TransportError';
@@ -61,8 +62,9 @@ export class TransportError extends SipEndpointError {
     code: TransportErrorCode,
     target: Endpoint,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(code, message);
+    super(code, message, options);
     this.target = target;
   }
 }

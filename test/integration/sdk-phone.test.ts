@@ -28,6 +28,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Phone } from '../../src/sdk/index.ts';
+import { TransportError } from '../../src/transport/index.ts';
+import { SipEndpointError } from '../../src/errors/sip-endpoint-error.ts';
 import type { LabSite } from '../../src/lab/lab-site.ts';
 import {
   PASSWORD,
@@ -345,6 +347,34 @@ test('close() with a site down and one never started: bounded, no binding left w
     await closeAll(phone, a, b);
   }
   assert.is(socketHandles(), handles, 'no socket left open');
+});
+
+test('a Phone that cannot listen rejects with TransportError EBIND naming the listener, the system error as cause; nothing left open', async () => {
+  const holder = await Phone.create({ connections: [] }, { localHost: '127.0.0.1' });
+  const taken = holder.transport.listeners.find((l) => l.transport === 'udp')!.port;
+  const before = socketHandles();
+  try {
+    for (const [options, why, cause] of [
+      [{ localHost: '127.0.0.1', localPort: taken }, 'the port is in use', 'EADDRINUSE'],
+      [{ localHost: '192.0.2.77' }, "the address is not one of this host's", 'EADDRNOTAVAIL'],
+      [{ localHost: 'localhost' }, 'the local host must be an IP address', undefined],
+    ] as const) {
+      const error = await Phone.create({ connections: [] }, options).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+      assert.instance(error, TransportError, String(error));
+      assert.instance(error, SipEndpointError);
+      assert.is((error as TransportError).code, 'EBIND');
+      assert.ok((error as Error).message.includes(why), (error as Error).message);
+      assert.ok((error as Error).message.includes(options.localHost), (error as Error).message);
+      if (cause !== undefined) assert.is(((error as Error).cause as { code?: string }).code, cause);
+      // At most as many as before: sockets of an earlier test may still be closing.
+      assert.ok(socketHandles() <= before, `nothing left open after ${JSON.stringify(options)}`);
+    }
+  } finally {
+    await holder.close();
+  }
 });
 
 test('maxRegistrationsInFlight: 1 puts one REGISTER exchange on the wire at a time; a value below 1 is refused', async () => {
