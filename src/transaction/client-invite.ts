@@ -15,7 +15,7 @@ import { ackForNon2xx } from './ack.ts';
 import type { ClientInviteEvent, ClientInviteTimer, TimerEvent } from './events.ts';
 import type { MachineTables } from './machine.ts';
 import { ClientTransactionBase, type OutgoingRequest } from './client-transaction.ts';
-import { localResponse } from './responses.ts';
+import { localResponse, transportFailureStatus } from './responses.ts';
 import { backoff } from './timers.ts';
 import type { ClientTransactionUser, TransactionContext } from './user.ts';
 
@@ -189,7 +189,7 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
         // transition directly to the "Terminated" state." (Figure 5 draws it
         // from Calling; an error for the INVITE reported after a 1xx ends it too.)
         this.enter('terminated');
-        this.report({ cause: 'transportError', status: 503, response: localResponse(this.request, 503), error });
+        this.report({ cause: 'transportError', status: transportFailureStatus(error), response: localResponse(this.request, transportFailureStatus(error)), error });
         return;
       case 'completed':
         // Figure 5: Completed --Transport Err. / Inform TU--> Terminated (the ACK could not be sent).

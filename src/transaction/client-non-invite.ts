@@ -12,7 +12,7 @@ import type { TransportError } from '../transport/types.ts';
 import type { ClientNonInviteEvent, ClientNonInviteTimer, TimerEvent } from './events.ts';
 import type { MachineTables } from './machine.ts';
 import { ClientTransactionBase, type OutgoingRequest } from './client-transaction.ts';
-import { localResponse } from './responses.ts';
+import { localResponse, transportFailureStatus } from './responses.ts';
 import { backoff } from './timers.ts';
 import type { ClientTransactionUser, TransactionContext } from './user.ts';
 
@@ -140,6 +140,6 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
     // failure has occurred, and the client transaction SHOULD transition
     // directly to the "Terminated" state."
     this.enter('terminated');
-    this.report({ cause: 'transportError', status: 503, response: localResponse(this.request, 503), error });
+    this.report({ cause: 'transportError', status: transportFailureStatus(error), response: localResponse(this.request, transportFailureStatus(error)), error });
   }
 }

@@ -6,7 +6,7 @@
  */
 import { DEFAULT_LIMITS, findHeader, formatMessage, ownedString, parseMessage, parseNameAddr, type MessageParts, type SipMessage } from '../parser/index.ts';
 import type { TuResponseEvent } from './events.ts';
-import type { Received } from '../transport/types.ts';
+import type { Received, TransportError } from '../transport/types.ts';
 import { annotatedTopViaField } from '../transport/response-target.ts';
 
 export interface ResponseOptions {
@@ -54,12 +54,22 @@ export function responseParts(request: SipMessage, status: number, options: Resp
 
 /**
  * The response a client transaction reports when none came: 408 after Timer
- * B/F, 503 after a transport error. s8.1.3.1: "a transport failure ... MUST
- * be treated as if a 503 (Service Unavailable) status code had been
- * received", and a timeout as a 408 (Request Timeout).
+ * B/F, 503 after a transport error (408 when the transport timed out:
+ * transportFailureStatus). s8.1.3.1: "a transport failure ... MUST be
+ * treated as if a 503 (Service Unavailable) status code had been received",
+ * and a timeout as a 408 (Request Timeout).
  */
 export function localResponse(request: SipMessage, status: 408 | 503): SipMessage {
   return parseMessage(formatMessage(responseParts(request, status)));
+}
+
+/**
+ * The status a transport error stands for: 408 when the transport gave up
+ * waiting (ETIMEDOUT: a connect or keep-alive pong timeout, a site that
+ * went silent), 503 for the rest (refused, reset, TLS, unreachable).
+ */
+export function transportFailureStatus(error: TransportError): 408 | 503 {
+  return error.code === 'ETIMEDOUT' ? 408 : 503;
 }
 
 /**

@@ -14,14 +14,15 @@ export type TransactionKind = 'client-invite' | 'client-non-invite' | 'server-in
 
 /**
  * How a client transaction ended, reported to its TU exactly once: a final
- * response that came, or the 408 (Timer B/F) or 503 (transport error) that
- * stands for one that did not (RFC 3261 s8.1.3.1). `response` is always a
- * message; for 408/503 it is built locally from the request.
+ * response that came, or the 408 (Timer B/F) or 503 (transport error; 408
+ * when the transport timed out, ETIMEDOUT) that stands for one that did not
+ * (RFC 3261 s8.1.3.1). `response` is always a message; for 408/503 it is
+ * built locally from the request.
  */
 export type ClientOutcome =
   | { readonly cause: 'response'; readonly status: number; readonly response: SipMessage }
   | { readonly cause: 'timeout'; readonly status: 408; readonly response: SipMessage }
-  | { readonly cause: 'transportError'; readonly status: 503; readonly response: SipMessage; readonly error: TransportError };
+  | { readonly cause: 'transportError'; readonly status: 408 | 503; readonly response: SipMessage; readonly error: TransportError };
 
 export interface ClientTransactionUser {
   /** Every 1xx received in Calling/Trying or Proceeding. */

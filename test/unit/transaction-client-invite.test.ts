@@ -288,6 +288,15 @@ test('transport error reported later in Calling: 503 to the TU at once (clock no
   assert.is(user.finals.length, 1);
 });
 
+test('a transport that timed out (ETIMEDOUT) in Calling stands for 408, not 503: the site is silent, not refusing', () => {
+  const h = harness();
+  const { tx, user } = invite(h, PEER_TCP);
+  h.transport.fail(0, 'ETIMEDOUT');
+  assert.is(tx.state, 'terminated');
+  assert.equal(user.finals.map((f) => [f.cause, f.status, f.response.status]), [['transportError', 408, 408]]);
+  assertClean(h);
+});
+
 test('transport error inside send(): 503 before sendRequest returns, nothing left running', () => {
   const h = harness();
   h.transport.failInside = 'ECONNREFUSED';

@@ -144,6 +144,17 @@ test('transport error in Trying: 503 to the TU at once, exactly once', () => {
   assertClean(h);
 });
 
+test('a transport that timed out (ETIMEDOUT: connect or keep-alive pong) stands for 408, not 503', () => {
+  const h = harness();
+  const { tx, user } = options(h, { transport: 'tcp', host: '192.0.2.9', port: 5060 });
+  h.clock.advance(300);
+  h.transport.fail(0, 'ETIMEDOUT');
+  assert.is(tx.state, 'terminated');
+  const final = user.finals[0]!;
+  assert.equal([final.cause, final.status, final.response.status, final.at], ['transportError', 408, 408, 300]);
+  assertClean(h);
+});
+
 test('transport error inside send(): 503 before sendRequest returns', () => {
   const h = harness();
   h.transport.failInside = 'ETLS';
