@@ -85,6 +85,9 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
 
   readonly #random: () => number;
 
+  /** The addresses a server named by a host name had at its last lookup (the transport's resolver). */
+  readonly #addressesOf: (host: string) => readonly string[];
+
   /** enableConnection() promises waiting for the connection's first outcome, by id. */
   readonly #enableWaiters = new KeyedWaiters<number, ConnectionInfo | undefined>();
 
@@ -94,12 +97,14 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
     toEpoch: (clockMs: number) => number,
     checkSettings: (settings: ConnectionSettings) => void = () => {},
     random: () => number = cryptoRandom(),
+    addressesOf: (host: string) => readonly string[] = () => [],
   ) {
     super();
     this.#registrations = registrations;
     this.#toEpoch = toEpoch;
     this.#checkSettings = checkSettings;
     this.#random = random;
+    this.#addressesOf = addressesOf;
   }
 
   /** @internal Status events of the registration layer, re-emitted as ConnectionEventArgs. */
@@ -252,8 +257,19 @@ export class ConnectionManager extends TypedEvents<ConnectionEvents> {
     const line = request.uri?.params.get('line');
     if (line != null && this.idForLine(line) !== undefined) return true;
     const wanted = normalizeHost(host);
-    for (const entry of this.#entries.values()) if (normalizeHost(entry.settings.server.host) === wanted) return true;
+    for (const entry of this.#entries.values()) if (this.#serves(entry, wanted)) return true;
     return false;
+  }
+
+  /** @internal Whether `source` (an address) is connection `id`'s server: the address configured, or one its name resolved to. */
+  isServerAddress(id: number, source: string): boolean {
+    const entry = this.#entries.get(id);
+    return entry !== undefined && this.#serves(entry, normalizeHost(source));
+  }
+
+  #serves(entry: Entry, source: string): boolean {
+    const host = normalizeHost(entry.settings.server.host);
+    return host === source || this.#addressesOf(host).includes(source);
   }
 
   /** @internal Enabled and registered now: a call can go out on it. */

@@ -4,10 +4,9 @@
  * that Contact puts it in the Request-URI, so the call names its connection
  * even when two connections register the same user from the same local port.
  * Without the parameter, the source address of the site decides (the lowest
- * enabled connection whose server it is). Disabled connections take no calls.
+ * enabled connection whose server it is, or whose server's name resolved to it). Disabled connections take no calls.
  */
 import type { SipMessage } from '../parser/index.ts';
-import { normalizeHost } from '../transport/addresses.ts';
 import type { Received } from '../transport/types.ts';
 import type { ConnectionManager } from './connection-manager.ts';
 
@@ -17,11 +16,8 @@ export function lineOfInvite(request: SipMessage, received: Received, connection
     const id = connections.idForLine(token);
     return id !== undefined && connections.isEnabled(id) ? id : undefined;
   }
-  const source = normalizeHost(received.source.host);
   for (const id of connections.ids()) {
-    if (!connections.isEnabled(id)) continue;
-    const server = connections.connection(id)?.settings.server;
-    if (server !== undefined && normalizeHost(server.host) === source) return id;
+    if (connections.isEnabled(id) && connections.isServerAddress(id, received.source.host)) return id;
   }
   return undefined;
 }

@@ -4,7 +4,7 @@
  * the managers. `start()` registers every configured connection at once, with
  * equal priority; `close()` unregisters and frees every socket and timer.
  */
-import { isIPv6, isLoopback, SipTransportLayer, type ListenerOptions, type TlsOptions } from '../transport/index.ts';
+import { HostResolver, isIP, isIPv6, isLoopback, SipTransportLayer, type ListenerOptions, type TlsOptions } from '../transport/index.ts';
 import type { Endpoint, TransportKind } from '../transport/types.ts';
 import { SystemClock, TransactionLayer, cryptoRandom, type Clock, type TimerSettings } from '../transaction/index.ts';
 import { RegistrationManager } from '../registrar-client/index.ts';
@@ -172,9 +172,18 @@ export class Phone {
       const value = options[name];
       if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new RangeError(`PhoneOptions.${name} must be a positive integer, got ${value}`);
     }
+    if (!Array.isArray(config?.connections)) throw new TypeError('Phone.create: config.connections must be an array of connection settings');
     const settings = config.connections.map((connection) => completeSettings(connection));
-    const listeners = listenerPlan(settings, options);
-    const transport = await SipTransportLayer.create({ listeners, ...(options.tls ? { tls: options.tls } : {}) });
+    // Sites named by host name are looked up first: their addresses decide which sockets to bind.
+    const resolver = new HostResolver();
+    const addresses = new Map<string, readonly string[]>();
+    await Promise.all(settings.map(async ({ server }) => {
+      if (isIP(server.host)) return;
+      await resolver.resolve(server.host).catch(() => undefined);
+      addresses.set(server.host, resolver.addresses(server.host));
+    }));
+    const listeners = listenerPlan(settings, options, (host) => addresses.get(host) ?? [host]);
+    const transport = await SipTransportLayer.create({ listeners, resolver, ...(options.tls ? { tls: options.tls } : {}) });
     try {
       return Phone.#assemble(transport, settings, options, config.warnings ?? []);
     } catch (error) {
@@ -222,15 +231,19 @@ export class Phone {
     const hasV6 = transport.listeners.some((l) => l.family === 6);
     // A socket bound to loopback cannot reach another host: the send fails and the connection would stay unavailable.
     const loopbackOnly = transport.listeners.every((l) => isLoopback(l.host));
+    // A host name is judged by the addresses it had at its last lookup (none yet: as a remote host).
+    const addressesOf = (host: string): readonly string[] => (isIP(host) ? [host] : transport.addressesOf(host));
     const checkSettings = (s: ConnectionSettings): void => {
-      if (!hasV6 && isIPv6(s.server.host)) {
+      const addresses = addressesOf(s.server.host);
+      if (!hasV6 && addresses.length > 0 && addresses.every((a) => isIPv6(a))) {
         throw new ConnectionSettingsError(`server ${s.server.host} is IPv6 but this Phone has no IPv6 listener: create it with ipv6: true`);
       }
-      if (loopbackOnly && !isLoopback(s.server.host)) {
+      const onLoopback = isLoopback(s.server.host) || (addresses.length > 0 && addresses.every((a) => isLoopback(a)));
+      if (loopbackOnly && !onLoopback) {
         throw new ConnectionSettingsError(`server ${s.server.host} is not on this host but this Phone listens on loopback only (its localHost, or every configured server on loopback): create it with localHost: '0.0.0.0' (or '::')`);
       }
     };
-    connections = new ConnectionManager(registrations, (ms) => Math.round(ms + wallOffset), checkSettings, random);
+    connections = new ConnectionManager(registrations, (ms) => Math.round(ms + wallOffset), checkSettings, random, (host) => transport.addressesOf(host));
     const configured = settings.map((s, id) => {
       connections!.addConnection(id, s);
       return id;
@@ -325,10 +338,12 @@ export class Phone {
  * configured server is IPv6 (or `ipv6: true`). The Via and Contact of each
  * request name the listener of the target's family (Transport.localEndpoint).
  */
-function listenerPlan(settings: readonly ConnectionSettings[], options: PhoneOptions): ListenerOptions[] {
+function listenerPlan(settings: readonly ConnectionSettings[], options: PhoneOptions, addressesOf: (host: string) => readonly string[]): ListenerOptions[] {
   const port = options.localPort ?? 0;
-  const loopbackOnly = settings.length > 0 && settings.every((s) => isLoopback(s.server.host));
-  const wantsV6 = options.ipv6 ?? settings.some((s) => isIPv6(s.server.host));
+  const addresses = settings.map((s) => addressesOf(s.server.host));
+  // A name that did not resolve counts as a remote host.
+  const loopbackOnly = settings.length > 0 && settings.every((s, i) => isLoopback(s.server.host) || (addresses[i]!.length > 0 && addresses[i]!.every((a) => isLoopback(a))));
+  const wantsV6 = options.ipv6 ?? addresses.some((list) => list.some((a) => isIPv6(a)));
   const hosts: string[] = [];
   if (options.localHost !== undefined) hosts.push(options.localHost);
   else {

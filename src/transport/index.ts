@@ -18,4 +18,5 @@ export { readRawHeaders, parseRawVia, type RawHeaders, type RawVia } from './raw
 export { decideRequestTransport, rewriteTopVia, DEFAULT_SIZE_POLICY, MAX_UDP_PAYLOAD, type SizePolicy, type TransportDecision } from './size-policy.ts';
 export { formatOwnVia, BRANCH_MAGIC_COOKIE } from './own-via.ts';
 export { targetFromUri, secureTransportRequired, type TargetResult } from './target.ts';
-export { defaultPort, normalizeHost, hostForHeader, endpointKey, formatEndpoint, isLoopback, familyOf, isIPv6 } from './addresses.ts';
+export { defaultPort, normalizeHost, hostForHeader, endpointKey, formatEndpoint, isLoopback, familyOf, isIP, isIPv6 } from './addresses.ts';
+export { HostResolver, HostLookupError, isHostName, type HostResolverOptions, type LookupAll } from './host-resolver.ts';

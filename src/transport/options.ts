@@ -34,6 +34,7 @@
  */
 import type { ParseLimits } from '../parser/index.ts';
 import type { Endpoint, TransportError, TransportKind } from './types.ts';
+import type { HostResolver } from './host-resolver.ts';
 
 export interface ListenerOptions {
   readonly transport: TransportKind;
@@ -93,6 +94,8 @@ export interface FlowInfo {
 
 export interface TransportLayerOptions {
   readonly listeners: readonly ListenerOptions[];
+  /** Host names to addresses (default: the system resolver, answers kept 60 s). */
+  readonly resolver?: HostResolver;
   readonly tls?: TlsOptions;
   readonly limits?: Partial<ParseLimits>;
   readonly maxIncomingConnections?: number;

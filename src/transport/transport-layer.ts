@@ -28,6 +28,7 @@ import { networkInterfaces } from 'node:os';
 import { ownedString, parseMessage, SipParseError, type ParseLimits } from '../parser/index.ts';
 import { defaultPort, familyOf, isIP, isLoopback, isWildcard, normalizeHost } from './addresses.ts';
 import { ConnectionPool, type PoolStats } from './connection-pool.ts';
+import { HostResolver, isHostName } from './host-resolver.ts';
 import { transportError } from './errors.ts';
 import { resolveOptions, type FlowInfo, type ResolvedOptions, type TraceHook, type TransportDiagnostic, type TransportLayerOptions } from './options.ts';
 import { callSafely, type ErrorCallback } from './pending-senders.ts';
@@ -96,9 +97,11 @@ export class SipTransportLayer implements Transport {
   readonly #datagramParse: { framing: 'datagram'; limits?: Partial<ParseLimits> };
   readonly #streamParse: { framing: 'stream'; limits?: Partial<ParseLimits> };
   #closing: Promise<void> | undefined;
+  readonly #resolver: HostResolver;
 
   private constructor(options: TransportLayerOptions) {
     this.#options = resolveOptions(options);
+    this.#resolver = options.resolver ?? new HostResolver();
     this.#datagramParse = options.limits === undefined ? { framing: 'datagram' } : { framing: 'datagram', limits: options.limits };
     this.#streamParse = options.limits === undefined ? { framing: 'stream' } : { framing: 'stream', limits: options.limits };
     this.onTrace = options.onTrace;
@@ -176,6 +179,11 @@ export class SipTransportLayer implements Transport {
     const byHost = this.#localByTarget[target.transport];
     const known = byHost.get(target.host);
     if (known !== undefined) return known;
+    if (!isIP(normalizeHost(target.host))) {
+      const address = this.#resolver.cached(target.host);
+      // Not looked up yet: the transport's first listener (the name's family is not known before).
+      return address === undefined ? this.localEndpoint(target.transport) : this.localEndpointFor({ ...target, host: address });
+    }
     let listener = this.#pickListener(target.transport, target.host, true);
     if (listener === undefined && target.transport === 'tls') listener = this.#pickListener('tcp', target.host, true);
     const local = listener === undefined
@@ -195,10 +203,10 @@ export class SipTransportLayer implements Transport {
       if (cached !== undefined) return this.#sendUdp(bytes, cached, onError, target.explicitTransport === true);
       const to: Endpoint = { transport: target.transport, host: normalizeHost(target.host), port: target.port };
       if (this.#closing !== undefined) return this.#failLater(onError, transportError('ECLOSED', to, 'transport closed'));
-      // Targets are addresses (name resolution belongs above, RFC 3263).
-      if (!isIP(to.host) || !Number.isInteger(to.port) || to.port < 1 || to.port > 65535) {
-        return this.#failLater(onError, transportError('EUNREACHABLE', to, 'target must be an IP address and a port in 1..65535'));
+      if (!Number.isInteger(to.port) || to.port < 1 || to.port > 65535) {
+        return this.#failLater(onError, transportError('EUNREACHABLE', to, 'target port must be in 1..65535'));
       }
+      if (!isIP(to.host)) return this.#sendToName(bytes, target, to, options);
       if (to.transport !== 'udp') {
         return this.#pool.send(bytes, to, options.flowId, onError, (connection) => this.#trace('out', connection.local ?? this.#fallbackLocal(connection.transport), connection.remote, bytes));
       }
@@ -212,18 +220,53 @@ export class SipTransportLayer implements Transport {
     }
   }
 
+  /**
+   * A send to a host name: on its remembered address, else after one lookup
+   * (sends to the name meanwhile wait for the same one, in order). TLS checks
+   * the certificate against the name, not the address, unless told otherwise.
+   */
+  #sendToName(bytes: Uint8Array, target: Endpoint, to: Endpoint, options: SendOptions): void {
+    if (!isHostName(to.host)) return this.#failLater(options.onError, transportError('EUNREACHABLE', to, 'target must be an IP address or a host name'));
+    const sendTo = (address: string): void => {
+      const resolved: Endpoint = { ...target, host: address };
+      if (to.transport === 'tls' && !this.#pool.hasServerName(resolved)) this.#pool.setServerName(resolved, to.host);
+      this.send(bytes, resolved, options);
+    };
+    const address = this.#resolver.cached(to.host);
+    if (address !== undefined) return sendTo(address);
+    this.#resolver.resolve(to.host).then(sendTo, (error: Error) => this.#failLater(options.onError, transportError('EUNREACHABLE', to, error.message)));
+  }
+
+  /** `host` normalized; a host name as the address of its last lookup (itself when never looked up). */
+  #addressOf(host: string): string {
+    const normalized = normalizeHost(host);
+    return isIP(normalized) ? normalized : (this.#resolver.addresses(normalized)[0] ?? normalized);
+  }
+
+  /** The addresses host name `host` had at its last lookup (none for an address or a name never looked up). */
+  addressesOf(host: string): readonly string[] {
+    return this.#resolver.addresses(host);
+  }
+
+  /** Looks `host` up now unless its answer is fresh (a Phone warms the names of its sites); never rejects. */
+  async prepareName(host: string): Promise<readonly string[]> {
+    if (isIP(normalizeHost(host)) || !isHostName(normalizeHost(host))) return [];
+    await this.#resolver.resolve(host).catch(() => undefined);
+    return this.#resolver.addresses(host);
+  }
+
   /** See Transport.release: the flow a send to `target` used forgets `options.onError`. */
   release(target: Endpoint, options: SendOptions): void {
     const onError = options.onError;
     if (onError === undefined) return;
     if (target.transport === 'udp') {
-      const host = normalizeHost(target.host);
+      const host = this.#addressOf(target.host);
       // A route the bounded cache let go of is chosen again: the same listener and peer key as when sent.
       const route = this.#udpRoutes.find(host, target.port) ?? (isIP(host) ? this.#udpRoute({ transport: 'udp', host, port: target.port }) : undefined);
       if (route !== undefined) this.#udp.release(route.peerKey, onError);
       return;
     }
-    this.#pool.release({ transport: target.transport, host: normalizeHost(target.host), port: target.port }, options.flowId, onError);
+    this.#pool.release({ transport: target.transport, host: this.#addressOf(target.host), port: target.port }, options.flowId, onError);
   }
 
   /** See Transport.planRequest: RFC 3261 s18.1.1 (the move to TCP only when a TCP listener exists). */
@@ -252,7 +295,7 @@ export class SipTransportLayer implements Transport {
   /** See Transport.retainFlow: the outgoing TCP/TLS flow to `target` stays open past the idle timeout while retained. */
   retainFlow(target: Endpoint, retain: boolean): void {
     if (target.transport === 'udp') return;
-    this.#pool.retain({ transport: target.transport, host: normalizeHost(target.host), port: target.port }, retain);
+    this.#pool.retain({ transport: target.transport, host: this.#addressOf(target.host), port: target.port }, retain);
   }
 
   /** Sends an RFC 5626 CRLFCRLF ping on a TCP/TLS flow now; a missing pong kills the flow (ETIMEDOUT). */
@@ -262,7 +305,7 @@ export class SipTransportLayer implements Transport {
 
   /** See Transport.probeFlow. */
   probeFlow(target: Endpoint, timeoutMs: number, done: (alive: boolean, reason: string) => void): void {
-    const to: Endpoint = { transport: target.transport, host: normalizeHost(target.host), port: target.port };
+    const to: Endpoint = { transport: target.transport, host: this.#addressOf(target.host), port: target.port };
     if (to.transport === 'udp' || this.#closing !== undefined) {
       queueMicrotask(() => done(false, to.transport === 'udp' ? 'UDP has no flow to ping' : 'transport closed'));
       return;

@@ -28,6 +28,7 @@ import {
   type ConnectionInput,
   type ConnectionStatusChanged,
 } from '../../src/sdk/index.ts';
+import { parseMessage } from '../../src/parser/index.ts';
 import { rig, type FakeSite, type Rig } from './registrar-fakes.ts';
 
 const DAY = 86_400;
@@ -581,6 +582,22 @@ test('a throwing connectionStatusChanged handler: the others still get every eve
   assert.is(r.connections.connection(0)!.status, 'registered');
   r.advance(600);
   assert.ok(a.registers.length >= 10, 'refreshing as usual');
+});
+
+test('a server named by a host name is recognised by the addresses its name resolved to (trust, incoming lines); others are not', () => {
+  const r = rig();
+  const resolved: Record<string, readonly string[]> = { 'pbx.example.com': ['192.0.2.50', '2001:db8::50'] };
+  const connections = new ConnectionManager(r.manager, (ms) => ms, () => {}, Math.random, (host) => resolved[host] ?? []);
+  connections.addConnection(0, { user: '1001', server: 'pbx.example.com:5060', transport: 'udp' });
+  connections.addConnection(1, { user: '1001', server: '192.0.2.60:5060', transport: 'udp' });
+  const options = parseMessage(new TextEncoder().encode('OPTIONS sip:1001@192.0.2.10 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.50;branch=z9hG4bK-1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:1001@192.0.2.10>\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n'));
+  assert.ok(connections.isServerAddress(0, '192.0.2.50'));
+  assert.ok(connections.isServerAddress(0, '[2001:DB8::50]'), 'IPv6 compared normalized');
+  assert.not.ok(connections.isServerAddress(0, '192.0.2.60'));
+  assert.ok(connections.isServerAddress(1, '192.0.2.60'));
+  assert.ok(connections.isTrustedSource('192.0.2.50', options), 'a request from the named site is from one of our sites');
+  assert.not.ok(connections.isTrustedSource('192.0.2.99', options), 'another address is not');
+  assert.not.ok(connections.isServerAddress(7, '192.0.2.50'), 'no such connection');
 });
 
 test.run();

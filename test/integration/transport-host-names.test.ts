@@ -1,0 +1,151 @@
+/**
+ * Sites named by host name, on real loopback sockets: SipTransportLayer
+ * sends to names (a scripted resolver maps test names to 127.0.0.x, so no
+ * DNS query leaves the machine), and a Phone whose connections name their
+ * sites `localhost` (the system resolver answers it from /etc/hosts).
+ *
+ * Covers: UDP and TCP sends to a name arriving, in order, the ones sent
+ * before the lookup answered included; the Via/Contact address for a name
+ * (localEndpoint) once it is looked up; a name that does not resolve, or
+ * that is not a host name, failing with EUNREACHABLE and the reason; a Phone
+ * registering to `localhost:PORT` and listening on loopback only, a call out
+ * through that site and one in from it, on its connection, ended cleanly.
+ * Not covered: the resolver's cache rules (test/unit/transport-host-resolver.test.ts),
+ * TLS to a name (the certificate is checked against the name: tls.ts's
+ * servername, set per resolved address by the layer).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { formatMessage } from '../../src/parser/index.ts';
+import { HostResolver, SipTransportLayer, type LookupAll } from '../../src/transport/index.ts';
+import type { Endpoint, Received, TransportError } from '../../src/transport/types.ts';
+import { Phone } from '../../src/sdk/index.ts';
+import { PASSWORD, Recorder, SessionLog, labSite, until } from './sdk-support.ts';
+import { waitFor } from './polling.ts';
+
+const NAMES: Record<string, string> = { 'site-a.test': '127.0.0.1', 'site-b.test': '127.0.0.2' };
+
+/** Answers test names after `delayMs`, counting queries; anything else does not resolve. */
+function scriptedLookup(delayMs: number): { lookup: LookupAll; queries: string[] } {
+  const queries: string[] = [];
+  const lookup: LookupAll = (host, done) => {
+    queries.push(host);
+    setTimeout(() => {
+      const address = NAMES[host];
+      if (address === undefined) done(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }), []);
+      else done(null, [address]);
+    }, delayMs);
+  };
+  return { lookup, queries };
+}
+
+let seq = 0;
+function options(target: string, transport: 'UDP' | 'TCP'): Uint8Array {
+  seq++;
+  return formatMessage({
+    method: 'OPTIONS',
+    uri: `sip:probe@${target}`,
+    headers: [
+      ['Via', `SIP/2.0/${transport} 127.0.0.9:5060;branch=z9hG4bK-names-${seq}`],
+      ['Max-Forwards', '70'],
+      ['From', `<sip:a@127.0.0.9>;tag=n${seq}`],
+      ['To', `<sip:probe@${target}>`],
+      ['Call-ID', `names-${seq}@test`],
+      ['CSeq', `${seq} OPTIONS`],
+    ],
+    body: '',
+  });
+}
+
+test('UDP and TCP sends to a host name arrive in order, those sent before the lookup answered included; Via/Contact use its address after', async () => {
+  const { lookup, queries } = scriptedLookup(30);
+  const receiver = await SipTransportLayer.create({ listeners: [{ transport: 'udp', host: '127.0.0.2', port: 0 }, { transport: 'tcp', host: '127.0.0.2', port: 0 }] });
+  const sender = await SipTransportLayer.create({
+    listeners: [{ transport: 'udp', host: '127.0.0.1', port: 0 }, { transport: 'tcp', host: '127.0.0.1', port: 0 }],
+    resolver: new HostResolver({ lookup }),
+  });
+  const got: Received[] = [];
+  receiver.onReceive = (r) => got.push(r);
+  const errors: TransportError[] = [];
+  try {
+    for (const kind of ['udp', 'tcp'] as const) {
+      const port = receiver.listeners.find((l) => l.transport === kind)!.port;
+      const target: Endpoint = { transport: kind, host: 'site-b.test', port };
+      const first = got.length;
+      const seqs: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        sender.send(options(`site-b.test:${port}`, kind === 'udp' ? 'UDP' : 'TCP'), target, { onError: (e) => errors.push(e) });
+        seqs.push(seq);
+      }
+      await waitFor(`three ${kind} requests`, () => got.length === first + 3);
+      assert.equal(got.slice(first).map((r) => r.message.cseq?.seq), seqs, 'in the order sent');
+      assert.ok(got.slice(first).every((r) => r.source.host === '127.0.0.1'));
+      assert.equal(sender.localEndpoint(kind, target), { transport: kind, host: '127.0.0.1', port: sender.listeners.find((l) => l.transport === kind)!.port });
+    }
+    assert.equal(queries, ['site-b.test'], 'one lookup for every send');
+    assert.equal(sender.addressesOf('SITE-B.test'), ['127.0.0.2']);
+    assert.equal(errors, []);
+  } finally {
+    await sender.close();
+    await receiver.close();
+  }
+});
+
+test('a name that does not resolve, and a host that is not a name: EUNREACHABLE with the reason, nothing sent', async () => {
+  const { lookup } = scriptedLookup(5);
+  const sender = await SipTransportLayer.create({ listeners: [{ transport: 'udp', host: '127.0.0.1', port: 0 }], resolver: new HostResolver({ lookup }) });
+  let sent = 0;
+  sender.onTrace = (direction) => void (direction === 'out' && sent++);
+  try {
+    const errors: TransportError[] = [];
+    sender.send(options('nowhere.test', 'UDP'), { transport: 'udp', host: 'nowhere.test', port: 5060 }, { onError: (e) => errors.push(e) });
+    sender.send(options('bad_name', 'UDP'), { transport: 'udp', host: 'bad_name!', port: 5060 }, { onError: (e) => errors.push(e) });
+    await waitFor('two errors', () => errors.length === 2);
+    const byHost = new Map(errors.map((e) => [e.target.host, e]));
+    assert.is(byHost.get('bad_name!')?.code, 'EUNREACHABLE');
+    assert.match(byHost.get('bad_name!')!.message, /IP address or a host name/);
+    assert.is(byHost.get('nowhere.test')?.code, 'EUNREACHABLE');
+    assert.match(byHost.get('nowhere.test')!.message, /cannot resolve nowhere\.test: ENOTFOUND/);
+    assert.is(sent, 0, 'nothing sent');
+  } finally {
+    await sender.close();
+  }
+});
+
+test('a Phone whose connection names its site localhost: registers, calls out through it, takes a call in from it', async () => {
+  const site = await labSite('named', '127.0.0.1');
+  const phone = await Phone.create({
+    connections: [{ user: '1001', server: `localhost:${site.port}`, transport: 'udp', password: PASSWORD, reregisterInSeconds: 60 }],
+  });
+  const party = await Phone.create({ connections: [{ user: '1002', server: `127.0.0.1:${site.port}`, transport: 'udp', password: PASSWORD }] });
+  const connections = new Recorder(phone);
+  const sessions = new SessionLog(phone);
+  party.sessions.on('sessionStatusChanged', (e) => {
+    if (e.direction === 'inbound' && e.status === 'ringing') void party.calls.answer(e.sessionId).catch(() => {});
+  });
+  try {
+    assert.ok(phone.transport.listeners.every((l) => l.host === '127.0.0.1'), 'localhost is loopback: the Phone listens on loopback only');
+    await Promise.all([phone.start(), party.start()]);
+    await connections.status(0, 'registered', 8000);
+    assert.is(phone.connections.connection(0)?.settings.server.host, 'localhost', 'the connection keeps its name');
+    await until(() => party.connections.registeredIds().length === 1, 8000, 'the far party registered');
+
+    const out = await phone.calls.dial(0, '1002');
+    await until(() => phone.sessions.session(out.id)?.status === 'connected', 8000, 'the call out connected');
+    await phone.calls.hangup(out.id);
+
+    const inbound = await party.calls.dial(0, '1001');
+    const ringing = await sessions.incoming(8000);
+    assert.is(ringing.connectionId, 0);
+    await phone.calls.answer(ringing.sessionId);
+    await until(() => party.sessions.session(inbound.id)?.status === 'connected', 8000, 'the call in connected');
+    await party.calls.hangup(inbound.id);
+    await until(() => phone.sessions.session(ringing.sessionId) === undefined, 8000, 'the call in ended');
+  } finally {
+    await phone.close();
+    await party.close();
+    await site.stop();
+  }
+});
+
+test.run();
