@@ -1,5 +1,5 @@
 /** The public SDK: Phone, its connection manager, events and configuration. */
-export { Phone, DEFAULT_MAX_TRANSACTIONS_PER_PEER, type PhoneOptions, type PhoneConfig, type PhoneEvents, type SipMessageTrace } from './phone.ts';
+export { Phone, DEFAULT_MAX_TRANSACTIONS_PER_PEER, type PhoneOptions, type PhoneConfig, type PhoneEvents, type SipMessageTrace, type StartOptions } from './phone.ts';
 export { CallControl } from './call-control.ts';
 export { CallError, type CallErrorCode } from './call-errors.ts';
 export { SessionManager, type SessionEvents, type DtmfReceived } from './session-manager.ts';

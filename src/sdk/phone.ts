@@ -9,7 +9,7 @@ import type { Endpoint, TransportKind } from '../transport/types.ts';
 import { SystemClock, TransactionLayer, cryptoRandom, type Clock, type TimerSettings } from '../transaction/index.ts';
 import { RegistrationManager } from '../registrar-client/index.ts';
 import { loadEndpointConfig, type ConnectionSettings, type EndpointConfig } from './config/index.ts';
-import { ConnectionManager, type ConnectionInfo } from './connection-manager.ts';
+import { ConnectionError, ConnectionManager, type ConnectionInfo } from './connection-manager.ts';
 import { completeSettings, ConnectionSettingsError, type ConnectionInput } from './connection-settings.ts';
 import { DialogLayer } from '../dialog/index.ts';
 import { CallControl } from './call-control.ts';
@@ -277,10 +277,14 @@ export class Phone {
   /**
    * Registers every configured connection, all at once. The promise settles
    * when each of them has its first outcome (`registered`, `unavailable` or
-   * `failed`), with the collection then; it never rejects (a site that is
-   * down is an outcome, and its retries go on).
+   * `failed`), with the collection then; with `{ until: 'any' }` as soon as
+   * one is registered (a silent UDP site's first outcome takes 64*T1, 32 s).
+   * A site that is down is an outcome, and its retries go on: the promise
+   * rejects only on a closed phone (ConnectionError).
    */
-  start(): Promise<ConnectionInfo[]> {
+  start(options: StartOptions = {}): Promise<ConnectionInfo[]> {
+    if (this.#closed) return Promise.reject(new ConnectionError('the phone is closed'));
+    const untilAny = options.until === 'any';
     const started = this.#configured.filter((id) => this.connections.has(id));
     const pending = new Set(started);
     const settled = new Promise<ConnectionInfo[]>((resolve) => {
@@ -300,7 +304,7 @@ export class Phone {
         } else {
           pending.delete(event.connectionId);
         }
-        if (pending.size === 0) finish();
+        if (pending.size === 0 || (untilAny && event.status === 'registered')) finish();
       });
     });
     for (const id of started) this.connections.enableConnection(id);
@@ -330,6 +334,11 @@ export class Phone {
     this.#registrations.destroy();
     await Promise.all([this.#mediaPorts.closeAll(), this.transport.close()]);
   }
+}
+
+export interface StartOptions {
+  /** `all` (default): every connection's first outcome; `any`: the first connection registered, or every outcome. */
+  readonly until?: 'all' | 'any';
 }
 
 /**

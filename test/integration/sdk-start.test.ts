@@ -1,11 +1,13 @@
 /**
  * Phone.start() resolves once every configured connection has its first
  * outcome (issue 13): registered, unavailable or failed; at close() before
- * that; and with no connection at once. Lab sites on loopback.
+ * that; and with no connection at once. With `{ until: 'any' }` at the first
+ * connection registered, a silent site still registering; rejected on a
+ * closed phone. Lab sites on loopback.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Phone } from '../../src/sdk/index.ts';
+import { ConnectionError, Phone } from '../../src/sdk/index.ts';
 import { labConnection, labSite } from './sdk-support.ts';
 
 test('start() resolves with the collection when each connection has an outcome (registered, failed)', async () => {
@@ -38,6 +40,25 @@ test('start() resolves when close() comes first; with no connection at once', as
   const empty = await Phone.create({ connections: [] });
   assert.equal(await empty.start(), []);
   await empty.close();
+});
+
+test("start({ until: 'any' }) resolves at the first connection registered, while a silent site is still registering; a closed phone's start() rejects", async () => {
+  const up = await labSite('up', '127.0.0.1');
+  const silent = await labSite('silent', '127.0.0.2');
+  await silent.stop('silent');
+  const phone = await Phone.create({ connections: [labConnection(silent), labConnection(up)] }, { closeTimeoutMs: 300 });
+  try {
+    const began = performance.now();
+    const infos = await phone.start({ until: 'any' });
+    assert.ok(performance.now() - began < 5000, 'not the 32 s of the silent site');
+    assert.equal(infos.map((c) => [c.id, c.status]), [[0, 'registering'], [1, 'registered']]);
+  } finally {
+    await phone.close();
+  }
+  const error = await phone.start().then(() => undefined, (e: unknown) => e);
+  assert.instance(error, ConnectionError);
+  await up.close();
+  await silent.close();
 });
 
 test.run();
