@@ -9,7 +9,7 @@ export { OutgoingInvite, MAX_EARLY_DIALOGS, type InviteOptions, type InviteFailu
 export { MAX_OTHER_FORK_ACKS } from './uac-acks.ts';
 export { IncomingInvite, type AcceptOptions, type IncomingInviteEnd, type IncomingInviteEvents, type IncomingInviteState } from './uas-invite.ts';
 export { SessionDialog, type SessionDialogEvents, type SessionDialogOptions, type SessionDialogState, type Termination, type TerminationCause, type InfoReceived, type SessionEvent } from './session-dialog.ts';
-export { MAX_GLARE_RETRIES, type ReinviteResult } from './reinvite-client.ts';
+export { MAX_GLARE_RETRIES, type ReinviteResult, type ReinviteFailure } from './reinvite-client.ts';
 export type { RequestResult } from './in-dialog-request.ts';
 export { DialogState, type InDialogRequest, type RequestOptions, type UacInvite } from './dialog-state.ts';
 export { dialogKey, inviteKey } from './dialog-id.ts';

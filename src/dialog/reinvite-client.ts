@@ -36,7 +36,16 @@ import { OfferAnswerError } from './offer-answer-error.ts';
 
 export type ReinviteResult =
   | { readonly ok: true; readonly media: NegotiatedMedia | undefined }
-  | { readonly ok: false; readonly status: number; readonly reason: string };
+  | { readonly ok: false; readonly status: number; readonly reason: string; readonly cause: ReinviteFailure };
+
+/**
+ * Why a re-INVITE failed: the peer answered (`response`: `status` is its),
+ * no answer came (`timeout`: 408) or could be sent (`transportError`: 503),
+ * the dialog ended or was not there (`ended`), or it never left because of
+ * a state of ours (`local`: 491 while another INVITE is in progress, 500
+ * when no offer can be made).
+ */
+export type ReinviteFailure = 'response' | 'timeout' | 'transportError' | 'ended' | 'local';
 
 /** 491s in a row after which the re-INVITE gives up. */
 export const MAX_GLARE_RETRIES = 3;
@@ -115,7 +124,7 @@ export class ReinviteClient implements ClientTransactionUser, Lingering {
     try {
       this.#offer = media.createOffer(this.hold === undefined ? {} : { hold: this.hold });
     } catch (error) {
-      return this.#settle({ ok: false, status: 500, reason: `no offer can be made now: ${(error as Error).message}` });
+      return this.#settle({ ok: false, status: 500, reason: `no offer can be made now: ${(error as Error).message}`, cause: 'local' });
     }
     this.#send();
   }
@@ -124,7 +133,7 @@ export class ReinviteClient implements ClientTransactionUser, Lingering {
   abandon(reason: string): void {
     if (this.#settled) return;
     if (this.host.media.state === 'have-local-offer') this.host.media.rollback();
-    this.#settle({ ok: false, status: 481, reason });
+    this.#settle({ ok: false, status: 481, reason, cause: 'ended' });
     // Still in Proceeding: nothing will end it but a final response, so the peer is told to send one;
     // until then it lingers in the layer (counted, and ended by destroy()).
     if (this.#provisionalSeen && this.#inFlight) {
@@ -209,7 +218,7 @@ export class ReinviteClient implements ClientTransactionUser, Lingering {
       });
       return;
     }
-    this.#settle({ ok: false, status, reason });
+    this.#settle({ ok: false, status, reason, cause: outcome.cause });
     // s14.1 via s12.2.1.2: 481 or 408 (or no answer at all) ends the dialog.
     if (status === 481) this.host.fail(status, reason, false);
     else if (status === 408 || outcome.cause !== 'response') this.host.fail(status, reason, true);
@@ -231,7 +240,7 @@ export class ReinviteClient implements ClientTransactionUser, Lingering {
       media = this.host.media.receiveAnswer(response.body);
     } catch (error) {
       const reason = error instanceof OfferAnswerError ? error.message : String(error);
-      this.#settle({ ok: false, status: 488, reason });
+      this.#settle({ ok: false, status: 488, reason, cause: 'response' });
       return this.host.fail(488, `unusable answer in the 2xx: ${reason}`, true);
     }
     this.#settle({ ok: true, media });
@@ -258,7 +267,7 @@ export class ReinviteClient implements ClientTransactionUser, Lingering {
     if (this.#settled) return;
     const reason = 'no final response to the re-INVITE, nor after its CANCEL';
     this.host.media.rollback();
-    this.#settle({ ok: false, status: 408, reason });
+    this.#settle({ ok: false, status: 408, reason, cause: 'timeout' });
     this.host.fail(408, reason, true);
   }
 
@@ -278,7 +287,7 @@ export class ReinviteClient implements ClientTransactionUser, Lingering {
 
   #failUnsent(reason: string): void {
     this.host.media.rollback();
-    this.#settle({ ok: false, status: 503, reason });
+    this.#settle({ ok: false, status: 503, reason, cause: 'transportError' });
   }
 
   #settle(result: ReinviteResult): void {

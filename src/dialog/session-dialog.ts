@@ -193,10 +193,10 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
   /** Sends a re-INVITE: `hold` true holds, false resumes, undefined refreshes as is. */
   reinvite(hold?: boolean): Promise<ReinviteResult> {
     return new Promise((resolve) => {
-      if (this.state !== 'confirmed') return resolve({ ok: false, status: 0, reason: `the dialog is ${this.state}` });
+      if (this.state !== 'confirmed') return resolve({ ok: false, status: 0, reason: `the dialog is ${this.state}`, cause: 'ended' });
       if (this.#reinvite !== undefined || this.#pending2xx !== undefined || this.media.state !== 'stable') {
         // s14.1: "MUST NOT initiate a new INVITE transaction within a dialog while another INVITE transaction is in progress in either direction."
-        return resolve({ ok: false, status: 491, reason: 'another INVITE transaction is in progress in this dialog' });
+        return resolve({ ok: false, status: 491, reason: 'another INVITE transaction is in progress in this dialog', cause: 'local' });
       }
       const client = new ReinviteClient(this.#reinviteHost(), hold, resolve);
       this.#reinvite = client;

@@ -162,7 +162,7 @@ export class CallControl {
       if ((session.status !== 'connected' && session.status !== 'held') || session.dialog === undefined) throw wrongState(session, 'send DTMF on');
       for (const digit of checked) {
         const result = await session.dialog.sendDtmf(digit);
-        if (result.status < 200 || result.status >= 300) throw new CallError('refused', `INFO for DTMF ${digit} answered ${result.status} ${result.reason}`, result.status);
+        if (result.status < 200 || result.status >= 300) throw requestFailed(`the INFO for DTMF ${digit}`, result, this.#closed);
       }
       return session.properties();
     });
@@ -221,7 +221,7 @@ export class CallControl {
 
   async #reinvite(session: Session, hold: boolean): Promise<void> {
     const result = await session.dialog!.reinvite(hold);
-    if (!result.ok) throw new CallError('refused', `re-INVITE to ${hold ? 'hold' : 'retrieve'} answered ${result.status} ${result.reason}`, result.status);
+    if (!result.ok) throw requestFailed(`the re-INVITE to ${hold ? 'hold' : 'retrieve'}`, result, this.#closed);
   }
 
   /**
@@ -359,4 +359,21 @@ export class CallControl {
 
 function wrongState(session: Session, action: string): CallError {
   return new CallError('wrong-state', `cannot ${action} session ${session.id}: it is ${session.status}`);
+}
+
+/** A re-INVITE or INFO that did not succeed, as the CallError its action rejects with: a peer's answer is `refused`, none is `no-answer`. */
+function requestFailed(what: string, failure: { readonly status: number; readonly reason: string; readonly cause: string }, closed: boolean): CallError {
+  if (closed) return new CallError('closed', `the phone closed before ${what} was answered`);
+  switch (failure.cause) {
+    case 'response':
+      return new CallError('refused', `${what} was answered ${failure.status} ${failure.reason}`, failure.status);
+    case 'timeout':
+      return new CallError('no-answer', `${what} got no answer (${failure.status} ${failure.reason})`, failure.status);
+    case 'transportError':
+      return new CallError('no-answer', `${what} could not reach the peer (${failure.status}: ${failure.reason})`, failure.status);
+    case 'ended':
+      return new CallError('wrong-state', `${what} was not completed: the call ended (${failure.reason})`);
+    default:
+      return new CallError('refused', `${what} was not sent: ${failure.reason}`, failure.status === 0 ? undefined : failure.status);
+  }
 }

@@ -207,7 +207,7 @@ test('a re-INVITE while our 2xx offer still waits for its ACK: 500 with Retry-Af
   assert.is(session.media.state, 'have-local-offer');
   // Our own re-INVITE is refused too before the ACK (s14.1), and nothing is sent.
   const ours = await settled(rig, session.reinvite(true));
-  assert.equal(ours, { ok: false, status: 491, reason: 'another INVITE transaction is in progress in this dialog' });
+  assert.equal(ours, { ok: false, status: 491, reason: 'another INVITE transaction is in progress in this dialog', cause: 'local' });
   assert.is(t.count('INVITE'), 0);
   deliver(rig, peerAck(request, ok, peerSdp()));
   assert.is(session.media.state, 'stable');

@@ -389,4 +389,39 @@ test('close() with a held call, an outbound ringing call and an inbound ringing 
   assert.equal(rig.sent('INVITE', closedAt), []);
 });
 
+test('a hold that gets no answer rejects no-answer(408) after 64*T1, naming it, and the call ends SipError(408); a hold pending at close() rejects closed', async () => {
+  const rig = new CallRig();
+  await rig.start();
+  const call = await rig.calls.dial(0, '1002');
+  await rig.until(() => rig.phone.sessions.session(call.id)?.status === 'connected', 5000);
+  const callId = rig.phone.sessions.session(call.id)!.callId!;
+  rig.net.drop = (carried) => carried.message.method === 'INVITE' && carried.message.callId === callId;
+  const sentAt = rig.clock.now();
+  const unanswered = rig.calls.hold(call.id).then(() => undefined, (e: unknown) => e);
+  await rig.until(() => rig.sessionSeq(call.id).length === 4, 40_000, 'the call ending');
+  const error = (await unanswered) as CallError;
+  assert.instance(error, CallError);
+  assert.is(error.code, 'no-answer');
+  assert.is(error.status, 408);
+  assert.match(error.message, /^the re-INVITE to hold got no answer \(408 /);
+  assert.is(rig.when(call.id, 'disconnected') - sentAt, 32_000);
+  assert.equal(rig.sessionSeq(call.id).at(-1), 's1 disconnected:SipError(408) @0');
+
+  rig.net.drop = undefined;
+  const second = await rig.calls.dial(1, '1002');
+  await rig.until(() => rig.phone.sessions.session(second.id)?.status === 'connected', 5000);
+  const secondCallId = rig.phone.sessions.session(second.id)!.callId!;
+  rig.net.drop = (carried) => carried.message.method === 'INVITE' && carried.message.callId === secondCallId;
+  const pending = rig.calls.hold(second.id).then(() => undefined, (e: unknown) => e);
+  await rig.advance(100);
+  await rig.close();
+  const closed = (await pending) as CallError;
+  assert.instance(closed, CallError);
+  assert.is(closed.code, 'closed');
+  assert.match(closed.message, /the phone closed before the re-INVITE to hold was answered/);
+  rig.net.drop = undefined;
+  await rig.advance(64_000);
+  rig.assertIdle();
+});
+
 test.run();
