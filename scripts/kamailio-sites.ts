@@ -18,8 +18,9 @@ if (missing !== undefined) {
 const addresses: Array<[string, number, 'udp' | 'tcp']> = [['127.0.0.1', 5070, 'udp'], ['127.0.0.2', 5080, 'tcp']];
 try {
   for (const [index, [address, port]] of addresses.entries()) {
-    await startSite({ name: `site${index}`, address, udpPort: port, tcpPort: port, callAuth: true });
-    process.stdout.write(`site ${index}: Kamailio on ${address}:${port} (UDP and TCP)\n`);
+    const site = await startSite({ name: `site${index}`, address, udpPort: port, tcpPort: port, callAuth: true });
+    // The TLS port, CA and PID: what a TLS connection and a site outage (kill -STOP PID) need.
+    process.stdout.write(`site ${index}: Kamailio on ${address}:${port} (UDP and TCP), TLS on ${address}:${site.ports.tls} (CA ${site.caCertPath}), PID ${site.pid}\n`);
   }
 } catch (error) {
   process.stderr.write(`sites:kamailio: ${(error as Error).message}\n`);

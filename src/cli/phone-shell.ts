@@ -1,5 +1,5 @@
 /**
- * `sip-endpoint phone --config FILE [--events json] [--trace] [--pcap FILE]`: the softphone shell of the
+ * `sip-endpoint phone --config FILE [--events json] [--trace] [--pcap FILE] [--tls-ca FILE]`: the softphone shell of the
  * DESIGN.md contract. Commands on stdin, one a line: connections, enable ID,
  * disable ID, remove ID, dial ID DEST, answer SID, reject SID, hold SID,
  * retrieve SID, hangup SID, dtmf SID DIGITS, sessions, quit. Call actions
@@ -7,6 +7,7 @@
  * event when one is refused). Events on stdout: one JSON object a line with --events json, else a
  * readable line. quit, end of input, SIGINT and SIGTERM unregister and exit.
  */
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ConfigError, Phone, type ConnectionInfo, type ConnectionStatusChanged, type SessionStatusChanged, type SipMessageTrace } from '../sdk/index.ts';
 import { parseMessage } from '../parser/index.ts';
@@ -14,7 +15,7 @@ import { parseCommandArgs, UsageError } from './args.ts';
 import { ladder } from './ladder.ts';
 import { PcapWriter } from './pcap.ts';
 
-export const PHONE_HELP = `usage: sip-endpoint phone --config FILE [--events json] [--trace] [--pcap FILE]
+export const PHONE_HELP = `usage: sip-endpoint phone --config FILE [--events json] [--trace] [--pcap FILE] [--tls-ca FILE]
 
 The softphone shell: registers every <Connectivity> of the SipEndpoint.config
 (connection ids 0, 1, ... in file order) and reads commands, one a line.
@@ -22,6 +23,7 @@ The softphone shell: registers every <Connectivity> of the SipEndpoint.config
   --events json    every event as one JSON line on stdout (default: text)
   --trace          print every SIP message sent and received (stderr)
   --pcap FILE      write every SIP message to a pcap file (Wireshark, sngrep)
+  --tls-ca FILE    trust the CA certificates in this PEM file for TLS sites (default: Node's bundled roots)
 
 commands:
   connections               the connections and their status
@@ -44,20 +46,21 @@ export interface ShellOptions {
   json: boolean;
   trace: boolean;
   pcap: string | undefined;
+  tlsCa: string | undefined;
 }
 
 export function parseShellArgs(args: string[]): ShellOptions {
   const { values } = parseCommandArgs(
     'phone',
     args,
-    { config: { type: 'string' }, events: { type: 'string' }, trace: { type: 'boolean' }, pcap: { type: 'string' } },
+    { config: { type: 'string' }, events: { type: 'string' }, trace: { type: 'boolean' }, pcap: { type: 'string' }, 'tls-ca': { type: 'string' } },
     false,
   );
   if (values.config === undefined) throw new UsageError('phone: --config FILE is required');
   if (values.events !== undefined && values.events !== 'json' && values.events !== 'text') {
     throw new UsageError(`phone: --events takes json or text, got "${values.events}"`);
   }
-  return { configPath: values.config, json: values.events === 'json', trace: values.trace === true, pcap: values.pcap };
+  return { configPath: values.config, json: values.events === 'json', trace: values.trace === true, pcap: values.pcap, tlsCa: values['tls-ca'] };
 }
 
 /** Messages kept for `flow` (the oldest are dropped). */
@@ -69,8 +72,15 @@ export async function runPhoneShell(args: string[]): Promise<number> {
     process.stdout.write(`${options.json ? JSON.stringify(event) : text}\n`);
   };
   let phone: Phone;
+  let ca: string | undefined;
   try {
-    phone = await Phone.fromConfigFile(options.configPath);
+    ca = options.tlsCa === undefined ? undefined : readFileSync(options.tlsCa, 'utf8');
+  } catch (error) {
+    process.stderr.write(`phone: cannot read --tls-ca ${options.tlsCa}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`);
+    return 2;
+  }
+  try {
+    phone = await Phone.fromConfigFile(options.configPath, ca === undefined ? {} : { tls: { ca } });
   } catch (error) {
     const message = error instanceof ConfigError ? error.message : `cannot start the phone: ${(error as Error).message}`;
     process.stderr.write(`${message}\n`);
