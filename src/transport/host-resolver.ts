@@ -7,8 +7,10 @@
  * Every limit is explicit: an answer is kept `ttlMs` (the system resolver
  * gives no TTL), a failure `failureTtlMs` (a name that does not resolve is
  * not asked for again on every retransmission), at most `maxNames` names
- * (the oldest forgotten first), and a lookup that the system leaves
- * unanswered fails after `timeoutMs`. Lookups of one name share one query.
+ * (the oldest forgotten first), at most `maxPending` lookups at once (a peer
+ * whose Contact names a new host per dialog cannot fill the system's
+ * resolver threads), and a lookup that the system leaves unanswered fails
+ * after `timeoutMs`. Lookups of one name share one query.
  */
 import { lookup as systemLookup } from 'node:dns';
 import { isIP, normalizeHost } from './addresses.ts';
@@ -26,6 +28,8 @@ export interface HostResolverOptions {
   readonly timeoutMs?: number;
   /** Names remembered at most (default 1,000). */
   readonly maxNames?: number;
+  /** Lookups in progress at most; past it a new name fails at once (default 16). */
+  readonly maxPending?: number;
   /** Milliseconds, monotonic (default performance.now). */
   readonly now?: () => number;
 }
@@ -60,6 +64,7 @@ export class HostResolver {
   readonly #failureTtlMs: number;
   readonly #timeoutMs: number;
   readonly #maxNames: number;
+  readonly #maxPending: number;
   readonly #now: () => number;
   readonly #known = new Map<string, Known>();
   readonly #pending = new Map<string, Promise<string>>();
@@ -70,6 +75,7 @@ export class HostResolver {
     this.#failureTtlMs = options.failureTtlMs ?? 5_000;
     this.#timeoutMs = options.timeoutMs ?? 5_000;
     this.#maxNames = options.maxNames ?? 1_000;
+    this.#maxPending = options.maxPending ?? 16;
     this.#now = options.now ?? (() => performance.now());
   }
 
@@ -93,6 +99,7 @@ export class HostResolver {
     }
     let pending = this.#pending.get(name);
     if (pending === undefined) {
+      if (this.#pending.size >= this.#maxPending) return Promise.reject(new HostLookupError(`cannot resolve ${name}: ${this.#maxPending} lookups in progress already`));
       pending = this.#query(name, known?.addresses ?? []);
       this.#pending.set(name, pending);
       const forget = (): void => void this.#pending.delete(name);

@@ -7,7 +7,7 @@
  * retransmission), the addresses known before kept for addresses(); a lookup
  * never answered failing after timeoutMs; answers that are not addresses
  * dropped, none left -> an error; names compared without case; the oldest
- * name forgotten past maxNames; isHostName's RFC 1123 shape.
+ * name forgotten past maxNames; at most maxPending lookups at once; isHostName's RFC 1123 shape.
  * Not covered: the system resolver itself, and sends to names through
  * SipTransportLayer (test/integration/transport-host-names.test.ts).
  */
@@ -114,6 +114,25 @@ test('at most maxNames names are remembered: the oldest goes first', async () =>
     await pending;
   }
   assert.equal(['a.example', 'b.example', 'c.example'].map((n) => resolver.cached(n)), [undefined, '192.0.2.2', '192.0.2.3']);
+});
+
+test('at most maxPending lookups at once: a new name past it fails at once, one already asked for still waits on its query', async () => {
+  const { lookup, queries } = scripted();
+  const resolver = new HostResolver({ lookup, maxPending: 2 });
+  const a = resolver.resolve('a.example');
+  const b = resolver.resolve('b.example');
+  const refused = await resolver.resolve('c.example').then(() => undefined, (e: unknown) => e);
+  assert.instance(refused, HostLookupError);
+  assert.match(String(refused), /2 lookups in progress already/);
+  const aAgain = resolver.resolve('A.example');
+  assert.equal(queries.map((q) => q.host), ['a.example', 'b.example'], 'no query for c, none more for a');
+  queries[0]!.answer(null, ['192.0.2.1']);
+  queries[1]!.answer(null, ['192.0.2.2']);
+  assert.equal(await Promise.all([a, b, aAgain]), ['192.0.2.1', '192.0.2.2', '192.0.2.1']);
+  const c = resolver.resolve('c.example');
+  assert.is(queries.length, 3, 'room again once they are answered');
+  queries[2]!.answer(null, ['192.0.2.3']);
+  assert.is(await c, '192.0.2.3');
 });
 
 test('isHostName: RFC 1123 names, not addresses or anything else', () => {
