@@ -178,6 +178,11 @@ export class DialogState {
     return { parts, nextHop };
   }
 
+  /** Where the dialog's requests go first: the first route (loose or strict routing), else the remote target. */
+  get nextHop(): Uri {
+    return this.routeSet.length > 0 ? this.#firstRouteUri() : this.remoteTarget;
+  }
+
   /** The Request-URI of the next request in the dialog (for digest's `uri`). */
   get requestUri(): string {
     return this.#routing().requestUri.toString();

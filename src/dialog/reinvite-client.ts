@@ -69,7 +69,8 @@ export interface ReinviteHost {
   /** Runs `retry` after `ms` (a timer the session owns and clears when it ends). */
   scheduleRetry(ms: number, retry: () => void): void;
   /** The dialog is over: `bye` sends a BYE first. */
-  fail(status: number, reason: string, bye: boolean): void;
+  /** Ends the dialog (with a BYE when `bye`); `unanswered`: our re-INVITE got no response at all. */
+  fail(status: number, reason: string, bye: boolean, unanswered: boolean): void;
   /** This re-INVITE is settled (the session may start another). */
   finished(client: ReinviteClient): void;
 }
@@ -220,8 +221,8 @@ export class ReinviteClient implements ClientTransactionUser, Lingering {
     }
     this.#settle({ ok: false, status, reason, cause: outcome.cause });
     // s14.1 via s12.2.1.2: 481 or 408 (or no answer at all) ends the dialog.
-    if (status === 481) this.host.fail(status, reason, false);
-    else if (status === 408 || outcome.cause !== 'response') this.host.fail(status, reason, true);
+    if (status === 481) this.host.fail(status, reason, false, false);
+    else if (status === 408 || outcome.cause !== 'response') this.host.fail(status, reason, true, outcome.cause !== 'response');
   }
 
   /** A retransmission of the 2xx, or a 2xx of another fork: the same ACK again. */
@@ -241,7 +242,7 @@ export class ReinviteClient implements ClientTransactionUser, Lingering {
     } catch (error) {
       const reason = error instanceof OfferAnswerError ? error.message : String(error);
       this.#settle({ ok: false, status: 488, reason, cause: 'response' });
-      return this.host.fail(488, `unusable answer in the 2xx: ${reason}`, true);
+      return this.host.fail(488, `unusable answer in the 2xx: ${reason}`, true, false);
     }
     this.#settle({ ok: true, media });
     this.host.mediaChanged(media);
@@ -268,7 +269,8 @@ export class ReinviteClient implements ClientTransactionUser, Lingering {
     const reason = 'no final response to the re-INVITE, nor after its CANCEL';
     this.host.media.rollback();
     this.#settle({ ok: false, status: 408, reason, cause: 'timeout' });
-    this.host.fail(408, reason, true);
+    // A provisional came (from the next hop at least): the hop answered, the far end did not.
+    this.host.fail(408, reason, true, false);
   }
 
   #setDeadline(then: () => void): void {

@@ -64,6 +64,8 @@ export interface Termination {
   readonly cause: TerminationCause;
   readonly code: number | undefined;
   readonly reason: string | undefined;
+  /** A request of ours got no response at all (timed out, or a transport error): `code` is the 408/503 made here, not the peer's. */
+  readonly unanswered?: boolean;
 }
 
 export interface InfoReceived {
@@ -274,13 +276,13 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
     if (pending.offered) {
       if (ack.body.length === 0) {
         this.media.rollback();
-        return this.#failWithBye(400, 'the ACK carried no answer to the offer in our 2xx');
+        return this.#failWithBye(400, 'the ACK carried no answer to the offer in our 2xx', false);
       }
       let media: NegotiatedMedia | undefined;
       try {
         media = this.media.receiveAnswer(ack.body);
       } catch (error) {
-        return this.#failWithBye(488, `unusable answer in the ACK: ${(error as Error).message}`);
+        return this.#failWithBye(488, `unusable answer in the ACK: ${(error as Error).message}`, false);
       }
       this.#emit(() => this.events.onMedia?.(media));
     }
@@ -383,7 +385,9 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
       if (this.state !== 'confirmed') return resolve({ status: 0, reason: `the dialog is ${this.state}`, cause: 'unsendable', response: undefined });
       sendInDialog(this.#context, this.dialog, method, { headers, ...(body === undefined ? {} : { body }), ...(this.auth ? { auth: this.auth } : {}), transport: this.transport }, (result) => {
         // s12.2.1.2: a 481 or 408 to a request in the dialog ends it.
-        if (result.status === 481 || result.status === 408) this.#end({ by: 'remote', cause: 'error', code: result.status, reason: result.reason });
+        if (result.status === 481 || result.status === 408) {
+          this.#end({ by: 'remote', cause: 'error', code: result.status, reason: result.reason, unanswered: result.cause === 'timeout' || result.cause === 'transportError' });
+        }
         resolve(result);
       });
     });
@@ -402,10 +406,10 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
     this.#end({ by: 'local', cause: 'no-ack', code: 408, reason: 'no ACK for our 2xx within 64*T1' });
   }
 
-  #failWithBye(code: number, reason: string): void {
+  #failWithBye(code: number, reason: string, unanswered: boolean): void {
     if (this.state === 'terminated') return;
     this.#sendBye();
-    this.#end({ by: 'local', cause: 'error', code, reason });
+    this.#end({ by: 'local', cause: 'error', code, reason, unanswered });
   }
 
   #reinviteHost(): ReinviteHost {
@@ -424,8 +428,8 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
         this.#glareRetry = retry;
         this.startTimer('GlareRetry', ms);
       },
-      fail: (status, reason, bye) => {
-        if (bye) this.#failWithBye(status, reason);
+      fail: (status, reason, bye, unanswered) => {
+        if (bye) this.#failWithBye(status, reason, unanswered);
         else this.#end({ by: 'remote', cause: 'error', code: status, reason });
       },
       finished: (client) => {

@@ -18,7 +18,7 @@
  * | XmlError | its XmlErrorCode |
  * | ConnectionError | `ERR_CONNECTION` |
  * | ConnectionSettingsError | `ERR_CONNECTION_SETTINGS` |
- * | CallError | `no-such-session`, `wrong-state`, `no-connection`, `invalid-argument`, `refused`, `no-answer`, `closed` |
+ * | CallError | `no-such-session`, `wrong-state`, `no-connection`, `invalid-argument`, `refused`, `no-response`, `closed` |
  * | StateError | `ERR_CLOSED`, `ERR_LIMIT`, `ERR_STATE` |
  */
 export class SipEndpointError extends Error {

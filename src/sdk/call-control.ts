@@ -141,13 +141,13 @@ export class CallControl {
       return Promise.resolve(session.properties());
     }
     if (session.direction === 'inbound' && session.status === 'ringing') return this.reject(sessionId, 603);
-    return this.#act(sessionId, async (current) => {
-      const dialog = current.dialog;
-      if (dialog === undefined || current.status === 'disconnected') throw wrongState(current, 'hang up');
-      this.#finish(current, 'Normal', undefined);
-      await dialog.bye();
-      return current.properties();
-    });
+    // Not queued behind a hold or retrieve in progress (one unanswered would keep it 64*T1): the BYE
+    // goes now (s15 allows it while a re-INVITE is pending), and that re-INVITE is abandoned.
+    const dialog = session.dialog;
+    if (this.#closed) return Promise.reject(new CallError('closed', 'the phone is closed'));
+    if (dialog === undefined || session.status === 'disconnected') return Promise.reject(wrongState(session, 'hang up'));
+    this.#finish(session, 'Normal', undefined);
+    return dialog.bye().then(() => session.properties());
   }
 
   /** Sends DTMF digits (0-9, *, #, A-D) one INFO each (application/dtmf-relay). */
@@ -270,8 +270,13 @@ export class CallControl {
         if (info.dtmf !== undefined) this.#host.sessions.emit('dtmfReceived', { sessionId: session.id, digit: info.dtmf.digit });
       },
       onTerminated: (termination) => {
-        if (termination.cause === 'bye' || termination.cause === 'closed') this.#finish(session, 'Normal', undefined);
-        else this.#finish(session, 'SipError', termination.code ?? 500);
+        if (termination.cause === 'bye' || termination.cause === 'closed') return this.#finish(session, 'Normal', undefined);
+        this.#finish(session, 'SipError', termination.code ?? 500);
+        // The site timed out: a request of ours through it got no response at all (not the far end's 408, nor a missing ACK).
+        const hop = dialog.dialog.nextHop.host;
+        if (termination.unanswered === true && hop != null && this.#host.connections.isServerAddress(session.connectionId, hop)) {
+          this.#host.registrations.siteDown(session.connectionId, termination.code ?? 408, `call ${session.id}: ${termination.reason ?? 'no response'}`);
+        }
       },
     };
   }
@@ -281,8 +286,6 @@ export class CallControl {
     if (session.status === 'disconnected') return;
     const { incoming, dialog, outgoing } = session;
     this.#host.sessions.change(session, 'disconnected', reason, code);
-    // DESIGN.md: a disconnect with SipError 408 (the site timed out) marks the call's site down.
-    if (reason === 'SipError' && code === 408) this.#host.registrations.siteDown(session.connectionId, 408, `call ${session.id} ended: 408 Request Timeout`);
     session.media?.release();
     if (incoming !== undefined && incoming.state === 'proceeding') incoming.reject(480);
     if (outgoing !== undefined && outgoing.state !== 'ended') outgoing.cancel();
@@ -361,19 +364,25 @@ function wrongState(session: Session, action: string): CallError {
   return new CallError('wrong-state', `cannot ${action} session ${session.id}: it is ${session.status}`);
 }
 
-/** A re-INVITE or INFO that did not succeed, as the CallError its action rejects with: a peer's answer is `refused`, none is `no-answer`. */
+/** A re-INVITE or INFO that did not succeed, as the CallError its action rejects with: a peer's answer is `refused`, none `no-response`, our own state `wrong-state`. */
 function requestFailed(what: string, failure: { readonly status: number; readonly reason: string; readonly cause: string }, closed: boolean): CallError {
   if (closed) return new CallError('closed', `the phone closed before ${what} was answered`);
   switch (failure.cause) {
     case 'response':
       return new CallError('refused', `${what} was answered ${failure.status} ${failure.reason}`, failure.status);
     case 'timeout':
-      return new CallError('no-answer', `${what} got no answer (${failure.status} ${failure.reason})`, failure.status);
+      return new CallError('no-response', `${what} got no answer (${failure.status} ${failure.reason})`, failure.status);
     case 'transportError':
-      return new CallError('no-answer', `${what} could not reach the peer (${failure.status}: ${failure.reason})`, failure.status);
+      return new CallError('no-response', `${what} could not reach the peer (${failure.status}: ${failure.reason})`, failure.status);
+    case 'unsendable':
+      // No target to send it to (503), or the dialog is over (0).
+      return failure.status === 0
+        ? new CallError('wrong-state', `${what} was not sent: ${failure.reason}`)
+        : new CallError('no-response', `${what} could not be sent (${failure.status}: ${failure.reason})`, failure.status);
     case 'ended':
       return new CallError('wrong-state', `${what} was not completed: the call ended (${failure.reason})`);
     default:
-      return new CallError('refused', `${what} was not sent: ${failure.reason}`, failure.status === 0 ? undefined : failure.status);
+      // Our own state forbade it now (another INVITE in progress: 491; no offer possible: 500).
+      return new CallError('wrong-state', `${what} was not sent: ${failure.reason}`);
   }
 }

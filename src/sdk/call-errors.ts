@@ -14,15 +14,15 @@ export type CallErrorCode =
   | 'invalid-argument'
   /** The peer refused the action (a re-INVITE answered 488, a BYE answered 481 ...). */
   | 'refused'
-  /** The action got no answer (timed out: 408) or could not reach the peer (transport error: 503); `status` says which. */
-  | 'no-answer'
+  /** The action's request got no response (timed out: 408) or could not reach the peer (transport error: 503); `status` says which. */
+  | 'no-response'
   /** The phone is closed. */
   | 'closed';
 
 export class CallError extends SipEndpointError {
   override readonly name = 'CallError';
   declare readonly code: CallErrorCode;
-  /** The SIP status behind a `refused` or `no-answer`, when there is one. */
+  /** The SIP status behind a `refused` or `no-response`, when there is one. */
   readonly status: number | undefined;
 
   constructor(code: CallErrorCode, message: string, status?: number) {

@@ -15,6 +15,10 @@
  *     the authenticated INVITE to baresip, and we CANCEL it (after A's 100)
  *     or ACK and BYE its late 2xx: baresip ends every call it got through A
  *     and keeps only the one through B;
+ *   - site A frozen under a call through it (Kamailio record-routes): the
+ *     hold's re-INVITE goes to A and gets no response; after 64*T1 (T1 =
+ *     100 ms here) the call ends SipError 408 and connection 0 becomes
+ *     unavailable (408), connection 1 untouched;
  *   - site A killed (SIGKILL, every PID): a dial on connection 0 right away
  *     goes to A, fails there (ICMP port unreachable: 503) and completes
  *     through B within 1 s; once connection 0 is unavailable, the next dial
@@ -197,6 +201,30 @@ tested(`site A frozen right after its 407: connected through B within ${FAILOVER
   await baresip.waitEvent('the call through B closed', (e) => e.type === 'CALL_CLOSED' && e.id === bCall.id, 5000, bmark);
   assert.equal(await baresipCalls(), [0, 0]);
   assert.equal(sessions.seq(), ['s1 dialing @0', 's1 ringing @1', 's1 connected @1', 's1 disconnected:Normal @1']);
+});
+
+tested('site A frozen under a call through it: the hold gets no response, the call ends SipError(408) after 64*T1 and connection 0 goes unavailable(408)', async () => {
+  const started = await registeredPhone(a, b, { dialFailoverTimeoutMs: FAILOVER_MS }, { timers: { T1: 100 } });
+  phone = started.phone;
+  noteCalls(started);
+  const { sessions, wire } = started;
+  const connections = new Recorder(phone);
+  const call = await phone.calls.dial(0, '1002');
+  await sessions.status(call.id, 'connected', 5000);
+  const marks = connections.events.length;
+  a.freeze();
+  const frozenAt = performance.now();
+  const hold = phone.calls.hold(call.id).then(() => undefined, (e: unknown) => e);
+  const ended = await sessions.status(call.id, 'disconnected', 15_000);
+  assert.is(ended.reason, 'SipError');
+  assert.is(ended.code, 408);
+  const down = await connections.status(0, 'unavailable', 2000, marks);
+  assert.is(down.code, 408);
+  console.log(`  site A frozen under a call: SipError 408 after ${(ended.at - frozenAt).toFixed(0)} ms (64*T1 = 6400), connection 0 unavailable(408) ${(down.at - ended.at).toFixed(0)} ms later`);
+  const reinvites = wire.requests('out', 'INVITE').filter((m) => m.message.to?.tag != null);
+  assert.ok(reinvites.length > 0 && reinvites.every((m) => isSite(m.peer, a)), 'the hold went to site A (its Record-Route)');
+  assert.is(((await hold) as { code?: string }).code, 'no-response');
+  assert.equal(connections.events.slice(marks).filter((e) => e.connectionId === 1), [], 'connection 1 untouched');
 });
 
 tested('site A killed: a dial on connection 0 right away completes through B within 1 s (A refuses: 503); once 0 is unavailable, straight to B', async () => {

@@ -389,7 +389,7 @@ test('close() with a held call, an outbound ringing call and an inbound ringing 
   assert.equal(rig.sent('INVITE', closedAt), []);
 });
 
-test('a hold that gets no answer rejects no-answer(408) after 64*T1, naming it, and the call ends SipError(408); a hold pending at close() rejects closed', async () => {
+test('a hold that gets no answer rejects no-response(408) after 64*T1, naming it, and the call ends SipError(408); a hold pending at close() rejects closed', async () => {
   const rig = new CallRig();
   await rig.start();
   const call = await rig.calls.dial(0, '1002');
@@ -401,7 +401,7 @@ test('a hold that gets no answer rejects no-answer(408) after 64*T1, naming it, 
   await rig.until(() => rig.sessionSeq(call.id).length === 4, 40_000, 'the call ending');
   const error = (await unanswered) as CallError;
   assert.instance(error, CallError);
-  assert.is(error.code, 'no-answer');
+  assert.is(error.code, 'no-response');
   assert.is(error.status, 408);
   assert.match(error.message, /^the re-INVITE to hold got no answer \(408 /);
   assert.is(rig.when(call.id, 'disconnected') - sentAt, 32_000);
@@ -420,6 +420,33 @@ test('a hold that gets no answer rejects no-answer(408) after 64*T1, naming it, 
   assert.is(closed.code, 'closed');
   assert.match(closed.message, /the phone closed before the re-INVITE to hold was answered/);
   rig.net.drop = undefined;
+  await rig.advance(64_000);
+  rig.assertIdle();
+});
+
+test('hangup while a hold goes unanswered: the BYE leaves at once (not after 64*T1), the call ends Normal, the hold rejects wrong-state', async () => {
+  const rig = new CallRig();
+  await rig.start();
+  const call = await rig.calls.dial(0, '1002');
+  await rig.until(() => rig.phone.sessions.session(call.id)?.status === 'connected', 5000);
+  const callId = rig.phone.sessions.session(call.id)!.callId!;
+  rig.net.drop = (carried) => carried.message.method === 'INVITE' && carried.message.callId === callId;
+  const hold = rig.calls.hold(call.id).then(() => undefined, (e: unknown) => e);
+  await rig.advance(1000);
+  const hungUpAt = rig.clock.now();
+  const ended = await rig.settle(rig.calls.hangup(call.id), 1000);
+  assert.is(ended.status, 'disconnected');
+  assert.equal(rig.sent('BYE').map((s) => s.at), [hungUpAt], 'the BYE at once');
+  assert.equal(rig.sessionSeq(call.id).at(-1), 's1 disconnected:Normal @0');
+  assert.is(rig.when(call.id, 'disconnected'), hungUpAt);
+  const error = (await hold) as CallError;
+  assert.instance(error, CallError);
+  assert.is(error.code, 'wrong-state');
+  assert.match(error.message, /the call ended/);
+  assert.equal(rig.connectionSeq(0).slice(-1), ['registered(200)'], 'the site is not marked down');
+  rig.net.drop = undefined;
+  await rig.advance(64_000);
+  await rig.close();
   await rig.advance(64_000);
   rig.assertIdle();
 });

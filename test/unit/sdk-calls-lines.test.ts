@@ -17,8 +17,9 @@
  * the new INVITE leaves; a hold that goes unanswered keeping the new INVITE
  * at most dial_failover_timeout (not the hold's 64*T1), and answer() not
  * waiting at all for the hold of a call whose site is known down; that
- * call's hold timing out -> SipError(408) and its connection `unavailable`
- * (408); every session's events exactly once and in order
+ * call's hold timing out -> SipError(408), its connection untouched (the
+ * dialog does not pass through the rig's sites: a site timing out under a
+ * call is test/interop/calls-failover.test.ts); every session's events exactly once and in order
  * (whole sequences, previousStatus chains); nothing left after close.
  * Not covered: outbound failover (sdk-calls-failover.test.ts), single-call
  * actions and errors (sdk-calls-control.test.ts), real sockets
@@ -225,7 +226,7 @@ function loseReinvitesOf(rig: CallRig, sessionId: string): string {
   return callId;
 }
 
-test("dial() while the connected call's hold goes unanswered: the INVITE waits dial_failover_timeout, not 64*T1; the hold's timeout ends that call SipError(408) and marks its site down", async () => {
+test("dial() while the connected call's hold goes unanswered: the INVITE waits dial_failover_timeout, not 64*T1; the hold's timeout ends that call SipError(408); its site, which the dialog does not pass through, stays up", async () => {
   const rig = new CallRig({ connection: { dialFailoverTimeoutMs: 1500 } });
   await rig.start();
   const first = await rig.calls.dial(0, '1002');
@@ -245,11 +246,12 @@ test("dial() while the connected call's hold goes unanswered: the INVITE waits d
   await rig.until(() => rig.phone.sessions.session(second.id)?.status === 'connected', 5000);
   assert.is(rig.phone.sessions.session(first.id)?.status, 'connected', 'the first call stays as it was while its hold is in flight');
 
-  // Timer B of the hold (64*T1 = 32 s): s14.1 ends the dialog, DESIGN.md marks the site down.
+  // Timer B of the hold (64*T1 = 32 s): s14.1 ends the dialog. The rig's sites do not Record-Route: the
+  // re-INVITE went to the far party, so its silence says nothing of the site (interop: calls-failover).
   await rig.until(() => rig.sessionSeq(first.id).length === 4, 40_000, 'the first call ending');
   assert.equal(rig.sessionSeq(), ['s1 dialing @0', 's1 ringing @0', 's1 connected @0', 's2 dialing @1', 's2 ringing @1', 's2 connected @1', 's1 disconnected:SipError(408) @0']);
   assert.is(rig.when(first.id, 'disconnected') - hold.at, 32_000);
-  assert.equal(rig.connectionSeq(0, marks), ['unavailable(408)'], 'the call ending SipError 408 marked its site down');
+  assert.equal(rig.connectionSeq(0, marks), [], 'the site is not marked down by a far party that does not answer');
   assert.equal(rig.connectionSeq(1, marks), [], 'the other connection is untouched');
   rig.assertChains();
   rig.net.drop = undefined;

@@ -6,7 +6,7 @@
  */
 import type { Test } from 'uvu';
 import { parseMessage, type SipMessage } from '../../../src/parser/index.ts';
-import { Phone, type ConnectionInput } from '../../../src/sdk/index.ts';
+import { Phone, type ConnectionInput, type PhoneOptions } from '../../../src/sdk/index.ts';
 import { EventLog } from '../../integration/event-log.ts';
 import { SessionLog } from '../../integration/sdk-support.ts';
 import type { Endpoint } from '../../../src/transport/types.ts';
@@ -170,8 +170,8 @@ export function isSite(peer: Endpoint, site: KamailioSite): boolean {
 }
 
 /** A phone with connections 0 -> A and 1 -> B, started, both registered. */
-export async function registeredPhone(a: KamailioSite, b: KamailioSite, extra: Partial<ConnectionInput> = {}): Promise<{ phone: Phone; sessions: SessionLog; wire: Wire }> {
-  const phone = await Phone.create({ connections: [connectionTo(a, extra), connectionTo(b, extra)] });
+export async function registeredPhone(a: KamailioSite, b: KamailioSite, extra: Partial<ConnectionInput> = {}, options: PhoneOptions = {}): Promise<{ phone: Phone; sessions: SessionLog; wire: Wire }> {
+  const phone = await Phone.create({ connections: [connectionTo(a, extra), connectionTo(b, extra)] }, options);
   const sessions = new SessionLog(phone);
   const wire = new Wire(phone);
   const registered = new Promise<void>((resolve, reject) => {
