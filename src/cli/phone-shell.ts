@@ -8,6 +8,7 @@
  * readable line. quit, end of input, SIGINT and SIGTERM unregister and exit.
  */
 import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
 import { createInterface } from 'node:readline';
 import { ConfigError, Phone, type ConnectionInfo, type ConnectionStatusChanged, type SessionStatusChanged, type SipMessageTrace } from '../sdk/index.ts';
 import { parseMessage } from '../parser/index.ts';
@@ -23,7 +24,7 @@ The softphone shell: registers every <Connectivity> of the SipEndpoint.config
   --events json    every event as one JSON line on stdout (default: text)
   --trace          print every SIP message sent and received (stderr)
   --pcap FILE      write every SIP message to a pcap file (Wireshark, sngrep)
-  --tls-ca FILE    trust the CA certificates in this PEM file for TLS sites (default: Node's bundled roots)
+  --tls-ca FILE    also trust the CA certificates in this PEM file for TLS sites (beside Node's bundled roots)
 
 commands:
   connections               the connections and their status
@@ -80,7 +81,8 @@ export async function runPhoneShell(args: string[]): Promise<number> {
     return 2;
   }
   try {
-    phone = await Phone.fromConfigFile(options.configPath, ca === undefined ? {} : { tls: { ca } });
+    // Added to Node's bundled roots, not instead of them: sites with public certificates keep working.
+    phone = await Phone.fromConfigFile(options.configPath, ca === undefined ? {} : { tls: { ca: [...rootCertificates, ca] } });
   } catch (error) {
     const message = error instanceof ConfigError ? error.message : `cannot start the phone: ${(error as Error).message}`;
     process.stderr.write(`${message}\n`);

@@ -240,7 +240,8 @@ export class Phone {
       }
       const onLoopback = isLoopback(s.server.host) || (addresses.length > 0 && addresses.every((a) => isLoopback(a)));
       if (loopbackOnly && !onLoopback) {
-        throw new ConnectionSettingsError(`server ${s.server.host} is not on this host but this Phone listens on loopback only (its localHost, or every configured server on loopback): create it with localHost: '0.0.0.0' (or '::')`);
+        const where = addresses.length === 0 ? 'is a host name this Phone has not looked up (it may be elsewhere)' : 'is not on this host';
+        throw new ConnectionSettingsError(`server ${s.server.host} ${where} but this Phone listens on loopback only (its localHost, or every configured server on loopback): create it with localHost: '0.0.0.0' (or '::')`);
       }
     };
     connections = new ConnectionManager(registrations, (ms) => Math.round(ms + wallOffset), checkSettings, random, (host) => transport.addressesOf(host));
@@ -287,10 +288,10 @@ export class Phone {
     const untilAny = options.until === 'any';
     const started = this.#configured.filter((id) => this.connections.has(id));
     const pending = new Set(started);
+    let finish = (): void => {};
     const settled = new Promise<ConnectionInfo[]>((resolve) => {
-      if (pending.size === 0) return resolve(this.connections.connections);
       let off = (): void => {};
-      const finish = (): void => {
+      finish = (): void => {
         off();
         this.#startWaiters.delete(finish);
         resolve(this.connections.connections);
@@ -298,16 +299,17 @@ export class Phone {
       // close() before every outcome came settles it too.
       this.#startWaiters.add(finish);
       off = this.connections.on('connectionStatusChanged', (event) => {
-        if (event.status === 'registering' || event.status === 'disabled') {
-          // Disabled or removed before its outcome: nothing to wait for.
-          if (event.status === 'disabled') pending.delete(event.connectionId);
-        } else {
-          pending.delete(event.connectionId);
-        }
+        if (!pending.has(event.connectionId) || event.status === 'registering') return;
+        // An outcome, or disabled or removed before one: nothing more to wait for.
+        pending.delete(event.connectionId);
         if (pending.size === 0 || (untilAny && event.status === 'registered')) finish();
       });
     });
     for (const id of started) this.connections.enableConnection(id);
+    // Enabled already (registered, or between attempts) before start(): no event will come for those.
+    for (const id of started) if (this.connections.connection(id)?.status !== 'registering') pending.delete(id);
+    const anyRegistered = started.some((id) => this.connections.connection(id)?.status === 'registered');
+    if (pending.size === 0 || (untilAny && anyRegistered)) finish();
     return settled;
   }
 
@@ -352,7 +354,8 @@ function listenerPlan(settings: readonly ConnectionSettings[], options: PhoneOpt
   const addresses = settings.map((s) => addressesOf(s.server.host));
   // A name that did not resolve counts as a remote host.
   const loopbackOnly = settings.length > 0 && settings.every((s, i) => isLoopback(s.server.host) || (addresses[i]!.length > 0 && addresses[i]!.every((a) => isLoopback(a))));
-  const wantsV6 = options.ipv6 ?? addresses.some((list) => list.some((a) => isIPv6(a)));
+  // IPv6 sockets only for a site reachable over IPv6 alone: a name with both families is reached over IPv4.
+  const wantsV6 = options.ipv6 ?? addresses.some((list) => list.length > 0 && list.every((a) => isIPv6(a)));
   const hosts: string[] = [];
   if (options.localHost !== undefined) hosts.push(options.localHost);
   else {

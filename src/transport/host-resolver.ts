@@ -47,9 +47,11 @@ interface Known {
 
 /** RFC 1123 host names: labels of letters, digits and inner hyphens, dot-separated. */
 const HOST_NAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+/** RFC 1123 s2.1: the top label is not all digits (else `127.1` or `2130706433`, which getaddrinfo reads as addresses). */
+const NUMERIC_TOP_LABEL = /(^|\.)[0-9]+\.?$/;
 
 export function isHostName(host: string): boolean {
-  return !isIP(host) && HOST_NAME.test(host);
+  return !isIP(host) && HOST_NAME.test(host) && !NUMERIC_TOP_LABEL.test(host);
 }
 
 const systemLookupAll: LookupAll = (host, done) => {
@@ -67,7 +69,7 @@ export class HostResolver {
   readonly #maxPending: number;
   readonly #now: () => number;
   readonly #known = new Map<string, Known>();
-  readonly #pending = new Map<string, Promise<string>>();
+  readonly #pending = new Map<string, Promise<readonly string[]>>();
 
   constructor(options: HostResolverOptions = {}) {
     this.#lookup = options.lookup ?? systemLookupAll;
@@ -79,10 +81,10 @@ export class HostResolver {
     this.#now = options.now ?? (() => performance.now());
   }
 
-  /** The address to use for `host` now, if a fresh answer is known. */
-  cached(host: string): string | undefined {
+  /** The addresses of `host`, if a fresh answer is known (in the resolver's order). */
+  cached(host: string): readonly string[] | undefined {
     const known = this.#known.get(normalizeHost(host).toLowerCase());
-    return known !== undefined && known.error === undefined && known.until > this.#now() ? known.addresses[0] : undefined;
+    return known !== undefined && known.error === undefined && known.until > this.#now() ? known.addresses : undefined;
   }
 
   /** Every address `host` had at its last successful lookup, stale or not (a site's own addresses, to recognise it). */
@@ -90,12 +92,12 @@ export class HostResolver {
     return this.#known.get(normalizeHost(host).toLowerCase())?.addresses ?? [];
   }
 
-  /** The first address of `host`; rejects with HostLookupError. */
-  resolve(host: string): Promise<string> {
+  /** The addresses of `host` (at least one, in the resolver's order); rejects with HostLookupError. */
+  resolve(host: string): Promise<readonly string[]> {
     const name = normalizeHost(host).toLowerCase();
     const known = this.#known.get(name);
     if (known !== undefined && known.until > this.#now()) {
-      return known.error === undefined ? Promise.resolve(known.addresses[0]!) : Promise.reject(known.error);
+      return known.error === undefined ? Promise.resolve(known.addresses) : Promise.reject(known.error);
     }
     let pending = this.#pending.get(name);
     if (pending === undefined) {
@@ -108,10 +110,10 @@ export class HostResolver {
     return pending;
   }
 
-  #query(name: string, previous: readonly string[]): Promise<string> {
+  #query(name: string, previous: readonly string[]): Promise<readonly string[]> {
     return new Promise((resolve, reject) => {
       let settled = false;
-      const timer = setTimeout(() => finish(new HostLookupError(`no answer for ${name} within ${this.#timeoutMs} ms`), []), this.#timeoutMs);
+      const timer = setTimeout(() => finish(new HostLookupError(`cannot resolve ${name}: no answer within ${this.#timeoutMs} ms`), []), this.#timeoutMs);
       // A lookup the system never answers must not keep the process alive.
       timer.unref?.();
       const finish = (error: HostLookupError | undefined, addresses: readonly string[]): void => {
@@ -119,14 +121,14 @@ export class HostResolver {
         settled = true;
         clearTimeout(timer);
         const usable = addresses.filter((a) => isIP(a));
-        const failure = error ?? (usable.length === 0 ? new HostLookupError(`${name} has no address`) : undefined);
+        const failure = error ?? (usable.length === 0 ? new HostLookupError(`cannot resolve ${name}: no address`) : undefined);
         // A failed lookup keeps the addresses known before, for recognising the site (addresses()).
         this.#remember(name, {
           addresses: failure === undefined ? usable : previous,
           error: failure,
           until: this.#now() + (failure === undefined ? this.#ttlMs : this.#failureTtlMs),
         });
-        if (failure === undefined) resolve(usable[0]!);
+        if (failure === undefined) resolve(usable);
         else reject(failure);
       };
       try {

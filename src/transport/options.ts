@@ -52,7 +52,7 @@ export interface TlsOptions {
   /** Our certificate chain and key (PEM): required for a TLS listener, optional client certificate. */
   readonly cert?: string | Buffer;
   readonly key?: string | Buffer;
-  /** Name the server certificate must match (and SNI); default: the target IP (matched against IP SANs). */
+  /** Name every server certificate must match (and SNI); default: the site's host name when it is configured by name, else the target IP (matched against IP SANs). */
   readonly servername?: string;
   /** true (default) verifies the peer certificate and host name; false only for labs, and must be explicit. */
   readonly rejectUnauthorized?: boolean;

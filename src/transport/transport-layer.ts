@@ -98,10 +98,15 @@ export class SipTransportLayer implements Transport {
   readonly #streamParse: { framing: 'stream'; limits?: Partial<ParseLimits> };
   #closing: Promise<void> | undefined;
   readonly #resolver: HostResolver;
+  /** Host name (lower case) -> the address its sends go to (#pin). */
+  readonly #pinned = new Map<string, string>();
+  /** TlsOptions.servername: when set, it names every TLS site's certificate. */
+  readonly #tlsServername: string | undefined;
 
   private constructor(options: TransportLayerOptions) {
     this.#options = resolveOptions(options);
     this.#resolver = options.resolver ?? new HostResolver();
+    this.#tlsServername = options.tls?.servername;
     this.#datagramParse = options.limits === undefined ? { framing: 'datagram' } : { framing: 'datagram', limits: options.limits };
     this.#streamParse = options.limits === undefined ? { framing: 'stream' } : { framing: 'stream', limits: options.limits };
     this.onTrace = options.onTrace;
@@ -180,9 +185,10 @@ export class SipTransportLayer implements Transport {
     const known = byHost.get(target.host);
     if (known !== undefined) return known;
     if (!isIP(normalizeHost(target.host))) {
-      const address = this.#resolver.cached(target.host);
-      // Not looked up yet: the transport's first listener (the name's family is not known before).
-      return address === undefined ? this.localEndpoint(target.transport) : this.localEndpointFor({ ...target, host: address });
+      // The address its sends go to, even from a stale answer (a REGISTER refresh must keep its Contact);
+      // never looked up: the transport's first listener (the name's family is not known before).
+      const address = this.#addressOf(target.host);
+      return isIP(address) ? this.localEndpointFor({ ...target, host: address }) : this.localEndpoint(target.transport);
     }
     let listener = this.#pickListener(target.transport, target.host, true);
     if (listener === undefined && target.transport === 'tls') listener = this.#pickListener('tcp', target.host, true);
@@ -227,31 +233,50 @@ export class SipTransportLayer implements Transport {
    */
   #sendToName(bytes: Uint8Array, target: Endpoint, to: Endpoint, options: SendOptions): void {
     if (!isHostName(to.host)) return this.#failLater(options.onError, transportError('EUNREACHABLE', to, 'target must be an IP address or a host name'));
-    const sendTo = (address: string): void => {
-      const resolved: Endpoint = { ...target, host: address };
-      if (to.transport === 'tls' && !this.#pool.hasServerName(resolved)) this.#pool.setServerName(resolved, to.host);
-      this.send(bytes, resolved, options);
+    const sendTo = (addresses: readonly string[]): void => {
+      try {
+        const resolved: Endpoint = { ...target, host: this.#pin(to.host, addresses) };
+        // The certificate is checked against the name, unless the TLS options name one for every site.
+        if (to.transport === 'tls' && this.#tlsServername === undefined && !this.#pool.hasServerName(resolved)) this.#pool.setServerName(resolved, to.host);
+        this.send(bytes, resolved, options);
+      } catch (error) {
+        this.#failLater(options.onError, transportError('EUNREACHABLE', to, (error as Error)?.message ?? String(error)));
+      }
     };
-    const address = this.#resolver.cached(to.host);
-    if (address !== undefined) return sendTo(address);
+    const fresh = this.#resolver.cached(to.host);
+    if (fresh !== undefined) return sendTo(fresh);
     this.#resolver.resolve(to.host).then(sendTo, (error: Error) => this.#failLater(options.onError, transportError('EUNREACHABLE', to, error.message)));
   }
 
-  /** `host` normalized; a host name as the address of its last lookup (itself when never looked up). */
+  /**
+   * The address a name's sends go to: the one used before while the newest
+   * answer still holds it (a registration's flow, keep-alive and Contact stay
+   * on one address), else the first of a family we listen on (a `localhost`
+   * of ::1 and 127.0.0.1 on a Phone without IPv6: 127.0.0.1).
+   */
+  #pin(name: string, addresses: readonly string[]): string {
+    const key = normalizeHost(name).toLowerCase();
+    const pinned = this.#pinned.get(key);
+    if (pinned !== undefined && addresses.includes(pinned)) return pinned;
+    const families = new Set(this.#listeners.map((l) => l.family));
+    const chosen = addresses.find((a) => families.has(familyOf(a))) ?? addresses[0]!;
+    if (this.#pinned.size >= MAX_CACHED_ROUTES) this.#pinned.clear();
+    this.#pinned.set(key, chosen);
+    return chosen;
+  }
+
+  /** `host` normalized; a host name as the address its sends go to (itself when never looked up). */
   #addressOf(host: string): string {
     const normalized = normalizeHost(host);
-    return isIP(normalized) ? normalized : (this.#resolver.addresses(normalized)[0] ?? normalized);
+    if (isIP(normalized)) return normalized;
+    const pinned = this.#pinned.get(normalized.toLowerCase());
+    if (pinned !== undefined) return pinned;
+    const known = this.#resolver.addresses(normalized);
+    return known.length > 0 ? this.#pin(normalized, known) : normalized;
   }
 
   /** The addresses host name `host` had at its last lookup (none for an address or a name never looked up). */
   addressesOf(host: string): readonly string[] {
-    return this.#resolver.addresses(host);
-  }
-
-  /** Looks `host` up now unless its answer is fresh (a Phone warms the names of its sites); never rejects. */
-  async prepareName(host: string): Promise<readonly string[]> {
-    if (isIP(normalizeHost(host)) || !isHostName(normalizeHost(host))) return [];
-    await this.#resolver.resolve(host).catch(() => undefined);
     return this.#resolver.addresses(host);
   }
 

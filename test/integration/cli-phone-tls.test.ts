@@ -11,7 +11,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,8 +32,11 @@ function makeCertificates(): { caPath: string; cert: string; key: string } {
   return { caPath: join(dir, 'ca.pem'), cert: readFileSync(join(dir, 'site.crt'), 'utf8'), key: readFileSync(join(dir, 'site.key'), 'utf8') };
 }
 
+const children: ChildProcess[] = [];
+
 function shell(args: string[]): { lines: () => string[]; err: () => string; stdin: NodeJS.WritableStream; exited: Promise<number | null> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args]);
+  children.push(child);
   let out = '';
   let err = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -69,6 +72,8 @@ test('phone --tls-ca: a TLS site named localhost, its certificate for that name 
     assert.is(await missing.exited, 2);
     assert.match(missing.err(), /cannot read --tls-ca .*no-such-ca\.pem: ENOENT/);
   } finally {
+    // A failed assertion must not leave a shell running.
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
     await site.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -61,4 +61,20 @@ test("start({ until: 'any' }) resolves at the first connection registered, while
   await silent.close();
 });
 
+test('start() after a connection was enabled and registered by hand resolves without waiting for an event that will not come', async () => {
+  const site = await labSite('early', '127.0.0.1');
+  const phone = await Phone.create({ connections: [labConnection(site), labConnection(site, { user: '1002' })] });
+  try {
+    assert.is((await phone.connections.enableConnection(0))?.status, 'registered');
+    const any = await phone.start({ until: 'any' });
+    assert.is(any.find((c) => c.id === 0)?.status, 'registered', "'any': one registered already");
+    const all = await Promise.race([phone.start(), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5000))]);
+    assert.ok(all !== undefined, 'start() settled');
+    assert.equal(all!.map((c) => c.status), ['registered', 'registered']);
+  } finally {
+    await phone.close();
+    await site.close();
+  }
+});
+
 test.run();

@@ -6,7 +6,9 @@
  *
  * Covers: UDP and TCP sends to a name arriving, in order, the ones sent
  * before the lookup answered included; the Via/Contact address for a name
- * (localEndpoint) once it is looked up; a name that does not resolve, or
+ * (localEndpoint) once it is looked up, and after its answer went stale; an
+ * address of a family we listen on, the same one while the answers hold it;
+ * a name that does not resolve, or
  * that is not a host name, failing with EUNREACHABLE and the reason; a Phone
  * registering to `localhost:PORT` and listening on loopback only, a call out
  * through that site and one in from it, on its connection, ended cleanly.
@@ -87,6 +89,56 @@ test('UDP and TCP sends to a host name arrive in order, those sent before the lo
     assert.equal(errors, []);
   } finally {
     await sender.close();
+    await receiver.close();
+  }
+});
+
+test("a name's address: of a family we listen on (::1 first, no IPv6 socket: 127.0.0.x), kept while the answer holds it, and Via/Contact keep it when the answer goes stale", async () => {
+  const answers: Record<string, string[][]> = {
+    'dual.test': [['::1', '127.0.0.2']],
+    'turning.test': [['127.0.0.2', '127.0.0.3'], ['127.0.0.3', '127.0.0.2']],
+    'v6.test': [['::1']],
+  };
+  const asked = new Map<string, number>();
+  const lookup: LookupAll = (host, done) => {
+    const n = asked.get(host) ?? 0;
+    asked.set(host, n + 1);
+    const list = answers[host]!;
+    setTimeout(() => done(null, list[Math.min(n, list.length - 1)]!), 1);
+  };
+  const receiver = await SipTransportLayer.create({ listeners: [{ transport: 'udp', host: '127.0.0.2', port: 0 }] });
+  const v4only = await SipTransportLayer.create({ listeners: [{ transport: 'udp', host: '127.0.0.1', port: 0 }], resolver: new HostResolver({ lookup, ttlMs: 30 }) });
+  const both = await SipTransportLayer.create({
+    listeners: [{ transport: 'udp', host: '127.0.0.1', port: 0 }, { transport: 'udp', host: '::1', port: 0 }],
+    resolver: new HostResolver({ lookup, ttlMs: 30 }),
+  });
+  const got: Received[] = [];
+  receiver.onReceive = (r) => got.push(r);
+  const port = receiver.listeners[0]!.port;
+  try {
+    v4only.send(options(`dual.test:${port}`, 'UDP'), { transport: 'udp', host: 'dual.test', port });
+    await waitFor('the request to dual.test', () => got.length === 1);
+
+    v4only.send(options(`turning.test:${port}`, 'UDP'), { transport: 'udp', host: 'turning.test', port });
+    await waitFor('the first request to turning.test', () => got.length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the answer goes stale; the next one lists 127.0.0.3 first
+    v4only.send(options(`turning.test:${port}`, 'UDP'), { transport: 'udp', host: 'turning.test', port });
+    await waitFor('the second request to turning.test, to the same address', () => got.length === 3);
+    assert.is(asked.get('turning.test'), 2, 'asked again after the TTL');
+
+    const v4 = both.listeners.find((l) => l.family === 4)!;
+    const v6 = both.listeners.find((l) => l.family === 6)!;
+    const target: Endpoint = { transport: 'udp', host: 'v6.test', port: 5060 };
+    assert.equal(both.localEndpoint('udp', target), { transport: 'udp', host: v4.advertisedHost, port: v4.port }, 'never looked up: the first listener');
+    const errors: TransportError[] = [];
+    both.send(options('v6.test', 'UDP'), target, { onError: (e) => errors.push(e) });
+    await waitFor('v6.test looked up', () => asked.get('v6.test') === 1 && both.addressesOf('v6.test').length === 1);
+    assert.equal(both.localEndpoint('udp', target), { transport: 'udp', host: v6.advertisedHost, port: v6.port }, 'its address: the IPv6 listener');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(both.localEndpoint('udp', target), { transport: 'udp', host: v6.advertisedHost, port: v6.port }, 'stale: still the IPv6 listener');
+  } finally {
+    await v4only.close();
+    await both.close();
     await receiver.close();
   }
 });

@@ -512,12 +512,12 @@ function parseDecimal(text: string): number | undefined {
   return Number(text);
 }
 
-/** `proxy<N>` -> N; undefined for another name; a string explains a malformed index. */
 /** The error for a name one edit (or one separator) away from a known one: refused, as ignoring it would drop what it holds. */
 function misspelt(meant: string, what: string): string {
   return `unknown ${what} name: did you mean "${meant}"? (refused: ignored, what it holds would silently do nothing)`;
 }
 
+/** `proxy<N>` -> N; undefined for another name; a string explains a malformed index. */
 function proxyIndex(name: string): number | string | undefined {
   if (name.slice(0, 5).toLowerCase() !== 'proxy') return undefined;
   const digits = name.slice(5);
