@@ -62,6 +62,8 @@ const RESPONSE_PREFIX = [83, 73, 80, 47, 50, 46, 48, 32]; // "SIP/2.0 "
 
 const NO_OPTIONS: SendOptions = Object.freeze({});
 const MAX_CACHED_ROUTES = 4096;
+/** Failures of one address of a name after which its next address is used. */
+const MOVE_ON = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EUNREACHABLE']);
 
 /** Where datagrams to one destination go: checked and chosen once per address and port (PortHostTable). */
 interface UdpRoute {
@@ -100,6 +102,8 @@ export class SipTransportLayer implements Transport {
   readonly #resolver: HostResolver;
   /** Host name (lower case) -> the address its sends go to (#pin). */
   readonly #pinned = new Map<string, string>();
+  /** A sender's error callback -> its wrapper for sends to a name (#movingOn). */
+  readonly #wrappedErrors = new WeakMap<ErrorCallback, ErrorCallback>();
   /** TlsOptions.servername: when set, it names every TLS site's certificate. */
   readonly #tlsServername: string | undefined;
 
@@ -238,7 +242,7 @@ export class SipTransportLayer implements Transport {
         const resolved: Endpoint = { ...target, host: this.#pin(to.host, addresses) };
         // The certificate is checked against the name, unless the TLS options name one for every site.
         if (to.transport === 'tls' && this.#tlsServername === undefined && !this.#pool.hasServerName(resolved)) this.#pool.setServerName(resolved, to.host);
-        this.send(bytes, resolved, options);
+        this.send(bytes, resolved, options.onError === undefined ? options : { ...options, onError: this.#movingOn(to.host, options.onError) });
       } catch (error) {
         this.#failLater(options.onError, transportError('EUNREACHABLE', to, (error as Error)?.message ?? String(error)));
       }
@@ -265,6 +269,34 @@ export class SipTransportLayer implements Transport {
     return chosen;
   }
 
+  /**
+   * The sender's error callback, wrapped so that an address of the name that
+   * refuses, times out or cannot be reached hands the name's next address to
+   * the sends after it (RFC 3263 s4.3, one attempt later: the failed request
+   * itself has its outcome). One wrapper per callback, so release() finds it.
+   */
+  #movingOn(name: string, onError: ErrorCallback): ErrorCallback {
+    let wrapped = this.#wrappedErrors.get(onError);
+    if (wrapped === undefined) {
+      wrapped = (error: TransportError): void => {
+        if (MOVE_ON.has(error.code)) this.#unpin(name, error.target.host);
+        onError(error);
+      };
+      this.#wrappedErrors.set(onError, wrapped);
+    }
+    return wrapped;
+  }
+
+  /** `failed` (an address of `name`) failed: the name's next address of a family we listen on takes over. */
+  #unpin(name: string, failed: string): void {
+    const key = normalizeHost(name).toLowerCase();
+    if (this.#pinned.get(key) !== normalizeHost(failed)) return;
+    const families = new Set(this.#listeners.map((l) => l.family));
+    const usable = this.#resolver.addresses(key).filter((a) => families.has(familyOf(a)));
+    const next = usable[(usable.indexOf(normalizeHost(failed)) + 1) % usable.length];
+    if (next !== undefined) this.#pinned.set(key, next);
+  }
+
   /** `host` normalized; a host name as the address its sends go to (itself when never looked up). */
   #addressOf(host: string): string {
     const normalized = normalizeHost(host);
@@ -282,8 +314,10 @@ export class SipTransportLayer implements Transport {
 
   /** See Transport.release: the flow a send to `target` used forgets `options.onError`. */
   release(target: Endpoint, options: SendOptions): void {
-    const onError = options.onError;
-    if (onError === undefined) return;
+    const given = options.onError;
+    if (given === undefined) return;
+    // A send to a name registered the wrapper of #movingOn.
+    const onError = this.#wrappedErrors.get(given) ?? given;
     if (target.transport === 'udp') {
       const host = this.#addressOf(target.host);
       // A route the bounded cache let go of is chosen again: the same listener and peer key as when sent.

@@ -143,6 +143,38 @@ test("a name's address: of a family we listen on (::1 first, no IPv6 socket: 127
   }
 });
 
+test("an address of a name that refuses hands the name's next address to the sends after it (UDP: ICMP; TCP: RST)", async () => {
+  const lookup: LookupAll = (host, done) => setTimeout(() => done(null, host.startsWith('pair-') ? ['127.0.0.3', '127.0.0.2'] : []), 1);
+  const receiver = await SipTransportLayer.create({ listeners: [{ transport: 'udp', host: '127.0.0.2', port: 0 }, { transport: 'tcp', host: '127.0.0.2', port: 0 }] });
+  const sender = await SipTransportLayer.create({
+    listeners: [{ transport: 'udp', host: '127.0.0.1', port: 0 }, { transport: 'tcp', host: '127.0.0.1', port: 0 }],
+    resolver: new HostResolver({ lookup }),
+  });
+  const got: Received[] = [];
+  receiver.onReceive = (r) => got.push(r);
+  try {
+    for (const kind of ['udp', 'tcp'] as const) {
+      const port = receiver.listeners.find((l) => l.transport === kind)!.port;
+      // A name per transport: the address a name's sends go to is one for all transports.
+      const name = `pair-${kind}.test`;
+      const target: Endpoint = { transport: kind, host: name, port };
+      const errors: TransportError[] = [];
+      const onError = (e: TransportError): void => void errors.push(e);
+      const before = got.length;
+      sender.send(options(`${name}:${port}`, kind === 'udp' ? 'UDP' : 'TCP'), target, { onError });
+      await waitFor(`the ${kind} send to 127.0.0.3 refused`, () => errors.length === 1);
+      assert.is(errors[0]!.code, 'ECONNREFUSED');
+      assert.is(errors[0]!.target.host, '127.0.0.3', 'the first address of the answer, first');
+      sender.send(options(`${name}:${port}`, kind === 'udp' ? 'UDP' : 'TCP'), target, { onError });
+      await waitFor(`the next ${kind} send at 127.0.0.2`, () => got.length === before + 1);
+      sender.release(target, { onError });
+    }
+  } finally {
+    await sender.close();
+    await receiver.close();
+  }
+});
+
 test('a name that does not resolve, and a host that is not a name: EUNREACHABLE with the reason, nothing sent', async () => {
   const { lookup } = scriptedLookup(5);
   const sender = await SipTransportLayer.create({ listeners: [{ transport: 'udp', host: '127.0.0.1', port: 0 }], resolver: new HostResolver({ lookup }) });
