@@ -81,8 +81,9 @@ export async function runPhoneShell(args: string[]): Promise<number> {
     return 2;
   }
   try {
-    // Added to Node's bundled roots, not instead of them: sites with public certificates keep working.
-    phone = await Phone.fromConfigFile(options.configPath, ca === undefined ? {} : { tls: { ca: [...rootCertificates, ca] } });
+    // Added to Node's bundled roots (and NODE_EXTRA_CA_CERTS, which a `ca` option would otherwise
+    // hide), not instead of them: sites with public certificates keep working.
+    phone = await Phone.fromConfigFile(options.configPath, ca === undefined ? {} : { tls: { ca: [...rootCertificates, ...extraCaCerts(), ca] } });
   } catch (error) {
     const message = error instanceof ConfigError ? error.message : `cannot start the phone: ${(error as Error).message}`;
     process.stderr.write(`${message}\n`);
@@ -276,4 +277,15 @@ export function describeSession(e: SessionStatusChanged): string {
 export function describeChange(e: ConnectionStatusChanged): string {
   const why = e.code === undefined ? (e.reason ? ` (${e.reason})` : '') : ` (${e.code}${e.reason ? ` ${e.reason}` : ''})`;
   return `connection ${e.connectionId}: ${e.previousStatus} -> ${e.status}${why}`;
+}
+
+/** The PEM file NODE_EXTRA_CA_CERTS names, if any and readable. */
+function extraCaCerts(): string[] {
+  const file = process.env['NODE_EXTRA_CA_CERTS'];
+  if (file === undefined || file === '') return [];
+  try {
+    return [readFileSync(file, 'utf8')];
+  } catch {
+    return [];
+  }
 }

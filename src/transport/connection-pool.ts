@@ -119,10 +119,6 @@ export class ConnectionPool {
     else this.#servernames.set(key, servername);
   }
 
-  hasServerName(target: Endpoint): boolean {
-    return this.#servernames.has(endpointKey({ ...target, transport: 'tls' }));
-  }
-
   send(bytes: Uint8Array, target: Endpoint, flowId: string | undefined, onError: ErrorCallback | undefined, trace: (connection: StreamConnection) => void): void {
     if (this.#closing) return this.#failLater(onError, transportError('ECLOSED', target, 'transport closed'));
     let connection = this.#pick(target, flowId);

@@ -120,7 +120,8 @@ export class HostResolver {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        const usable = addresses.filter((a) => isIP(a));
+        // Normalized (::ffff:1.2.3.4 is 1.2.3.4), as every address the transport compares is.
+        const usable = [...new Set(addresses.filter((a) => isIP(a)).map((a) => normalizeHost(a)))];
         const failure = error ?? (usable.length === 0 ? new HostLookupError(`cannot resolve ${name}: no address`) : undefined);
         // A failed lookup keeps the addresses known before, for recognising the site (addresses()).
         this.#remember(name, {

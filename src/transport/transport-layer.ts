@@ -29,6 +29,7 @@ import { ownedString, parseMessage, SipParseError, type ParseLimits } from '../p
 import { defaultPort, familyOf, isIP, isLoopback, isWildcard, normalizeHost } from './addresses.ts';
 import { ConnectionPool, type PoolStats } from './connection-pool.ts';
 import { HostResolver, isHostName } from './host-resolver.ts';
+import { NamePins } from './name-pins.ts';
 import { transportError } from './errors.ts';
 import { resolveOptions, type FlowInfo, type ResolvedOptions, type TraceHook, type TransportDiagnostic, type TransportLayerOptions } from './options.ts';
 import { callSafely, type ErrorCallback } from './pending-senders.ts';
@@ -62,8 +63,6 @@ const RESPONSE_PREFIX = [83, 73, 80, 47, 50, 46, 48, 32]; // "SIP/2.0 "
 
 const NO_OPTIONS: SendOptions = Object.freeze({});
 const MAX_CACHED_ROUTES = 4096;
-/** Failures of one address of a name after which its next address is used. */
-const MOVE_ON = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EUNREACHABLE']);
 
 /** Where datagrams to one destination go: checked and chosen once per address and port (PortHostTable). */
 interface UdpRoute {
@@ -100,10 +99,8 @@ export class SipTransportLayer implements Transport {
   readonly #streamParse: { framing: 'stream'; limits?: Partial<ParseLimits> };
   #closing: Promise<void> | undefined;
   readonly #resolver: HostResolver;
-  /** Host name (lower case) -> the address its sends go to (#pin). */
-  readonly #pinned = new Map<string, string>();
-  /** A sender's error callback -> its wrapper for sends to a name (#movingOn). */
-  readonly #wrappedErrors = new WeakMap<ErrorCallback, ErrorCallback>();
+  /** Which address of a name each (transport, name, port) sends to. */
+  readonly #pins = new NamePins(() => new Set(this.#listeners.map((l) => l.family)), MAX_CACHED_ROUTES);
   /** TlsOptions.servername: when set, it names every TLS site's certificate. */
   readonly #tlsServername: string | undefined;
 
@@ -191,7 +188,7 @@ export class SipTransportLayer implements Transport {
     if (!isIP(normalizeHost(target.host))) {
       // The address its sends go to, even from a stale answer (a REGISTER refresh must keep its Contact);
       // never looked up: the transport's first listener (the name's family is not known before).
-      const address = this.#addressOf(target.host);
+      const address = this.#addressOf(target);
       return isIP(address) ? this.localEndpointFor({ ...target, host: address }) : this.localEndpoint(target.transport);
     }
     let listener = this.#pickListener(target.transport, target.host, true);
@@ -239,10 +236,12 @@ export class SipTransportLayer implements Transport {
     if (!isHostName(to.host)) return this.#failLater(options.onError, transportError('EUNREACHABLE', to, 'target must be an IP address or a host name'));
     const sendTo = (addresses: readonly string[]): void => {
       try {
-        const resolved: Endpoint = { ...target, host: this.#pin(to.host, addresses) };
+        const address = this.#pins.pin(to, addresses);
+        const resolved: Endpoint = { ...target, host: address };
         // The certificate is checked against the name, unless the TLS options name one for every site.
-        if (to.transport === 'tls' && this.#tlsServername === undefined && !this.#pool.hasServerName(resolved)) this.#pool.setServerName(resolved, to.host);
-        this.send(bytes, resolved, options.onError === undefined ? options : { ...options, onError: this.#movingOn(to.host, options.onError) });
+        if (to.transport === 'tls' && this.#tlsServername === undefined) this.#pool.setServerName(resolved, to.host);
+        const onError = options.onError === undefined ? undefined : this.#pins.wrap(to, options.onError, address, () => this.#resolver.addresses(to.host));
+        this.send(bytes, resolved, onError === undefined ? options : { ...options, onError });
       } catch (error) {
         this.#failLater(options.onError, transportError('EUNREACHABLE', to, (error as Error)?.message ?? String(error)));
       }
@@ -252,59 +251,15 @@ export class SipTransportLayer implements Transport {
     this.#resolver.resolve(to.host).then(sendTo, (error: Error) => this.#failLater(options.onError, transportError('EUNREACHABLE', to, error.message)));
   }
 
-  /**
-   * The address a name's sends go to: the one used before while the newest
-   * answer still holds it (a registration's flow, keep-alive and Contact stay
-   * on one address), else the first of a family we listen on (a `localhost`
-   * of ::1 and 127.0.0.1 on a Phone without IPv6: 127.0.0.1).
-   */
-  #pin(name: string, addresses: readonly string[]): string {
-    const key = normalizeHost(name).toLowerCase();
-    const pinned = this.#pinned.get(key);
-    if (pinned !== undefined && addresses.includes(pinned)) return pinned;
-    const families = new Set(this.#listeners.map((l) => l.family));
-    const chosen = addresses.find((a) => families.has(familyOf(a))) ?? addresses[0]!;
-    if (this.#pinned.size >= MAX_CACHED_ROUTES) this.#pinned.clear();
-    this.#pinned.set(key, chosen);
-    return chosen;
-  }
-
-  /**
-   * The sender's error callback, wrapped so that an address of the name that
-   * refuses, times out or cannot be reached hands the name's next address to
-   * the sends after it (RFC 3263 s4.3, one attempt later: the failed request
-   * itself has its outcome). One wrapper per callback, so release() finds it.
-   */
-  #movingOn(name: string, onError: ErrorCallback): ErrorCallback {
-    let wrapped = this.#wrappedErrors.get(onError);
-    if (wrapped === undefined) {
-      wrapped = (error: TransportError): void => {
-        if (MOVE_ON.has(error.code)) this.#unpin(name, error.target.host);
-        onError(error);
-      };
-      this.#wrappedErrors.set(onError, wrapped);
-    }
-    return wrapped;
-  }
-
-  /** `failed` (an address of `name`) failed: the name's next address of a family we listen on takes over. */
-  #unpin(name: string, failed: string): void {
-    const key = normalizeHost(name).toLowerCase();
-    if (this.#pinned.get(key) !== normalizeHost(failed)) return;
-    const families = new Set(this.#listeners.map((l) => l.family));
-    const usable = this.#resolver.addresses(key).filter((a) => families.has(familyOf(a)));
-    const next = usable[(usable.indexOf(normalizeHost(failed)) + 1) % usable.length];
-    if (next !== undefined) this.#pinned.set(key, next);
-  }
-
-  /** `host` normalized; a host name as the address its sends go to (itself when never looked up). */
-  #addressOf(host: string): string {
-    const normalized = normalizeHost(host);
+  /** `target`'s host normalized; for a name, the address its sends go to (the name itself when never looked up). */
+  #addressOf(target: Endpoint): string {
+    const normalized = normalizeHost(target.host);
     if (isIP(normalized)) return normalized;
-    const pinned = this.#pinned.get(normalized.toLowerCase());
+    const name: Endpoint = { transport: target.transport, host: normalized, port: target.port };
+    const pinned = this.#pins.pinned(name);
     if (pinned !== undefined) return pinned;
     const known = this.#resolver.addresses(normalized);
-    return known.length > 0 ? this.#pin(normalized, known) : normalized;
+    return known.length > 0 ? this.#pins.pin(name, known) : normalized;
   }
 
   /** The addresses host name `host` had at its last lookup (none for an address or a name never looked up). */
@@ -314,18 +269,23 @@ export class SipTransportLayer implements Transport {
 
   /** See Transport.release: the flow a send to `target` used forgets `options.onError`. */
   release(target: Endpoint, options: SendOptions): void {
-    const given = options.onError;
-    if (given === undefined) return;
-    // A send to a name registered the wrapper of #movingOn.
-    const onError = this.#wrappedErrors.get(given) ?? given;
+    const onError = options.onError;
+    if (onError === undefined) return;
+    const normalized = normalizeHost(target.host);
+    if (!isIP(normalized)) {
+      // Sends to a name went out with a wrapper of the callback (NamePins), maybe to several of its addresses.
+      const sender = this.#pins.unwrap({ transport: target.transport, host: normalized, port: target.port }, onError);
+      for (const address of sender?.addresses ?? []) this.release({ ...target, host: address }, { ...options, onError: sender!.onError });
+      return;
+    }
     if (target.transport === 'udp') {
-      const host = this.#addressOf(target.host);
+      const host = normalized;
       // A route the bounded cache let go of is chosen again: the same listener and peer key as when sent.
       const route = this.#udpRoutes.find(host, target.port) ?? (isIP(host) ? this.#udpRoute({ transport: 'udp', host, port: target.port }) : undefined);
       if (route !== undefined) this.#udp.release(route.peerKey, onError);
       return;
     }
-    this.#pool.release({ transport: target.transport, host: this.#addressOf(target.host), port: target.port }, options.flowId, onError);
+    this.#pool.release({ transport: target.transport, host: normalized, port: target.port }, options.flowId, onError);
   }
 
   /** See Transport.planRequest: RFC 3261 s18.1.1 (the move to TCP only when a TCP listener exists). */
@@ -354,7 +314,7 @@ export class SipTransportLayer implements Transport {
   /** See Transport.retainFlow: the outgoing TCP/TLS flow to `target` stays open past the idle timeout while retained. */
   retainFlow(target: Endpoint, retain: boolean): void {
     if (target.transport === 'udp') return;
-    this.#pool.retain({ transport: target.transport, host: this.#addressOf(target.host), port: target.port }, retain);
+    this.#pool.retain({ transport: target.transport, host: this.#addressOf(target), port: target.port }, retain);
   }
 
   /** Sends an RFC 5626 CRLFCRLF ping on a TCP/TLS flow now; a missing pong kills the flow (ETIMEDOUT). */
@@ -364,7 +324,7 @@ export class SipTransportLayer implements Transport {
 
   /** See Transport.probeFlow. */
   probeFlow(target: Endpoint, timeoutMs: number, done: (alive: boolean, reason: string) => void): void {
-    const to: Endpoint = { transport: target.transport, host: this.#addressOf(target.host), port: target.port };
+    const to: Endpoint = { transport: target.transport, host: this.#addressOf(target), port: target.port };
     if (to.transport === 'udp' || this.#closing !== undefined) {
       queueMicrotask(() => done(false, to.transport === 'udp' ? 'UDP has no flow to ping' : 'transport closed'));
       return;

@@ -63,17 +63,30 @@ test("start({ until: 'any' }) resolves at the first connection registered, while
 
 test('start() after a connection was enabled and registered by hand resolves without waiting for an event that will not come', async () => {
   const site = await labSite('early', '127.0.0.1');
-  const phone = await Phone.create({ connections: [labConnection(site), labConnection(site, { user: '1002' })] });
+  const silent = await labSite('early-silent', '127.0.0.2');
+  await silent.stop('silent');
+  const one = await Phone.create({ connections: [labConnection(site)] });
+  const two = await Phone.create({ connections: [labConnection(site), labConnection(silent)] }, { closeTimeoutMs: 300 });
+  const within = <T>(promise: Promise<T>): Promise<T | 'pending'> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<'pending'>((resolve) => (timer = setTimeout(() => resolve('pending'), 3000)));
+    return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+  };
   try {
-    assert.is((await phone.connections.enableConnection(0))?.status, 'registered');
-    const any = await phone.start({ until: 'any' });
-    assert.is(any.find((c) => c.id === 0)?.status, 'registered', "'any': one registered already");
-    const all = await Promise.race([phone.start(), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5000))]);
-    assert.ok(all !== undefined, 'start() settled');
-    assert.equal(all!.map((c) => c.status), ['registered', 'registered']);
+    assert.is((await one.connections.enableConnection(0))?.status, 'registered');
+    const all = await within(one.start());
+    assert.ok(all !== 'pending', "'all': settled although its one connection had its outcome before start()");
+    assert.equal(all.map((c) => c.status), ['registered']);
+
+    assert.is((await two.connections.enableConnection(0))?.status, 'registered');
+    const any = await within(two.start({ until: 'any' }));
+    assert.ok(any !== 'pending', "'any': settled at once, one connection registered already");
+    assert.equal(any.map((c) => c.status), ['registered', 'registering'], 'the silent site still registering');
   } finally {
-    await phone.close();
+    await one.close();
+    await two.close();
     await site.close();
+    await silent.close();
   }
 });
 

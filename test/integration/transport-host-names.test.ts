@@ -167,8 +167,47 @@ test("an address of a name that refuses hands the name's next address to the sen
       assert.is(errors[0]!.target.host, '127.0.0.3', 'the first address of the answer, first');
       sender.send(options(`${name}:${port}`, kind === 'udp' ? 'UDP' : 'TCP'), target, { onError });
       await waitFor(`the next ${kind} send at 127.0.0.2`, () => got.length === before + 1);
+      assert.ok(sender.stats().pendingSenders > 0);
+      // The callback went out on two addresses (wrapped): release() takes it off both.
       sender.release(target, { onError });
+      assert.is(sender.stats().pendingSenders, 0, 'released from every address it was sent to');
     }
+  } finally {
+    await sender.close();
+    await receiver.close();
+  }
+});
+
+test('each (transport, name, port) keeps its own address: a TCP refusal does not move UDP; an IPv4-mapped answer is compared as IPv4', async () => {
+  const lookup: LookupAll = (host, done) => setTimeout(() => done(null, host === 'mapped.test' ? ['::ffff:127.0.0.3', '::ffff:127.0.0.2'] : ['127.0.0.2', '127.0.0.3']), 1);
+  // The receiver takes UDP on 127.0.0.2 and no TCP: a TCP send to shared.test is refused there.
+  const receiver = await SipTransportLayer.create({ listeners: [{ transport: 'udp', host: '127.0.0.2', port: 0 }] });
+  const sender = await SipTransportLayer.create({
+    listeners: [{ transport: 'udp', host: '127.0.0.1', port: 0 }, { transport: 'tcp', host: '127.0.0.1', port: 0 }],
+    resolver: new HostResolver({ lookup }),
+  });
+  const got: Received[] = [];
+  receiver.onReceive = (r) => got.push(r);
+  const port = receiver.listeners[0]!.port;
+  try {
+    const udp: Endpoint = { transport: 'udp', host: 'shared.test', port };
+    sender.send(options(`shared.test:${port}`, 'UDP'), udp);
+    await waitFor('UDP at 127.0.0.2', () => got.length === 1);
+    const tcpErrors: TransportError[] = [];
+    sender.send(options(`shared.test:${port}`, 'TCP'), { transport: 'tcp', host: 'shared.test', port }, { onError: (e) => tcpErrors.push(e) });
+    await waitFor('TCP refused at 127.0.0.2', () => tcpErrors.length === 1);
+    assert.is(tcpErrors[0]!.target.host, '127.0.0.2');
+    sender.send(options(`shared.test:${port}`, 'UDP'), udp);
+    await waitFor('UDP still at 127.0.0.2', () => got.length === 2);
+
+    const errors: TransportError[] = [];
+    const mapped: Endpoint = { transport: 'udp', host: 'mapped.test', port };
+    sender.send(options(`mapped.test:${port}`, 'UDP'), mapped, { onError: (e) => errors.push(e) });
+    await waitFor('127.0.0.3 refused', () => errors.length === 1);
+    assert.is(errors[0]!.target.host, '127.0.0.3');
+    assert.equal(sender.addressesOf('mapped.test'), ['127.0.0.3', '127.0.0.2'], 'normalized');
+    sender.send(options(`mapped.test:${port}`, 'UDP'), mapped, { onError: (e) => errors.push(e) });
+    await waitFor('moved on to 127.0.0.2', () => got.length === 3);
   } finally {
     await sender.close();
     await receiver.close();
