@@ -28,11 +28,11 @@ export class NamePins {
   /** endpointKey of (transport, lower-case name, port) -> the address its sends go to; oldest first. */
   readonly #pinned = new Map<string, string>();
   readonly #wrapped = new WeakMap<ErrorCallback, Map<string, WrappedSender>>();
-  readonly #families: () => ReadonlySet<4 | 6>;
+  readonly #families: ReadonlySet<4 | 6>;
   readonly #maxPins: number;
 
-  /** `families`: the address families the transport listens on now. */
-  constructor(families: () => ReadonlySet<4 | 6>, maxPins: number) {
+  /** `families`: the address families the transport listens on (a live set: it fills as listeners bind). */
+  constructor(families: ReadonlySet<4 | 6>, maxPins: number) {
     this.#families = families;
     this.#maxPins = maxPins;
   }
@@ -40,11 +40,13 @@ export class NamePins {
   /** The address for `target` (a name) from `addresses` (its answer, normalized): kept, or chosen now. */
   pin(target: Endpoint, addresses: readonly string[]): string {
     const key = keyOf(target);
-    const families = this.#families();
+    const families = this.#families;
     const pinned = this.#pinned.get(key);
+    // Every send to the name comes here: the kept address answers without building anything.
+    if (pinned !== undefined && families.has(familyOf(pinned)) && addresses.includes(pinned)) return pinned;
     const usable = addresses.filter((a) => families.has(familyOf(a)));
-    // Kept while listed, unless it is of a family we do not listen on and another is.
-    if (pinned !== undefined && addresses.includes(pinned) && (usable.length === 0 || usable.includes(pinned))) return pinned;
+    // One of a family we do not listen on is kept only while no other is usable.
+    if (pinned !== undefined && usable.length === 0 && addresses.includes(pinned)) return pinned;
     const chosen = usable[0] ?? addresses[0]!;
     this.#set(key, chosen);
     return chosen;
@@ -85,7 +87,7 @@ export class NamePins {
 
   #moveOn(key: string, failed: string, known: readonly string[]): void {
     if (this.#pinned.get(key) !== failed) return;
-    const families = this.#families();
+    const families = this.#families;
     const usable = known.filter((a) => families.has(familyOf(a)));
     const next = usable[(usable.indexOf(failed) + 1) % usable.length];
     if (next !== undefined) this.#set(key, next);

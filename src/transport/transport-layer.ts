@@ -89,6 +89,8 @@ export class SipTransportLayer implements Transport {
   readonly #udp: UdpTransport;
   readonly #pool: ConnectionPool;
   readonly #listeners: ListenerInfo[] = [];
+  /** The address families of #listeners (NamePins reads it on every send to a name). */
+  readonly #families = new Set<4 | 6>();
   readonly #udpByListener = new Map<ListenerInfo, UdpListener>();
   readonly #ourHosts = new Set<string>();
   readonly #ourPorts = new Set<number>();
@@ -100,7 +102,7 @@ export class SipTransportLayer implements Transport {
   #closing: Promise<void> | undefined;
   readonly #resolver: HostResolver;
   /** Which address of a name each (transport, name, port) sends to. */
-  readonly #pins = new NamePins(() => new Set(this.#listeners.map((l) => l.family)), MAX_CACHED_ROUTES);
+  readonly #pins = new NamePins(this.#families, MAX_CACHED_ROUTES);
   /** TlsOptions.servername: when set, it names every TLS site's certificate. */
   readonly #tlsServername: string | undefined;
 
@@ -272,6 +274,9 @@ export class SipTransportLayer implements Transport {
     const onError = options.onError;
     if (onError === undefined) return;
     const normalized = normalizeHost(target.host);
+    // The common case first, as before names: a UDP route is known by address (a name never has one).
+    const cached = target.transport === 'udp' ? this.#udpRoutes.find(normalized, target.port) : undefined;
+    if (cached !== undefined) return this.#udp.release(cached.peerKey, onError);
     if (!isIP(normalized)) {
       // Sends to a name went out with a wrapper of the callback (NamePins), maybe to several of its addresses.
       const sender = this.#pins.unwrap({ transport: target.transport, host: normalized, port: target.port }, onError);
@@ -279,9 +284,8 @@ export class SipTransportLayer implements Transport {
       return;
     }
     if (target.transport === 'udp') {
-      const host = normalized;
       // A route the bounded cache let go of is chosen again: the same listener and peer key as when sent.
-      const route = this.#udpRoutes.find(host, target.port) ?? (isIP(host) ? this.#udpRoute({ transport: 'udp', host, port: target.port }) : undefined);
+      const route = this.#udpRoute({ transport: 'udp', host: normalized, port: target.port });
       if (route !== undefined) this.#udp.release(route.peerKey, onError);
       return;
     }
@@ -384,6 +388,7 @@ export class SipTransportLayer implements Transport {
     const advertisedHost = normalizeHost(options.advertisedHost ?? (isWildcard(host) ? interfaceAddress(family) : host));
     const info: ListenerInfo = { transport: options.transport, host, port, advertisedHost, family };
     this.#listeners.push(info);
+    this.#families.add(family);
     if (udpListener !== undefined) this.#udpByListener.set(info, udpListener);
     this.#ourPorts.add(port);
     this.#ourHosts.add(advertisedHost);
