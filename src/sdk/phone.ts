@@ -176,13 +176,8 @@ export class Phone {
     const settings = config.connections.map((connection) => completeSettings(connection));
     // Sites named by host name are looked up first: their addresses decide which sockets to bind.
     const resolver = new HostResolver();
-    const addresses = new Map<string, readonly string[]>();
-    await Promise.all(settings.map(async ({ server }) => {
-      if (isIP(server.host)) return;
-      await resolver.resolve(server.host).catch(() => undefined);
-      addresses.set(server.host, resolver.addresses(server.host));
-    }));
-    const listeners = listenerPlan(settings, options, (host) => addresses.get(host) ?? [host]);
+    await Promise.all(settings.filter(({ server }) => !isIP(server.host)).map(({ server }) => resolver.resolve(server.host).catch(() => undefined)));
+    const listeners = listenerPlan(settings, options, (host) => addressesOf(host, resolver.addresses(host)));
     const transport = await SipTransportLayer.create({ listeners, resolver, ...(options.tls ? { tls: options.tls } : {}) });
     try {
       return Phone.#assemble(transport, settings, options, config.warnings ?? []);
@@ -231,15 +226,12 @@ export class Phone {
     const hasV6 = transport.listeners.some((l) => l.family === 6);
     // A socket bound to loopback cannot reach another host: the send fails and the connection would stay unavailable.
     const loopbackOnly = transport.listeners.every((l) => isLoopback(l.host));
-    // A host name is judged by the addresses it had at its last lookup (none yet: as a remote host).
-    const addressesOf = (host: string): readonly string[] => (isIP(host) ? [host] : transport.addressesOf(host));
     const checkSettings = (s: ConnectionSettings): void => {
-      const addresses = addressesOf(s.server.host);
-      if (!hasV6 && addresses.length > 0 && addresses.every((a) => isIPv6(a))) {
+      const addresses = addressesOf(s.server.host, transport.addressesOf(s.server.host));
+      if (!hasV6 && ipv6Only(addresses)) {
         throw new ConnectionSettingsError(`server ${s.server.host} is IPv6 but this Phone has no IPv6 listener: create it with ipv6: true`);
       }
-      const onLoopback = isLoopback(s.server.host) || (addresses.length > 0 && addresses.every((a) => isLoopback(a)));
-      if (loopbackOnly && !onLoopback) {
+      if (loopbackOnly && !onLoopback(s.server.host, addresses)) {
         const where = addresses.length === 0 ? 'is a host name this Phone has not looked up (it may be elsewhere)' : 'is not on this host';
         throw new ConnectionSettingsError(`server ${s.server.host} ${where} but this Phone listens on loopback only (its localHost, or every configured server on loopback): create it with localHost: '0.0.0.0' (or '::')`);
       }
@@ -343,19 +335,31 @@ export interface StartOptions {
   readonly until?: 'all' | 'any';
 }
 
+/** A server's addresses: itself when it is one, else what its name resolved to (`resolved`; none yet: unknown). */
+function addressesOf(host: string, resolved: readonly string[]): readonly string[] {
+  return isIP(host) ? [host] : resolved;
+}
+
+/** On this machine: a loopback address or `localhost`, or a name all of whose addresses are (a name not looked up counts as remote). */
+function onLoopback(host: string, addresses: readonly string[]): boolean {
+  return isLoopback(host) || (addresses.length > 0 && addresses.every((a) => isLoopback(a)));
+}
+
+/** Reachable over IPv6 alone (a name with both families is reached over IPv4). */
+function ipv6Only(addresses: readonly string[]): boolean {
+  return addresses.length > 0 && addresses.every((a) => isIPv6(a));
+}
+
 /**
  * The sockets a Phone binds: UDP and TCP always (a connection added later may
  * use either), TLS when we hold a certificate; IPv4, and IPv6 as well when a
  * configured server is IPv6 (or `ipv6: true`). The Via and Contact of each
  * request name the listener of the target's family (Transport.localEndpoint).
  */
-function listenerPlan(settings: readonly ConnectionSettings[], options: PhoneOptions, addressesOf: (host: string) => readonly string[]): ListenerOptions[] {
+function listenerPlan(settings: readonly ConnectionSettings[], options: PhoneOptions, siteAddresses: (host: string) => readonly string[]): ListenerOptions[] {
   const port = options.localPort ?? 0;
-  const addresses = settings.map((s) => addressesOf(s.server.host));
-  // A name that did not resolve counts as a remote host.
-  const loopbackOnly = settings.length > 0 && settings.every((s, i) => isLoopback(s.server.host) || (addresses[i]!.length > 0 && addresses[i]!.every((a) => isLoopback(a))));
-  // IPv6 sockets only for a site reachable over IPv6 alone: a name with both families is reached over IPv4.
-  const wantsV6 = options.ipv6 ?? addresses.some((list) => list.length > 0 && list.every((a) => isIPv6(a)));
+  const loopbackOnly = settings.length > 0 && settings.every((s) => onLoopback(s.server.host, siteAddresses(s.server.host)));
+  const wantsV6 = options.ipv6 ?? settings.some((s) => ipv6Only(siteAddresses(s.server.host)));
   const hosts: string[] = [];
   if (options.localHost !== undefined) hosts.push(options.localHost);
   else {

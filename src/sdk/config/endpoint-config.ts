@@ -252,10 +252,9 @@ class ConfigReader {
         basic = child;
       } else if (kind === 'genesys') {
         genesys.push(child);
-      } else if (oneEditAway(kind, ['basic', 'genesys']) !== undefined) {
-        const meant = oneEditAway(kind, ['basic', 'genesys']) === 'basic' ? 'Basic' : 'Genesys';
-        throw this.error('invalid', misspelt(meant, 'Container'), name, 'name', `Container "${name.value}"`);
       } else {
+        const meant = oneEditAway(kind, ['basic', 'genesys']);
+        if (meant !== undefined) throw this.error('invalid', misspelt(meant === 'basic' ? 'Basic' : 'Genesys', 'Container'), name, 'name', `Container "${name.value}"`);
         this.warnOnce(`container:${kind}`, child, `Container "${name.value}" is not used (ignored)`);
       }
     }
@@ -346,11 +345,13 @@ class ConfigReader {
 
   private readGenesys(container: XmlElement, settings: Map<string, SettingEntry>[]): void {
     for (const domain of container.children) {
-      const name = isNamed(domain, 'domain') ? this.requireAttribute(domain, 'name').value.trim() : undefined;
-      if (name !== undefined && name.toLowerCase() !== 'proxies' && (name.toLowerCase() === 'proxy' || oneEditAway(name.toLowerCase(), ['proxies']) !== undefined)) {
-        throw this.error('invalid', misspelt('proxies', 'domain'), this.requireAttribute(domain, 'name'), 'name', `domain "${name}"`);
+      const nameAttr = isNamed(domain, 'domain') ? this.requireAttribute(domain, 'name') : undefined;
+      const name = nameAttr?.value.trim();
+      const lower = name?.toLowerCase();
+      if (lower !== undefined && lower !== 'proxies' && (lower === 'proxy' || oneEditAway(lower, ['proxies']) !== undefined)) {
+        throw this.error('invalid', misspelt('proxies', 'domain'), nameAttr!, 'name', `domain "${name}"`);
       }
-      if (name === undefined || name.toLowerCase() !== 'proxies') {
+      if (lower !== 'proxies') {
         const label = name === undefined ? `element <${domain.name}>` : `domain "${name}"`;
         this.warnOnce(`genesys:${label.toLowerCase()}`, domain, `${label} in Container "Genesys" is not used (ignored)`);
         continue;
