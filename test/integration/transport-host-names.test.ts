@@ -59,15 +59,21 @@ function options(target: string, transport: 'UDP' | 'TCP'): Uint8Array {
   });
 }
 
-test('UDP and TCP sends to a host name arrive in order, those sent before the lookup answered included; Via/Contact use its address after', async () => {
-  const { lookup, queries } = scriptedLookup(30);
-  const receiver = await SipTransportLayer.create({ listeners: [{ transport: 'udp', host: '127.0.0.2', port: 0 }, { transport: 'tcp', host: '127.0.0.2', port: 0 }] });
+/** A receiver on 127.0.0.2 (`receives`), a sender on 127.0.0.1 (UDP and TCP) looking names up with `lookup`, and what the receiver got. */
+async function sendAndReceive(lookup: LookupAll, receives: ReadonlyArray<'udp' | 'tcp'> = ['udp', 'tcp']): Promise<{ receiver: SipTransportLayer; sender: SipTransportLayer; got: Received[] }> {
+  const receiver = await SipTransportLayer.create({ listeners: receives.map((transport) => ({ transport, host: '127.0.0.2', port: 0 })) });
   const sender = await SipTransportLayer.create({
     listeners: [{ transport: 'udp', host: '127.0.0.1', port: 0 }, { transport: 'tcp', host: '127.0.0.1', port: 0 }],
     resolver: new HostResolver({ lookup }),
   });
   const got: Received[] = [];
   receiver.onReceive = (r) => got.push(r);
+  return { receiver, sender, got };
+}
+
+test('UDP and TCP sends to a host name arrive in order, those sent before the lookup answered included; Via/Contact use its address after', async () => {
+  const { lookup, queries } = scriptedLookup(30);
+  const { receiver, sender, got } = await sendAndReceive(lookup);
   const errors: TransportError[] = [];
   try {
     for (const kind of ['udp', 'tcp'] as const) {
@@ -145,17 +151,11 @@ test("a name's address: of a family we listen on (::1 first, no IPv6 socket: 127
 
 test("an address of a name that refuses hands the name's next address to the sends after it (UDP: ICMP; TCP: RST)", async () => {
   const lookup: LookupAll = (host, done) => setTimeout(() => done(null, host.startsWith('pair-') ? ['127.0.0.3', '127.0.0.2'] : []), 1);
-  const receiver = await SipTransportLayer.create({ listeners: [{ transport: 'udp', host: '127.0.0.2', port: 0 }, { transport: 'tcp', host: '127.0.0.2', port: 0 }] });
-  const sender = await SipTransportLayer.create({
-    listeners: [{ transport: 'udp', host: '127.0.0.1', port: 0 }, { transport: 'tcp', host: '127.0.0.1', port: 0 }],
-    resolver: new HostResolver({ lookup }),
-  });
-  const got: Received[] = [];
-  receiver.onReceive = (r) => got.push(r);
+  const { receiver, sender, got } = await sendAndReceive(lookup);
   try {
     for (const kind of ['udp', 'tcp'] as const) {
       const port = receiver.listeners.find((l) => l.transport === kind)!.port;
-      // A name per transport: the address a name's sends go to is one for all transports.
+      // A name per transport keeps the two cases apart (each (transport, name, port) has its own address anyway).
       const name = `pair-${kind}.test`;
       const target: Endpoint = { transport: kind, host: name, port };
       const errors: TransportError[] = [];
@@ -181,13 +181,7 @@ test("an address of a name that refuses hands the name's next address to the sen
 test('each (transport, name, port) keeps its own address: a TCP refusal does not move UDP; an IPv4-mapped answer is compared as IPv4', async () => {
   const lookup: LookupAll = (host, done) => setTimeout(() => done(null, host === 'mapped.test' ? ['::ffff:127.0.0.3', '::ffff:127.0.0.2'] : ['127.0.0.2', '127.0.0.3']), 1);
   // The receiver takes UDP on 127.0.0.2 and no TCP: a TCP send to shared.test is refused there.
-  const receiver = await SipTransportLayer.create({ listeners: [{ transport: 'udp', host: '127.0.0.2', port: 0 }] });
-  const sender = await SipTransportLayer.create({
-    listeners: [{ transport: 'udp', host: '127.0.0.1', port: 0 }, { transport: 'tcp', host: '127.0.0.1', port: 0 }],
-    resolver: new HostResolver({ lookup }),
-  });
-  const got: Received[] = [];
-  receiver.onReceive = (r) => got.push(r);
+  const { receiver, sender, got } = await sendAndReceive(lookup, ['udp']);
   const port = receiver.listeners[0]!.port;
   try {
     const udp: Endpoint = { transport: 'udp', host: 'shared.test', port };

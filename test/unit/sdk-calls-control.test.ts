@@ -392,10 +392,8 @@ test('close() with a held call, an outbound ringing call and an inbound ringing 
 test('a hold that gets no answer rejects no-response(408) after 64*T1, naming it, and the call ends SipError(408); a hold pending at close() rejects closed', async () => {
   const rig = new CallRig();
   await rig.start();
-  const call = await rig.calls.dial(0, '1002');
-  await rig.until(() => rig.phone.sessions.session(call.id)?.status === 'connected', 5000);
-  const callId = rig.phone.sessions.session(call.id)!.callId!;
-  rig.net.drop = (carried) => carried.message.method === 'INVITE' && carried.message.callId === callId;
+  const call = await rig.connectedCall(0);
+  rig.loseReinvitesOf(call.id);
   const sentAt = rig.clock.now();
   const unanswered = rig.calls.hold(call.id).then(() => undefined, (e: unknown) => e);
   await rig.until(() => rig.sessionSeq(call.id).length === 4, 40_000, 'the call ending');
@@ -408,10 +406,8 @@ test('a hold that gets no answer rejects no-response(408) after 64*T1, naming it
   assert.equal(rig.sessionSeq(call.id).at(-1), 's1 disconnected:SipError(408) @0');
 
   rig.net.drop = undefined;
-  const second = await rig.calls.dial(1, '1002');
-  await rig.until(() => rig.phone.sessions.session(second.id)?.status === 'connected', 5000);
-  const secondCallId = rig.phone.sessions.session(second.id)!.callId!;
-  rig.net.drop = (carried) => carried.message.method === 'INVITE' && carried.message.callId === secondCallId;
+  const second = await rig.connectedCall(1);
+  rig.loseReinvitesOf(second.id);
   const pending = rig.calls.hold(second.id).then(() => undefined, (e: unknown) => e);
   await rig.advance(100);
   await rig.close();
@@ -427,10 +423,8 @@ test('a hold that gets no answer rejects no-response(408) after 64*T1, naming it
 test('hangup while a hold goes unanswered: the BYE leaves at once (not after 64*T1), the call ends Normal, the hold rejects wrong-state', async () => {
   const rig = new CallRig();
   await rig.start();
-  const call = await rig.calls.dial(0, '1002');
-  await rig.until(() => rig.phone.sessions.session(call.id)?.status === 'connected', 5000);
-  const callId = rig.phone.sessions.session(call.id)!.callId!;
-  rig.net.drop = (carried) => carried.message.method === 'INVITE' && carried.message.callId === callId;
+  const call = await rig.connectedCall(0);
+  rig.loseReinvitesOf(call.id);
   const hold = rig.calls.hold(call.id).then(() => undefined, (e: unknown) => e);
   await rig.advance(1000);
   const hungUpAt = rig.clock.now();

@@ -32,6 +32,7 @@ import {
   SessionManager,
   type ConnectionInput,
   type ConnectionStatusChanged,
+  type SessionProperties,
   type SessionStatusChanged,
 } from '../../src/sdk/index.ts';
 import type { MediaPort, MediaPortSource } from '../../src/sdk/media-ports.ts';
@@ -575,6 +576,20 @@ export class CallRig {
   }
 
   // ------------------------------------------------------------ reading
+
+  /** Dials 1002 on connection `id` and waits until the call is connected. */
+  async connectedCall(id = 0): Promise<SessionProperties> {
+    const call = await this.calls.dial(id, '1002');
+    await this.until(() => this.phone.sessions.session(call.id)?.status === 'connected', 5000, `${call.id} connected`);
+    return call;
+  }
+
+  /** From now on the network loses our re-INVITEs in the dialog of `sessionId` (its holds go unanswered); its Call-ID. */
+  loseReinvitesOf(sessionId: string): string {
+    const callId = this.phone.sessions.session(sessionId)!.callId!;
+    this.net.drop = (carried) => carried.message.method === 'INVITE' && carried.message.callId === callId && carried.message.to?.tag != null;
+    return callId;
+  }
 
   /** Requests of one method the phone sent (retransmissions included), with time, target and Call-ID. */
   sent(method: string, since = 0): Array<{ readonly at: number; readonly target: Endpoint; readonly message: SipMessage; readonly callId: string }> {

@@ -219,20 +219,13 @@ test('dial() while a call is connected holds it before the new INVITE leaves', a
   rig.assertIdle();
 });
 
-/** Loses our re-INVITEs in the dialog of session `sessionId` (its Call-ID), so that its hold is never answered. */
-function loseReinvitesOf(rig: CallRig, sessionId: string): string {
-  const callId = rig.phone.sessions.session(sessionId)!.callId!;
-  rig.net.drop = (carried) => carried.message.method === 'INVITE' && carried.message.callId === callId && carried.message.to?.tag != null;
-  return callId;
-}
-
 test("dial() while the connected call's hold goes unanswered: the INVITE waits dial_failover_timeout, not 64*T1; the hold's timeout ends that call SipError(408); its site, which the dialog does not pass through, stays up", async () => {
   const rig = new CallRig({ connection: { dialFailoverTimeoutMs: 1500 } });
   await rig.start();
   const first = await rig.calls.dial(0, '1002');
   await rig.until(() => rig.phone.sessions.session(first.id)?.status === 'connected', 5000);
   await rig.advance(50);
-  const firstCallId = loseReinvitesOf(rig, first.id);
+  const firstCallId = rig.loseReinvitesOf(first.id);
   const marks = rig.connectionEvents.length;
 
   const t0 = rig.clock.now();
@@ -267,7 +260,7 @@ test("answer() while the connected call's site is known down: answered at once, 
   await rig.start();
   const first = await rig.calls.dial(0, '1002');
   await rig.until(() => rig.phone.sessions.session(first.id)?.status === 'connected', 5000);
-  const firstCallId = loseReinvitesOf(rig, first.id);
+  const firstCallId = rig.loseReinvitesOf(first.id);
   const [site0, site1] = rig.sites as [CallSite, CallSite];
   site0.state = 'refusing';
   const marks = rig.connectionEvents.length;
