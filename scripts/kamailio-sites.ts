@@ -19,8 +19,10 @@ const addresses: Array<[string, number, 'udp' | 'tcp']> = [['127.0.0.1', 5070, '
 try {
   for (const [index, [address, port]] of addresses.entries()) {
     const site = await startSite({ name: `site${index}`, address, udpPort: port, tcpPort: port, callAuth: true });
-    // The TLS port, CA and PID: what a TLS connection and a site outage (kill -STOP PID) need.
+    // The TLS port, CA and PID: what a TLS connection and a site outage need. Kamailio's
+    // workers (children of that PID) answer SIP: freezing the main process alone changes nothing.
     process.stdout.write(`site ${index}: Kamailio on ${address}:${port} (UDP and TCP), TLS on ${address}:${site.ports.tls} (CA ${site.caCertPath}), PID ${site.pid}\n`);
+    process.stdout.write(`  freeze: kill -STOP ${site.pid}; pkill -STOP -P ${site.pid}   thaw: pkill -CONT -P ${site.pid}; kill -CONT ${site.pid}\n`);
   }
 } catch (error) {
   process.stderr.write(`sites:kamailio: ${(error as Error).message}\n`);

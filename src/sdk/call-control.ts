@@ -74,8 +74,10 @@ export class CallControl {
     const first = attempts.firstLine();
     if (first === undefined) throw new CallError('no-connection', `connection ${connectionId} is not registered and no other connection is`);
     const session = new Session(this.#newId(), 'outbound', first, attempts.remoteVia(first), 'dialing');
-    this.#host.sessions.add(session);
+    // The connected call goes on hold first; `dialing` means the INVITE leaves now.
     await this.#holdActive(session);
+    this.#checkOpen();
+    this.#host.sessions.add(session);
     attempts.start(session);
     return session.properties();
   }
@@ -113,6 +115,23 @@ export class CallControl {
       await this.#reinvite(session, true);
       this.#host.sessions.change(session, 'held');
       return session.properties();
+    });
+  }
+
+  /**
+   * #holdActive's hold: the re-INVITE a=sendonly for a session that is
+   * connected, or already held on our side only (its hold was not
+   * answered in time); refused or unanswered, the session stays held here.
+   */
+  #holdForAnother(session: Session): Promise<void> {
+    return this.#act(session.id, async () => {
+      if ((session.status !== 'connected' && session.status !== 'held') || session.dialog === undefined) return;
+      try {
+        await this.#reinvite(session, true);
+      } catch {
+        // Refused, or the call ended (its own event says so): it stays held here.
+      }
+      this.#host.sessions.change(session, 'held');
     });
   }
 
@@ -226,17 +245,20 @@ export class CallControl {
 
   /**
    * At most one active call: every connected session but `except` goes on
-   * hold. The new call waits for a hold at most its connection's
-   * dial_failover_timeout (a hold unanswered would keep it 64*T1), and not
-   * at all when that connection's site is known down; the hold goes on, and
-   * its outcome (held, or SipError 408) comes as the session's own event.
+   * hold before the new one goes on. The new call waits for a hold at most
+   * its connection's dial_failover_timeout (a hold unanswered would keep it
+   * 64*T1), and not at all when that connection's site is known down. A
+   * hold not answered by then, or refused, leaves that session held on our
+   * side (`held` now: we no longer talk to it) while its re-INVITE goes
+   * on; a re-INVITE that times out ends that call SipError 408.
    */
   async #holdActive(except: Session): Promise<void> {
+    const holding: Session[] = [];
     const waits: Array<Promise<void>> = [];
     for (const other of this.#host.sessions.all()) {
       if (other === except || other.status !== 'connected' || other.dialog === undefined) continue;
-      // A hold the peer refuses does not stop the new call.
-      const held = this.hold(other.id).then(
+      holding.push(other);
+      const held = this.#holdForAnother(other).then(
         () => undefined,
         () => undefined,
       );
@@ -245,6 +267,7 @@ export class CallControl {
       waits.push(this.#within(held, settings.dialFailoverTimeoutMs));
     }
     await Promise.all(waits);
+    for (const other of holding) this.#host.sessions.change(other, 'held');
   }
 
   /** Settles when `work` does or after `ms`, whichever comes first. */
@@ -264,7 +287,10 @@ export class CallControl {
     session.remoteHold = dialog.media.media?.remoteHold ?? false;
     dialog.events = {
       onMedia: (media) => {
-        session.remoteHold = media?.remoteHold ?? false;
+        const remoteHold = media?.remoteHold ?? false;
+        if (remoteHold === session.remoteHold) return;
+        session.remoteHold = remoteHold;
+        this.#host.sessions.emit('remoteHoldChanged', { sessionId: session.id, connectionId: session.connectionId, remoteHold });
       },
       onInfo: (info) => {
         if (info.dtmf !== undefined) this.#host.sessions.emit('dtmfReceived', { sessionId: session.id, digit: info.dtmf.digit });

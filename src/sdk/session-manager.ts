@@ -13,9 +13,17 @@ export interface DtmfReceived {
   readonly digit: string;
 }
 
+/** The peer put us on hold (its offer sendonly or inactive) or took us back; our own status does not change. */
+export interface RemoteHoldChanged {
+  readonly sessionId: string;
+  readonly connectionId: number;
+  readonly remoteHold: boolean;
+}
+
 export interface SessionEvents {
   sessionStatusChanged: SessionStatusChanged;
   dtmfReceived: DtmfReceived;
+  remoteHoldChanged: RemoteHoldChanged;
 }
 
 export class SessionManager extends TypedEvents<SessionEvents> {

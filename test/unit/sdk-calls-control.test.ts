@@ -7,7 +7,7 @@
  * arrives, connected when the 200 arrives; the INVITE's Request-URI, From
  * and Contact with the connection's line= token; hold and retrieve as
  * re-INVITEs a=sendonly / a=sendrecv; the far end holding us sets remoteHold
- * without an event; hangup -> BYE, Normal); hangup while dialing (Cancelled at
+ * and emits remoteHoldChanged once per change, no sessionStatusChanged; hangup -> BYE, Normal); hangup while dialing (Cancelled at
  * once, the CANCEL with the first provisional) and while ringing (CANCEL at
  * once); the far end's BYE (Normal); 408 after ringing (NoAnswer); an
  * incoming call answered, rejected (603 by default, or the status given ->
@@ -106,16 +106,24 @@ test('a whole call: dialing, ringing at the 180, connected at the 200; hold a=se
   rig.assertIdle();
 });
 
-test('the far end holding us sets remoteHold, with no event', async () => {
+test('the far end holding us: remoteHold and one remoteHoldChanged per change; our status stays connected', async () => {
   const { rig, id } = await connectedRig();
   const before = rig.sessionEvents.length;
+  const changes: unknown[] = [];
+  rig.phone.sessions.on('remoteHoldChanged', (event) => changes.push({ ...event }));
   const result = await rig.settle(rig.far.sessions[0]!.reinvite(true));
   assert.ok(result.ok);
   assert.is(rig.phone.sessions.session(id)?.remoteHold, true);
   assert.is(rig.phone.sessions.session(id)?.status, 'connected');
+  // Held again (a new offer, same direction): no change, no event.
+  await rig.settle(rig.far.sessions[0]!.reinvite(true));
   await rig.settle(rig.far.sessions[0]!.reinvite(false));
   assert.is(rig.phone.sessions.session(id)?.remoteHold, false);
-  assert.is(rig.sessionEvents.length, before);
+  assert.equal(changes, [
+    { sessionId: id, connectionId: 0, remoteHold: true },
+    { sessionId: id, connectionId: 0, remoteHold: false },
+  ]);
+  assert.is(rig.sessionEvents.length, before, 'no sessionStatusChanged');
   await rig.close();
   rig.assertIdle();
 });

@@ -16,8 +16,10 @@
  * re-INVITEd a=sendrecv); dial() while a call is connected holding it before
  * the new INVITE leaves; a hold that goes unanswered keeping the new INVITE
  * at most dial_failover_timeout (not the hold's 64*T1), and answer() not
- * waiting at all for the hold of a call whose site is known down; that
- * call's hold timing out -> SipError(408), its connection untouched (the
+ * waiting at all for the hold of a call whose site is known down; in both,
+ * that call `held` on our side before the new one goes on (never two
+ * connected), `dialing` only once the hold is done; that call's hold timing
+ * out -> SipError(408), its connection untouched (the
  * dialog does not pass through the rig's sites: a site timing out under a
  * call is test/interop/calls-failover.test.ts); every session's events exactly once and in order
  * (whole sequences, previousStatus chains); nothing left after close.
@@ -211,7 +213,8 @@ test('dial() while a call is connected holds it before the new INVITE leaves', a
   ]);
   const holdAnswered = rig.phone.received.find((r) => r.message.status === 200 && r.message.callId === invites[1]!.callId && r.message.cseq?.method === 'INVITE' && r.at > invites[1]!.at)!;
   assert.ok(holdAnswered.at <= invites[2]!.at, 'the new INVITE waited for the hold');
-  assert.equal(rig.sessionSeq(), ['s1 dialing @0', 's1 ringing @0', 's1 connected @0', 's2 dialing @1', 's1 held @0', 's2 ringing @1', 's2 connected @1']);
+  // `dialing` once the INVITE leaves: after the hold.
+  assert.equal(rig.sessionSeq(), ['s1 dialing @0', 's1 ringing @0', 's1 connected @0', 's1 held @0', 's2 dialing @1', 's2 ringing @1', 's2 connected @1']);
   rig.assertChains();
   await rig.close();
   await rig.advance(1000);
@@ -236,13 +239,14 @@ test("dial() while the connected call's hold goes unanswered: the INVITE waits d
   const invite = rig.sent('INVITE', t0).find((s) => s.message.to?.tag == null)!;
   assert.is(invite.at - t0, 1500, "the new INVITE waited for the hold exactly connection 0's dialFailoverTimeoutMs");
   assert.is(invite.target.host, rig.sites[1]!.endpoint.host);
+  assert.is(rig.when(first.id, 'held'), invite.at, 'the first call is held on our side when the wait ends, its hold in flight');
   await rig.until(() => rig.phone.sessions.session(second.id)?.status === 'connected', 5000);
-  assert.is(rig.phone.sessions.session(first.id)?.status, 'connected', 'the first call stays as it was while its hold is in flight');
+  assert.is(rig.phone.sessions.session(first.id)?.status, 'held', 'one active call: never two connected');
 
   // Timer B of the hold (64*T1 = 32 s): s14.1 ends the dialog. The rig's sites do not Record-Route: the
   // re-INVITE went to the far party, so its silence says nothing of the site (interop: calls-failover).
-  await rig.until(() => rig.sessionSeq(first.id).length === 4, 40_000, 'the first call ending');
-  assert.equal(rig.sessionSeq(), ['s1 dialing @0', 's1 ringing @0', 's1 connected @0', 's2 dialing @1', 's2 ringing @1', 's2 connected @1', 's1 disconnected:SipError(408) @0']);
+  await rig.until(() => rig.sessionSeq(first.id).length === 5, 40_000, 'the first call ending');
+  assert.equal(rig.sessionSeq(), ['s1 dialing @0', 's1 ringing @0', 's1 connected @0', 's1 held @0', 's2 dialing @1', 's2 ringing @1', 's2 connected @1', 's1 disconnected:SipError(408) @0']);
   assert.is(rig.when(first.id, 'disconnected') - hold.at, 32_000);
   assert.equal(rig.connectionSeq(0, marks), [], 'the site is not marked down by a far party that does not answer');
   assert.equal(rig.connectionSeq(1, marks), [], 'the other connection is untouched');
@@ -275,9 +279,10 @@ test("answer() while the connected call's site is known down: answered at once, 
   const ok = rig.phone.transport.sent.find((s) => s.message.status === 200 && s.message.callId === second.call.call.callId)!;
   assert.is(ok.at, t0, 'the 200 left at the clock time of answer()');
   assert.ok(rig.sent('INVITE', t0).some((s) => s.callId === firstCallId), 'the hold was sent all the same');
-  assert.is(rig.phone.sessions.session(first.id)?.status, 'connected');
+  assert.is(rig.phone.sessions.session(first.id)?.status, 'held', 'held on our side: one active call');
+  assert.equal(rig.sessionSeq().slice(-2), ['s1 held @0', 's2 connected @1'], 'the first call held before the second connected');
 
-  await rig.until(() => rig.sessionSeq(first.id).length === 4, 40_000, 'the first call ending');
+  await rig.until(() => rig.sessionSeq(first.id).length === 5, 40_000, 'the first call ending');
   assert.equal(rig.sessionSeq(first.id).at(-1), 's1 disconnected:SipError(408) @0');
   assert.equal(rig.connectionSeq(0, marks), ['unavailable(503)'], 'already down: no second event');
   rig.assertChains();
