@@ -260,6 +260,7 @@ function connectionJson(c: ConnectionInfo): Record<string, unknown> {
     status: c.status,
     enabled: c.enabled,
     expires: c.registrationExpires ?? null,
+    expiresAt: c.registrationExpiresAt ?? null,
     lastCode: c.lastCode ?? null,
     lastReason: c.lastReason ?? null,
   };
@@ -267,7 +268,9 @@ function connectionJson(c: ConnectionInfo): Record<string, unknown> {
 
 export function describeConnection(c: ConnectionInfo): string {
   const last = c.lastCode === undefined ? '' : `, last ${c.lastCode} ${c.lastReason ?? ''}`.trimEnd();
-  const expires = c.registrationExpires === undefined ? '' : `, expires in ${c.registrationExpires} s`;
+  // `registrationExpires` is the period granted; the time left comes from registrationExpiresAt.
+  const left = c.registrationExpiresAt === undefined ? '' : `, runs out in ${Math.max(0, Math.round((c.registrationExpiresAt - Date.now()) / 1000))} s`;
+  const expires = c.registrationExpires === undefined ? '' : `, granted ${c.registrationExpires} s${left}`;
   return `connection ${c.id}: ${c.user}@${c.server} ${c.transport.toUpperCase()} ${c.status}${expires}${last}`;
 }
 

@@ -74,6 +74,9 @@ export async function runQuickStart(args: string[]): Promise<number> {
     await Promise.all([story.connection(mark, 0, 'registered', 10), story.connection(mark, 1, 'registered', 10)]);
     await until(() => party!.connections.registeredIds().length === 2, 10_000, 'the answering party did not register at both sites');
     say(`  both registered; the answering party (1002) too: site 0 holds ${site0.bindings().length} bindings, site 1 ${site1.bindings().length}`);
+    // Our bindings are the ones whose Contact carries our connections' line= tokens: another
+    // phone registering 1001 at these ports (a shell left running) must not fail step 7.
+    const lines = [0, 1].map((id) => `;line=${phone!.connections.lineOf(id)}`);
 
     step = 'a call from connection 0: connected, held, retrieved, hung up';
     say(`step 2: ${step}`);
@@ -128,11 +131,12 @@ export async function runQuickStart(args: string[]): Promise<number> {
 
     step = 'close: both connections unregistered';
     say(`step 7: ${step}`);
+    const ours = (site: LabSite): number => site.bindings().filter((b) => b.aor.startsWith('sip:1001@') && lines.some((line) => b.contact.includes(line))).length;
+    if (ours(site0) !== 1 || ours(site1) !== 1) throw new Error(`before close, site 0 holds ${ours(site0)} and site 1 ${ours(site1)} bindings of ours (1 each expected)`);
     await phone.close();
     phone = undefined;
-    const ours = (site: LabSite): number => site.bindings().filter((b) => b.aor.startsWith('sip:1001@')).length;
-    await until(() => ours(site0) === 0 && ours(site1) === 0, 3000, 'a site still holds a binding of 1001 after close');
-    say('  neither site holds a binding of 1001');
+    await until(() => ours(site0) === 0 && ours(site1) === 0, 3000, 'a site still holds a binding of our 1001 after close');
+    say('  neither site holds a binding of our 1001');
     say(`QuickStart: all 7 steps happened in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return 0;
   } catch (error) {

@@ -41,6 +41,12 @@ test('phone --events json: registration events, connections, disable, a dial to 
     await until(() => events().some((e) => e.event === 'connections'), 5000, 'the connections list');
     const list = events().find((e) => e.event === 'connections')!.connections as Array<Record<string, unknown>>;
     assert.equal(list.map((c) => [c.id, c.user, c.transport, c.status]), [[0, '1001', 'udp', 'registered'], [1, '1001', 'tcp', 'registered']]);
+    // `expires` is the period granted, `expiresAt` when it runs out: about that period from now.
+    for (const c of list) {
+      assert.is(typeof c.expires, 'number');
+      const left = ((c.expiresAt as number) - Date.now()) / 1000;
+      assert.ok(left > (c.expires as number) - 30 && left <= (c.expires as number), `expiresAt ${String(c.expiresAt)} is about ${String(c.expires)} s from now`);
+    }
     run.child.stdin.write('disable 1\ndial 0 sip:2000@127.0.0.1\nfrobnicate\nhelp\n');
     await until(() => events().some((e) => e.connectionId === 1 && e.status === 'disabled'), 5000, 'connection 1 disabled');
     await until(() => b.bindings().length === 0, 5000, 'site 1 unregistered');

@@ -8,6 +8,8 @@ import * as assert from 'uvu/assert';
 import { oneEditAway } from '../../src/sdk/config/near-miss.ts';
 import { ipPacket } from '../../src/cli/pcap.ts';
 import { ladder } from '../../src/cli/ladder.ts';
+import { describeConnection } from '../../src/cli/phone-shell.ts';
+import type { ConnectionInfo } from '../../src/sdk/index.ts';
 
 test('oneEditAway: insertion, deletion, replacement, swap; not two edits, not the name itself', () => {
   const known = ['password', 'domain', 'use_rport'];
@@ -59,6 +61,14 @@ test('ladder: one line per message, arrows by direction, times from the first', 
   assert.match(lines[1]!, /^ +0\.000 +\| INVITE sip:1002@127\.0\.0\.1:5070 -*->\| 127\.0\.0\.1:5070 UDP$/);
   assert.match(lines[2]!, /^ +0\.250 +\|<- 200 OK \(INVITE\) -*\| 127\.0\.0\.1:5070 UDP$/);
   assert.is(ladder([]), 'no messages');
+});
+
+test('describeConnection: the period granted and the time left, not the period as the time left', () => {
+  const info = { id: 0, user: '1001', server: '127.0.0.1:5070', transport: 'udp', status: 'registered', enabled: true, lastCode: 200, lastReason: 'OK', hasPassword: true } as const;
+  const registered = { ...info, registrationExpires: 3600, registrationExpiresAt: Date.now() + 1200_000 } as unknown as ConnectionInfo;
+  assert.match(describeConnection(registered), /UDP registered, granted 3600 s, runs out in 1200 s, last 200 OK$/);
+  const down = { ...info, status: 'unavailable', registrationExpires: undefined, registrationExpiresAt: undefined, lastCode: 408, lastReason: 'Request Timeout' } as unknown as ConnectionInfo;
+  assert.is(describeConnection(down), 'connection 0: 1001@127.0.0.1:5070 UDP unavailable, last 408 Request Timeout');
 });
 
 test.run();
