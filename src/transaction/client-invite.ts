@@ -113,6 +113,7 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
   /** s17.1.1.2: "If the client transaction is still in the "Calling" state when timer B fires, the client transaction SHOULD inform the TU that a timeout has occurred." */
   private onTimerB(): void {
     if (this.state !== 'calling') return;
+    this.reportNoResponse();
     this.enter('terminated');
     this.report({ cause: 'timeout', status: 408, response: localResponse(this.request, 408) });
   }

@@ -104,6 +104,8 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
   /** s17.1.2.2: "If Timer F fires while the client transaction is still in the "Trying" state, the client transaction SHOULD inform the TU about the timeout" (likewise in Proceeding). */
   private onTimerF(): void {
     if (this.state !== 'trying' && this.state !== 'proceeding') return;
+    // A provisional (Proceeding) shows the target answers: only Trying is silence.
+    if (this.state === 'trying') this.reportNoResponse();
     this.enter('terminated');
     this.report({ cause: 'timeout', status: 408, response: localResponse(this.request, 408) });
   }

@@ -144,6 +144,12 @@ export abstract class ClientTransactionBase<
     this.context.transport.release?.(this.target, options);
   }
 
+  /** No response at all came before the timeout: the transport hears it before the sender is released (see Transport.noResponse). */
+  protected reportNoResponse(): void {
+    const options = this.#sendOptions;
+    if (options !== undefined) this.context.transport.noResponse?.(this.target, options);
+  }
+
   /** Sends on the transaction's target (and flow); a failure comes back as a transportError event. */
   protected send(bytes: Uint8Array): void {
     this.context.transport.send(bytes, this.target, (this.#sendOptions ??= this.makeSendOptions()));

@@ -7,7 +7,8 @@
  * flow, keep-alive and Contact stay on one address), else the first of a
  * family we listen on is taken (`localhost` as ::1 and 127.0.0.1 on a
  * Phone without IPv6: 127.0.0.1). When an address refuses or cannot be
- * reached, the next one takes over for the sends after it (RFC 3263 s4.3):
+ * reached, or a request to it gets no response at all (silent()), the
+ * next one takes over for the sends after it (RFC 3263 s4.3):
  * the sender's error callback is wrapped for that, and the wrapper records
  * every address it was sent to, so release() reaches each flow it is on.
  */
@@ -83,6 +84,19 @@ export class NamePins {
     const sender = byTarget?.get(key);
     byTarget?.delete(key);
     return sender;
+  }
+
+  /**
+   * A request sent with `onError` to `target` (a name) got no response at
+   * all: when the name's current address is one it went to, the next
+   * address takes over (a transaction that went to an address already
+   * left behind moves nothing).
+   */
+  silent(target: Endpoint, onError: ErrorCallback, known: readonly string[]): void {
+    const key = keyOf(target);
+    const pinned = this.#pinned.get(key);
+    const sender = this.#wrapped.get(onError)?.get(key);
+    if (pinned !== undefined && sender !== undefined && sender.addresses.has(pinned)) this.#moveOn(key, pinned, known);
   }
 
   #moveOn(key: string, failed: string, known: readonly string[]): void {

@@ -292,6 +292,13 @@ export class SipTransportLayer implements Transport {
     this.#pool.release({ transport: target.transport, host: normalized, port: target.port }, options.flowId, onError);
   }
 
+  /** See Transport.noResponse: a name whose address was silent moves to its next address. */
+  noResponse(target: Endpoint, options: SendOptions): void {
+    const normalized = normalizeHost(target.host);
+    if (options.onError === undefined || isIP(normalized)) return;
+    this.#pins.silent({ transport: target.transport, host: normalized, port: target.port }, options.onError, this.#resolver.addresses(normalized));
+  }
+
   /** See Transport.planRequest: RFC 3261 s18.1.1 (the move to TCP only when a TCP listener exists). */
   planRequest(byteLength: number, target: Endpoint): TransportDecision {
     return decideRequestTransport(byteLength, target, {

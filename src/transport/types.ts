@@ -105,6 +105,14 @@ export interface Transport {
    */
   probeFlow?(target: Endpoint, timeoutMs: number, done: (alive: boolean, reason: string) => void): void;
   /**
+   * The request sent to `target` with `options` timed out without any
+   * response (Timer B in Calling, Timer F in Trying): for a host name, the
+   * address it went to is silent and the name's next address takes over
+   * (RFC 3263 s4.3; a refusal or unreachable address moves on at once,
+   * silence only shows here). Called before release(). Optional.
+   */
+  noResponse?(target: Endpoint, options: SendOptions): void;
+  /**
    * A registration uses (true) or stopped using (false) the TCP/TLS flow to
    * `target`: while retained, the flow is not closed for idleness (the site
    * reaches us over it; keep-alive checks it). Calls pair up. Optional.

@@ -8,7 +8,8 @@
  * before the lookup answered included; the Via/Contact address for a name
  * (localEndpoint) once it is looked up, and after its answer went stale; an
  * address of a family we listen on, the same one while the answers hold it;
- * a name that does not resolve, or
+ * a silent UDP address left for the next one when a request sent there got
+ * no response (noResponse), and only then; a name that does not resolve, or
  * that is not a host name, failing with EUNREACHABLE and the reason; a Phone
  * registering to `localhost:PORT` and listening on loopback only, a call out
  * through that site and one in from it, on its connection, ended cleanly.
@@ -21,6 +22,7 @@ import * as assert from 'uvu/assert';
 import { formatMessage } from '../../src/parser/index.ts';
 import { HostResolver, SipTransportLayer, type LookupAll } from '../../src/transport/index.ts';
 import type { Endpoint, Received, TransportError } from '../../src/transport/types.ts';
+import { createSocket } from 'node:dgram';
 import { Phone } from '../../src/sdk/index.ts';
 import { PASSWORD, Recorder, SessionLog, labSite, until } from './sdk-support.ts';
 import { waitFor } from './polling.ts';
@@ -173,6 +175,47 @@ test("an address of a name that refuses hands the name's next address to the sen
       assert.is(sender.stats().pendingSenders, 0, 'released from every address it was sent to');
     }
   } finally {
+    await sender.close();
+    await receiver.close();
+  }
+});
+
+test("a UDP address of a name that stays silent: noResponse of a sender that went there hands the next address over; of a sender that did not, nothing", async () => {
+  const lookup: LookupAll = (host, done) => setTimeout(() => done(null, ['127.0.0.3', '127.0.0.2']), 1);
+  const { receiver, sender, got } = await sendAndReceive(lookup, ['udp']);
+  const port = receiver.listeners[0]!.port;
+  // 127.0.0.3 on the same port takes the datagrams and never answers: no ICMP, no error, silence.
+  const silent = createSocket('udp4');
+  let swallowed = 0;
+  silent.on('message', () => swallowed++);
+  await new Promise<void>((resolve) => silent.bind(port, '127.0.0.3', resolve));
+  try {
+    const target: Endpoint = { transport: 'udp', host: 'silent-pair.test', port };
+    const first = { onError: (): void => undefined };
+    sender.send(options(`silent-pair.test:${port}`, 'UDP'), target, first);
+    await waitFor('the first send swallowed at 127.0.0.3', () => swallowed === 1);
+    // A sender that never went to the name (no wrapper of its callback) moves nothing.
+    sender.noResponse(target, { onError: (): void => undefined });
+    sender.send(options(`silent-pair.test:${port}`, 'UDP'), target, first);
+    await waitFor('the second send swallowed too', () => swallowed === 2);
+    assert.is(got.length, 0);
+    // The transaction that went to 127.0.0.3 timed out with no response: the next send goes to 127.0.0.2.
+    sender.noResponse(target, first);
+    const second = { onError: (): void => undefined };
+    sender.send(options(`silent-pair.test:${port}`, 'UDP'), target, second);
+    await waitFor('the next send at 127.0.0.2', () => got.length === 1);
+    assert.is(swallowed, 2);
+    assert.is(sender.localEndpoint('udp', target).host, '127.0.0.1');
+    // A late silence of the first sender (its address already left) does not move the name back or on.
+    sender.noResponse(target, first);
+    sender.send(options(`silent-pair.test:${port}`, 'UDP'), target, second);
+    await waitFor('still at 127.0.0.2', () => got.length === 2);
+    assert.is(swallowed, 2);
+    sender.release(target, first);
+    sender.release(target, second);
+    assert.is(sender.stats().pendingSenders, 0);
+  } finally {
+    silent.close();
     await sender.close();
     await receiver.close();
   }

@@ -72,6 +72,8 @@ test('Calling: Timer A retransmits at 500, 1500, 3500, 7500, 15500, 31500 ms; Ti
   h.clock.advance(100_000);
   assert.is(user.finals.length, 1, 'reported exactly once');
   assert.is(h.transport.sent.length, 7, 'nothing sent after Timer B');
+  // No response at all: the transport hears it (a name's address was silent), before the release.
+  assert.equal(h.transport.silences.map((s) => [s.at, s.target, s.options, s.releasedBefore]), [[32_000, PEER_UDP, h.transport.sent[0]!.options, 0]]);
   assertClean(h);
 });
 
@@ -109,6 +111,7 @@ test('Calling --1xx--> Proceeding: 1xx to the TU, retransmissions stop, Timer B 
   assert.equal(user.finals.map((f) => f.status), [486]);
   assert.is(h.transport.of('ACK').length, 1);
   h.clock.advance(32_000);
+  assert.equal(h.transport.silences, [], 'a target that answered is not silent');
   assertClean(h);
 });
 

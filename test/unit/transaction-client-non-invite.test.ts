@@ -219,4 +219,24 @@ test('Completed keeps no copy of the request: readable in onFinal, a clear error
   assertClean(h);
 });
 
+test('no response at all by Timer F (Trying): the transport hears noResponse with the send options, before the release; not after a 1xx or a final', () => {
+  const h = harness();
+  const silent = options(h);
+  h.clock.advance(32_000);
+  assert.is(silent.tx.state, 'terminated');
+  const sent = h.transport.of('OPTIONS').at(-1)!;
+  assert.equal(h.transport.silences.map((s) => [s.at, s.target, s.options, s.releasedBefore]), [[32_000, PEER_UDP, sent.options, 0]], 'once, before the release');
+  assert.is(h.transport.released.length, 1);
+
+  const ringing = options(h);
+  h.transport.deliver(reply(ringing.request, 100), PEER_UDP);
+  h.clock.advance(32_000);
+  assert.is(ringing.tx.state, 'terminated');
+  const answered = options(h);
+  h.transport.deliver(reply(answered.request, 200), PEER_UDP);
+  h.clock.advance(32_000);
+  assert.is(h.transport.silences.length, 1, 'a target that answered (1xx or final) is not silent');
+  assertClean(h);
+});
+
 test.run();

@@ -58,6 +58,13 @@ export class FakeTransport implements Transport {
     this.released.push({ at: this.clock.now(), target, options });
   }
 
+  /** noResponse() calls, in the order of every release() and noResponse() call ('silent' / 'released'). */
+  readonly silences: Array<{ readonly at: number; readonly target: Endpoint; readonly options: SendOptions; readonly releasedBefore: number }> = [];
+
+  noResponse(target: Endpoint, options: SendOptions): void {
+    this.silences.push({ at: this.clock.now(), target, options, releasedBefore: this.released.length });
+  }
+
   isReliable(transport: TransportKind): boolean {
     return transport !== 'udp';
   }
