@@ -122,15 +122,20 @@ export class CallControl {
    * #holdActive's hold: the re-INVITE a=sendonly for a session that is
    * connected, or already held on our side only (its hold was not
    * answered in time); refused or unanswered, the session stays held here.
+   * One that could not leave yet (s14.1: another INVITE exchange of the
+   * dialog in progress) is sent when that one is over: tried again every
+   * HOLD_RETRY_MS, at most 64*T1 in all.
    */
   #holdForAnother(session: Session): Promise<void> {
     return this.#act(session.id, async () => {
-      if ((session.status !== 'connected' && session.status !== 'held') || session.dialog === undefined) return;
-      try {
-        await this.#reinvite(session, true);
-      } catch {
-        // Refused, or the call ended (its own event says so): it stays held here.
+      for (let waited = 0; ; waited += HOLD_RETRY_MS) {
+        const dialog = session.dialog;
+        if ((session.status !== 'connected' && session.status !== 'held') || dialog === undefined || this.#closed) return;
+        const result = await dialog.reinvite(true);
+        if (result.ok || result.cause !== 'local' || waited >= HOLD_RETRY_LIMIT_MS) break;
+        await new Promise<void>((resolve) => this.#host.clock.setTimer(HOLD_RETRY_MS, resolve));
       }
+      // Held, refused, or unanswered: held here (a call that ended has its own event).
       this.#host.sessions.change(session, 'held');
     });
   }
@@ -385,6 +390,10 @@ export class CallControl {
     if (this.#closed) throw new CallError('closed', 'the phone is closed');
   }
 }
+
+/** A hold blocked by an INVITE exchange in progress is tried again this often, for at most 64*T1 (RFC 3261 defaults). */
+const HOLD_RETRY_MS = 200;
+const HOLD_RETRY_LIMIT_MS = 32_000;
 
 function wrongState(session: Session, action: string): CallError {
   return new CallError('wrong-state', `cannot ${action} session ${session.id}: it is ${session.status}`);

@@ -17,8 +17,9 @@
  * the new INVITE leaves; a hold that goes unanswered keeping the new INVITE
  * at most dial_failover_timeout (not the hold's 64*T1), and answer() not
  * waiting at all for the hold of a call whose site is known down; in both,
- * that call `held` on our side before the new one goes on (never two
- * connected), `dialing` only once the hold is done; that call's hold timing
+ * that call `held` on our side before the new one goes on, `dialing` only
+ * once the hold is done; a hold blocked by the far end's re-INVITE in
+ * progress (s14.1) sent once that exchange is over; that call's hold timing
  * out -> SipError(408), its connection untouched (the
  * dialog does not pass through the rig's sites: a site timing out under a
  * call is test/interop/calls-failover.test.ts); every session's events exactly once and in order
@@ -241,7 +242,7 @@ test("dial() while the connected call's hold goes unanswered: the INVITE waits d
   assert.is(invite.target.host, rig.sites[1]!.endpoint.host);
   assert.is(rig.when(first.id, 'held'), invite.at, 'the first call is held on our side when the wait ends, its hold in flight');
   await rig.until(() => rig.phone.sessions.session(second.id)?.status === 'connected', 5000);
-  assert.is(rig.phone.sessions.session(first.id)?.status, 'held', 'one active call: never two connected');
+  assert.is(rig.phone.sessions.session(first.id)?.status, 'held', 'one active call: the first is held');
 
   // Timer B of the hold (64*T1 = 32 s): s14.1 ends the dialog. The rig's sites do not Record-Route: the
   // re-INVITE went to the far party, so its silence says nothing of the site (interop: calls-failover).
@@ -292,6 +293,29 @@ test("answer() while the connected call's site is known down: answered at once, 
   await rig.until(() => rig.phone.connections.isUsable(0), 120_000, 'connection 0 registered again');
   await rig.close();
   await rig.advance(64_000);
+  rig.assertIdle();
+});
+
+test("dial() while the far end's re-INVITE is in progress in the connected call: our hold cannot leave yet (s14.1), so it leaves once that exchange is over; the call is held meanwhile", async () => {
+  const rig = new CallRig();
+  await rig.start();
+  const first = await rig.connectedCall(0);
+  await rig.advance(50);
+  const farHold = rig.far.sessions[0]!.reinvite(true);
+  await rig.advance(15); // its re-INVITE reached us and our 200 is out; its ACK is not in yet
+  const t0 = rig.clock.now();
+  const second = await rig.settle(rig.calls.dial(1, '1002'));
+  assert.ok((await rig.settle(farHold)).ok);
+  await rig.until(() => rig.phone.sessions.session(second.id)?.status === 'connected', 10_000);
+  await rig.advance(1000);
+  const ours = rig.sent('INVITE', t0).filter((s) => s.callId === rig.far.sessions[0]!.dialog.callId);
+  assert.equal(ours.map((s) => directionOf(s.message.body)), ['inactive'], 'our hold left, once (inactive: the far end holds us too)');
+  assert.ok(ours[0]!.at > t0, 'after the exchange in progress, not at dial()');
+  assert.is(rig.phone.sessions.session(first.id)?.status, 'held');
+  assert.equal(rig.sessionSeq(), ['s1 dialing @0', 's1 ringing @0', 's1 connected @0', 's1 held @0', 's2 dialing @1', 's2 ringing @1', 's2 connected @1']);
+  rig.assertChains();
+  await rig.close();
+  await rig.advance(1000);
   rig.assertIdle();
 });
 
