@@ -23,6 +23,9 @@ const MOVE_ON: ReadonlySet<TransportErrorCode> = new Set(['ECONNREFUSED', 'ETIME
 export interface WrappedSender {
   readonly onError: ErrorCallback;
   readonly addresses: Set<string>;
+  /** The address of its first send, and when (performance.now()): what a timeout of the whole request can blame. */
+  readonly first: string;
+  readonly firstAt: number;
 }
 
 export class NamePins {
@@ -31,6 +34,8 @@ export class NamePins {
   readonly #wrapped = new WeakMap<ErrorCallback, Map<string, WrappedSender>>();
   readonly #families: ReadonlySet<4 | 6>;
   readonly #maxPins: number;
+  /** Pinned addresses -> when a message last came from them (performance.now(); -1: never). */
+  readonly #heard = new Map<string, number>();
 
   /** `families`: the address families the transport listens on (a live set: it fills as listeners bind). */
   constructor(families: ReadonlySet<4 | 6>, maxPins: number) {
@@ -70,7 +75,7 @@ export class NamePins {
         if (MOVE_ON.has(error.code)) this.#moveOn(key, normalizeHost(error.target.host), known());
         onError(error);
       };
-      sender = { onError: wrapped, addresses };
+      sender = { onError: wrapped, addresses, first: address, firstAt: performance.now() };
       byTarget.set(key, sender);
     }
     sender.addresses.add(address);
@@ -96,7 +101,16 @@ export class NamePins {
     const key = keyOf(target);
     const pinned = this.#pinned.get(key);
     const sender = this.#wrapped.get(onError)?.get(key);
-    if (pinned !== undefined && sender !== undefined && sender.addresses.has(pinned)) this.#moveOn(key, pinned, known);
+    // Only the address that had the whole request: one that got just its last retransmissions (the pin moved meanwhile) is not judged.
+    if (pinned === undefined || sender === undefined || sender.first !== pinned) return;
+    // An address that sent us anything since the request left is alive: that one request was lost.
+    if ((this.#heard.get(pinned) ?? -1) >= sender.firstAt) return;
+    this.#moveOn(key, pinned, known);
+  }
+
+  /** A message came from `address`: remembered (performance.now()) when some name is pinned to it. */
+  heard(address: string): void {
+    if (this.#heard.has(address)) this.#heard.set(address, performance.now());
   }
 
   #moveOn(key: string, failed: string, known: readonly string[]): void {
@@ -112,6 +126,14 @@ export class NamePins {
     // Only configured sites' names come here; past the cap the oldest pin goes.
     if (this.#pinned.size >= this.#maxPins) this.#pinned.delete(this.#pinned.keys().next().value!);
     this.#pinned.set(key, address);
+    if (!this.#heard.has(address)) {
+      // Bounded as the pins are: addresses no pin holds any more go.
+      if (this.#heard.size >= 2 * this.#maxPins) {
+        const held = new Set(this.#pinned.values());
+        for (const old of this.#heard.keys()) if (!held.has(old)) this.#heard.delete(old);
+      }
+      this.#heard.set(address, -1);
+    }
   }
 }
 

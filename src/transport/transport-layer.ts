@@ -466,6 +466,7 @@ export class SipTransportLayer implements Transport {
         this.#malformed(bytes, source, local, connection, udp, error);
         return;
       }
+      this.#pins.heard(source.host);
       const top = message.topVia;
       if (top === undefined) {
         this.#diagnostic({ type: 'dropped', source, why: 'no-via' });
