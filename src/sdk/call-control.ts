@@ -131,6 +131,8 @@ export class CallControl {
       for (let waited = 0; ; waited += HOLD_RETRY_MS) {
         const dialog = session.dialog;
         if ((session.status !== 'connected' && session.status !== 'held') || dialog === undefined || this.#closed) return;
+        // Held on the wire already (hold() done before): no second re-INVITE.
+        if (dialog.media.media?.localHold === true) break;
         const result = await dialog.reinvite(true);
         if (result.ok || result.cause !== 'local' || waited >= HOLD_RETRY_LIMIT_MS) break;
         await new Promise<void>((resolve) => this.#host.clock.setTimer(HOLD_RETRY_MS, resolve));

@@ -13,7 +13,7 @@ export interface DtmfReceived {
   readonly digit: string;
 }
 
-/** The peer put us on hold (its offer sendonly or inactive) or took us back; our own status does not change. */
+/** The peer put us on hold or took us back: its side of the last offer/answer (its offer, or its answer to ours) stopped or resumed sending to us. Our own status does not change. */
 export interface RemoteHoldChanged {
   readonly sessionId: string;
   readonly connectionId: number;

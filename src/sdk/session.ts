@@ -42,7 +42,7 @@ export interface SessionProperties {
   readonly code: number | undefined;
   /** Every connection tried, in order (outbound failover). */
   readonly triedConnections: readonly number[];
-  /** The peer holds us (their last offer was sendonly or inactive). */
+  /** The peer holds us: in the last offer/answer its side does not send (its offer or its answer sendonly or inactive). */
   readonly remoteHold: boolean;
   /** Call-ID of the call's current INVITE or dialog (for traces). */
   readonly callId: string | undefined;

@@ -31,6 +31,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { SipMessage } from '../../src/parser/index.ts';
+import { CallError } from '../../src/sdk/index.ts';
 import { directionOf } from './dialog-fakes.ts';
 import { CallRig, PHONE_HOST, type CallSite, type FarCall } from './sdk-calls-fakes.ts';
 
@@ -316,6 +317,43 @@ test("dial() while the far end's re-INVITE is in progress in the connected call:
   rig.assertChains();
   await rig.close();
   await rig.advance(1000);
+  rig.assertIdle();
+});
+
+test('close() while dial() waits for the hold: dial rejects closed, no event for the new call, nothing left', async () => {
+  const rig = new CallRig({ connection: { dialFailoverTimeoutMs: 1500 } });
+  await rig.start();
+  const first = await rig.connectedCall(0);
+  await rig.advance(50);
+  rig.loseReinvitesOf(first.id);
+  const dialled = rig.calls.dial(1, '1002').then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  await rig.advance(100);
+  await rig.close();
+  await rig.advance(2000);
+  const error = await dialled;
+  assert.instance(error, CallError);
+  assert.is((error as CallError).code, 'closed');
+  assert.equal(rig.sessionSeq().filter((e) => e.startsWith('s2')), [], 'no session for the dial');
+  await rig.advance(64_000);
+  rig.assertIdle();
+});
+
+test('two dial()s at once while a call is connected: each queues a hold of it, the second finds it held on the wire and sends none', async () => {
+  const rig = new CallRig();
+  await rig.start();
+  const first = await rig.connectedCall(0);
+  await rig.advance(50);
+  const t0 = rig.clock.now();
+  const [a, b] = await Promise.all([rig.settle(rig.calls.dial(1, '1002')), rig.settle(rig.calls.dial(0, '1002'))]);
+  await rig.until(() => [a, b].every((s) => rig.phone.sessions.session(s.id)?.status === 'connected'), 5000);
+  const holds = rig.sent('INVITE', t0).filter((s) => s.callId === rig.phone.sessions.session(first.id)!.callId);
+  assert.equal(holds.map((s) => directionOf(s.message.body)), ['sendonly'], 'one hold re-INVITE');
+  assert.is(rig.phone.sessions.session(first.id)?.status, 'held');
+  await rig.close();
+  await rig.advance(64_000);
   rig.assertIdle();
 });
 

@@ -58,7 +58,7 @@ export class FakeTransport implements Transport {
     this.released.push({ at: this.clock.now(), target, options });
   }
 
-  /** noResponse() calls, in the order of every release() and noResponse() call ('silent' / 'released'). */
+  /** noResponse() calls: FakeClock time, target, options, and how many release() calls came before it. */
   readonly silences: Array<{ readonly at: number; readonly target: Endpoint; readonly options: SendOptions; readonly releasedBefore: number }> = [];
 
   noResponse(target: Endpoint, options: SendOptions): void {
