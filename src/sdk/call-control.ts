@@ -148,6 +148,7 @@ export class CallControl {
       if (session.status !== 'held' || session.dialog === undefined) throw wrongState(session, 'retrieve');
       await this.#holdActive(session);
       await this.#reinvite(session, false);
+      this.#yieldActive(session);
       this.#host.sessions.change(session, 'connected');
       return session.properties();
     });
@@ -288,8 +289,23 @@ export class CallControl {
     });
   }
 
-  /** Follows an answered dialog until it ends. */
+  /**
+   * `session` is about to connect: any other call connected meanwhile (an
+   * outbound call answered, a second dial or answer at once, a retrieve
+   * that completed) is held here now, before the event, its hold re-INVITE
+   * queued: one active call whatever the order of answers.
+   */
+  #yieldActive(session: Session): void {
+    for (const other of this.#host.sessions.all()) {
+      if (other === session || other.status !== 'connected' || other.dialog === undefined) continue;
+      this.#host.sessions.change(other, 'held');
+      void this.#holdForAnother(other).catch(() => undefined);
+    }
+  }
+
+  /** Follows an answered dialog until it ends; the call connects next (answer, or an outbound 2xx). */
   #attach(session: Session, dialog: SessionDialog): void {
+    this.#yieldActive(session);
     session.dialog = dialog;
     session.remoteHold = dialog.media.media?.remoteHold ?? false;
     dialog.events = {

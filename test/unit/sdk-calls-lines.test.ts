@@ -19,7 +19,10 @@
  * waiting at all for the hold of a call whose site is known down; in both,
  * that call `held` on our side before the new one goes on, `dialing` only
  * once the hold is done; a hold blocked by the far end's re-INVITE in
- * progress (s14.1) sent once that exchange is over; that call's hold timing
+ * progress (s14.1) sent once that exchange is over; a call that connects
+ * later (outbound answered, two dials at once, a retrieve in flight)
+ * holding the one connected meanwhile, one hold re-INVITE each; close()
+ * during dial's wait; that call's hold timing
  * out -> SipError(408), its connection untouched (the
  * dialog does not pass through the rig's sites: a site timing out under a
  * call is test/interop/calls-failover.test.ts); every session's events exactly once and in order
@@ -341,17 +344,67 @@ test('close() while dial() waits for the hold: dial rejects closed, no event for
   rig.assertIdle();
 });
 
-test('two dial()s at once while a call is connected: each queues a hold of it, the second finds it held on the wire and sends none', async () => {
+test('two dial()s at once while a call is connected: one hold re-INVITE of it (the second finds it held on the wire); the call answered last is the one connected, the other held before its event', async () => {
   const rig = new CallRig();
   await rig.start();
   const first = await rig.connectedCall(0);
   await rig.advance(50);
   const t0 = rig.clock.now();
   const [a, b] = await Promise.all([rig.settle(rig.calls.dial(1, '1002')), rig.settle(rig.calls.dial(0, '1002'))]);
-  await rig.until(() => [a, b].every((s) => rig.phone.sessions.session(s.id)?.status === 'connected'), 5000);
+  const settled = (id: string): boolean => ['connected', 'held'].includes(rig.phone.sessions.session(id)?.status ?? '');
+  await rig.until(() => settled(a.id) && settled(b.id) && rig.sessionSeq().filter((e) => e.includes('connected')).length === 3, 5000);
+  await rig.advance(500);
   const holds = rig.sent('INVITE', t0).filter((s) => s.callId === rig.phone.sessions.session(first.id)!.callId);
   assert.equal(holds.map((s) => directionOf(s.message.body)), ['sendonly'], 'one hold re-INVITE');
   assert.is(rig.phone.sessions.session(first.id)?.status, 'held');
+  assert.is(rig.phone.sessions.sessions.filter((s) => s.status === 'connected').length, 1, 'one active call');
+  const seq = rig.sessionSeq();
+  const lastConnected = seq.map((e) => e.includes(' connected')).lastIndexOf(true);
+  const earlier = seq[lastConnected]!.startsWith(a.id) ? b.id : a.id;
+  assert.ok(seq.indexOf(`${earlier} held @${rig.phone.sessions.session(earlier)!.connectionID}`) === lastConnected - 1, 'the earlier call held just before the later one connected');
+  rig.assertChains();
+  await rig.close();
+  await rig.advance(64_000);
+  rig.assertIdle();
+});
+
+test('an outbound call answered while an incoming one was answered meanwhile: the incoming one is held before the outbound one connects', async () => {
+  const rig = new CallRig();
+  await rig.start();
+  rig.far.answerAfterMs = 3000;
+  const out = await rig.settle(rig.calls.dial(0, '1002'));
+  await rig.until(() => rig.phone.sessions.session(out.id)?.status === 'ringing', 5000);
+  rig.far.answerAfterMs = 100;
+  const incoming = await ringsOn(rig, () => rig.far.call(rig.sites[1]!));
+  await rig.settle(rig.calls.answer(incoming.sessionId));
+  assert.is(rig.phone.sessions.session(incoming.sessionId)?.status, 'connected');
+  await rig.until(() => rig.phone.sessions.session(out.id)?.status === 'connected', 10_000);
+  await rig.advance(500);
+  assert.is(rig.phone.sessions.session(incoming.sessionId)?.status, 'held');
+  assert.equal(rig.sessionSeq().slice(-2), [`${incoming.sessionId} held @1`, `${out.id} connected @0`]);
+  const hold = rig.sent('INVITE').filter((s) => s.callId === incoming.call.call.callId && s.message.to?.tag != null);
+  assert.equal(hold.map((s) => directionOf(s.message.body)), ['sendonly'], 'its hold re-INVITE went');
+  rig.assertChains();
+  await rig.close();
+  await rig.advance(64_000);
+  rig.assertIdle();
+});
+
+test('retrieve() in flight while dial() goes out: the retrieved call connects, then the new call, answered, holds it first', async () => {
+  const rig = new CallRig();
+  await rig.start();
+  const first = await rig.connectedCall(0);
+  await rig.advance(50);
+  await rig.settle(rig.calls.hold(first.id));
+  const retrieved = rig.calls.retrieve(first.id);
+  const second = await rig.settle(rig.calls.dial(1, '1002'));
+  await rig.settle(retrieved);
+  await rig.until(() => rig.phone.sessions.session(second.id)?.status !== 'dialing' && rig.phone.sessions.session(second.id)?.status !== 'ringing', 10_000);
+  await rig.advance(500);
+  assert.is(rig.phone.sessions.sessions.filter((s) => s.status === 'connected').length, 1, 'one active call');
+  // The dial found nothing connected (s1 was held, its retrieve in flight); s2's 200 holds s1 again.
+  assert.equal(rig.sessionSeq(), ['s1 dialing @0', 's1 ringing @0', 's1 connected @0', 's1 held @0', 's2 dialing @1', 's1 connected @0', 's2 ringing @1', 's1 held @0', 's2 connected @1']);
+  rig.assertChains();
   await rig.close();
   await rig.advance(64_000);
   rig.assertIdle();
