@@ -13,7 +13,8 @@
  *   - CANCEL while baresip rings (its site-A account on manual answer);
  *   - baresip calls 1001 through site A, then site B: rings on the right
  *     connection, answered there, baresip holds and resumes (our answers
- *     a=recvonly then sendrecv, remoteHold), hang up by us (A) and by
+ *     a=recvonly then sendrecv, remoteHold and one remoteHoldChanged each),
+ *     hang up by us (A) and by
  *     baresip (B);
  *   - a second call from baresip (through B) while its first (through A)
  *     is connected: rings on connection 1, answered, holds the first (our
@@ -183,6 +184,10 @@ tested('baresip calls 1001 through site A, then site B: rings on that connection
     await phone.calls.answer(ring.sessionId);
     await baresip.waitEvent('the call established', (e) => e.type === 'CALL_ESTABLISHED' && e.id === callId, 5000, bmark);
 
+    const remoteHolds: boolean[] = [];
+    const offHold = phone.sessions.on('remoteHoldChanged', (e) => {
+      if (e.sessionId === ring.sessionId && e.connectionId === id) remoteHolds.push(e.remoteHold);
+    });
     const since = wire.messages.length;
     await baresip.on(aor, 'hold');
     await wire.wait('our answer to the hold', (m) => m.direction === 'out' && m.message.status === 200 && m.message.cseq?.method === 'INVITE' && m.message.callId === callId, 5000, since);
@@ -193,6 +198,8 @@ tested('baresip calls 1001 through site A, then site B: rings on that connection
     await wire.wait('our answer to the resume', (m) => m.direction === 'out' && m.message.status === 200 && m.message.cseq?.method === 'INVITE' && m.message.callId === callId, 5000, resumed);
     assert.is(phone.sessions.session(ring.sessionId)?.remoteHold, false, 'not held any more');
     assert.is(phone.sessions.session(ring.sessionId)?.status, 'connected');
+    assert.equal(remoteHolds, [true, false], 'remoteHoldChanged for the hold and the resume');
+    offHold();
 
     if (id === 0) {
       await phone.calls.hangup(ring.sessionId);
