@@ -261,11 +261,9 @@ export class CallControl {
    * on; a re-INVITE that times out ends that call SipError 408.
    */
   async #holdActive(except: Session): Promise<void> {
-    const holding: Session[] = [];
+    const holding = this.#connectedOthers(except);
     const waits: Array<Promise<void>> = [];
-    for (const other of this.#host.sessions.all()) {
-      if (other === except || other.status !== 'connected' || other.dialog === undefined) continue;
-      holding.push(other);
+    for (const other of holding) {
       const held = this.#holdForAnother(other).then(
         () => undefined,
         () => undefined,
@@ -276,6 +274,11 @@ export class CallControl {
     }
     await Promise.all(waits);
     for (const other of holding) this.#host.sessions.change(other, 'held');
+  }
+
+  /** The answered sessions connected now, `except` aside: what the one-active-call rule holds. */
+  #connectedOthers(except: Session): Session[] {
+    return this.#host.sessions.all().filter((other) => other !== except && other.status === 'connected' && other.dialog !== undefined);
   }
 
   /** Settles when `work` does or after `ms`, whichever comes first. */
@@ -296,8 +299,7 @@ export class CallControl {
    * queued: one active call whatever the order of answers.
    */
   #yieldActive(session: Session): void {
-    for (const other of this.#host.sessions.all()) {
-      if (other === session || other.status !== 'connected' || other.dialog === undefined) continue;
+    for (const other of this.#connectedOthers(session)) {
       this.#host.sessions.change(other, 'held');
       void this.#holdForAnother(other).catch(() => undefined);
     }
