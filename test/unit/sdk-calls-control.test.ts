@@ -448,9 +448,7 @@ test('hangup while a hold goes unanswered: the BYE leaves at once (not after 64*
   assert.equal(rig.connectionSeq(0).slice(-1), ['registered(200)'], 'the site is not marked down');
   rig.net.drop = undefined;
   await rig.advance(64_000);
-  await rig.close();
-  await rig.advance(64_000);
-  rig.assertIdle();
+  await rig.closeIdle();
 });
 
 test.run();

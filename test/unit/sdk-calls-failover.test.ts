@@ -62,9 +62,7 @@ async function closeIdle(rig: CallRig): Promise<void> {
   }
   await rig.advance(64_000);
   await rig.until(() => rig.phone.connections.ids().every((id) => rig.phone.connections.isUsable(id)), 120_000, 'every connection registered again');
-  await rig.close();
-  await rig.advance(64_000);
-  rig.assertIdle();
+  await rig.closeIdle();
 }
 
 // ------------------------------------------------------------------ (a)

@@ -664,6 +664,13 @@ export class CallRig {
     media.closeAll();
   }
 
+  /** close(), then past every RFC wait (64*T1), then assertIdle(): how a test that made calls ends. */
+  async closeIdle(): Promise<void> {
+    await this.close();
+    await this.advance(64_000);
+    this.assertIdle();
+  }
+
   /** Nothing of the phone is left: no session, dialog, INVITE, transaction, registration, port or timer. */
   assertIdle(): void {
     this.assertReleased();

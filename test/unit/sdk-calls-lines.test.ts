@@ -34,7 +34,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { SipMessage } from '../../src/parser/index.ts';
-import { CallError } from '../../src/sdk/index.ts';
+import { CallError, type SessionProperties } from '../../src/sdk/index.ts';
 import { directionOf } from './dialog-fakes.ts';
 import { CallRig, PHONE_HOST, type CallSite, type FarCall } from './sdk-calls-fakes.ts';
 
@@ -64,6 +64,15 @@ async function refused(rig: CallRig, call: () => FarCall, status: number): Promi
 }
 
 // ---------------------------------------------------------------- lines
+
+/** A started rig with one outbound call connected on connection 0, 50 ms after it connected. */
+async function rigWithCall(): Promise<{ rig: CallRig; first: SessionProperties }> {
+  const rig = new CallRig();
+  await rig.start();
+  const first = await rig.connectedCall(0);
+  await rig.advance(50);
+  return { rig, first };
+}
 
 test('same DN on two sites: a call through each site rings on its connection; the Request-URI carries its line token', async () => {
   const rig = new CallRig();
@@ -259,9 +268,7 @@ test("dial() while the connected call's hold goes unanswered: the INVITE waits d
   rig.net.drop = undefined;
   await rig.settle(rig.calls.hangup(second.id));
   await rig.until(() => rig.phone.connections.isUsable(0), 120_000, 'connection 0 registered again');
-  await rig.close();
-  await rig.advance(64_000);
-  rig.assertIdle();
+  await rig.closeIdle();
 });
 
 test("answer() while the connected call's site is known down: answered at once, the hold of that call not waited for", async () => {
@@ -295,16 +302,11 @@ test("answer() while the connected call's site is known down: answered at once, 
   site0.state = 'up';
   await rig.settle(rig.calls.hangup(second.sessionId));
   await rig.until(() => rig.phone.connections.isUsable(0), 120_000, 'connection 0 registered again');
-  await rig.close();
-  await rig.advance(64_000);
-  rig.assertIdle();
+  await rig.closeIdle();
 });
 
 test("dial() while the far end's re-INVITE is in progress in the connected call: our hold cannot leave yet (s14.1), so it leaves once that exchange is over; the call is held meanwhile", async () => {
-  const rig = new CallRig();
-  await rig.start();
-  const first = await rig.connectedCall(0);
-  await rig.advance(50);
+  const { rig, first } = await rigWithCall();
   const farHold = rig.far.sessions[0]!.reinvite(true);
   await rig.advance(15); // its re-INVITE reached us and our 200 is out; its ACK is not in yet
   const t0 = rig.clock.now();
@@ -345,10 +347,7 @@ test('close() while dial() waits for the hold: dial rejects closed, no event for
 });
 
 test('two dial()s at once while a call is connected: one hold re-INVITE of it (the second finds it held on the wire); the call answered last is the one connected, the other held before its event', async () => {
-  const rig = new CallRig();
-  await rig.start();
-  const first = await rig.connectedCall(0);
-  await rig.advance(50);
+  const { rig, first } = await rigWithCall();
   const t0 = rig.clock.now();
   const [a, b] = await Promise.all([rig.settle(rig.calls.dial(1, '1002')), rig.settle(rig.calls.dial(0, '1002'))]);
   const settled = (id: string): boolean => ['connected', 'held'].includes(rig.phone.sessions.session(id)?.status ?? '');
@@ -363,9 +362,7 @@ test('two dial()s at once while a call is connected: one hold re-INVITE of it (t
   const earlier = seq[lastConnected]!.startsWith(a.id) ? b.id : a.id;
   assert.ok(seq.indexOf(`${earlier} held @${rig.phone.sessions.session(earlier)!.connectionID}`) === lastConnected - 1, 'the earlier call held just before the later one connected');
   rig.assertChains();
-  await rig.close();
-  await rig.advance(64_000);
-  rig.assertIdle();
+  await rig.closeIdle();
 });
 
 test('an outbound call answered while an incoming one was answered meanwhile: the incoming one is held before the outbound one connects', async () => {
@@ -385,16 +382,11 @@ test('an outbound call answered while an incoming one was answered meanwhile: th
   const hold = rig.sent('INVITE').filter((s) => s.callId === incoming.call.call.callId && s.message.to?.tag != null);
   assert.equal(hold.map((s) => directionOf(s.message.body)), ['sendonly'], 'its hold re-INVITE went');
   rig.assertChains();
-  await rig.close();
-  await rig.advance(64_000);
-  rig.assertIdle();
+  await rig.closeIdle();
 });
 
 test('retrieve() in flight while dial() goes out: the retrieved call connects, then the new call, answered, holds it first', async () => {
-  const rig = new CallRig();
-  await rig.start();
-  const first = await rig.connectedCall(0);
-  await rig.advance(50);
+  const { rig, first } = await rigWithCall();
   await rig.settle(rig.calls.hold(first.id));
   const retrieved = rig.calls.retrieve(first.id);
   const second = await rig.settle(rig.calls.dial(1, '1002'));
@@ -405,9 +397,7 @@ test('retrieve() in flight while dial() goes out: the retrieved call connects, t
   // The dial found nothing connected (s1 was held, its retrieve in flight); s2's 200 holds s1 again.
   assert.equal(rig.sessionSeq(), ['s1 dialing @0', 's1 ringing @0', 's1 connected @0', 's1 held @0', 's2 dialing @1', 's1 connected @0', 's2 ringing @1', 's1 held @0', 's2 connected @1']);
   rig.assertChains();
-  await rig.close();
-  await rig.advance(64_000);
-  rig.assertIdle();
+  await rig.closeIdle();
 });
 
 test.run();
