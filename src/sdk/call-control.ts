@@ -36,12 +36,20 @@ export interface CallHost {
   localEndpoint(kind: TransportKind, target: Endpoint): Endpoint;
 }
 
+/** dial()'s options. */
+export interface DialOptions {
+  /** Aborts the call: before its INVITE leaves, dial() rejects `aborted`; after, the call is hung up. */
+  readonly signal?: AbortSignal;
+}
+
 export class CallControl {
   readonly #host: CallHost;
   /** The OfferAnswer of each incoming call's RTP port, until the session takes it. */
   readonly #incomingPorts = new WeakMap<OfferAnswer, MediaPort>();
   #nextId = 1;
   #closed = false;
+  /** Answers and dials waiting for #holdActive now. */
+  #holdWaits = 0;
 
   /** @internal Built by Phone. */
   constructor(host: CallHost) {
@@ -65,9 +73,15 @@ export class CallControl {
    * SIP URI) from connection `connectionId`, failing over to another
    * registered connection when that site is down. Resolves with the session
    * once the INVITE is on its way (status `dialing`).
+   *
+   * `options.signal` aborts the call: while dial() still waits for the
+   * connected call's hold, it rejects `aborted`, sends nothing and gives
+   * that call back (retrieves it); once the INVITE is out, it hangs up.
    */
-  async dial(connectionId: number, destination: string): Promise<SessionProperties> {
+  async dial(connectionId: number, destination: string, options: DialOptions = {}): Promise<SessionProperties> {
     this.#checkOpen();
+    const { signal } = options;
+    if (signal?.aborted === true) throw aborted('dial');
     const { connections } = this.#host;
     if (!connections.has(connectionId)) throw new CallError('no-connection', `no connection ${connectionId}`);
     const attempts = new DialAttempts(this.#attemptHost(), connectionId, destination);
@@ -75,10 +89,20 @@ export class CallControl {
     if (first === undefined) throw new CallError('no-connection', `connection ${connectionId} is not registered and no other connection is`);
     const session = new Session(this.#newId(), 'outbound', first, attempts.remoteVia(first), 'dialing');
     // The connected call goes on hold first; `dialing` means the INVITE leaves now.
-    await this.#holdActive(session);
+    const held = await this.#holdActive(session, signal);
     this.#checkOpen();
+    // Read again: it may have aborted during the wait.
+    if (isAborted(signal)) {
+      this.#giveBack(held);
+      throw aborted('dial');
+    }
     this.#host.sessions.add(session);
     attempts.start(session);
+    if (signal !== undefined) {
+      const onAbort = (): void => void this.hangup(session.id).catch(() => undefined);
+      signal.addEventListener('abort', onAbort, { once: true });
+      session.onFinish = () => signal.removeEventListener('abort', onAbort);
+    }
     return session.properties();
   }
 
@@ -87,8 +111,12 @@ export class CallControl {
     return this.#act(sessionId, async (session) => {
       const invite = session.incoming;
       if (session.direction !== 'inbound' || session.status !== 'ringing' || invite === undefined) throw wrongState(session, 'answer');
-      await this.#holdActive(session);
-      if (session.status !== 'ringing' || invite.state !== 'proceeding') throw wrongState(session, 'answer');
+      const held = await this.#holdActive(session);
+      if (session.status !== 'ringing' || invite.state !== 'proceeding') {
+        // The caller hung up meanwhile: the call held for this one is given back.
+        this.#giveBack(held);
+        throw wrongState(session, 'answer');
+      }
       const settings = this.#settings(session.connectionId);
       const dialog = invite.accept({ contact: this.#contact(session.connectionId, invite.received.source), auth: this.#auth(settings) });
       session.incoming = undefined;
@@ -260,8 +288,9 @@ export class CallControl {
    * side (`held` now: we no longer talk to it) while its re-INVITE goes
    * on; a re-INVITE that times out ends that call SipError 408.
    */
-  async #holdActive(except: Session): Promise<void> {
+  async #holdActive(except: Session, signal?: AbortSignal): Promise<Session[]> {
     const holding = this.#connectedOthers(except);
+    if (holding.length === 0) return holding;
     const waits: Array<Promise<void>> = [];
     for (const other of holding) {
       const held = this.#holdForAnother(other).then(
@@ -272,8 +301,53 @@ export class CallControl {
       if (!this.#host.connections.isUsable(other.connectionId) || settings === undefined) continue;
       waits.push(this.#within(held, settings.dialFailoverTimeoutMs));
     }
-    await Promise.all(waits);
+    this.#holdWaits++;
+    try {
+      await this.#untilAborted(Promise.all(waits), signal);
+    } finally {
+      this.#holdWaits--;
+    }
     for (const other of holding) this.#host.sessions.change(other, 'held');
+    return holding;
+  }
+
+  /**
+   * The call that #holdActive held for another one goes back on (re-INVITE
+   * a=sendrecv) when that other one does not connect after all (its caller
+   * hung up, the dial was aborted), unless another call took its place
+   * meanwhile: one connected, one dialling out, or another answer or dial
+   * waiting for its hold. Its hold re-INVITE is completed first.
+   */
+  #giveBack(held: readonly Session[]): void {
+    const session = held[0];
+    if (session === undefined) return;
+    void this.#act(session.id, async () => {
+      if (session.status !== 'held' || session.dialog === undefined || this.#otherCallActive(session)) return;
+      await this.#reinvite(session, false);
+      this.#yieldActive(session);
+      this.#host.sessions.change(session, 'connected');
+    }).catch(() => undefined);
+  }
+
+  /** Whether a call other than `session` is connected, dialling out, or about to connect (an answer or dial waiting for a hold). */
+  #otherCallActive(session: Session): boolean {
+    if (this.#holdWaits > 0) return true;
+    return this.#host.sessions
+      .all()
+      .some((other) => other !== session && (other.status === 'connected' || (other.direction === 'outbound' && (other.status === 'dialing' || other.status === 'ringing'))));
+  }
+
+  /** Settles when `work` does or when `signal` aborts, whichever comes first. */
+  #untilAborted(work: Promise<unknown>, signal: AbortSignal | undefined): Promise<unknown> {
+    if (signal === undefined) return work;
+    return new Promise((resolve) => {
+      const onAbort = (): void => resolve(undefined);
+      signal.addEventListener('abort', onAbort, { once: true });
+      void work.then((value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      });
+    });
   }
 
   /** The answered sessions connected now, `except` aside: what the one-active-call rule holds. */
@@ -337,6 +411,7 @@ export class CallControl {
     if (session.status === 'disconnected') return;
     const { incoming, dialog, outgoing } = session;
     this.#host.sessions.change(session, 'disconnected', reason, code);
+    session.onFinish?.();
     session.media?.release();
     if (incoming !== undefined && incoming.state === 'proceeding') incoming.reject(480);
     if (outgoing !== undefined && outgoing.state !== 'ended') outgoing.cancel();
@@ -414,6 +489,14 @@ export class CallControl {
 /** A hold blocked by an INVITE exchange in progress is tried again this often, for at most 64*T1 (RFC 3261 defaults). */
 const HOLD_RETRY_MS = 200;
 const HOLD_RETRY_LIMIT_MS = 32_000;
+
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+function aborted(action: string): CallError {
+  return new CallError('aborted', `${action} aborted by its signal`);
+}
 
 function wrongState(session: Session, action: string): CallError {
   return new CallError('wrong-state', `cannot ${action} session ${session.id}: it is ${session.status}`);

@@ -16,6 +16,8 @@ export type CallErrorCode =
   | 'refused'
   /** The action's request got no response (timed out: 408) or could not reach the peer (transport error: 503); `status` says which. */
   | 'no-response'
+  /** The application aborted the action (dial()'s `signal`) before it took effect. */
+  | 'aborted'
   /** The phone is closed. */
   | 'closed';
 

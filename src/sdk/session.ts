@@ -67,6 +67,8 @@ export class Session {
   dialog: SessionDialog | undefined;
   /** RTP port of the current attempt (released when the call ends). */
   media: MediaPort | undefined;
+  /** Run once when the session ends (drops dial()'s abort listener). */
+  onFinish: (() => void) | undefined;
   /** An action (hold, retrieve, answer) is in progress: another one waits. */
   busy: Promise<unknown> = Promise.resolve();
 

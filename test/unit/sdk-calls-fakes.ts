@@ -140,6 +140,8 @@ export class CallNet {
   readonly log: Carried[] = [];
   /** Messages it loses on the way (logged, never delivered, no error): one call's requests, say. */
   drop: ((carried: Carried) => boolean) | undefined;
+  /** Extra ms on the way for some messages (one answer made slow, say). */
+  delay: ((carried: Carried) => number) | undefined;
 
   readonly clock: StepClock;
 
@@ -167,7 +169,7 @@ export class CallNet {
       return;
     }
     if (node.state === 'silent') return;
-    this.clock.setTimer(this.latency, () => {
+    this.clock.setTimer(this.latency + (this.delay?.(carried) ?? 0), () => {
       if (node.state === 'up') node.receive(parseMessage(bytes), { transport: target.transport, host: from.host, port: from.port });
     });
   }
