@@ -142,6 +142,8 @@ export class CallNet {
   drop: ((carried: Carried) => boolean) | undefined;
   /** Extra ms on the way for some messages (one answer made slow, say). */
   delay: ((carried: Carried) => number) | undefined;
+  /** Requests the network answers itself with this status (never delivered), as their far end would: a re-INVITE refused 488, say. */
+  refuse: ((carried: Carried) => number | undefined) | undefined;
 
   readonly clock: StepClock;
 
@@ -163,6 +165,13 @@ export class CallNet {
     const carried: Carried = { at: this.clock.now(), from, to: target, message: parseMessage(bytes) };
     this.log.push(carried);
     if (this.drop?.(carried) === true) return;
+    const refusal = carried.message.kind === 'request' ? this.refuse?.(carried) : undefined;
+    if (refusal !== undefined) {
+      const answer = parseMessage(formatMessage(responseParts(carried.message, refusal)));
+      const sender = this.nodes.get(keyOf(from));
+      this.clock.setTimer(2 * this.latency, () => sender?.receive(answer, { transport: target.transport, host: target.host, port: target.port }));
+      return;
+    }
     const node = this.nodes.get(keyOf(target));
     if (node === undefined || node.state === 'refusing') {
       this.clock.setTimer(this.latency, () => options.onError?.(new TransportError('ECONNREFUSED', target, `${keyOf(target)} refused`)));

@@ -24,7 +24,9 @@
  * holding the one connected meanwhile, one hold re-INVITE each; close()
  * during dial's wait; the call held for an answer whose caller hung up, or
  * for a dial aborted by its signal, given back (not when a dial took its
- * place); dial()'s signal before, during and after its INVITE; that call's hold timing
+ * place); dial()'s signal before, during and after its INVITE; a hold the
+ * far end refuses (488): hold() rejects, dial() holds on our side at once;
+ * a hold queued behind a DTMF INFO waiting for its answer; that call's hold timing
  * out -> SipError(408), its connection untouched (the
  * dialog does not pass through the rig's sites: a site timing out under a
  * call is test/interop/calls-failover.test.ts); every session's events exactly once and in order
@@ -528,6 +530,58 @@ test('dial() with a signal: aborted before, it rejects and sends nothing; aborte
   await rig.advance(100);
   assert.equal(rig.sessionSeq(kept.id).slice(-1), [`${kept.id} disconnected:Cancelled @0`], 'one end, by hangup');
   rig.assertChains();
+  await rig.closeIdle();
+});
+
+test("the far end refuses the connected call's hold (488): hold() rejects refused and the call stays connected; dial() then goes on at once, that call held on our side; retrieve() takes it back", async () => {
+  const { rig, first } = await rigWithCall();
+  const firstCallId = rig.phone.sessions.session(first.id)!.callId!;
+  rig.net.refuse = (carried) => (carried.message.method === 'INVITE' && carried.message.callId === firstCallId && directionOf(carried.message.body) === 'sendonly' ? 488 : undefined);
+  const error = await rig.settle(rejection(rig.calls.hold(first.id)));
+  assert.is((error as CallError).code, 'refused');
+  assert.is((error as CallError).status, 488);
+  assert.is(rig.phone.sessions.session(first.id)?.status, 'connected');
+
+  const t0 = rig.clock.now();
+  const second = await rig.settle(rig.calls.dial(1, '1002'));
+  const invite = rig.sent('INVITE', t0).find((s) => s.message.to?.tag == null)!;
+  assert.is(invite.at - t0, 2 * rig.net.latency, 'the INVITE left as the refusal came, not after dial_failover_timeout');
+  assert.is(rig.phone.sessions.session(first.id)?.status, 'held', 'held on our side');
+  await rig.until(() => rig.phone.sessions.session(second.id)?.status === 'connected', 5000);
+
+  const retrieved = await rig.settle(rig.calls.retrieve(first.id));
+  assert.is(retrieved.status, 'connected');
+  assert.is(rig.phone.sessions.session(second.id)?.status, 'held');
+  assert.equal(reinvitesIn(rig, firstCallId), ['sendonly', 'sendonly', 'sendrecv']);
+  assert.equal(rig.sessionSeq().slice(3), ['s1 held @0', 's2 dialing @1', 's2 ringing @1', 's2 connected @1', 's2 held @1', 's1 connected @0']);
+  rig.assertChains();
+  rig.net.refuse = undefined;
+  await rig.closeIdle();
+});
+
+test("dial() while the connected call's DTMF INFO waits for its answer: the hold queues behind it; the INVITE leaves after dial_failover_timeout, the call held on our side, and its re-INVITE follows the INFO's answer", async () => {
+  const { rig, first } = await rigWithCall();
+  const firstCallId = rig.phone.sessions.session(first.id)!.callId!;
+  rig.net.delay = (carried) => (carried.message.status !== undefined && carried.message.callId === firstCallId && carried.message.cseq?.method === 'INFO' ? 3000 : 0);
+  const t0 = rig.clock.now();
+  const dtmf = rig.calls.sendDtmf(first.id, '5');
+  await rig.advance(5);
+  const second = await rig.settle(rig.calls.dial(1, '1002'));
+  const invite = rig.sent('INVITE', t0).find((s) => s.message.to?.tag == null)!;
+  assert.is(invite.at - t0, 5 + 2000, 'the INVITE waited dial_failover_timeout (default 2000 ms)');
+  assert.is(rig.when(first.id, 'held'), invite.at);
+  assert.equal(reinvitesIn(rig, firstCallId, t0), [], 'no hold yet: the INFO is unanswered');
+  await rig.settle(dtmf);
+  const info = rig.sent('INFO', t0)[0]!;
+  await rig.until(() => reinvitesIn(rig, firstCallId, t0).length === 1, 5000, 'the hold re-INVITE');
+  const hold = rig.sent('INVITE', t0).find((s) => s.callId === firstCallId)!;
+  assert.ok(hold.at >= info.at + 3000, 'the hold left once the INFO was answered');
+  assert.is(directionOf(hold.message.body), 'sendonly');
+  await rig.until(() => rig.phone.sessions.session(second.id)?.status === 'connected', 5000);
+  await rig.advance(500);
+  assert.equal(rig.sessionSeq().slice(3), ['s1 held @0', 's2 dialing @1', 's2 ringing @1', 's2 connected @1']);
+  rig.assertChains();
+  rig.net.delay = undefined;
   await rig.closeIdle();
 });
 
