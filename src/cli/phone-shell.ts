@@ -101,6 +101,9 @@ export async function runPhoneShell(args: string[]): Promise<number> {
   phone.connections.on('connectionStatusChanged', (event) => out({ event: 'connectionStatusChanged', ...event }, describeChange(event)));
   phone.sessions.on('sessionStatusChanged', (event) => out({ event: 'sessionStatusChanged', ...event }, describeSession(event)));
   phone.sessions.on('dtmfReceived', (event) => out({ event: 'dtmfReceived', ...event }, `session ${event.sessionId}: DTMF ${event.digit} received`));
+  phone.sessions.on('sessionFailedOver', (event) =>
+    out({ event: 'sessionFailedOver', ...event }, `session ${event.sessionId}: connection ${event.fromConnectionId} failed (${event.code} ${event.reason}), trying connection ${event.toConnectionId}`),
+  );
   phone.sessions.on('remoteHoldChanged', (event) =>
     out({ event: 'remoteHoldChanged', ...event }, `session ${event.sessionId}: the far end ${event.remoteHold ? 'holds the call' : 'took the call back'}`),
   );

@@ -101,6 +101,10 @@ export class DialAttempts {
     if (session.status === 'disconnected') return;
     const id = this.#next();
     if (id === undefined) return this.#host.finish(session, 'SipError', this.#lastCode);
+    const previous = session.tried.at(-1);
+    if (previous !== undefined) {
+      this.#host.sessions.emit('sessionFailedOver', { sessionId: session.id, fromConnectionId: previous, toConnectionId: id, code: this.#lastCode, reason: this.#lastReason });
+    }
     this.#tried.add(id);
     session.tried.push(id);
     session.connectionId = id;

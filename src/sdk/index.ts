@@ -2,7 +2,7 @@
 export { Phone, DEFAULT_MAX_TRANSACTIONS_PER_PEER, type PhoneOptions, type PhoneConfig, type PhoneEvents, type SipMessageTrace, type StartOptions } from './phone.ts';
 export { CallControl, type DialOptions } from './call-control.ts';
 export { CallError, type CallErrorCode } from './call-errors.ts';
-export { SessionManager, type SessionEvents, type DtmfReceived, type RemoteHoldChanged } from './session-manager.ts';
+export { SessionManager, type SessionEvents, type DtmfReceived, type RemoteHoldChanged, type SessionFailedOver } from './session-manager.ts';
 export type { SessionStatus, SessionDirection, DisconnectReason, SessionStatusChanged, SessionProperties } from './session.ts';
 export {
   ConnectionManager,

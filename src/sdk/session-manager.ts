@@ -20,8 +20,24 @@ export interface RemoteHoldChanged {
   readonly remoteHold: boolean;
 }
 
+/**
+ * An outbound call's INVITE failed at its site before any provisional (408,
+ * 503, a transport error, or silence for dial_failover_timeout) and the call
+ * goes out again through another connection, now. The session stays
+ * `dialing`; its next events carry the new connection.
+ */
+export interface SessionFailedOver {
+  readonly sessionId: string;
+  readonly fromConnectionId: number;
+  readonly toConnectionId: number;
+  /** Why the site failed: 408 (timed out or silent) or 503 (refused, unreachable), or the status it answered. */
+  readonly code: number;
+  readonly reason: string;
+}
+
 export interface SessionEvents {
   sessionStatusChanged: SessionStatusChanged;
+  sessionFailedOver: SessionFailedOver;
   dtmfReceived: DtmfReceived;
   remoteHoldChanged: RemoteHoldChanged;
 }

@@ -23,7 +23,9 @@
  * then 503: no second INVITE, connection untouched); 486, 603 and 404 never
  * fail over; every connection failing -> SipError with the last code (503
  * refused, 408 silent), and the next dial rejected with `no-connection`;
- * the session events of each case exactly, in order; nothing left after close.
+ * the session events of each case exactly, in order; one sessionFailedOver
+ * per re-sent INVITE (none for (a), none when no connection is left);
+ * nothing left after close.
  * Not covered: real sockets and measured latencies (test/integration/sdk-calls.test.ts),
  * the call actions themselves (sdk-calls-control.test.ts), inbound calls
  * (sdk-calls-lines.test.ts), digest on INVITE (dialog-uac-invite.test.ts).
@@ -103,6 +105,7 @@ test('(a) the chosen connection is used when registered, even if a lower one is 
   const t0 = rig.clock.now();
   const session = await rig.calls.dial(2, '1002');
   assert.equal(session.triedConnections, [2]);
+  assert.equal(rig.failovers, []);
   assert.equal(invites(rig, t0).map((s) => s.host), [rig.sites[2]!.endpoint.host]);
   await closeIdle(rig);
 });
@@ -144,6 +147,7 @@ for (const [name, breakSite, code, failsAfter] of [
     assert.equal(rig.connectionSeq(1, mark), [], 'connection 1 untouched');
     assert.equal(rig.sessionSeq(), ['s1 dialing @0', 's1 ringing @1', 's1 connected @1']);
     assert.equal(rig.phone.sessions.session('s1')?.triedConnections, [0, 1]);
+    assert.equal(rig.failovers, [`s1 0->1 ${code} @${failedAt}`], 'one sessionFailedOver, as the INVITE is re-sent');
 
     await rig.settle(rig.calls.hangup(session.id));
     await closeIdle(rig);
@@ -168,6 +172,7 @@ test('(c) silent site: the next INVITE leaves dialFailoverTimeoutMs (2000) after
   assert.equal(rig.connectionSeq(0, mark), ['unavailable(408)']);
   assert.is(rig.connectionEvents.slice(mark).find((e) => e.event.connectionId === 0)!.at, t0 + DEFAULT_FAILOVER_MS);
   assert.equal(rig.sessionSeq(), ['s1 dialing @0', 's1 ringing @1', 's1 connected @1']);
+  assert.equal(rig.failovers, [`s1 0->1 408 @${t0 + DEFAULT_FAILOVER_MS}`]);
   // s9.1: a CANCEL only after a provisional; the silent site never sent one.
   await rig.advance(40_000);
   assert.equal(rig.sent('CANCEL'), []);
@@ -326,6 +331,7 @@ test('every connection refusing: SipError(503) after the last one, both connecti
     [t0 + HOP, rig.sites[1]!.endpoint.host],
   ]);
   assert.equal(rig.sessionSeq(), ['s1 dialing @0', 's1 disconnected:SipError(503) @1']);
+  assert.equal(rig.failovers, [`s1 0->1 503 @${t0 + HOP}`], 'no event when no connection is left');
   assert.is(rig.when('s1', 'disconnected'), t0 + 2 * HOP);
   assert.equal(rig.connectionSeq(0, mark), ['unavailable(503)']);
   assert.equal(rig.connectionSeq(1, mark), ['unavailable(503)']);
@@ -351,6 +357,7 @@ test('every site silent: SipError(408) after two failover timeouts', async () =>
     [t0 + DEFAULT_FAILOVER_MS, rig.sites[0]!.endpoint.host],
   ]);
   assert.equal(rig.sessionSeq(), ['s1 dialing @1', 's1 disconnected:SipError(408) @0']);
+  assert.equal(rig.failovers, [`s1 1->0 408 @${t0 + DEFAULT_FAILOVER_MS}`]);
   assert.is(rig.when('s1', 'disconnected'), t0 + 2 * DEFAULT_FAILOVER_MS);
   await closeIdle(rig);
 });

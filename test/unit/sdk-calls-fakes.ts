@@ -458,6 +458,8 @@ export class CallRig {
   readonly far: FarParty;
   readonly phone: PhoneParts;
   readonly sessionEvents: Array<Timed<SessionStatusChanged>> = [];
+  /** sessionFailedOver events, as "SID from->to CODE @ms". */
+  readonly failovers: string[] = [];
   readonly connectionEvents: Array<Timed<ConnectionStatusChanged>> = [];
   #closed = false;
 
@@ -533,6 +535,7 @@ export class CallRig {
       localEndpoint: (kind) => transport.localEndpoint(kind),
     });
     sessions.on('sessionStatusChanged', (event) => this.sessionEvents.push({ at: this.clock.now(), event }));
+    sessions.on('sessionFailedOver', (e) => this.failovers.push(`${e.sessionId} ${e.fromConnectionId}->${e.toConnectionId} ${e.code} @${this.clock.now()}`));
     connections.on('connectionStatusChanged', (event) => this.connectionEvents.push({ at: this.clock.now(), event }));
     return { clock, transport, transactions, dialogs, registrations, connections, sessions, calls, media, received };
   }
