@@ -36,6 +36,12 @@ export interface CallHost {
   localEndpoint(kind: TransportKind, target: Endpoint): Endpoint;
 }
 
+/** One #holdActive's hold of one call: `cancelled` stops it before its re-INVITE leaves; `sent` says it left. */
+interface HoldTicket {
+  cancelled: boolean;
+  sent: boolean;
+}
+
 /** dial()'s options. */
 export interface DialOptions {
   /** Aborts the call: before its INVITE leaves, dial() rejects `aborted`; after, the call is hung up. */
@@ -50,6 +56,8 @@ export class CallControl {
   #closed = false;
   /** Answers and dials waiting for #holdActive now. */
   #holdWaits = 0;
+  /** Counts answer, dial and retrieve calls: a give-back yields to any made after it was decided. */
+  #epoch = 0;
 
   /** @internal Built by Phone. */
   constructor(host: CallHost) {
@@ -88,6 +96,7 @@ export class CallControl {
     const first = attempts.firstLine();
     if (first === undefined) throw new CallError('no-connection', `connection ${connectionId} is not registered and no other connection is`);
     const session = new Session(this.#newId(), 'outbound', first, attempts.remoteVia(first), 'dialing');
+    this.#epoch++;
     // The connected call goes on hold first; `dialing` means the INVITE leaves now.
     const held = await this.#holdActive(session, signal);
     this.#checkOpen();
@@ -96,22 +105,27 @@ export class CallControl {
       this.#giveBack(held);
       throw aborted('dial');
     }
-    this.#host.sessions.add(session);
-    attempts.start(session);
     if (signal !== undefined) {
-      const onAbort = (): void => void this.hangup(session.id).catch(() => undefined);
+      // Set before the first event: a listener of `dialing` may abort, and the call may end inside start().
+      const onAbort = (): void => {
+        if (session.status !== 'disconnected') void this.hangup(session.id).catch(() => undefined);
+      };
       signal.addEventListener('abort', onAbort, { once: true });
       session.onFinish = () => signal.removeEventListener('abort', onAbort);
     }
+    this.#host.sessions.add(session);
+    attempts.start(session);
     return session.properties();
   }
 
   /** Answers a ringing incoming call on its connection; the connected call, if any, is held first. */
   answer(sessionId: string): Promise<SessionProperties> {
+    this.#epoch++;
     return this.#act(sessionId, async (session) => {
       const invite = session.incoming;
       if (session.direction !== 'inbound' || session.status !== 'ringing' || invite === undefined) throw wrongState(session, 'answer');
       const held = await this.#holdActive(session);
+      this.#checkOpen();
       if (session.status !== 'ringing' || invite.state !== 'proceeding') {
         // The caller hung up meanwhile: the call held for this one is given back.
         this.#giveBack(held);
@@ -152,16 +166,20 @@ export class CallControl {
    * answered in time); refused or unanswered, the session stays held here.
    * One that could not leave yet (s14.1: another INVITE exchange of the
    * dialog in progress) is sent when that one is over: tried again every
-   * HOLD_RETRY_MS, at most 64*T1 in all.
+   * HOLD_RETRY_MS, at most 64*T1 in all. A `ticket` cancelled before the
+   * re-INVITE leaves (the new call was abandoned) sends nothing.
    */
-  #holdForAnother(session: Session): Promise<void> {
+  #holdForAnother(session: Session, ticket?: HoldTicket): Promise<void> {
     return this.#act(session.id, async () => {
       for (let waited = 0; ; waited += HOLD_RETRY_MS) {
         const dialog = session.dialog;
         if ((session.status !== 'connected' && session.status !== 'held') || dialog === undefined || this.#closed) return;
+        if (ticket?.cancelled === true) return;
         // Held on the wire already (hold() done before): no second re-INVITE.
         if (dialog.media.media?.localHold === true) break;
+        if (ticket !== undefined) ticket.sent = true;
         const result = await dialog.reinvite(true);
+        if (ticket !== undefined) ticket.sent = result.ok || result.cause !== 'local';
         if (result.ok || result.cause !== 'local' || waited >= HOLD_RETRY_LIMIT_MS) break;
         await new Promise<void>((resolve) => this.#host.clock.setTimer(HOLD_RETRY_MS, resolve));
       }
@@ -172,6 +190,7 @@ export class CallControl {
 
   /** Takes a held call back (re-INVITE a=sendrecv); the connected one, if any, is held first. */
   retrieve(sessionId: string): Promise<SessionProperties> {
+    this.#epoch++;
     return this.#act(sessionId, async (session) => {
       if (session.status !== 'held' || session.dialog === undefined) throw wrongState(session, 'retrieve');
       await this.#holdActive(session);
@@ -291,9 +310,10 @@ export class CallControl {
   async #holdActive(except: Session, signal?: AbortSignal): Promise<Session[]> {
     const holding = this.#connectedOthers(except);
     if (holding.length === 0) return holding;
+    const tickets = holding.map((): HoldTicket => ({ cancelled: false, sent: false }));
     const waits: Array<Promise<void>> = [];
-    for (const other of holding) {
-      const held = this.#holdForAnother(other).then(
+    for (const [i, other] of holding.entries()) {
+      const held = this.#holdForAnother(other, tickets[i]).then(
         () => undefined,
         () => undefined,
       );
@@ -307,23 +327,39 @@ export class CallControl {
     } finally {
       this.#holdWaits--;
     }
+    if (isAborted(signal)) {
+      // Abandoned: a hold not sent yet is not sent (that call stays connected); one sent is given back once done.
+      const sent = holding.filter((_, i) => tickets[i]!.sent);
+      for (const ticket of tickets) ticket.cancelled = true;
+      for (const other of sent) this.#host.sessions.change(other, 'held');
+      return sent;
+    }
     for (const other of holding) this.#host.sessions.change(other, 'held');
     return holding;
   }
 
   /**
    * The call that #holdActive held for another one goes back on (re-INVITE
-   * a=sendrecv) when that other one does not connect after all (its caller
-   * hung up, the dial was aborted), unless another call took its place
-   * meanwhile: one connected, one dialling out, or another answer or dial
-   * waiting for its hold. Its hold re-INVITE is completed first.
+   * a=sendrecv) when nothing was sent for that other one after all (answer()
+   * found its caller gone, dial() was aborted while it waited), once its
+   * hold re-INVITE is done. The user's next action wins: an answer, dial or
+   * retrieve made since, or another call connected, dialling out or waiting
+   * for a hold, leaves it held (held again on the wire if the give-back's
+   * re-INVITE was already out).
    */
   #giveBack(held: readonly Session[]): void {
     const session = held[0];
     if (session === undefined) return;
+    const epoch = this.#epoch;
+    const movedOn = (): boolean => this.#epoch !== epoch || this.#otherCallActive(session);
     void this.#act(session.id, async () => {
-      if (session.status !== 'held' || session.dialog === undefined || this.#otherCallActive(session)) return;
+      if (session.status !== 'held' || session.dialog === undefined || movedOn()) return;
       await this.#reinvite(session, false);
+      if (movedOn()) {
+        // Here, not queued: a retrieve() of this call queued meanwhile must come after it.
+        await session.dialog.reinvite(true);
+        return;
+      }
       this.#yieldActive(session);
       this.#host.sessions.change(session, 'connected');
     }).catch(() => undefined);

@@ -102,9 +102,7 @@ export class DialAttempts {
     const id = this.#next();
     if (id === undefined) return this.#host.finish(session, 'SipError', this.#lastCode);
     const previous = session.tried.at(-1);
-    if (previous !== undefined) {
-      this.#host.sessions.emit('sessionFailedOver', { sessionId: session.id, fromConnectionId: previous, toConnectionId: id, code: this.#lastCode, reason: this.#lastReason });
-    }
+    const [failedCode, failedReason] = [this.#lastCode, this.#lastReason];
     this.#tried.add(id);
     session.tried.push(id);
     session.connectionId = id;
@@ -175,6 +173,10 @@ export class DialAttempts {
       return moveOn(503, `the INVITE could not be sent: ${(error as Error).message}`);
     }
     session.outgoing = call;
+    // The INVITE is out on the new connection: the session's properties already name it.
+    if (previous !== undefined) {
+      this.#host.sessions.emit('sessionFailedOver', { sessionId: session.id, fromConnectionId: previous, toConnectionId: id, code: failedCode, reason: failedReason });
+    }
     timer = this.#host.clock.setTimer(line.failoverTimeoutMs, () => {
       timer = undefined;
       if (committed || abandoned || session.status === 'disconnected' || call.state === 'ended') return;

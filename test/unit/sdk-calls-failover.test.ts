@@ -94,6 +94,7 @@ test('(a) known down: the INVITE leaves at once through the lowest registered ot
   assert.equal(invites(rig, t0).map((s) => s.host), [site1.endpoint.host], 'nothing went to site 0 or site 2');
   assert.is(site0.got('INVITE').length + site2.got('INVITE').length, 0);
   assert.equal(rig.connectionEvents.slice(marked), [], 'dialling around a known-down connection changes no connection');
+  assert.equal(rig.failovers, [], 'no sessionFailedOver: no INVITE was re-sent');
 
   await rig.settle(rig.calls.hangup(session.id));
   await closeIdle(rig);
@@ -105,7 +106,6 @@ test('(a) the chosen connection is used when registered, even if a lower one is 
   const t0 = rig.clock.now();
   const session = await rig.calls.dial(2, '1002');
   assert.equal(session.triedConnections, [2]);
-  assert.equal(rig.failovers, []);
   assert.equal(invites(rig, t0).map((s) => s.host), [rig.sites[2]!.endpoint.host]);
   await closeIdle(rig);
 });
@@ -124,6 +124,11 @@ for (const [name, breakSite, code, failsAfter] of [
     const [site0, site1] = rig.sites as [CallSite, CallSite];
     breakSite(site0);
     const mark = rig.connectionEvents.length;
+    const seen: unknown[] = [];
+    rig.phone.sessions.on('sessionFailedOver', (e) => {
+      const now = rig.phone.sessions.session(e.sessionId)!;
+      seen.push([now.connectionID, now.triedConnections, rig.sent('INVITE').at(-1)?.target.host]);
+    });
     const t0 = rig.clock.now();
     const session = await rig.calls.dial(0, '1002');
     assert.is(session.connectionID, 0, 'connection 0 is registered: the call starts there');
@@ -148,6 +153,7 @@ for (const [name, breakSite, code, failsAfter] of [
     assert.equal(rig.sessionSeq(), ['s1 dialing @0', 's1 ringing @1', 's1 connected @1']);
     assert.equal(rig.phone.sessions.session('s1')?.triedConnections, [0, 1]);
     assert.equal(rig.failovers, [`s1 0->1 ${code} @${failedAt}`], 'one sessionFailedOver, as the INVITE is re-sent');
+    assert.equal(seen, [[1, [0, 1], site1.endpoint.host]], 'at the event, the session names connection 1 and its INVITE is out');
 
     await rig.settle(rig.calls.hangup(session.id));
     await closeIdle(rig);

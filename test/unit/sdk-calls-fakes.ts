@@ -37,7 +37,7 @@ import {
 } from '../../src/sdk/index.ts';
 import type { MediaPort, MediaPortSource } from '../../src/sdk/media-ports.ts';
 import { FakeSite, seededRandom } from './registrar-fakes.ts';
-import { label, makeUa, ScriptTransport, type Ua } from './dialog-fakes.ts';
+import { directionOf, label, makeUa, ScriptTransport, type Ua } from './dialog-fakes.ts';
 
 // ---------------------------------------------------------------- clocks
 
@@ -700,4 +700,46 @@ export class CallRig {
     assert.equal(registrations.stats(), { registrations: 0, scheduled: 0, clockTimers: 0, inFlight: 0, draining: 0 }, 'no registration left');
     assert.is(media.held, 0, 'no RTP port held');
   }
+}
+
+// ------------------------------------------------------------ call helpers
+
+/** A started rig with one outbound call connected on connection 0, 50 ms after it connected. */
+export async function rigWithCall(options: CallRigOptions = {}): Promise<{ rig: CallRig; first: SessionProperties }> {
+  const rig = new CallRig(options);
+  await rig.start();
+  const first = await rig.connectedCall(0);
+  await rig.advance(50);
+  return { rig, first };
+}
+
+/** Makes the far party's call `call` and waits for its `ringing` event: the inbound session. */
+export async function ringsOn(rig: CallRig, call: () => FarCall): Promise<{ call: FarCall; sessionId: string; connectionId: number }> {
+  const before = rig.sessionEvents.length;
+  const made = call();
+  await rig.until(() => rig.sessionEvents.length > before, 5000, 'the call ringing');
+  const event = rig.sessionEvents[before]!.event;
+  assert.is(event.status, 'ringing');
+  assert.is(event.direction, 'inbound');
+  return { call: made, sessionId: event.sessionId, connectionId: event.connectionId };
+}
+
+/** From now on the far party's answers to our `method` requests in the dialog of `sessionId` take `ms` longer to come; its Call-ID. */
+export function slowAnswers(rig: CallRig, sessionId: string, method: string, ms: number): string {
+  const callId = rig.phone.sessions.session(sessionId)!.callId!;
+  rig.net.delay = (carried) => (carried.message.status !== undefined && carried.message.callId === callId && carried.message.cseq?.method === method ? ms : 0);
+  return callId;
+}
+
+/** Direction of each re-INVITE (INVITE with a To tag) we sent in the dialog `callId`, from `since`. */
+export function reinvitesIn(rig: CallRig, callId: string, since = 0): Array<string | undefined> {
+  return rig.sent('INVITE', since).filter((s) => s.callId === callId && s.message.to?.tag != null).map((s) => directionOf(s.message.body));
+}
+
+/** What `promise` rejects with (undefined if it resolves): for `rig.settle(rejection(...))`. */
+export function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 }

@@ -38,25 +38,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { SipMessage } from '../../src/parser/index.ts';
-import { CallError, type SessionProperties } from '../../src/sdk/index.ts';
+import { CallError } from '../../src/sdk/index.ts';
 import { directionOf } from './dialog-fakes.ts';
-import { CallRig, PHONE_HOST, type CallSite, type FarCall } from './sdk-calls-fakes.ts';
+import { CallRig, PHONE_HOST, reinvitesIn, rejection, rigWithCall, ringsOn, type CallSite, type FarCall } from './sdk-calls-fakes.ts';
 
 const PHONE = { transport: 'tcp' as const, host: PHONE_HOST, port: 5060 };
 
 /** The INVITEs (initial ones: no To tag) the phone received, newest last. */
 function invitesIn(rig: CallRig): SipMessage[] {
   return rig.phone.received.filter((r) => r.message.method === 'INVITE' && r.message.to?.tag == null).map((r) => r.message);
-}
-
-async function ringsOn(rig: CallRig, call: () => FarCall): Promise<{ call: FarCall; sessionId: string; connectionId: number }> {
-  const before = rig.sessionEvents.length;
-  const made = call();
-  await rig.until(() => rig.sessionEvents.length > before, 5000, 'the call ringing');
-  const event = rig.sessionEvents[before]!.event;
-  assert.is(event.status, 'ringing');
-  assert.is(event.direction, 'inbound');
-  return { call: made, sessionId: event.sessionId, connectionId: event.connectionId };
 }
 
 async function refused(rig: CallRig, call: () => FarCall, status: number): Promise<void> {
@@ -68,15 +58,6 @@ async function refused(rig: CallRig, call: () => FarCall, status: number): Promi
 }
 
 // ---------------------------------------------------------------- lines
-
-/** A started rig with one outbound call connected on connection 0, 50 ms after it connected. */
-async function rigWithCall(): Promise<{ rig: CallRig; first: SessionProperties }> {
-  const rig = new CallRig();
-  await rig.start();
-  const first = await rig.connectedCall(0);
-  await rig.advance(50);
-  return { rig, first };
-}
 
 test('same DN on two sites: a call through each site rings on its connection; the Request-URI carries its line token', async () => {
   const rig = new CallRig();
@@ -400,135 +381,6 @@ test('retrieve() in flight while dial() goes out: the retrieved call connects, t
   assert.is(rig.phone.sessions.sessions.filter((s) => s.status === 'connected').length, 1, 'one active call');
   // The dial found nothing connected (s1 was held, its retrieve in flight); s2's 200 holds s1 again.
   assert.equal(rig.sessionSeq(), ['s1 dialing @0', 's1 ringing @0', 's1 connected @0', 's1 held @0', 's2 dialing @1', 's1 connected @0', 's2 ringing @1', 's1 held @0', 's2 connected @1']);
-  rig.assertChains();
-  await rig.closeIdle();
-});
-
-/** From now on the far party's answers to our re-INVITEs in the dialog of `sessionId` take `ms` longer to come. */
-function slowHoldAnswers(rig: CallRig, sessionId: string, ms: number): string {
-  const callId = rig.phone.sessions.session(sessionId)!.callId!;
-  rig.net.delay = (carried) => (carried.message.status !== undefined && carried.message.callId === callId && carried.message.cseq?.method === 'INVITE' ? ms : 0);
-  return callId;
-}
-
-/** Direction of each re-INVITE (INVITE with a To tag) we sent in the dialog `callId`, from `since`. */
-function reinvitesIn(rig: CallRig, callId: string, since = 0): Array<string | undefined> {
-  return rig.sent('INVITE', since).filter((s) => s.callId === callId && s.message.to?.tag != null).map((s) => directionOf(s.message.body));
-}
-
-const rejection = (promise: Promise<unknown>): Promise<unknown> =>
-  promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-
-test('answer() whose caller hangs up while the connected call is being held: answer rejects wrong-state and the held call is given back (re-INVITE sendrecv, connected again)', async () => {
-  const { rig, first } = await rigWithCall();
-  const firstCallId = slowHoldAnswers(rig, first.id, 500);
-  const second = await ringsOn(rig, () => rig.far.call(rig.sites[1]!));
-  const t0 = rig.clock.now();
-  const answering = rejection(rig.calls.answer(second.sessionId));
-  await rig.advance(5);
-  second.call.call.cancel();
-  await rig.until(() => rig.sessionSeq(first.id).length === 5, 5000, 'the first call connected again');
-  const error = await answering;
-  assert.instance(error, CallError);
-  assert.is((error as CallError).code, 'wrong-state');
-  assert.equal(reinvitesIn(rig, firstCallId, t0), ['sendonly', 'sendrecv'], 'held, then given back');
-  assert.equal(rig.sessionSeq(), [
-    's1 dialing @0',
-    's1 ringing @0',
-    's1 connected @0',
-    's2 ringing @1',
-    's2 disconnected:Cancelled @1',
-    's1 held @0',
-    's1 connected @0',
-  ]);
-  assert.equal(second.call.failures.map((f) => f.status), [487]);
-  assert.equal(rig.phone.transport.sent.filter((s) => s.message.callId === second.call.call.callId && s.message.status === 200 && s.message.cseq?.method === 'INVITE'), [], 'no 200 for the cancelled call');
-  rig.assertChains();
-  rig.net.delay = undefined;
-  await rig.closeIdle();
-});
-
-test('answer() whose caller hangs up during the hold while a dial() also waits for it: the held call is not given back; the dialled call connects', async () => {
-  const { rig, first } = await rigWithCall();
-  const firstCallId = slowHoldAnswers(rig, first.id, 500);
-  const second = await ringsOn(rig, () => rig.far.call(rig.sites[1]!));
-  const t0 = rig.clock.now();
-  const answering = rejection(rig.calls.answer(second.sessionId));
-  const dialling = rig.calls.dial(0, '1002');
-  await rig.advance(5);
-  second.call.call.cancel();
-  const third = await rig.settle(dialling);
-  assert.is((await answering as CallError).code, 'wrong-state');
-  await rig.until(() => rig.phone.sessions.session(third.id)?.status === 'connected', 5000);
-  await rig.advance(1000);
-  assert.equal(reinvitesIn(rig, firstCallId, t0), ['sendonly'], 'held once, not given back');
-  assert.is(rig.phone.sessions.session(first.id)?.status, 'held');
-  assert.equal(rig.sessionSeq().slice(3), ['s2 ringing @1', 's2 disconnected:Cancelled @1', 's1 held @0', 's3 dialing @0', 's3 ringing @0', 's3 connected @0']);
-  rig.assertChains();
-  rig.net.delay = undefined;
-  await rig.closeIdle();
-});
-
-test("dial() aborted by its signal while the connected call's hold is in flight: rejects aborted at once, no INVITE and no session for it, the held call given back", async () => {
-  const { rig, first } = await rigWithCall();
-  const firstCallId = slowHoldAnswers(rig, first.id, 500);
-  const t0 = rig.clock.now();
-  const controller = new AbortController();
-  const dialled = rejection(rig.calls.dial(1, '1002', { signal: controller.signal }));
-  await rig.advance(5);
-  controller.abort();
-  const error = await dialled;
-  assert.instance(error, CallError);
-  assert.is((error as CallError).code, 'aborted');
-  assert.ok(rig.clock.now() - t0 < 100, 'rejected when aborted, not when the hold was answered');
-  await rig.until(() => rig.sessionSeq(first.id).length === 5, 5000, 'the first call connected again');
-  assert.equal(reinvitesIn(rig, firstCallId, t0), ['sendonly', 'sendrecv']);
-  assert.equal(rig.sent('INVITE', t0).filter((s) => s.message.to?.tag == null), [], 'no new INVITE');
-  assert.equal(rig.sessionSeq().slice(3), ['s1 held @0', 's1 connected @0'], 'no event for the aborted dial');
-  rig.assertChains();
-  rig.net.delay = undefined;
-  await rig.closeIdle();
-});
-
-test('dial() with a signal: aborted before, it rejects and sends nothing; aborted once its INVITE is out, the call is cancelled; the listener is dropped when the call ends', async () => {
-  const rig = new CallRig();
-  await rig.start();
-  const error = await rejection(rig.calls.dial(0, '1002', { signal: AbortSignal.abort() }));
-  assert.is((error as CallError).code, 'aborted');
-  assert.is(rig.sentCount('INVITE'), 0);
-
-  rig.far.answerAfterMs = 3000;
-  const controller = new AbortController();
-  let listeners = 0;
-  const signal = controller.signal;
-  const add = signal.addEventListener.bind(signal);
-  const remove = signal.removeEventListener.bind(signal);
-  signal.addEventListener = ((...args: Parameters<typeof add>) => {
-    listeners++;
-    add(...args);
-  }) as typeof signal.addEventListener;
-  signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
-    listeners--;
-    remove(...args);
-  }) as typeof signal.removeEventListener;
-  const call = await rig.settle(rig.calls.dial(0, '1002', { signal }));
-  await rig.until(() => rig.phone.sessions.session(call.id)?.status === 'ringing', 5000);
-  assert.is(listeners, 1);
-  controller.abort();
-  assert.is(listeners, 0, 'dropped when the call ended');
-  await rig.advance(100);
-  assert.equal(rig.sessionSeq(), ['s1 dialing @0', 's1 ringing @0', 's1 disconnected:Cancelled @0']);
-  assert.is(rig.sentCount('CANCEL'), 1);
-
-  const other = new AbortController();
-  const kept = await rig.settle(rig.calls.dial(0, '1002', { signal: other.signal }));
-  await rig.settle(rig.calls.hangup(kept.id));
-  other.abort();
-  await rig.advance(100);
-  assert.equal(rig.sessionSeq(kept.id).slice(-1), [`${kept.id} disconnected:Cancelled @0`], 'one end, by hangup');
   rig.assertChains();
   await rig.closeIdle();
 });
