@@ -7,13 +7,14 @@
  * site (dial-attempts.ts fails them over to another site). Inbound calls are
  * answered on the connection they came in on (incoming-line.ts). At most one
  * call is active: answering, retrieving or dialling one puts the connected
- * one on hold first (re-INVITE a=sendonly).
+ * one on hold first (re-INVITE a=sendonly; active-call.ts).
  */
 import { DialogLayer, checkDigits, DtmfError, OfferAnswer, type IncomingInvite, type SessionDialog } from '../dialog/index.ts';
 import { DigestClient, resolveSettings, contactUri, type RegistrationManager } from '../registrar-client/index.ts';
 import { quote, type SipMessage } from '../parser/index.ts';
 import type { Clock } from '../transaction/index.ts';
 import type { Endpoint, Received, TransportKind } from '../transport/types.ts';
+import { ActiveCallRule } from './active-call.ts';
 import { CallError } from './call-errors.ts';
 import type { ConnectionManager } from './connection-manager.ts';
 import type { ConnectionSettings } from './config/index.ts';
@@ -36,12 +37,6 @@ export interface CallHost {
   localEndpoint(kind: TransportKind, target: Endpoint): Endpoint;
 }
 
-/** One #holdActive's hold of one call: `cancelled` stops it before its re-INVITE leaves; `sent` says it left. */
-interface HoldTicket {
-  cancelled: boolean;
-  sent: boolean;
-}
-
 /** dial()'s options. */
 export interface DialOptions {
   /** Aborts the call: before its INVITE leaves, dial() rejects `aborted`; after, the call is hung up. */
@@ -54,14 +49,19 @@ export class CallControl {
   readonly #incomingPorts = new WeakMap<OfferAnswer, MediaPort>();
   #nextId = 1;
   #closed = false;
-  /** Answers and dials waiting for #holdActive now. */
-  #holdWaits = 0;
-  /** Counts answer, dial and retrieve calls: a give-back yields to any made after it was decided. */
-  #epoch = 0;
+  /** At most one active call (active-call.ts). */
+  readonly #rule: ActiveCallRule;
 
   /** @internal Built by Phone. */
   constructor(host: CallHost) {
     this.#host = host;
+    this.#rule = new ActiveCallRule({
+      sessions: host.sessions,
+      connections: host.connections,
+      clock: host.clock,
+      act: (session, action) => this.#act(session.id, action),
+      isClosed: () => this.#closed,
+    });
     host.dialogs.onInvite = (invite) => this.#onInvite(invite);
   }
 
@@ -96,13 +96,13 @@ export class CallControl {
     const first = attempts.firstLine();
     if (first === undefined) throw new CallError('no-connection', `connection ${connectionId} is not registered and no other connection is`);
     const session = new Session(this.#newId(), 'outbound', first, attempts.remoteVia(first), 'dialing');
-    this.#epoch++;
+    this.#rule.userActed();
     // The connected call goes on hold first; `dialing` means the INVITE leaves now.
-    const held = await this.#holdActive(session, signal);
+    const held = await this.#rule.holdOthers(session, signal);
     this.#checkOpen();
     // Read again: it may have aborted during the wait.
     if (isAborted(signal)) {
-      this.#giveBack(held);
+      this.#rule.giveBack(held);
       throw aborted('dial');
     }
     if (signal !== undefined) {
@@ -120,15 +120,15 @@ export class CallControl {
 
   /** Answers a ringing incoming call on its connection; the connected call, if any, is held first. */
   answer(sessionId: string): Promise<SessionProperties> {
-    this.#epoch++;
+    this.#rule.userActed();
     return this.#act(sessionId, async (session) => {
       const invite = session.incoming;
       if (session.direction !== 'inbound' || session.status !== 'ringing' || invite === undefined) throw wrongState(session, 'answer');
-      const held = await this.#holdActive(session);
+      const held = await this.#rule.holdOthers(session);
       this.#checkOpen();
       if (session.status !== 'ringing' || invite.state !== 'proceeding') {
         // The caller hung up meanwhile: the call held for this one is given back.
-        this.#giveBack(held);
+        this.#rule.giveBack(held);
         throw wrongState(session, 'answer');
       }
       const settings = this.#settings(session.connectionId);
@@ -160,42 +160,14 @@ export class CallControl {
     });
   }
 
-  /**
-   * #holdActive's hold: the re-INVITE a=sendonly for a session that is
-   * connected, or already held on our side only (its hold was not
-   * answered in time); refused or unanswered, the session stays held here.
-   * One that could not leave yet (s14.1: another INVITE exchange of the
-   * dialog in progress) is sent when that one is over: tried again every
-   * HOLD_RETRY_MS, at most 64*T1 in all. A `ticket` cancelled before the
-   * re-INVITE leaves (the new call was abandoned) sends nothing.
-   */
-  #holdForAnother(session: Session, ticket?: HoldTicket): Promise<void> {
-    return this.#act(session.id, async () => {
-      for (let waited = 0; ; waited += HOLD_RETRY_MS) {
-        const dialog = session.dialog;
-        if ((session.status !== 'connected' && session.status !== 'held') || dialog === undefined || this.#closed) return;
-        if (ticket?.cancelled === true) return;
-        // Held on the wire already (hold() done before): no second re-INVITE.
-        if (dialog.media.media?.localHold === true) break;
-        if (ticket !== undefined) ticket.sent = true;
-        const result = await dialog.reinvite(true);
-        if (ticket !== undefined) ticket.sent = result.ok || result.cause !== 'local';
-        if (result.ok || result.cause !== 'local' || waited >= HOLD_RETRY_LIMIT_MS) break;
-        await new Promise<void>((resolve) => this.#host.clock.setTimer(HOLD_RETRY_MS, resolve));
-      }
-      // Held, refused, or unanswered: held here (a call that ended has its own event).
-      this.#host.sessions.change(session, 'held');
-    });
-  }
-
   /** Takes a held call back (re-INVITE a=sendrecv); the connected one, if any, is held first. */
   retrieve(sessionId: string): Promise<SessionProperties> {
-    this.#epoch++;
+    this.#rule.userActed();
     return this.#act(sessionId, async (session) => {
       if (session.status !== 'held' || session.dialog === undefined) throw wrongState(session, 'retrieve');
-      await this.#holdActive(session);
+      await this.#rule.holdOthers(session);
       await this.#reinvite(session, false);
-      this.#yieldActive(session);
+      this.#rule.yieldTo(session);
       this.#host.sessions.change(session, 'connected');
       return session.properties();
     });
@@ -298,126 +270,9 @@ export class CallControl {
     if (!result.ok) throw requestFailed(`the re-INVITE to ${hold ? 'hold' : 'retrieve'}`, result, this.#closed);
   }
 
-  /**
-   * At most one active call: every connected session but `except` goes on
-   * hold before the new one goes on. The new call waits for a hold at most
-   * its connection's dial_failover_timeout (a hold unanswered would keep it
-   * 64*T1), and not at all when that connection's site is known down. A
-   * hold not answered by then, or refused, leaves that session held on our
-   * side (`held` now: we no longer talk to it) while its re-INVITE goes
-   * on; a re-INVITE that times out ends that call SipError 408.
-   */
-  async #holdActive(except: Session, signal?: AbortSignal): Promise<Session[]> {
-    const holding = this.#connectedOthers(except);
-    if (holding.length === 0) return holding;
-    const tickets = holding.map((): HoldTicket => ({ cancelled: false, sent: false }));
-    const waits: Array<Promise<void>> = [];
-    for (const [i, other] of holding.entries()) {
-      const held = this.#holdForAnother(other, tickets[i]).then(
-        () => undefined,
-        () => undefined,
-      );
-      const settings = this.#host.connections.settingsOf(other.connectionId);
-      if (!this.#host.connections.isUsable(other.connectionId) || settings === undefined) continue;
-      waits.push(this.#within(held, settings.dialFailoverTimeoutMs));
-    }
-    this.#holdWaits++;
-    try {
-      await this.#untilAborted(Promise.all(waits), signal);
-    } finally {
-      this.#holdWaits--;
-    }
-    if (isAborted(signal)) {
-      // Abandoned: a hold not sent yet is not sent (that call stays connected); one sent is given back once done.
-      const sent = holding.filter((_, i) => tickets[i]!.sent);
-      for (const ticket of tickets) ticket.cancelled = true;
-      for (const other of sent) this.#host.sessions.change(other, 'held');
-      return sent;
-    }
-    for (const other of holding) this.#host.sessions.change(other, 'held');
-    return holding;
-  }
-
-  /**
-   * The call that #holdActive held for another one goes back on (re-INVITE
-   * a=sendrecv) when nothing was sent for that other one after all (answer()
-   * found its caller gone, dial() was aborted while it waited), once its
-   * hold re-INVITE is done. The user's next action wins: an answer, dial or
-   * retrieve made since, or another call connected, dialling out or waiting
-   * for a hold, leaves it held (held again on the wire if the give-back's
-   * re-INVITE was already out).
-   */
-  #giveBack(held: readonly Session[]): void {
-    const session = held[0];
-    if (session === undefined) return;
-    const epoch = this.#epoch;
-    const movedOn = (): boolean => this.#epoch !== epoch || this.#otherCallActive(session);
-    void this.#act(session.id, async () => {
-      if (session.status !== 'held' || session.dialog === undefined || movedOn()) return;
-      await this.#reinvite(session, false);
-      if (movedOn()) {
-        // Here, not queued: a retrieve() of this call queued meanwhile must come after it.
-        await session.dialog.reinvite(true);
-        return;
-      }
-      this.#yieldActive(session);
-      this.#host.sessions.change(session, 'connected');
-    }).catch(() => undefined);
-  }
-
-  /** Whether a call other than `session` is connected, dialling out, or about to connect (an answer or dial waiting for a hold). */
-  #otherCallActive(session: Session): boolean {
-    if (this.#holdWaits > 0) return true;
-    return this.#host.sessions
-      .all()
-      .some((other) => other !== session && (other.status === 'connected' || (other.direction === 'outbound' && (other.status === 'dialing' || other.status === 'ringing'))));
-  }
-
-  /** Settles when `work` does or when `signal` aborts, whichever comes first. */
-  #untilAborted(work: Promise<unknown>, signal: AbortSignal | undefined): Promise<unknown> {
-    if (signal === undefined) return work;
-    return new Promise((resolve) => {
-      const onAbort = (): void => resolve(undefined);
-      signal.addEventListener('abort', onAbort, { once: true });
-      void work.then((value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      });
-    });
-  }
-
-  /** The answered sessions connected now, `except` aside: what the one-active-call rule holds. */
-  #connectedOthers(except: Session): Session[] {
-    return this.#host.sessions.all().filter((other) => other !== except && other.status === 'connected' && other.dialog !== undefined);
-  }
-
-  /** Settles when `work` does or after `ms`, whichever comes first. */
-  #within(work: Promise<void>, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = this.#host.clock.setTimer(ms, resolve);
-      void work.then(() => {
-        this.#host.clock.clearTimer(timer);
-        resolve();
-      });
-    });
-  }
-
-  /**
-   * `session` is about to connect: any other call connected meanwhile (an
-   * outbound call answered, a second dial or answer at once, a retrieve
-   * that completed) is held here now, before the event, its hold re-INVITE
-   * queued: one active call whatever the order of answers.
-   */
-  #yieldActive(session: Session): void {
-    for (const other of this.#connectedOthers(session)) {
-      this.#host.sessions.change(other, 'held');
-      void this.#holdForAnother(other).catch(() => undefined);
-    }
-  }
-
   /** Follows an answered dialog until it ends; the call connects next (answer, or an outbound 2xx). */
   #attach(session: Session, dialog: SessionDialog): void {
-    this.#yieldActive(session);
+    this.#rule.yieldTo(session);
     session.dialog = dialog;
     session.remoteHold = dialog.media.media?.remoteHold ?? false;
     dialog.events = {
@@ -521,10 +376,6 @@ export class CallControl {
     if (this.#closed) throw new CallError('closed', 'the phone is closed');
   }
 }
-
-/** A hold blocked by an INVITE exchange in progress is tried again this often, for at most 64*T1 (RFC 3261 defaults). */
-const HOLD_RETRY_MS = 200;
-const HOLD_RETRY_LIMIT_MS = 32_000;
 
 function isAborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
