@@ -24,8 +24,18 @@ export interface ActiveCallHost {
 
 /** One holdOthers() hold of one call: `cancelled` stops it before its re-INVITE leaves; `sent` says it left. */
 interface HoldTicket {
+  readonly session: Session;
   cancelled: boolean;
   sent: boolean;
+}
+
+/** What holdOthers() did for a new call. */
+export interface HeldForCall {
+  /**
+   * The new call will not go on after all (nothing was sent for it): the
+   * calls held for it are given back, unless another call took its place.
+   */
+  release(): void;
 }
 
 /** A hold blocked by an INVITE exchange in progress is tried again this often, for at most 64*T1 (RFC 3261 defaults). */
@@ -55,14 +65,15 @@ export class ActiveCallRule {
    * at all when that connection's site is known down. A hold not answered
    * by then, or refused, leaves that session held on our side (`held` now:
    * we no longer talk to it) while its re-INVITE goes on; a re-INVITE that
-   * times out ends that call SipError 408. `signal` aborting ends the wait:
-   * a hold not sent yet is not sent (that call stays connected).
-   * Resolves with the sessions now held for `except` (for giveBack()).
+   * times out ends that call SipError 408. `signal` aborting ends the wait
+   * early; then, or when `except` ended meanwhile, no status changes: the
+   * caller calls release().
    */
-  async holdOthers(except: Session, signal?: AbortSignal): Promise<Session[]> {
+  async holdOthers(except: Session, signal?: AbortSignal): Promise<HeldForCall> {
     const holding = this.#connectedOthers(except);
-    if (holding.length === 0) return holding;
-    const tickets = holding.map((): HoldTicket => ({ cancelled: false, sent: false }));
+    const tickets = holding.map((session): HoldTicket => ({ session, cancelled: false, sent: false }));
+    const result: HeldForCall = { release: () => this.#release(tickets) };
+    if (holding.length === 0) return result;
     const waits: Array<Promise<void>> = [];
     for (const [i, other] of holding.entries()) {
       const held = this.#holdFor(other, tickets[i]).then(
@@ -79,15 +90,31 @@ export class ActiveCallRule {
     } finally {
       this.#holdWaits--;
     }
-    if (signal?.aborted === true) {
-      // One sent is given back once it is done.
-      const sent = holding.filter((_, i) => tickets[i]!.sent);
-      for (const ticket of tickets) ticket.cancelled = true;
-      for (const other of sent) this.#host.sessions.change(other, 'held');
-      return sent;
+    // Not for a new call already abandoned (aborted, or its caller gone): release() comes next.
+    if (signal?.aborted !== true && except.status !== 'disconnected') for (const other of holding) this.#host.sessions.change(other, 'held');
+    return result;
+  }
+
+  /**
+   * HeldForCall.release(): unless another call is active or about to be, a
+   * hold not sent yet is cancelled (that call is connected again: it never
+   * stopped), and a call whose hold was sent is given back.
+   */
+  #release(tickets: readonly HoldTicket[]): void {
+    for (const ticket of tickets) {
+      const { session } = ticket;
+      if (session.status === 'disconnected' || this.#otherCallActive(session)) continue;
+      if (ticket.sent) {
+        this.#host.sessions.change(session, 'held');
+        this.#giveBack(session);
+        return;
+      }
+      ticket.cancelled = true;
+      if (session.status === 'held' && session.dialog?.media.media?.localHold !== true) {
+        this.#host.sessions.change(session, 'connected');
+        return;
+      }
     }
-    for (const other of holding) this.#host.sessions.change(other, 'held');
-    return holding;
   }
 
   /**
@@ -104,7 +131,7 @@ export class ActiveCallRule {
   }
 
   /**
-   * The call that holdOthers() held for another one goes back on (re-INVITE
+   * A call that holdOthers() held for another one goes back on (re-INVITE
    * a=sendrecv) when nothing was sent for that other one after all (answer()
    * found its caller gone, dial() was aborted while it waited), once its
    * hold re-INVITE is done. The user's next action wins: an answer, dial or
@@ -112,9 +139,7 @@ export class ActiveCallRule {
    * for a hold, leaves it held (held again on the wire if the give-back's
    * re-INVITE was already out).
    */
-  giveBack(held: readonly Session[]): void {
-    const session = held[0];
-    if (session === undefined) return;
+  #giveBack(session: Session): void {
     const epoch = this.#epoch;
     const movedOn = (): boolean => this.#epoch !== epoch || this.#otherCallActive(session);
     void this.#host

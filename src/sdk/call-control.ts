@@ -102,7 +102,7 @@ export class CallControl {
     this.#checkOpen();
     // Read again: it may have aborted during the wait.
     if (isAborted(signal)) {
-      this.#rule.giveBack(held);
+      held.release();
       throw aborted('dial');
     }
     if (signal !== undefined) {
@@ -128,7 +128,7 @@ export class CallControl {
       this.#checkOpen();
       if (session.status !== 'ringing' || invite.state !== 'proceeding') {
         // The caller hung up meanwhile: the call held for this one is given back.
-        this.#rule.giveBack(held);
+        held.release();
         throw wrongState(session, 'answer');
       }
       const settings = this.#settings(session.connectionId);

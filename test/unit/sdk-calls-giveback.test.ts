@@ -8,8 +8,8 @@
  * re-INVITE a=sendrecv); the same while a dial() also waits (not given
  * back: the dial takes its place); dial() aborted by its signal during the
  * hold wait (rejects aborted at once, nothing sent, the call given back
- * once its hold is done); an abort before the hold left (no hold sent at
- * all, the call stays connected, no event); the user acting while the
+ * once its hold is done); an abort, or a caller hanging up, before the
+ * hold left (no hold sent at all, the call stays connected, no event); the user acting while the
  * give-back's re-INVITE is out (answer, dial, retrieve of another call: the
  * user's action wins, the call held again); dial()'s signal before, right
  * at `dialing`, after the INVITE left (the call cancelled; the call held
@@ -157,6 +157,26 @@ test("dial() aborted before the connected call's hold could leave (it waits behi
   await rig.advance(1000);
   assert.equal(reinvitesIn(rig, callId, t0), [], 'no hold and no give-back re-INVITE');
   assert.equal(rig.sessionSeq().slice(3), [], 'no event at all');
+  rig.net.delay = undefined;
+  await rig.closeIdle();
+});
+
+test("answer() whose caller hangs up while the connected call's hold still waits behind a DTMF INFO: no hold is ever sent, the call stays connected, no event for it", async () => {
+  const { rig, first } = await rigWithCall();
+  const callId = slowAnswers(rig, first.id, 'INFO', 20_000);
+  const t0 = rig.clock.now();
+  const dtmf = rig.calls.sendDtmf(first.id, '5');
+  const incoming = await ringsOn(rig, () => rig.far.call(rig.sites[1]!));
+  const answering = rejection(rig.calls.answer(incoming.sessionId));
+  await rig.advance(100);
+  incoming.call.call.cancel();
+  assert.is(((await rig.settle(answering)) as CallError).code, 'wrong-state');
+  assert.ok(rig.clock.now() - t0 >= 2000, 'answer waited dial_failover_timeout for the hold');
+  await rig.settle(dtmf);
+  await rig.advance(1000);
+  assert.equal(reinvitesIn(rig, callId, t0), [], 'no hold, no give-back');
+  assert.is(rig.phone.sessions.session(first.id)?.status, 'connected');
+  assert.equal(rig.sessionSeq().slice(3), [`${incoming.sessionId} ringing @1`, `${incoming.sessionId} disconnected:Cancelled @1`]);
   rig.net.delay = undefined;
   await rig.closeIdle();
 });
