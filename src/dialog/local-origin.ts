@@ -5,17 +5,12 @@
  * the version in the origin line does not increment, the SDP MUST be identical
  * to the SDP with that version number."
  */
-import { ownedString, utf8Bytes } from '../parser/text.ts';
+import { ownedString } from '../parser/text.ts';
 import { sdpAddress } from './local-offer.ts';
 import type { LocalMedia } from './media.ts';
 
 /** Where our versions start; RFC 3264 s5 only asks for less than 2^62-1. */
 export const FIRST_VERSION = 1;
-
-export interface WrittenSdp {
-  readonly text: string;
-  readonly bytes: Uint8Array;
-}
 
 /**
  * Writes our SDP from a template made once per session: v=, o= up to the
@@ -49,12 +44,11 @@ export class LocalOrigin {
     return this.#sessionId;
   }
 
-  /** Versions and encodes one SDP of ours; `body` is what follows c= (t= and the m= sections). */
-  write(body: string): WrittenSdp {
+  /** Versions one SDP of ours and returns its text; `body` is what follows c= (t= and the m= sections). */
+  write(body: string): string {
     if (this.#lastBody !== undefined && body !== this.#lastBody) this.#version += 1;
     this.#lastBody = ownedString(body);
-    const text = `${this.#head}${this.#version}${this.#tail}${body}`;
-    return { text, bytes: utf8Bytes(text) };
+    return `${this.#head}${this.#version}${this.#tail}${body}`;
   }
 }
 
