@@ -5,56 +5,51 @@
  * the version in the origin line does not increment, the SDP MUST be identical
  * to the SDP with that version number."
  */
-import { ownedString, utf8Bytes } from '../parser/text.ts';
+import { ownedString } from '../parser/text.ts';
 import { sdpAddress } from './local-offer.ts';
 import type { LocalMedia } from './media.ts';
 
 /** Where our versions start; RFC 3264 s5 only asks for less than 2^62-1. */
 export const FIRST_VERSION = 1;
 
-export interface WrittenSdp {
-  readonly text: string;
-  readonly bytes: Uint8Array;
-}
-
 /**
- * Writes our SDP from a template made once per session: v=, o= up to the
- * version, then the rest of o=, s= and c=, which no exchange changes. So the
- * SDP is the same as the last one exactly when what follows c= is.
+ * Writes our SDP: v=, o= (its version the only part that changes), s= and
+ * c=, which no exchange changes, then what follows c=. So the SDP is the same
+ * as the last one exactly when what follows c= is.
  */
 export class LocalOrigin {
+  /** The caller checked username and address (no blank, no control character). */
+  readonly #username: string;
   readonly #sessionId: string;
-  /** `v=0` and o= up to its version; the caller checked username and address (no blank, no control character). */
-  readonly #head: string;
-  /** The rest of o=, then s= and c=. */
-  readonly #tail: string;
+  readonly #addrType: 'IP4' | 'IP6';
+  readonly #address: string;
   #version = FIRST_VERSION;
   /** What followed c= in the last SDP we wrote, whatever became of it: a version is never reused for another description. */
   #lastBody: string | undefined;
 
   constructor(username: string, sessionId: string, local: LocalMedia) {
-    this.#sessionId = sessionId;
+    // The parts as given, joined only when an SDP is written: text built here for the session's life cost two
+    // joins per call and ~100 B per dialog.
     const { addrType, address } = sdpAddress(local.address);
-    const net = `IN ${addrType} ${address}`;
-    // Flat strings (joined, not concatenated): kept for the whole session, a
-    // string built from pieces is a tree of them, several times its length in heap.
-    this.#head = ['v=0\r\no=', username, ' ', String(sessionId), ' '].join('');
-    // RFC 3264 s5: for unicast sessions s= "RECOMMENDED [...] a single space
-    // character (0x20) or a dash (-)". The dash survives middleboxes and
-    // parsers that trim trailing blanks.
-    this.#tail = [' ', net, '\r\ns=-\r\nc=', net, '\r\n'].join('');
+    this.#username = username;
+    this.#sessionId = sessionId;
+    this.#addrType = addrType;
+    this.#address = address;
   }
 
   get sessionId(): string {
     return this.#sessionId;
   }
 
-  /** Versions and encodes one SDP of ours; `body` is what follows c= (t= and the m= sections). */
-  write(body: string): WrittenSdp {
+  /** Versions one SDP of ours and returns its text; `body` is what follows c= (t= and the m= sections). */
+  write(body: string): string {
     if (this.#lastBody !== undefined && body !== this.#lastBody) this.#version += 1;
     this.#lastBody = ownedString(body);
-    const text = `${this.#head}${this.#version}${this.#tail}${body}`;
-    return { text, bytes: utf8Bytes(text) };
+    const net = `IN ${this.#addrType} ${this.#address}`;
+    // RFC 3264 s5: for unicast sessions s= "RECOMMENDED [...] a single space
+    // character (0x20) or a dash (-)". The dash survives middleboxes and
+    // parsers that trim trailing blanks.
+    return `v=0\r\no=${this.#username} ${this.#sessionId} ${this.#version} ${net}\r\ns=-\r\nc=${net}\r\n${body}`;
   }
 }
 

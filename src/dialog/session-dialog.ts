@@ -180,8 +180,15 @@ export class SessionDialog extends StateMachine<SessionDialogState, SessionEvent
     this.#pending2xx?.timer.stop();
     if (this.role === 'uas' && this.#initialAck === 'none') this.#initialAck = 'pending';
     // The transaction has let the request go with its final response: the 2xx is built from parts for each resend.
-    const resend = (): void => transaction.respond(responseParts(request, 200, response));
-    const timer = new Pending2xx(this.#context.clock, request.cseq!.seq, this.#context, resend, () => this.#noAck());
+    // Both callbacks are written as arguments: a closure bound to a name (const resend = ...) is renamed by tsx's
+    // keepNames with an Object.defineProperty per call, ~2% of the callee's CPU in profiles.
+    const timer = new Pending2xx(
+      this.#context.clock,
+      request.cseq!.seq,
+      this.#context,
+      () => transaction.respond(responseParts(request, 200, response)),
+      () => this.#noAck(),
+    );
     this.#pending2xx = { timer, offered };
   }
 

@@ -130,10 +130,11 @@ export class IncomingInvite extends StateMachine<IncomingInviteState, { readonly
   /** Answers 200 with our answer (or our offer, for an INVITE without SDP) and returns the confirmed session. */
   accept(options: AcceptOptions): SessionDialog {
     if (this.state !== 'proceeding') throw new StateError('ERR_STATE', `the INVITE has ${this.#end ?? 'ended'}: it cannot be answered`);
-    let body: Uint8Array;
+    // Our answer as text: the 2xx is written from it (and again from it for each resend).
+    let body: Uint8Array | string;
     let offered = false;
     const hold = options.hold === undefined ? {} : { hold: options.hold };
-    if (this.media.state === 'have-remote-offer') body = this.media.createAnswer(hold);
+    if (this.media.state === 'have-remote-offer') body = this.media.createAnswerText(hold);
     else if (this.#earlyAnswer !== undefined) body = this.#earlyAnswer;
     else {
       body = this.media.createOffer(hold);
