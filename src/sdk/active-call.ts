@@ -22,20 +22,17 @@ export interface ActiveCallHost {
   isClosed(): boolean;
 }
 
-/** One holdOthers() hold of one call: `cancelled` stops it before its re-INVITE leaves; `sent` says it left. */
-interface HoldTicket {
+/**
+ * The hold of one connected call for the new calls that wait on it: one
+ * re-INVITE however many wait. `cancelled` stops it before it leaves;
+ * `kept` says a waiter went on, so it stays whatever the others do.
+ */
+interface SharedHold {
   readonly session: Session;
+  readonly done: Promise<void>;
+  waiters: number;
+  kept: boolean;
   cancelled: boolean;
-  sent: boolean;
-}
-
-/** What holdOthers() did for a new call. */
-export interface HeldForCall {
-  /**
-   * The new call will not go on after all (nothing was sent for it): the
-   * calls held for it are given back, unless another call took its place.
-   */
-  release(): void;
 }
 
 /** A hold blocked by an INVITE exchange in progress is tried again this often, for at most 64*T1 (RFC 3261 defaults). */
@@ -44,16 +41,18 @@ const HOLD_RETRY_LIMIT_MS = 32_000;
 
 export class ActiveCallRule {
   readonly #host: ActiveCallHost;
+  /** The holds new calls wait on now, by held session. */
+  readonly #holds = new Map<Session, SharedHold>();
   /** Answers and dials waiting in holdOthers() now. */
   #holdWaits = 0;
-  /** Counts the user's answer, dial and retrieve calls: a give-back yields to any made after it was decided. */
+  /** Counts the user's answers, dials and retrieves: a give-back yields to any made after it was decided. */
   #epoch = 0;
 
   constructor(host: ActiveCallHost) {
     this.#host = host;
   }
 
-  /** The user asked for a call to go on (answer, dial, retrieve). */
+  /** The user asked for a call to go on (an answer, dial or retrieve that passed its checks). */
   userActed(): void {
     this.#epoch++;
   }
@@ -65,24 +64,23 @@ export class ActiveCallRule {
    * at all when that connection's site is known down. A hold not answered
    * by then, or refused, leaves that session held on our side (`held` now:
    * we no longer talk to it) while its re-INVITE goes on; a re-INVITE that
-   * times out ends that call SipError 408. `signal` aborting ends the wait
-   * early; then, or when `except` ended meanwhile, no status changes: the
-   * caller calls release().
+   * times out ends that call SipError 408.
+   *
+   * When the wait is over and the new call is not wanted any more
+   * (`signal` aborted, or `stillWanted()` false: its caller hung up), and
+   * no other new call waits on the same hold or went on with it, that hold
+   * is undone (#undo).
    */
-  async holdOthers(except: Session, signal?: AbortSignal): Promise<HeldForCall> {
+  async holdOthers(except: Session, stillWanted: () => boolean, signal?: AbortSignal): Promise<void> {
     const holding = this.#connectedOthers(except);
-    const tickets = holding.map((session): HoldTicket => ({ session, cancelled: false, sent: false }));
-    const result: HeldForCall = { release: () => this.#release(tickets) };
-    if (holding.length === 0) return result;
+    if (holding.length === 0) return;
+    const holds = holding.map((session) => this.#join(session));
     const waits: Array<Promise<void>> = [];
-    for (const [i, other] of holding.entries()) {
-      const held = this.#holdFor(other, tickets[i]).then(
-        () => undefined,
-        () => undefined,
-      );
-      const settings = this.#host.connections.settingsOf(other.connectionId);
-      if (!this.#host.connections.isUsable(other.connectionId) || settings === undefined) continue;
-      waits.push(this.#within(held, settings.dialFailoverTimeoutMs));
+    for (const hold of holds) {
+      const id = hold.session.connectionId;
+      const settings = this.#host.connections.settingsOf(id);
+      if (!this.#host.connections.isUsable(id) || settings === undefined) continue;
+      waits.push(this.#within(hold.done, settings.dialFailoverTimeoutMs));
     }
     this.#holdWaits++;
     try {
@@ -90,31 +88,8 @@ export class ActiveCallRule {
     } finally {
       this.#holdWaits--;
     }
-    // Not for a new call already abandoned (aborted, or its caller gone): release() comes next.
-    if (signal?.aborted !== true && except.status !== 'disconnected') for (const other of holding) this.#host.sessions.change(other, 'held');
-    return result;
-  }
-
-  /**
-   * HeldForCall.release(): unless another call is active or about to be, a
-   * hold not sent yet is cancelled (that call is connected again: it never
-   * stopped), and a call whose hold was sent is given back.
-   */
-  #release(tickets: readonly HoldTicket[]): void {
-    for (const ticket of tickets) {
-      const { session } = ticket;
-      if (session.status === 'disconnected' || this.#otherCallActive(session)) continue;
-      if (ticket.sent) {
-        this.#host.sessions.change(session, 'held');
-        this.#giveBack(session);
-        return;
-      }
-      ticket.cancelled = true;
-      if (session.status === 'held' && session.dialog?.media.media?.localHold !== true) {
-        this.#host.sessions.change(session, 'connected');
-        return;
-      }
-    }
+    const wanted = signal?.aborted !== true && stillWanted();
+    for (const hold of holds) this.#leave(hold, wanted);
   }
 
   /**
@@ -126,32 +101,61 @@ export class ActiveCallRule {
   yieldTo(session: Session): void {
     for (const other of this.#connectedOthers(session)) {
       this.#host.sessions.change(other, 'held');
-      void this.#holdFor(other).catch(() => undefined);
+      void this.#host.act(other, () => this.#sendHold(other)).catch(() => undefined);
     }
   }
 
+  /** The shared hold of `session` (made and started by the first waiter), one more waiter on it. */
+  #join(session: Session): SharedHold {
+    let hold = this.#holds.get(session);
+    if (hold === undefined) {
+      const made: SharedHold = { session, done: Promise.resolve(), waiters: 0, kept: false, cancelled: false };
+      (made as { done: Promise<void> }).done = this.#host.act(session, () => this.#sendHold(session, made)).catch(() => undefined);
+      this.#holds.set(session, made);
+      hold = made;
+    }
+    hold.waiters++;
+    return hold;
+  }
+
+  /** A waiter is done with `hold`: it went on (`wanted`: the call is held now) or not (the last one out undoes it). */
+  #leave(hold: SharedHold, wanted: boolean): void {
+    hold.waiters--;
+    if (wanted) {
+      hold.kept = true;
+      this.#host.sessions.change(hold.session, 'held');
+    }
+    if (hold.waiters > 0) return;
+    this.#holds.delete(hold.session);
+    if (!hold.kept) this.#undo(hold);
+  }
+
   /**
-   * A call that holdOthers() held for another one goes back on (re-INVITE
-   * a=sendrecv) when nothing was sent for that other one after all (answer()
-   * found its caller gone, dial() was aborted while it waited), once its
-   * hold re-INVITE is done. The user's next action wins: an answer, dial or
+   * No new call went on with `hold`: it is cancelled if it has not left and,
+   * once it is over (in the session's action queue), the call goes back on:
+   * with a re-INVITE a=sendrecv if it was held on the wire, else as it was
+   * (it never stopped). The user's next action wins: an answer, dial or
    * retrieve made since, or another call connected, dialling out or waiting
-   * for a hold, leaves it held (held again on the wire if the give-back's
-   * re-INVITE was already out).
+   * for a hold, leaves it as that action needs it (held again on the wire if
+   * the re-INVITE a=sendrecv was already out).
    */
-  #giveBack(session: Session): void {
+  #undo(hold: SharedHold): void {
+    hold.cancelled = true;
+    const { session } = hold;
     const epoch = this.#epoch;
     const movedOn = (): boolean => this.#epoch !== epoch || this.#otherCallActive(session);
     void this.#host
       .act(session, async () => {
-        if (session.status !== 'held' || session.dialog === undefined || movedOn()) return;
-        const result = await session.dialog.reinvite(false);
-        if (!result.ok) return;
-        if (movedOn()) {
-          // Here, not queued: a retrieve() of this call queued meanwhile must come after it.
-          await session.dialog.reinvite(true);
+        const dialog = session.dialog;
+        if (dialog === undefined || session.status === 'disconnected' || movedOn()) return;
+        if (dialog.media.media?.localHold !== true) {
+          this.#host.sessions.change(session, 'connected');
           return;
         }
+        const result = await dialog.reinvite(false);
+        if (!result.ok) return;
+        // Here, not queued: a retrieve() of this call queued meanwhile must come after it.
+        if (movedOn()) return this.#sendHold(session);
         this.yieldTo(session);
         this.#host.sessions.change(session, 'connected');
       })
@@ -159,31 +163,27 @@ export class ActiveCallRule {
   }
 
   /**
-   * The hold of a call for another one: the re-INVITE a=sendonly for a
-   * session that is connected, or already held on our side only (its hold
-   * was not answered in time); refused or unanswered, the session stays
-   * held here. One that could not leave yet (s14.1: another INVITE exchange
-   * of the dialog in progress) is sent when that one is over: tried again
-   * every HOLD_RETRY_MS, at most 64*T1 in all. A `ticket` cancelled before
-   * the re-INVITE leaves (the new call was abandoned) sends nothing.
+   * The hold of a call for another one (run in the session's action queue):
+   * the re-INVITE a=sendonly for a session that is connected, or already
+   * held on our side only (its hold was not answered in time); refused or
+   * unanswered, the session stays held here. One that could not leave yet
+   * (s14.1: another INVITE exchange of the dialog in progress) is sent when
+   * that one is over: tried again every HOLD_RETRY_MS, at most 64*T1 in
+   * all. A shared `hold` cancelled before the re-INVITE leaves sends nothing.
    */
-  #holdFor(session: Session, ticket?: HoldTicket): Promise<void> {
-    return this.#host.act(session, async () => {
-      for (let waited = 0; ; waited += HOLD_RETRY_MS) {
-        const dialog = session.dialog;
-        if ((session.status !== 'connected' && session.status !== 'held') || dialog === undefined || this.#host.isClosed()) return;
-        if (ticket?.cancelled === true) return;
-        // Held on the wire already (hold() done before): no second re-INVITE.
-        if (dialog.media.media?.localHold === true) break;
-        if (ticket !== undefined) ticket.sent = true;
-        const result = await dialog.reinvite(true);
-        if (ticket !== undefined) ticket.sent = result.ok || result.cause !== 'local';
-        if (result.ok || result.cause !== 'local' || waited >= HOLD_RETRY_LIMIT_MS) break;
-        await new Promise<void>((resolve) => this.#host.clock.setTimer(HOLD_RETRY_MS, resolve));
-      }
-      // Held, refused, or unanswered: held here (a call that ended has its own event).
-      this.#host.sessions.change(session, 'held');
-    });
+  async #sendHold(session: Session, hold?: SharedHold): Promise<void> {
+    for (let waited = 0; ; waited += HOLD_RETRY_MS) {
+      const dialog = session.dialog;
+      if ((session.status !== 'connected' && session.status !== 'held') || dialog === undefined || this.#host.isClosed()) return;
+      if (hold?.cancelled === true) return;
+      // Held on the wire already (hold() done before): no second re-INVITE.
+      if (dialog.media.media?.localHold === true) break;
+      const result = await dialog.reinvite(true);
+      if (result.ok || result.cause !== 'local' || waited >= HOLD_RETRY_LIMIT_MS) break;
+      await new Promise<void>((resolve) => this.#host.clock.setTimer(HOLD_RETRY_MS, resolve));
+    }
+    // Held, refused, or unanswered: held here (a call that ended has its own event).
+    this.#host.sessions.change(session, 'held');
   }
 
   /** Whether a call other than `session` is connected, dialling out, or about to connect (an answer or dial waiting for a hold). */

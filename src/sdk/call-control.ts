@@ -98,13 +98,10 @@ export class CallControl {
     const session = new Session(this.#newId(), 'outbound', first, attempts.remoteVia(first), 'dialing');
     this.#rule.userActed();
     // The connected call goes on hold first; `dialing` means the INVITE leaves now.
-    const held = await this.#rule.holdOthers(session, signal);
+    await this.#rule.holdOthers(session, () => !this.#closed, signal);
     this.#checkOpen();
     // Read again: it may have aborted during the wait.
-    if (isAborted(signal)) {
-      held.release();
-      throw aborted('dial');
-    }
+    if (isAborted(signal)) throw aborted('dial');
     if (signal !== undefined) {
       // Set before the first event: a listener of `dialing` may abort, and the call may end inside start().
       const onAbort = (): void => {
@@ -120,17 +117,15 @@ export class CallControl {
 
   /** Answers a ringing incoming call on its connection; the connected call, if any, is held first. */
   answer(sessionId: string): Promise<SessionProperties> {
-    this.#rule.userActed();
+    this.#userActs(sessionId, 'ringing');
     return this.#act(sessionId, async (session) => {
       const invite = session.incoming;
       if (session.direction !== 'inbound' || session.status !== 'ringing' || invite === undefined) throw wrongState(session, 'answer');
-      const held = await this.#rule.holdOthers(session);
+      // A caller who hangs up meanwhile: the call held for this one is given back.
+      const ringing = (): boolean => session.status === 'ringing' && invite.state === 'proceeding' && !this.#closed;
+      await this.#rule.holdOthers(session, ringing);
       this.#checkOpen();
-      if (session.status !== 'ringing' || invite.state !== 'proceeding') {
-        // The caller hung up meanwhile: the call held for this one is given back.
-        held.release();
-        throw wrongState(session, 'answer');
-      }
+      if (!ringing()) throw wrongState(session, 'answer');
       const settings = this.#settings(session.connectionId);
       const dialog = invite.accept({ contact: this.#contact(session.connectionId, invite.received.source), auth: this.#auth(settings) });
       session.incoming = undefined;
@@ -162,10 +157,10 @@ export class CallControl {
 
   /** Takes a held call back (re-INVITE a=sendrecv); the connected one, if any, is held first. */
   retrieve(sessionId: string): Promise<SessionProperties> {
-    this.#rule.userActed();
+    this.#userActs(sessionId, 'held');
     return this.#act(sessionId, async (session) => {
       if (session.status !== 'held' || session.dialog === undefined) throw wrongState(session, 'retrieve');
-      await this.#rule.holdOthers(session);
+      await this.#rule.holdOthers(session, () => session.status === 'held' && !this.#closed);
       await this.#reinvite(session, false);
       this.#rule.yieldTo(session);
       this.#host.sessions.change(session, 'connected');
@@ -257,6 +252,11 @@ export class CallControl {
     const run = session.busy.then(() => action(session));
     session.busy = run.catch(() => undefined);
     return run;
+  }
+
+  /** An answer or retrieve of a session in the status it needs counts as the user's next action (at call time: a give-back queued before it yields). */
+  #userActs(sessionId: string, status: Session['status']): void {
+    if (this.#host.sessions.get(sessionId)?.status === status) this.#rule.userActed();
   }
 
   #get(sessionId: string): Session {

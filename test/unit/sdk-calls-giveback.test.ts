@@ -15,7 +15,12 @@
  * at `dialing`, after the INVITE left (the call cancelled; the call held
  * for it stays held, as after a busy answer) and its listener dropped in
  * every way a call ends, the hold wait's own listener too; close() during
- * answer()'s hold wait (rejects closed).
+ * answer()'s hold wait (rejects closed); one hold shared by the new calls
+ * that wait on it (two aborted dials: one hold, one give-back, or none at
+ * all when it had not left; a dial that goes on keeps it even when an
+ * answer on it fails); an aborted dial's unsent hold not sent while
+ * another call rings out; an answer() refused at once not counted as the
+ * user's next action.
  * Not covered: the rule itself when calls do connect (sdk-calls-lines.test.ts).
  */
 import { test } from 'uvu';
@@ -321,6 +326,111 @@ test("close() while answer() waits for the connected call's hold: answer rejects
   assert.is(((await rig.settle(answering)) as CallError).code, 'closed');
   await rig.advance(64_000);
   rig.assertIdle();
+});
+
+const statusOf = (rig: CallRig, id: string): string | undefined => rig.phone.sessions.session(id)?.status;
+
+/** Two dials with signals at once while s1 is connected; both aborted during the hold wait, 5 ms apart. */
+async function twoDialsAborted(rig: CallRig, after: number): Promise<void> {
+  const [c1, c2] = [new AbortController(), new AbortController()];
+  const d1 = rejection(rig.calls.dial(1, '1002', { signal: c1.signal }));
+  const d2 = rejection(rig.calls.dial(1, '1002', { signal: c2.signal }));
+  await rig.advance(after);
+  c1.abort();
+  await rig.advance(5);
+  c2.abort();
+  assert.is(((await rig.settle(d1, 200)) as CallError).code, 'aborted');
+  assert.is(((await rig.settle(d2, 200)) as CallError).code, 'aborted');
+}
+
+test('two dials at once, both aborted while the one hold they share is in flight: the call is given back once both are gone', async () => {
+  const { rig, first } = await rigWithCall();
+  const callId = slowAnswers(rig, first.id, 'INVITE', 500);
+  await twoDialsAborted(rig, 5);
+  await rig.advance(3000);
+  assert.equal(reinvitesIn(rig, callId), ['sendonly', 'sendrecv'], 'one hold for both, one give-back');
+  assert.is(statusOf(rig, first.id), 'connected');
+  rig.assertChains();
+  rig.net.delay = undefined;
+  await rig.closeIdle();
+});
+
+test('two dials at once, both aborted while their hold still waits behind a DTMF INFO: no hold ever leaves, no event', async () => {
+  const { rig, first } = await rigWithCall();
+  const callId = slowAnswers(rig, first.id, 'INFO', 20_000);
+  const dtmf = rig.calls.sendDtmf(first.id, '5');
+  await rig.advance(5);
+  await twoDialsAborted(rig, 100);
+  await rig.settle(dtmf);
+  await rig.advance(2000);
+  assert.equal(reinvitesIn(rig, callId), []);
+  assert.equal(rig.sessionSeq().slice(3), []);
+  rig.net.delay = undefined;
+  await rig.closeIdle();
+});
+
+test('a dial that goes on and an answer whose caller hangs up share one hold: the call stays held (never connected while its hold is out), the answer rejects', async () => {
+  const { rig, first } = await rigWithCall();
+  const incoming = await ringsOn(rig, () => rig.far.call(rig.sites[1]!));
+  const callId = slowAnswers(rig, first.id, 'INVITE', 3000);
+  rig.far.policy = (invite) => invite.reject(486);
+  const t0 = rig.clock.now();
+  const dialled = rig.calls.dial(1, '1002');
+  await rig.advance(100);
+  const answering = rejection(rig.calls.answer(incoming.sessionId));
+  await rig.advance(50);
+  incoming.call.call.cancel();
+  await rig.settle(dialled);
+  assert.is(((await rig.settle(answering)) as CallError).code, 'wrong-state');
+  await rig.advance(4000);
+  assert.is(statusOf(rig, first.id), 'held', 'the dial went on: its hold stays');
+  assert.equal(reinvitesIn(rig, callId, t0), ['sendonly']);
+  assert.not.ok(rig.sessionEvents.some((e) => e.event.sessionId === first.id && e.event.status === 'connected' && e.at > t0));
+  rig.assertChains();
+  rig.net.delay = undefined;
+  await rig.closeIdle();
+});
+
+test('an aborted dial while another outbound call rings: its hold, not sent yet, is not sent (the ringing call holds it itself if it connects)', async () => {
+  const { rig, first } = await rigWithCall();
+  rig.far.answerAfterMs = 30_000;
+  const out = await rig.settle(rig.calls.dial(1, '1002'));
+  await rig.until(() => statusOf(rig, out.id) === 'ringing', 5000);
+  await rig.settle(rig.calls.retrieve(first.id));
+  const callId = slowAnswers(rig, first.id, 'INFO', 20_000);
+  const dtmf = rig.calls.sendDtmf(first.id, '5');
+  await rig.advance(5);
+  const t0 = rig.clock.now();
+  const controller = new AbortController();
+  const dialled = rejection(rig.calls.dial(0, '1002', { signal: controller.signal }));
+  await rig.advance(100);
+  controller.abort();
+  await rig.settle(dialled, 200);
+  await rig.settle(dtmf);
+  await rig.advance(1000);
+  assert.equal(reinvitesIn(rig, callId, t0), []);
+  assert.is(statusOf(rig, first.id), 'connected');
+  rig.net.delay = undefined;
+  await rig.closeIdle();
+});
+
+test('an answer() that fails at once (its caller already gone) does not stop a give-back in progress', async () => {
+  const { rig, first } = await rigWithCall();
+  slowAnswers(rig, first.id, 'INVITE', 500);
+  const incoming = await ringsOn(rig, () => rig.far.call(rig.sites[1]!));
+  const controller = new AbortController();
+  const dialled = rejection(rig.calls.dial(1, '1002', { signal: controller.signal }));
+  await rig.advance(5);
+  controller.abort();
+  await rig.settle(dialled, 200);
+  incoming.call.call.cancel();
+  await rig.until(() => statusOf(rig, incoming.sessionId) === undefined, 400, 'the caller gone');
+  assert.is(((await rig.settle(rejection(rig.calls.answer(incoming.sessionId)))) as CallError).code, 'no-such-session');
+  await rig.advance(3000);
+  assert.is(statusOf(rig, first.id), 'connected');
+  rig.assertChains();
+  rig.net.delay = undefined;
+  await rig.closeIdle();
 });
 
 test.run();
