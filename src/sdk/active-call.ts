@@ -29,7 +29,8 @@ export interface ActiveCallHost {
  */
 interface SharedHold {
   readonly session: Session;
-  readonly done: Promise<void>;
+  /** Settles when the hold is over (sent and answered, refused, cancelled, or not needed). */
+  done: Promise<void>;
   waiters: number;
   kept: boolean;
   cancelled: boolean;
@@ -110,7 +111,7 @@ export class ActiveCallRule {
     let hold = this.#holds.get(session);
     if (hold === undefined) {
       const made: SharedHold = { session, done: Promise.resolve(), waiters: 0, kept: false, cancelled: false };
-      (made as { done: Promise<void> }).done = this.#host.act(session, () => this.#sendHold(session, made)).catch(() => undefined);
+      made.done = this.#host.act(session, () => this.#sendHold(session, made)).catch(() => undefined);
       this.#holds.set(session, made);
       hold = made;
     }
