@@ -14,9 +14,9 @@
  * COUNT calls after a warm-up: µs of CPU per call, this process.
  */
 import { parseMessage } from '../../src/parser/index.ts';
-import { DialogLayer, OfferAnswer, type IncomingInvite } from '../../src/dialog/index.ts';
-import { SystemClock, TransactionLayer, cryptoRandom } from '../../src/transaction/index.ts';
+import type { IncomingInvite } from '../../src/dialog/index.ts';
 import type { Endpoint, Received, SendOptions, Transport, TransportKind } from '../../src/transport/types.ts';
+import { cpuMs, dialogStack, median } from './socketless.ts';
 
 const COUNT = Number(process.argv[2] ?? 20_000);
 const ROUNDS = Number(process.argv[3] ?? 5);
@@ -48,28 +48,8 @@ class SinkTransport implements Transport {
 }
 
 const transport = new SinkTransport();
-const clock = new SystemClock();
-const random = cryptoRandom();
-let dialogs: DialogLayer | undefined;
-const transactions = new TransactionLayer({
-  transport,
-  clock,
-  random,
-  // T1 50 ms: the RFC's waits (64*T1) end within the run, so each round sees the steady state of finished calls.
-  timers: { trying: 0, T1: 50, T4: 500 },
-  user: {
-    onRequest: (incoming) => dialogs!.onRequest(incoming),
-    onAck: (ack) => dialogs!.onAck(ack),
-    onStrayResponse: (response) => dialogs!.onStrayResponse(response),
-  },
-});
-let rtpPort = 30_000;
-dialogs = new DialogLayer({
-  transactions,
-  clock,
-  random,
-  mediaFor: () => new OfferAnswer({ local: { address: local.host, port: (rtpPort = rtpPort >= 60_000 ? 30_000 : rtpPort + 2) }, random }),
-});
+// T1 50 ms: the RFC's waits (64*T1) end within the run, so each round sees the steady state of finished calls.
+const { transactions, dialogs } = dialogStack(transport, local.host, { trying: 0, T1: 50 });
 const contact = `<sip:ua@${local.host}:${local.port}>`;
 dialogs.onInvite = (invite: IncomingInvite) => {
   invite.ring({ contact });
@@ -116,11 +96,6 @@ async function calls(n: number): Promise<void> {
   await Promise.all(Array.from({ length: CONCURRENCY }, () => lane()));
 }
 
-const cpuMs = (): number => {
-  const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1000;
-};
-
 await calls(WARMUP);
 const before = dialogs.stats();
 if (before.dialogs > 0) throw new Error(`${before.dialogs} dialogs left after the warm-up`);
@@ -132,8 +107,7 @@ for (let r = 0; r < ROUNDS; r++) {
   perCall.push(us);
   process.stderr.write(`round ${r + 1}: ${us.toFixed(1)} µs CPU per call (callee)\n`);
 }
-const sorted = [...perCall].sort((a, b) => a - b);
-process.stdout.write(`${JSON.stringify({ count: COUNT, rounds: ROUNDS, calleeCpuUsPerCall: Math.round(sorted[Math.floor(sorted.length / 2)]!), all: perCall.map(Math.round) })}\n`);
+process.stdout.write(`${JSON.stringify({ count: COUNT, rounds: ROUNDS, calleeCpuUsPerCall: Math.round(median(perCall)), all: perCall.map(Math.round) })}\n`);
 dialogs.close();
 transactions.close();
 process.exit(0);

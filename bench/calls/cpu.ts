@@ -14,15 +14,11 @@
  * (each round COUNT calls). Add `--cpu-prof` to node for a profile.
  */
 import { calls, closePair } from './pair.ts';
+import { cpuMs, median } from './socketless.ts';
 
 const COUNT = Number(process.argv[2] ?? 20_000);
 const ROUNDS = Number(process.argv[3] ?? 5);
 const WARMUP = 10_000;
-
-const cpuMs = (): number => {
-  const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1000;
-};
 
 if ((await calls(WARMUP)) > 0) throw new Error('calls failed in the warm-up');
 const perCall: number[] = [];
@@ -35,8 +31,6 @@ for (let r = 0; r < ROUNDS; r++) {
   perCall.push(us);
   process.stderr.write(`round ${r + 1}: ${us.toFixed(0)} µs CPU per call (both sides), ${Math.round(COUNT / ((performance.now() - wall) / 1000))} calls/s\n`);
 }
-const sorted = [...perCall].sort((a, b) => a - b);
-const median = sorted[Math.floor(sorted.length / 2)]!;
-process.stdout.write(`${JSON.stringify({ count: COUNT, rounds: ROUNDS, cpuUsPerCall: Math.round(median), all: perCall.map(Math.round) })}\n`);
+process.stdout.write(`${JSON.stringify({ count: COUNT, rounds: ROUNDS, cpuUsPerCall: Math.round(median(perCall)), all: perCall.map(Math.round) })}\n`);
 closePair();
 process.exit(0);

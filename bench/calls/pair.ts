@@ -12,9 +12,9 @@
  * waits (Timers J, K, L, M) can be told apart per side.
  */
 import { parseMessage } from '../../src/parser/index.ts';
-import { DialogLayer, OfferAnswer, type IncomingInvite } from '../../src/dialog/index.ts';
-import { SystemClock, TransactionLayer, cryptoRandom } from '../../src/transaction/index.ts';
+import { OfferAnswer, type IncomingInvite } from '../../src/dialog/index.ts';
 import type { Endpoint, Received, SendOptions, Transport, TransportKind } from '../../src/transport/types.ts';
+import { dialogStack, type DialogStack } from './socketless.ts';
 
 const CONCURRENCY = 50;
 
@@ -62,40 +62,16 @@ class MemoryTransport implements Transport {
   }
 }
 
-interface Ua {
+interface Ua extends DialogStack {
   readonly transport: MemoryTransport;
-  readonly transactions: TransactionLayer;
-  readonly dialogs: DialogLayer;
-  readonly clock: SystemClock;
-  readonly random: () => number;
   readonly endpoint: Endpoint;
 }
 
 function ua(endpoint: Endpoint, trying: number | undefined, T1: number | undefined): Ua {
   const transport = new MemoryTransport(endpoint);
-  const clock = new SystemClock();
-  const random = cryptoRandom();
-  let dialogs: DialogLayer | undefined;
-  const transactions = new TransactionLayer({
-    transport,
-    clock,
-    random,
-    timers: { ...(trying === undefined ? {} : { trying }), ...(T1 === undefined ? {} : { T1, T4: T1 * 10 }) },
-    user: {
-      onRequest: (incoming) => dialogs!.onRequest(incoming),
-      onAck: (ack) => dialogs!.onAck(ack),
-      onStrayResponse: (response) => dialogs!.onStrayResponse(response),
-    },
-  });
-  transport.onReceive = transactions.receive;
-  let rtpPort = 30_000;
-  dialogs = new DialogLayer({
-    transactions,
-    clock,
-    random,
-    mediaFor: () => new OfferAnswer({ local: { address: endpoint.host, port: (rtpPort = rtpPort >= 60_000 ? 30_000 : rtpPort + 2) }, random }),
-  });
-  return { transport, transactions, dialogs, clock, random, endpoint };
+  const stack = dialogStack(transport, endpoint.host, { ...(trying === undefined ? {} : { trying }), ...(T1 === undefined ? {} : { T1 }) });
+  transport.onReceive = stack.transactions.receive;
+  return { ...stack, transport, endpoint };
 }
 
 const caller = ua({ transport: 'udp', host: '127.0.0.1', port: 5061 }, undefined, timers.callerT1);
