@@ -42,10 +42,8 @@ const HOLD_RETRY_LIMIT_MS = 32_000;
 
 export class ActiveCallRule {
   readonly #host: ActiveCallHost;
-  /** The holds new calls wait on now, by held session. */
+  /** The holds new calls wait on now, by held session (an entry while any waiter is on it). */
   readonly #holds = new Map<Session, SharedHold>();
-  /** Answers and dials waiting in holdOthers() now. */
-  #holdWaits = 0;
   /** Counts the user's answers, dials and retrieves: a give-back yields to any made after it was decided. */
   #epoch = 0;
 
@@ -83,12 +81,7 @@ export class ActiveCallRule {
       if (!this.#host.connections.isUsable(id) || settings === undefined) continue;
       waits.push(this.#within(hold.done, settings.dialFailoverTimeoutMs));
     }
-    this.#holdWaits++;
-    try {
-      await untilAborted(Promise.all(waits), signal);
-    } finally {
-      this.#holdWaits--;
-    }
+    await untilAborted(Promise.all(waits), signal);
     const wanted = signal?.aborted !== true && stillWanted();
     for (const hold of holds) this.#leave(hold, wanted);
   }
@@ -189,7 +182,7 @@ export class ActiveCallRule {
 
   /** Whether a call other than `session` is connected, dialling out, or about to connect (an answer or dial waiting for a hold). */
   #otherCallActive(session: Session): boolean {
-    if (this.#holdWaits > 0) return true;
+    if (this.#holds.size > 0) return true;
     return this.#host.sessions
       .all()
       .some((other) => other !== session && (other.status === 'connected' || (other.direction === 'outbound' && (other.status === 'dialing' || other.status === 'ringing'))));
