@@ -44,6 +44,17 @@ function counted(signal: AbortSignal): { readonly n: number } {
   return count;
 }
 
+/** A dial() from connection `connectionId` whose signal aborts `afterMs` into its wait for the connected call's hold: it rejects `aborted`. */
+async function abortedDial(rig: CallRig, connectionId: number, afterMs: number): Promise<CallError> {
+  const controller = new AbortController();
+  const dialled = rejection(rig.calls.dial(connectionId, '1002', { signal: controller.signal }));
+  await rig.advance(afterMs);
+  controller.abort();
+  const error = (await rig.settle(dialled, 200)) as CallError;
+  assert.is(error.code, 'aborted');
+  return error;
+}
+
 const connectedIds = (rig: CallRig): string[] => rig.phone.sessions.sessions.filter((s) => s.status === 'connected').map((s) => s.id);
 
 test('answer() whose caller hangs up while the connected call is being held: answer rejects wrong-state and the held call is given back (re-INVITE sendrecv, connected again)', async () => {
@@ -100,11 +111,7 @@ test("dial() aborted by its signal while the connected call's hold is in flight:
   const { rig, first } = await rigWithCall();
   const firstCallId = slowAnswers(rig, first.id, 'INVITE', 500);
   const t0 = rig.clock.now();
-  const controller = new AbortController();
-  const dialled = rejection(rig.calls.dial(1, '1002', { signal: controller.signal }));
-  await rig.advance(5);
-  controller.abort();
-  const error = await rig.settle(dialled, 200);
+  const error = await abortedDial(rig, 1, 5);
   assert.instance(error, CallError);
   assert.is((error as CallError).code, 'aborted');
   assert.ok(rig.clock.now() - t0 < 100, 'rejected when aborted, not when the hold was answered');
@@ -152,11 +159,7 @@ test("dial() aborted before the connected call's hold could leave (it waits behi
   const t0 = rig.clock.now();
   const dtmf = rig.calls.sendDtmf(first.id, '5');
   await rig.advance(5);
-  const controller = new AbortController();
-  const dialled = rejection(rig.calls.dial(1, '1002', { signal: controller.signal }));
-  await rig.advance(100);
-  controller.abort();
-  assert.is(((await rig.settle(dialled, 200)) as CallError).code, 'aborted');
+  await abortedDial(rig, 1, 100);
   assert.is(rig.phone.sessions.session(first.id)?.status, 'connected', 'not held: no hold was sent');
   await rig.settle(dtmf);
   await rig.advance(1000);
@@ -190,11 +193,7 @@ test("answer() whose caller hangs up while the connected call's hold still waits
 async function givingBack(): Promise<{ rig: CallRig; first: string; callId: string }> {
   const { rig, first } = await rigWithCall();
   const callId = slowAnswers(rig, first.id, 'INVITE', 500);
-  const controller = new AbortController();
-  const dialled = rejection(rig.calls.dial(1, '1002', { signal: controller.signal }));
-  await rig.advance(5);
-  controller.abort();
-  assert.is(((await rig.settle(dialled, 200)) as CallError).code, 'aborted');
+  await abortedDial(rig, 1, 5);
   await rig.until(() => reinvitesIn(rig, callId).length === 2, 5000, 'the give-back re-INVITE out');
   assert.equal(reinvitesIn(rig, callId), ['sendonly', 'sendrecv']);
   assert.is(rig.phone.sessions.session(first.id)?.status, 'held');
@@ -247,11 +246,7 @@ test("retrieve() of another held call while a give-back's re-INVITE is out: the 
   await rig.settle(rig.calls.retrieve(first.id));
   assert.equal(connectedIds(rig), [first.id]);
   const callId = slowAnswers(rig, first.id, 'INVITE', 500);
-  const controller = new AbortController();
-  const dialled = rejection(rig.calls.dial(1, '1002', { signal: controller.signal }));
-  await rig.advance(5);
-  controller.abort();
-  await rig.settle(dialled, 200);
+  await abortedDial(rig, 1, 5);
   await rig.until(() => reinvitesIn(rig, callId).at(-1) === 'sendrecv' && reinvitesIn(rig, callId).length === 4, 5000, 'the give-back re-INVITE out');
   const retrieved = await rig.settle(rig.calls.retrieve(second.sessionId));
   assert.is(retrieved.status, 'connected');
@@ -401,11 +396,7 @@ test('an aborted dial while another outbound call rings: its hold, not sent yet,
   const dtmf = rig.calls.sendDtmf(first.id, '5');
   await rig.advance(5);
   const t0 = rig.clock.now();
-  const controller = new AbortController();
-  const dialled = rejection(rig.calls.dial(0, '1002', { signal: controller.signal }));
-  await rig.advance(100);
-  controller.abort();
-  await rig.settle(dialled, 200);
+  await abortedDial(rig, 0, 100);
   await rig.settle(dtmf);
   await rig.advance(1000);
   assert.equal(reinvitesIn(rig, callId, t0), []);
@@ -418,11 +409,7 @@ test('an answer() that fails at once (its caller already gone) does not stop a g
   const { rig, first } = await rigWithCall();
   slowAnswers(rig, first.id, 'INVITE', 500);
   const incoming = await ringsOn(rig, () => rig.far.call(rig.sites[1]!));
-  const controller = new AbortController();
-  const dialled = rejection(rig.calls.dial(1, '1002', { signal: controller.signal }));
-  await rig.advance(5);
-  controller.abort();
-  await rig.settle(dialled, 200);
+  await abortedDial(rig, 1, 5);
   incoming.call.call.cancel();
   await rig.until(() => statusOf(rig, incoming.sessionId) === undefined, 400, 'the caller gone');
   assert.is(((await rig.settle(rejection(rig.calls.answer(incoming.sessionId)))) as CallError).code, 'no-such-session');

@@ -40,7 +40,7 @@ import * as assert from 'uvu/assert';
 import type { SipMessage } from '../../src/parser/index.ts';
 import { CallError } from '../../src/sdk/index.ts';
 import { directionOf } from './dialog-fakes.ts';
-import { CallRig, PHONE_HOST, reinvitesIn, rejection, rigWithCall, ringsOn, type CallSite, type FarCall } from './sdk-calls-fakes.ts';
+import { CallRig, PHONE_HOST, reinvitesIn, rejection, rigWithCall, ringsOn, slowAnswers, type CallSite, type FarCall } from './sdk-calls-fakes.ts';
 
 const PHONE = { transport: 'tcp' as const, host: PHONE_HOST, port: 5060 };
 
@@ -413,8 +413,7 @@ test("the far end refuses the connected call's hold (488): hold() rejects refuse
 
 test("dial() while the connected call's DTMF INFO waits for its answer: the hold queues behind it; the INVITE leaves after dial_failover_timeout, the call held on our side, and its re-INVITE follows the INFO's answer", async () => {
   const { rig, first } = await rigWithCall();
-  const firstCallId = rig.phone.sessions.session(first.id)!.callId!;
-  rig.net.delay = (carried) => (carried.message.status !== undefined && carried.message.callId === firstCallId && carried.message.cseq?.method === 'INFO' ? 3000 : 0);
+  const firstCallId = slowAnswers(rig, first.id, 'INFO', 3000);
   const t0 = rig.clock.now();
   const dtmf = rig.calls.sendDtmf(first.id, '5');
   await rig.advance(5);
