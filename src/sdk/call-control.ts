@@ -89,7 +89,7 @@ export class CallControl {
   async dial(connectionId: number, destination: string, options: DialOptions = {}): Promise<SessionProperties> {
     this.#checkOpen();
     const { signal } = options;
-    if (signal?.aborted === true) throw aborted('dial');
+    if (isAborted(signal)) throw aborted('dial');
     const { connections } = this.#host;
     if (!connections.has(connectionId)) throw new CallError('no-connection', `no connection ${connectionId}`);
     const attempts = new DialAttempts(this.#attemptHost(), connectionId, destination);
@@ -100,7 +100,7 @@ export class CallControl {
     // The connected call goes on hold first; `dialing` means the INVITE leaves now.
     await this.#rule.holdOthers(session, () => !this.#closed, signal);
     this.#checkOpen();
-    // Read again: it may have aborted during the wait.
+    // It may have aborted during the wait.
     if (isAborted(signal)) throw aborted('dial');
     if (signal !== undefined) {
       // Set before the first event: a listener of `dialing` may abort, and the call may end inside start().

@@ -101,8 +101,10 @@ export class DialAttempts {
     if (session.status === 'disconnected') return;
     const id = this.#next();
     if (id === undefined) return this.#host.finish(session, 'SipError', this.#lastCode);
+    // For sessionFailedOver: the connection that failed, and why (moveOn may change these before the event).
     const previous = session.tried.at(-1);
-    const [failedCode, failedReason] = [this.#lastCode, this.#lastReason];
+    const failedCode = this.#lastCode;
+    const failedReason = this.#lastReason;
     this.#tried.add(id);
     session.tried.push(id);
     session.connectionId = id;
