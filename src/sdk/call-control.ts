@@ -83,8 +83,9 @@ export class CallControl {
    * once the INVITE is on its way (status `dialing`).
    *
    * `options.signal` aborts the call: while dial() still waits for the
-   * connected call's hold, it rejects `aborted`, sends nothing and gives
-   * that call back (retrieves it); once the INVITE is out, it hangs up.
+   * connected call's hold, it rejects `aborted` and sends nothing, and
+   * that call is given back (active-call.ts); once the INVITE is out, the
+   * call is hung up.
    */
   async dial(connectionId: number, destination: string, options: DialOptions = {}): Promise<SessionProperties> {
     this.#checkOpen();
